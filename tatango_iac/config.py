@@ -26,6 +26,7 @@ from tatango_iac.model import (
 from tatango_iac.yamlsafe import Located, YamlProblem, load_file
 
 YAML_SUFFIXES = (".yaml", ".yml")
+SKIP_MARKER = ".tatango-skip"
 
 
 def load_schema() -> dict[str, Any]:
@@ -61,7 +62,8 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, str]], list[Diagnost
         if os.path.isdir(path):
             matches = []
             for root, dirs, files in os.walk(path):
-                dirs.sort()
+                # A sub-directory holding SKIP_MARKER is not part of the configuration (examples/invalid).
+                dirs[:] = sorted(d for d in dirs if not os.path.exists(os.path.join(root, d, SKIP_MARKER)))
                 for name in files:
                     if name.endswith(YAML_SUFFIXES):
                         matches.append(os.path.join(root, name))
@@ -224,7 +226,8 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None) -> tuple[De
     for real, shown in files:
         located, raw, problems = _read(real, shown, env)
         diagnostics.extend(problems)
-        if located is not None and not errors(problems):
+        # An unset variable leaves the structure intact: keep checking the rest of the file.
+        if located is not None and not [e for e in errors(problems) if e.rule != "env-unset"]:
             loaded.append(LoadedFile(located, raw))
     settings = AccountSettings()
     account_file: Located | None = None
