@@ -133,6 +133,13 @@ def schema_diagnostics(located: Located, data: Any) -> list[Diagnostic]:
             out.append(_diag(located.file, where,
                              f"{_dotted(path)}: {json.dumps(error.instance)} is not one of {options}", "schema"))
             continue
+        if error.validator in ("minLength", "maxLength") and isinstance(error.instance, str):
+            bounds = _schema_at(path)
+            span = f"{bounds.get('minLength', 0)}-{bounds['maxLength']}" if "maxLength" in bounds else (
+                f"at least {bounds['minLength']}")
+            out.append(_diag(located.file, where,
+                             f"{_dotted(path)}: must be {span} characters (has {len(error.instance)})", "schema"))
+            continue
         out.append(_diag(located.file, where, f"{_dotted(path)}: {error.message}", "schema"))
     return out
 

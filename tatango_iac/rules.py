@@ -69,6 +69,13 @@ def _at(lst: DesiredList, *path: Any) -> Source:
     return Source(located.file, line, col)
 
 
+def _key_at(lst: DesiredList, *path: Any) -> Source:
+    """Where a key itself is written (for rules about a whole block, e.g. opt_in_requests)."""
+    located = lst.located  # type: ignore[attr-defined]
+    line, col = located.key_where(lst.path + path)  # type: ignore[attr-defined]
+    return Source(located.file, line, col)
+
+
 def check_account(account: DesiredAccount) -> list[Diagnostic]:
     checker = _Checker(account)
     _check_names(checker)
@@ -130,7 +137,7 @@ def _check_opt_in(c: _Checker, lst: DesiredList) -> None:
         c.error(_at(lst, "opt_in_type"), "opt_in_type: double needs at least one opt_in_requests entry",
                 "opt-in-requests")
     if requests_ and lst.opt_in_type != "double":
-        c.error(_at(lst, "opt_in_requests"), "opt_in_requests are only used with opt_in_type: double",
+        c.error(_key_at(lst, "opt_in_requests"), "opt_in_requests are only used with opt_in_type: double",
                 "opt-in-requests")
     for i, request in enumerate(requests_ or []):
         last = i == len(requests_) - 1

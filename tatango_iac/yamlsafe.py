@@ -135,8 +135,14 @@ class _Builder:
 
 def load_text(text: str, file: str) -> list[Located]:
     """Parse YAML text into located documents, raising YamlProblem for anything unsafe."""
-    loader = yaml.SafeLoader(text)
     documents: list[Located] = []
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # control characters are refused before parsing starts
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise _problem(file, line, col, f"YAML error: character {exc.character!r} is not allowed in YAML",
+                       "yaml-syntax") from None
     try:
         while loader.check_node():
             node = loader.get_node()

@@ -1,0 +1,65 @@
+"""Generate the README's configuration reference from the schema, so the two cannot drift.
+
+    python -m tatango_iac.docs --write   # rewrite the section of README.md
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+from tatango_iac.config import load_schema
+
+BEGIN, END = "<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"
+
+
+def _type(prop: dict[str, Any]) -> str:
+    if "enum" in prop:
+        return " \\| ".join(f"`{v}`" for v in prop["enum"])
+    if "const" in prop:
+        return f"`{prop['const']}`"
+    kind = prop.get("type", "")
+    kinds = kind if isinstance(kind, list) else [kind]
+    text = " \\| ".join(kinds)
+    if "array" in kinds and prop.get("items", {}).get("type") == "object":
+        text = "list of mappings"
+    elif "array" in kinds:
+        text = f"list of {prop['items'].get('type', 'values')}"
+    limits = []
+    for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minimum", "min"),
+                       ("maximum", "max"), ("pattern", "pattern")):
+        if key in prop:
+            limits.append(f"{label} `{prop[key]}`")
+    return text + (f" ({', '.join(limits)})" if limits else "")
+
+
+def _rows(node: dict[str, Any], prefix: str) -> Iterator[str]:
+    required = set(node.get("required", []))
+    for name, prop in node.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        flag = " (required)" if name in required else ""
+        yield f"| `{key}`{flag} | {_type(prop)} | {prop['description']} |"
+        if prop.get("type") == "object":
+            yield from _rows(prop, f"{key}.")
+        elif prop.get("type") == "array" and prop.get("items", {}).get("type") == "object":
+            yield from _rows(prop["items"], f"{key}[].")
+
+
+def reference_markdown() -> str:
+    lines = ["| key | type | meaning |", "|---|---|---|"]
+    lines += list(_rows(load_schema(), ""))
+    return "\n".join(lines)
+
+
+def write_readme(path: Path) -> None:
+    text = path.read_text()
+    head, rest = text.split(BEGIN, 1)
+    _old, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n{reference_markdown()}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        write_readme(Path("README.md"))
+    else:
+        print(reference_markdown())

@@ -1,0 +1,161 @@
+"""Semantic rules (errors) and lint (warnings), each with its rule id."""
+import json
+from pathlib import Path
+
+import pytest
+
+from tatango_iac.config import load
+from tatango_iac.rules import sms_parts
+from tests.conftest import EXAMPLE_ENV, EXAMPLES, run_cli
+
+GOOD_HELP = "ACME: Help at help@acme.example. Text STOP to end. Msg&data rates may apply."
+
+
+def check(tmp_path: Path, body: str, env=None):
+    path = tmp_path / "c.yaml"
+    path.write_text("version: 1\n" + body)
+    _account, diagnostics = load([str(path)], env or {})
+    return [(d.line, d.severity, d.rule, d.message) for d in diagnostics]
+
+
+def rules(found):
+    return [r[2] for r in found]
+
+
+@pytest.mark.parametrize("keywords, rule, message", [
+    ("[A]", "keyword-length", "keyword 'A' must be 2-15 characters (has 1)"),
+    ("[ABCDEFGHIJKLMNOP]", "keyword-length", "keyword 'ABCDEFGHIJKLMNOP' must be 2-15 characters (has 16)"),
+    ("['GO NOW']", "keyword-shape", "keyword 'GO NOW' may contain only letters and digits"),
+    ("[stop]", "keyword-reserved", "'stop' is a carrier-reserved word and cannot be a keyword"),
+    ("[Info]", "keyword-reserved", "'Info' is a carrier-reserved word and cannot be a keyword"),
+])
+def test_keyword_rules(tmp_path, keywords, rule, message):
+    found = check(tmp_path, f"lists:\n  - name: A\n    keyword_names: {keywords}\n")
+    assert (3 + 1, "error", rule, message) in found
+
+
+@pytest.mark.parametrize("word", ["STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT", "STOPALL", "HELP", "INFO"])
+def test_every_carrier_reserved_word_is_refused(tmp_path, word):
+    assert "keyword-reserved" in rules(check(tmp_path, f"lists:\n  - name: A\n    keyword_names: [{word.lower()}]\n"))
+
+
+def test_keywords_are_unique_across_lists_case_insensitively(tmp_path):
+    found = check(tmp_path, "lists:\n  - name: A\n    keyword_names: [Join]\n  - name: B\n    keyword_names: [JOIN]\n")
+    assert found == [(6, "error", "keyword-duplicate",
+                      f"keyword 'JOIN' is already used by list 'A' at {tmp_path}/c.yaml:4:21 (keywords are case-insensitive)")]
+
+
+def test_double_opt_in_rules(tmp_path):
+    body = ("lists:\n  - name: A\n    opt_in_type: double\n  - name: B\n    opt_in_type: single\n"
+            "    opt_in_requests:\n      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber}\n"
+            "  - name: C\n    opt_in_requests:\n      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber}\n"
+            "  - name: D\n    opt_in_type: double\n    opt_in_requests:\n"
+            "      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber, follow_up: true}\n"
+            "      - {collected_data: 'yes', request_message: 'YES?', success_action: nextrequest}\n")
+    found = [(line, rule) for line, sev, rule, _msg in check(tmp_path, body) if sev == "error"]
+    assert found == [(4, "opt-in-requests"), (7, "opt-in-requests"), (10, "opt-in-requests"),
+                     (15, "opt-in-follow-up"), (15, "opt-in-success-action"), (16, "opt-in-success-action")]
+
+
+def test_empty_requests_with_single_is_fine(tmp_path):
+    assert check(tmp_path, "lists:\n  - name: A\n    opt_in_type: single\n    opt_in_requests: []\n") == []
+
+
+def test_custom_field_rules(tmp_path):
+    body = ("lists:\n  - name: A\n    custom_fields:\n"
+            "      - {key: zip, label: Zip, content_type: text, max_length: 5, pattern: '^[0-9]{5}$', default_value: '98101'}\n"
+            "      - {key: zip, label: zip, content_type: text, max_length: 5}\n"
+            "      - {key: bad, label: Bad, content_type: text, max_length: 5, pattern: '(unclosed'}\n"
+            "      - {key: dflt, label: Dflt, content_type: text, max_length: 5, pattern: '^[0-9]+$', default_value: abc}\n"
+            "      - {key: Upper, label: U, content_type: text, max_length: 0}\n")
+    found = check(tmp_path, body)
+    assert [r for r in rules(found)] == ["schema", "schema"]  # schema errors stop the semantic pass for the file
+    body = body.rsplit("      - {key: Upper", 1)[0]
+    found = check(tmp_path, body)
+    assert rules(found) == ["custom-field-duplicate", "custom-field-duplicate", "custom-field-pattern",
+                            "custom-field-default"]
+
+
+def test_webhook_rules(tmp_path):
+    body = ("lists:\n  - name: A\n    webhooks:\n      - callback_url: ftp://x.example/h\n"
+            "      - callback_url: https://x.example/h?token=${T}\n      - callback_url: https://x.example/h?token=${T}\n"
+            "      - callback_url: 'https://'\n")
+    found = check(tmp_path, body, {"T": "secret-value"})
+    assert [(line, rule) for line, _s, rule, _m in found] == [(5, "webhook-url"), (7, "webhook-duplicate"),
+                                                             (8, "webhook-url")]
+    assert all("secret-value" not in m for *_x, m in found)
+    assert "https://x.example/h?token=****" in found[1][3]
+
+
+def test_renamed_from_rules(tmp_path):
+    body = ("lists:\n  - name: A\n    renamed_from: A\n  - name: B\n    renamed_from: A\n"
+            "  - name: C\n    renamed_from: Old\n  - name: D\n    renamed_from: Old\n")
+    assert rules(check(tmp_path, body)) == ["renamed-from", "renamed-from", "renamed-from"]
+
+
+# -------------------------------------------------------------------- lint
+
+
+def test_lint_rules_and_their_ids(tmp_path):
+    long = "x" * 161
+    body = ("lists:\n  - name: A\n"
+            f"    message_reply: '{long}'\n"
+            "    message_stop: 'Bye now ✓'\n"
+            "    message_help: 'We send deals.'\n"
+            "    first_optin_message: 'Welcome!'\n")
+    found = check(tmp_path, body)
+    assert all(sev == "warning" for _l, sev, _r, _m in found)
+    assert sorted(rules(found)) == ["gsm7", "help-content", "optin-disclosure", "sms-length", "stop-confirmation"]
+    messages = {r: m for _l, _s, r, m in found}
+    assert messages["sms-length"] == "message_reply is 161 characters: sent as 2 SMS parts"
+    assert "'✓'" in messages["gsm7"]
+    assert messages["optin-disclosure"] == ("opt-in confirmation first_optin_message lacks 'Msg&data rates may apply', "
+                                            "STOP, HELP")
+
+
+def test_lint_rules_can_be_switched_off(tmp_path):
+    body = ("account:\n  lint: {sms-length: false, gsm7: false, optin-disclosure: false, help-content: false, "
+            "stop-confirmation: false}\nlists:\n  - name: A\n    message_reply: '" + "x" * 200 + "'\n"
+            "    message_stop: 'Bye ✓'\n    message_help: 'hi'\n    first_optin_message: 'Welcome'\n")
+    assert check(tmp_path, body) == []
+
+
+def test_lint_applies_to_opt_in_request_messages(tmp_path):
+    body = ("lists:\n  - name: A\n    opt_in_type: double\n    opt_in_requests:\n"
+            "      - {collected_data: 'yes', request_message: 'Reply YES', success_action: optinsubscriber,"
+            " opt_in_message: 'Thanks'}\n")
+    found = check(tmp_path, body)
+    assert [(line, rule) for line, _s, rule, _m in found] == [(6, "optin-disclosure")]
+
+
+def test_good_messages_pass(tmp_path):
+    body = (f"lists:\n  - name: A\n    message_help: '{GOOD_HELP}'\n"
+            "    message_stop: 'ACME: You have been unsubscribed and will not receive any more messages.'\n"
+            "    first_optin_message: 'ACME: You agreed to recurring msgs. Txt STOP to end, HELP for help. "
+            "Msg & data rates may apply.'\n")
+    assert check(tmp_path, body) == []
+
+
+def test_sms_part_counting():
+    assert sms_parts("a" * 160) == (160, 1, True)
+    assert sms_parts("a" * 161) == (161, 2, True)
+    assert sms_parts("€" * 80) == (160, 1, True)  # extension characters count twice
+    assert sms_parts("é" * 10)[2] is True  # é is in the GSM-7 basic set
+    assert sms_parts("ü" * 71) == (71, 1, True)
+    assert sms_parts("✓" * 70) == (70, 1, False)
+    assert sms_parts("✓" * 71) == (71, 2, False)
+
+
+def test_examples_validate_clean_with_no_warnings():
+    result = run_cli(["validate", "--strict", str(EXAMPLES)], env=EXAMPLE_ENV)
+    assert result.exit_code == 0, result.output
+    assert "Configuration is valid." in result.stdout
+
+
+def test_every_invalid_example_fails_with_located_messages():
+    invalid = EXAMPLES / "invalid"
+    for path in sorted(invalid.glob("*.yaml")):
+        result = run_cli(["validate", "--format", "json", str(path)])
+        report = json.loads(result.stdout)
+        assert result.exit_code == 1 and report["error_count"] >= 1, path
+        assert all(d["line"] >= 1 and d["col"] >= 1 and d["rule"] for d in report["diagnostics"])
