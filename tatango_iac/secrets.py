@@ -35,6 +35,21 @@ def is_secret_param(name: str) -> bool:
     return bool(_SECRET_PARAM.search(name))
 
 
+_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+
+
+def _shown_param(name: str, value: str) -> str:
+    if _REFERENCE.match(value):
+        return value  # a ${NAME} template names the secret without revealing it
+    return MASK if is_secret_param(name) else quote(value, safe="/:${}")
+
+
+def _looks_like_token(segment: str) -> bool:
+    """A long path segment mixing letters and digits (Slack-style hook URLs) is treated as a secret."""
+    return (len(segment) >= 24 and not segment.startswith("${") and any(c.isdigit() for c in segment)
+            and any(c.isalpha() for c in segment))
+
+
 def mask_url(url: str) -> str:
     """Mask secret-looking query parameters and a userinfo password in a URL."""
     try:
@@ -46,13 +61,12 @@ def mask_url(url: str) -> str:
         userinfo, host = netloc.rsplit("@", 1)
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
+    path = "/".join(MASK if _looks_like_token(seg) else seg for seg in parts.path.split("/"))
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = "&".join(
-            f"{quote(k, safe='[]')}={MASK if is_secret_param(k) else quote(v, safe='/:${}')}" for k, v in pairs
-        )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        query = "&".join(f"{quote(k, safe='[]')}={_shown_param(k, v)}" for k, v in pairs)
+    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
 def url_has_secret(url: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 from tatango_iac.client import Clock, TatangoClient
 from tatango_iac.config import load_or_raise
@@ -14,6 +14,9 @@ from tatango_iac.planner import plan as compute_plan
 from tatango_iac.reader import Progress, read_live
 
 SANDBOX_STATE_DEFAULT = ".tatango-sandbox.json"
+
+# The clock every CLI run uses; the test suite swaps in a fake so that no test sleeps for real.
+make_clock: Callable[[], Clock] = Clock
 
 
 class StalePlan(Exception):
@@ -29,6 +32,7 @@ class SavedPlanError(Exception):
 @contextmanager
 def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str],
                clock: Optional[Clock] = None, on_wait=None) -> Iterator[TatangoClient]:
+    clock = clock or make_clock()
     if not sandbox:
         yield TatangoClient.from_env(env, rate_per_hour=rate, clock=clock, on_wait=on_wait)
         return

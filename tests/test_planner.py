@@ -266,7 +266,7 @@ def test_webhooks_create_update_delete_and_duplicate_cleanup():
                      "      - {callback_url: 'https://h.example/new?token=${T}', cleaned: true}\n", {"T": "s3cret"})
     result = plan(config, account)
     assert summary(result) == [("update", "webhook", 'list["A"].webhook["https://h.example/a"]'),
-                               ("create", "webhook", 'list["A"].webhook["https://h.example/new?token=****"]'),
+                               ("create", "webhook", 'list["A"].webhook["https://h.example/new?token=${T}"]'),
                                ("delete", "webhook", 'list["A"].webhook["https://h.example/a"]'),
                                ("delete", "webhook", 'list["A"].webhook["https://h.example/old"]')]
     assert result.actions[0].payload == {"unsubscribe": True} and result.actions[0].target_id == 1

@@ -84,7 +84,7 @@ def test_webhook_rules(tmp_path):
     assert [(line, rule) for line, _s, rule, _m in found] == [(5, "webhook-url"), (7, "webhook-duplicate"),
                                                              (8, "webhook-url")]
     assert all("secret-value" not in m for *_x, m in found)
-    assert "https://x.example/h?token=****" in found[1][3]
+    assert "https://x.example/h?token=${T}" in found[1][3]
 
 
 def test_renamed_from_rules(tmp_path):

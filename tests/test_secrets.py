@@ -1,0 +1,34 @@
+import copy
+
+import pytest
+
+from tatango_iac.secrets import MASK, Templated, display, mask_url, scrub
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://h.example/x?token=abc&ref=tatango", "https://h.example/x?token=****&ref=tatango"),
+    ("https://h.example/x?api_key=1&Signature=2&sig=3&auth=4&password=5&client_secret=6&page=2",
+     "https://h.example/x?api_key=****&Signature=****&sig=****&auth=****&password=****&client_secret=****&page=2"),
+    ("https://user:pa55@h.example/x", "https://user:****@h.example/x"),
+    ("https://hooks.slack.example/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXX1234",
+     "https://hooks.slack.example/services/T0000/B0000/****"),
+    ("https://h.example/x?token=${HOOK_TOKEN}", "https://h.example/x?token=${HOOK_TOKEN}"),
+    ("https://h.example/plain/path", "https://h.example/plain/path"),
+])
+def test_mask_url(url, shown):
+    assert mask_url(url) == shown
+
+
+def test_templated_values_show_their_template_everywhere():
+    value = Templated("https://h.example/x?token=s3cret-value", "https://h.example/x?token=${T}")
+    assert value == "https://h.example/x?token=s3cret-value"
+    assert "s3cret" not in repr(value) and "s3cret" not in repr([value])
+    assert display({"callback_url": value, "nested": [{"m": Templated("hi s3cret", "hi ${X}")}]}) == {
+        "callback_url": "https://h.example/x?token=${T}", "nested": [{"m": "hi ${X}"}]}
+    copied = copy.deepcopy(value)
+    assert isinstance(copied, Templated) and copied.template == value.template
+
+
+def test_scrub_removes_the_key_from_free_text():
+    assert scrub("bad key abcd1234 here", "abcd1234") == f"bad key {MASK} here"
+    assert scrub("text", None, "") == "text"
