@@ -18,7 +18,7 @@ from tatango_iac.config import load, load_or_raise
 from tatango_iac.diagnostics import ConfigError, errors, render as render_diagnostics
 from tatango_iac.plan import Action, Plan
 from tatango_iac.planner import PlanError
-from tatango_iac.render import RENDERERS, _headline, render_text_tty
+from tatango_iac.render import RENDERERS, _headline, render_drift_text, render_text_tty
 from tatango_iac.workflow import (
     SavedPlanError,
     StalePlan,
@@ -87,9 +87,11 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+@click.option("--allow-missing-env", is_flag=True,
+              help="Report unset ${VARS} as warnings (for pre-commit hooks where secrets are not set).")
+def validate(paths: tuple[str, ...], fmt: str, strict: bool, allow_missing_env: bool) -> None:
     """Check configuration files: YAML, schema, semantic rules and lint."""
-    _account, diagnostics = load(paths)
+    _account, diagnostics = load(paths, missing_env="warning" if allow_missing_env else "error")
     output = render_diagnostics(diagnostics, fmt)
     if output:
         click.echo(output)
@@ -125,16 +127,17 @@ def _render(plan: Plan, fmt: str) -> str:
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan`.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes.")
+@click.option("--drift", is_flag=True, help="Text: group differences as a drift report instead of listing actions.")
 @_target_option
 @_sandbox_option
 @_rate_option
-def plan(paths, out, fmt, detailed_exitcode, targets, sandbox, rate) -> None:
+def plan(paths, out, fmt, detailed_exitcode, drift, targets, sandbox, rate) -> None:
     """Show what would change in the live account."""
     desired = _load_desired(paths)
     with api_client(sandbox, rate, os.environ) as client:
         result = make_plan(client, desired, list(targets), _progress())
     _clear_progress()
-    click.echo(_render(result, fmt))
+    click.echo(render_drift_text(result) if drift and fmt == "text" else _render(result, fmt))
     if out:
         save_plan(result, out)
         click.echo(f"Saved the plan to {out}. Apply it with: tatango-iac apply --plan {out}", err=True)
@@ -277,7 +280,7 @@ def sandbox() -> None:
 @click.option("--seed", type=int, default=0, help="Seed of the fault generator (runs are repeatable).")
 def sandbox_serve(port, state_file, fault_rate, fault_kinds, rate_limit, no_retry_after, latency_ms, seed) -> None:
     """Serve the emulator on 127.0.0.1 until Ctrl-C."""
-    from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
+    from tatango_iac.sandbox import SANDBOX_EMAIL, SandboxServer
     from tatango_iac.sandbox.server import Faults
 
     try:
@@ -293,13 +296,17 @@ def sandbox_serve(port, state_file, fault_rate, fault_kinds, rate_limit, no_retr
     click.echo(f"Tatango sandbox on {server.url} (state: {state_file})")
     click.echo(f"  export TATANGO_API_URL={server.url} TATANGO_EMAIL={SANDBOX_EMAIL} TATANGO_API_KEY=<sandbox key>")
     click.echo(f"  the sandbox key is in the state file; control API: {server.control_url}")
-    del SANDBOX_API_KEY
+    sys.stdout.flush()  # scripts wait for the first line to learn the port
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:
-        click.echo("\nstopped")
+        click.echo("\nstopped", err=True)
     finally:
         server.httpd.server_close()
+        server.state.flush()
 
 
 # ---------------------------------------------------------------------- main

@@ -144,7 +144,8 @@ def schema_diagnostics(located: Located, data: Any) -> list[Diagnostic]:
     return out
 
 
-def _read(real: str, shown: str, env: Mapping[str, str]) -> tuple[Located | None, bytes, list[Diagnostic]]:
+def _read(real: str, shown: str, env: Mapping[str, str],
+          missing_env: str = ERROR) -> tuple[Located | None, bytes, list[Diagnostic]]:
     try:
         documents = load_file(real, shown)
     except YamlProblem as problem:
@@ -162,7 +163,7 @@ def _read(real: str, shown: str, env: Mapping[str, str]) -> tuple[Located | None
     problems: list[Diagnostic] = []
 
     def unset(path: tuple, message: str) -> None:
-        problems.append(_diag(shown, located.where(path), message, "env-unset"))
+        problems.append(_diag(shown, located.where(path), message, "env-unset", severity=missing_env))
 
     located.data = interpolate(located.data, env, unset)
     problems.extend(schema_diagnostics(located, located.data))
@@ -223,15 +224,20 @@ def config_digest(files: list[LoadedFile]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def load(paths: Iterable[str], env: Mapping[str, str] | None = None) -> tuple[DesiredAccount | None, list[Diagnostic]]:
-    """Load every file; return the desired model (None if any error) and all diagnostics."""
+def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
+         missing_env: str = ERROR) -> tuple[DesiredAccount | None, list[Diagnostic]]:
+    """Load every file; return the desired model (None if any error) and all diagnostics.
+
+    missing_env="warning" lets validate run where secrets are not available (pre-commit):
+    an unset variable is then reported as a warning and its ${...} text is kept.
+    """
     from tatango_iac.rules import check_account  # late import: rules depend on the model built here
 
     env = os.environ if env is None else env
     files, diagnostics = discover(paths)
     loaded: list[LoadedFile] = []
     for real, shown in files:
-        located, raw, problems = _read(real, shown, env)
+        located, raw, problems = _read(real, shown, env, missing_env)
         diagnostics.extend(problems)
         # An unset variable leaves the structure intact: keep checking the rest of the file.
         if located is not None and not [e for e in errors(problems) if e.rule != "env-unset"]:

@@ -282,7 +282,9 @@ def _schedule(ctx: _Context, live_lists: list[LiveList], names: dict[Any, str]) 
         for kw in lst.keywords:
             holders[kw] = ("live", lst.id)
             held_by[("live", lst.id)].add(kw)
-    pending = list(ctx.steps)
+    # Kept sorted by (phase, list, kind): the first ready step is the next one, so a pick is
+    # cheap unless steps are blocked (only keyword claims block, and they are few).
+    pending = sorted(ctx.steps, key=lambda s: (s.order, s.id))
     done: set[int] = set()
     ordered: list[Action] = []
 
@@ -291,8 +293,8 @@ def _schedule(ctx: _Context, live_lists: list[LiveList], names: dict[Any, str]) 
                 if kw in holders and holders[kw] != step.list_key]
 
     while pending:
-        ready = [s for s in pending if s.deps <= done and not blocked_by(s)]
-        if not ready:
+        position = next((i for i, s in enumerate(pending) if s.deps <= done and not blocked_by(s)), None)
+        if position is None:
             release = _release_step(ctx, pending, held_by)
             if release is None:
                 for step in pending:
@@ -302,10 +304,9 @@ def _schedule(ctx: _Context, live_lists: list[LiveList], names: dict[Any, str]) 
                 if not ctx.problems:
                     ctx.problems.append("internal error: plan steps could not be ordered")
                 return ordered
-            pending.append(release)
+            pending.insert(0, release)  # a release has phase 0: it sorts first
             continue
-        step = min(ready, key=lambda s: (s.order, s.id))
-        pending.remove(step)
+        step = pending.pop(position)
         done.add(step.id)
         ordered.append(step.action)
         if step.effect in ("create_list", "set_keywords"):
@@ -405,13 +406,14 @@ def _unavailable_keywords(selected: list[DesiredList], live: LiveAccount) -> lis
 def _unreleasable_claims(ctx: _Context, live: LiveAccount, desired: DesiredAccount, targets: list[str]) -> list[str]:
     """A wanted keyword held by a list that no step of the plan will make let go of."""
     holder_of = {kw: lst for lst in live.lists for kw in lst.keywords}
+    by_id = {lst.id: lst for lst in live.lists}
+    by_name = {d.name: d for d in desired.lists}
     releasing: dict[int, set[str]] = defaultdict(set)
     for step in ctx.steps:
         if step.effect == "set_keywords" and step.list_key[0] == "live":
-            held = next(lst.keywords for lst in live.lists if lst.id == step.list_key[1])
-            releasing[step.list_key[1]] |= held - set(step.final_keywords)
+            releasing[step.list_key[1]] |= by_id[step.list_key[1]].keywords - set(step.final_keywords)
         elif step.effect == "delete_list":
-            releasing[step.list_key[1]] |= {kw for kw, lst in holder_of.items() if lst.id == step.list_key[1]}
+            releasing[step.list_key[1]] |= by_id[step.list_key[1]].keywords
     managed_names = {d.name for d in desired.lists} | {d.renamed_from for d in desired.lists if d.renamed_from}
     problems = []
     for step in ctx.steps:
@@ -419,7 +421,7 @@ def _unreleasable_claims(ctx: _Context, live: LiveAccount, desired: DesiredAccou
             holder = holder_of.get(kw)
             if holder is None or step.list_key == ("live", holder.id) or kw in releasing[holder.id]:
                 continue
-            d = next((x for x in desired.lists if x.name == step.action.list_name), None)
+            d = by_name.get(step.action.list_name)
             where = f"{d.keyword_sources.get(kw, d.source)}: " if d else ""
             if holder.name not in managed_names:
                 why = "which no file manages (add it to the configuration, or set account.prune: true)"

@@ -91,6 +91,25 @@ def render_text_tty(plan: Plan) -> str:
     return render_text(plan, lambda text, action: click.style(text, fg=COLOURS[action], bold=True))
 
 
+def render_drift_text(plan: Plan) -> str:
+    """The nightly view: what differs, grouped by kind, live and desired side by side."""
+    drift = plan.drift()
+    lines = ["Drift report: the live account compared with the configuration", ""]
+    changed = drift["changed_attributes"]
+    lines.append(f"Managed attributes whose live value differs ({len(changed)}):")
+    for item in changed:
+        where = f"{item['address']}.{item['attribute']}" if item["attribute"] else f"{item['address']} ({item['action']})"
+        lines.append(f"  {where}")
+        lines.append(f"      live:    {_value(item['live'])}")
+        lines.append(f"      desired: {_value(item['desired'])}")
+    lines += ["", f"Managed lists missing from the account ({len(drift['missing_lists'])}):"]
+    lines += [f"  {_value(m['list'])}" for m in drift["missing_lists"]]
+    lines += ["", f"Lists in the account that no file manages ({len(drift['unmanaged_lists'])}):"]
+    lines += [f"  {_value(u['name'])} (id {u['id']}, {u['subscribers']:,} subscribers)" for u in drift["unmanaged_lists"]]
+    lines += ["", "In sync." if not plan.actions and not drift["unmanaged_lists"] else plan.summary_line()]
+    return "\n".join(lines)
+
+
 def render_json(plan: Plan) -> str:
     return plan.dumps()
 

@@ -49,9 +49,13 @@ def default_state() -> dict[str, Any]:
 class State:
     """Thread-safe account state, optionally persisted to a JSON file after each write."""
 
+    FLUSH_INTERVAL = 0.2  # seconds: writes within it are saved together
+
     def __init__(self, path: Optional[str] = None, data: Optional[dict[str, Any]] = None):
         self.path = path
         self.lock = threading.RLock()
+        self._dirty = threading.Event()
+        self._flusher: Optional[threading.Thread] = None
         if data is not None:
             self.data = data
         elif path and os.path.exists(path):
@@ -65,12 +69,34 @@ class State:
     # -------------------------------------------------------------- storage
 
     def save(self) -> None:
+        """Mark the state changed; a background thread writes it soon (rewriting a large state
+        on every call made the sandbox quadratic). ``flush`` writes at once."""
         if not self.path:
             return
+        self._dirty.set()
+        if self._flusher is None:
+            self._flusher = threading.Thread(target=self._flush_loop, name="sandbox-state-flush", daemon=True)
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while True:
+            self._dirty.wait()
+            threading.Event().wait(self.FLUSH_INTERVAL)
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.path:
+            return
+        with self.lock:
+            self._dirty.clear()
+            self._write()
+
+    def _write(self) -> None:
+        assert self.path
         directory = os.path.dirname(os.path.abspath(self.path))
         fd, tmp = tempfile.mkstemp(prefix=".sandbox-", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.data, handle, indent=1, sort_keys=True)
+            json.dump(self.data, handle, separators=(",", ":"), sort_keys=True)
         os.replace(tmp, self.path)
 
     def replace(self, data: dict[str, Any]) -> None:
@@ -78,7 +104,7 @@ class State:
             self.data = data
             for key, value in default_state().items():
                 self.data.setdefault(key, value)
-            self.save()
+            self.flush()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
