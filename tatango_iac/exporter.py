@@ -5,7 +5,7 @@ import os
 import re
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
 import yaml
 
@@ -42,23 +42,25 @@ def _env_name(list_name: str, param: str, used: set[str]) -> str:
 
 
 def placeholder_url(url: str, list_name: str, used: set[str], secrets: dict[str, str]) -> str:
-    """Replace secret query values by ${NAME}; record NAME -> value to tell the user."""
-    parts = urlsplit(url)
-    if not parts.query:
+    """Replace secret query values by ${NAME}; record NAME -> value to tell the user.
+
+    Works on the raw query text so that the URL read back is byte-for-byte the live one.
+    """
+    base, sep, rest = url.partition("?")
+    if not sep:
         return url.replace("${", "$${")
-    pairs = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if is_secret_param(key):
-            name = _env_name(list_name, key, used)
+    query, hash_, fragment = rest.partition("#")
+    parts = []
+    for segment in query.split("&"):
+        key, eq, value = segment.partition("=")
+        if eq and is_secret_param(unquote_plus(key)):
+            name = _env_name(list_name, unquote_plus(key), used)
             secrets[name] = value
-            pairs.append(f"{quote(key, safe='[]')}=${{{name}}}")
+            parts.append(f"{key.replace('${', '$${')}=${{{name}}}")
         else:
-            pairs.append(f"{quote(key, safe='[]')}={quote(value, safe='/:')}".replace("${", "$${"))
-    base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", parts.fragment)).replace("${", "$${")
-    if parts.fragment:
-        head, _, frag = base.partition("#")
-        return f"{head}?{'&'.join(pairs)}#{frag}"
-    return f"{base}?{'&'.join(pairs)}"
+            parts.append(segment.replace("${", "$${"))
+    tail = f"{hash_}{fragment}".replace("${", "$${")
+    return f"{base.replace('${', '$${')}?{'&'.join(parts)}{tail}"
 
 
 def _escape(value: Any) -> Any:
@@ -69,7 +71,7 @@ def _escape(value: Any) -> Any:
 def list_document(raw: dict[str, Any], hooks: list[dict[str, Any]], fields: list[dict[str, Any]],
                   include_secrets: bool, used: set[str], secrets: dict[str, str]) -> dict[str, Any]:
     name = raw["name"]
-    doc: dict[str, Any] = {"name": name}
+    doc: dict[str, Any] = {"name": _escape(name)}
     for key in LIST_FIELDS:
         doc[key] = _escape(raw.get(key))
     doc["keyword_names"] = list(raw.get("keyword_names") or [])

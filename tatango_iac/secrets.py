@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit, quote
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 MASK = "****"
 _SECRET_PARAM = re.compile(r"(token|key|secret|password|passwd|pwd|sig|signature|auth)", re.IGNORECASE)
@@ -38,10 +38,11 @@ def is_secret_param(name: str) -> bool:
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
 
-def _shown_param(name: str, value: str) -> str:
-    if _REFERENCE.match(value):
-        return value  # a ${NAME} template names the secret without revealing it
-    return MASK if is_secret_param(name) else quote(value, safe="/:${}")
+def _shown_segment(segment: str) -> str:
+    key, eq, value = segment.partition("=")
+    if not eq or _REFERENCE.match(value) or not is_secret_param(unquote_plus(key)):
+        return segment  # a ${NAME} template names the secret without revealing it
+    return f"{key}={MASK}"
 
 
 def _looks_like_token(segment: str) -> bool:
@@ -62,10 +63,8 @@ def mask_url(url: str) -> str:
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
     path = "/".join(MASK if _looks_like_token(seg) else seg for seg in parts.path.split("/"))
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = "&".join(f"{quote(k, safe='[]')}={_shown_param(k, v)}" for k, v in pairs)
+    # Edit the raw query text: decoding and re-encoding would show a URL that differs from the real one.
+    query = "&".join(_shown_segment(segment) for segment in parts.query.split("&")) if parts.query else ""
     return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 

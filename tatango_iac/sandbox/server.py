@@ -100,7 +100,8 @@ class SandboxServer:
         return f"http://127.0.0.1:{self.port}/_sandbox"
 
     def start(self) -> "SandboxServer":
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="tatango-sandbox", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                       name="tatango-sandbox", daemon=True)
         self.thread.start()
         return self
 
