@@ -89,8 +89,9 @@ def measure(n: int) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
+        path = write_config(tmp, n)
         started = time.process_time()
-        config = load_or_raise([str(write_config(tmp, n))], {})[0]
+        config = load_or_raise([str(path)], {})[0]
         load_cpu = time.process_time() - started
         for phase, state in (("plan", seeded_state(n, tmp)), ("apply", default_state())):
             with sandbox_process(state, tmp) as url:

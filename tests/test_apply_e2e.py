@@ -310,3 +310,15 @@ def test_chaos_apply_until_converged(api_env, examples_copy, sandbox, client):
     assert next(lst for lst in lists if lst["name"] == "Subscribers here")["counts"]["subscribers"] == 1
     faults_seen = {r["status"] for r in sandbox.api_requests()} - {200}
     assert faults_seen, "the chaos run should have met faults"
+
+
+def test_progress_and_rate_waits_go_to_stderr_on_a_terminal(api_env, examples_copy, monkeypatch, clock):
+    from tatango_iac import cli
+
+    monkeypatch.setattr(cli, "_stderr_tty", lambda: True)
+    result = run_cli(["apply", "--auto-approve", "--rate", "1200", str(examples_copy)], env=api_env)
+    assert result.exit_code == 0, result.output
+    assert "waiting 3s for the API rate limit..." in result.stderr
+    assert "[10/10] applying" in result.stderr and "reading lists..." in result.stderr
+    assert "[10/10] done:" in result.stdout  # the record of what was done stays on stdout
+    assert clock.sleeps == [3.0] * 18  # 19 calls (2 reads, 7 keyword tests, 10 writes), paced on the fake clock
