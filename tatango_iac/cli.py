@@ -252,10 +252,13 @@ def apply(paths, plan_file, auto_approve, allow_destroy, targets, sandbox, rate)
 @_rate_option
 def export(output, names, include_secrets, sandbox, rate) -> None:
     """Write YAML for the live account (adoption of an existing account)."""
-    from tatango_iac.exporter import export_account
+    from tatango_iac.exporter import ExportError, export_account
 
-    with api_client(sandbox, rate, os.environ) as client:
-        report = export_account(client, output, list(names), include_secrets)
+    try:
+        with api_client(sandbox, rate, os.environ) as client:
+            report = export_account(client, output, list(names), include_secrets)
+    except ExportError as exc:
+        raise Failure(str(exc)) from None
     for line in report:
         click.echo(line, err=line.startswith("Warning"))
 

@@ -177,7 +177,7 @@ def _source(located: Located, path: tuple) -> Source:
 
 def _build_list(located: Located, index: int, data: dict[str, Any]) -> DesiredList:
     base = ("lists", index)
-    lst = DesiredList(name=data["name"], source=_source(located, base + ("name",)))
+    lst = DesiredList(name=data["name"], source=_source(located, base + ("name",)), located=located, path=base)
     lst.fields = {k: data[k] for k in LIST_FIELDS if k in data}
     lst.renamed_from = data.get("renamed_from")
     if "keyword_names" in data:
@@ -200,8 +200,6 @@ def _build_list(located: Located, index: int, data: dict[str, Any]) -> DesiredLi
                            source=_source(located, base + ("webhooks", j, "callback_url")))
             for j, w in enumerate(data["webhooks"])
         ]
-    lst.located = located  # type: ignore[attr-defined]  # for rules that need precise positions
-    lst.path = base  # type: ignore[attr-defined]
     return lst
 
 

@@ -14,6 +14,10 @@ from tatango_iac.model import CUSTOM_FIELD_ATTRS, LIST_FIELDS, OPT_IN_REQUEST_FI
 from tatango_iac.secrets import is_secret_param, url_has_secret
 
 
+class ExportError(Exception):
+    """Nothing was written: the request cannot be met (e.g. an unknown --list)."""
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -103,9 +107,7 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
     if names:
         missing = [n for n in names if n not in {lst["name"] for lst in lists}]
         if missing:
-            from tatango_iac.cli import Failure
-
-            raise Failure(f"no live list named {', '.join(repr(m) for m in missing)}; nothing was written")
+            raise ExportError(f"no live list named {', '.join(repr(m) for m in missing)}; nothing was written")
         lists = [lst for lst in lists if lst["name"] in names]
     os.makedirs(output, exist_ok=True)
     schema_path = os.path.realpath(str(resources.files("tatango_iac").joinpath("tatango.schema.json")))

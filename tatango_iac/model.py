@@ -78,6 +78,9 @@ class DesiredList:
     opt_in_requests: Optional[list[dict[str, Any]]] = None
     custom_fields: Optional[list[DesiredCustomField]] = None
     webhooks: Optional[list[DesiredWebhook]] = None
+    # Where the list was written, for rules that need exact positions (e.g. the 2nd keyword).
+    located: Any = field(default=None, repr=False, compare=False)
+    path: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def keywords(self) -> Optional[set[str]]:

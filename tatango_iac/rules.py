@@ -64,15 +64,15 @@ class _Checker:
 
 
 def _at(lst: DesiredList, *path: Any) -> Source:
-    located = lst.located  # type: ignore[attr-defined]
-    line, col = located.where(lst.path + path)  # type: ignore[attr-defined]
+    line, col = lst.located.where(lst.path + path)
+    located = lst.located
     return Source(located.file, line, col)
 
 
 def _key_at(lst: DesiredList, *path: Any) -> Source:
     """Where a key itself is written (for rules about a whole block, e.g. opt_in_requests)."""
-    located = lst.located  # type: ignore[attr-defined]
-    line, col = located.key_where(lst.path + path)  # type: ignore[attr-defined]
+    line, col = lst.located.key_where(lst.path + path)
+    located = lst.located
     return Source(located.file, line, col)
 
 
