@@ -28,6 +28,8 @@ DEFAULT_API_URL = "https://app.tatango.com/api/v2"
 DEFAULT_RATE = 1200  # calls per hour: the documented limit
 PER_PAGE = 1000
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
+# POSTs that only read (a keyword availability test): safe to retry like a GET.
+READ_ONLY_POST_SUFFIXES = ("/test_keyword",)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -115,7 +117,9 @@ class _MethodAwareAdapter(HTTPAdapter):
         self._idempotent, self._post, self._pacer = idempotent, post, pacer
 
     def send(self, request, **kwargs):  # type: ignore[override]
-        self.max_retries = self._idempotent if request.method in IDEMPOTENT else self._post
+        safe = request.method in IDEMPOTENT or (
+            request.method == "POST" and request.path_url.endswith(READ_ONLY_POST_SUFFIXES))
+        self.max_retries = self._idempotent if safe else self._post
         self._pacer.wait()
         return super().send(request, **kwargs)
 
@@ -159,7 +163,7 @@ class TatangoClient:
                       backoff_jitter=backoff_jitter, backoff_max=60.0, respect_retry_after_header=True,
                       raise_on_status=False, raise_on_redirect=False)
         idempotent = retry_cls(connect=retries, read=retries, status=retries, status_forcelist=RETRY_STATUSES,
-                               allowed_methods=IDEMPOTENT, **common)
+                               allowed_methods=IDEMPOTENT | {"POST"}, **common)  # POST here: read-only ones only
         # A POST is retried only where nothing can have been written: 429, or no connection made.
         post = retry_cls(connect=retries, read=0, status=retries, status_forcelist={429},
                          allowed_methods={"POST"}, **common)

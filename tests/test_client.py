@@ -149,3 +149,11 @@ def test_the_api_key_appears_in_no_log_exception_or_repr(sandbox, clock, caplog)
     for text in texts:
         assert key not in text and encoded not in text
     assert "****" in repr(client)
+
+
+def test_a_keyword_test_is_a_read_only_post_and_is_retried(sandbox, clock):
+    client = paced(sandbox, clock, rate=0)
+    set_faults(sandbox, script=[{"method": "POST", "path": "test_keyword", "fault": "503", "times": 2},
+                                {"method": "POST", "path": "test_keyword", "fault": "drop_before"}])
+    assert client.test_keyword("33733", "FRESH") == (True, None)
+    assert len(sandbox.api_requests("POST")) == 4
