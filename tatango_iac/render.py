@@ -135,8 +135,10 @@ def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
         out.append("")
     body_lines: list[str] = []
     for index, action in enumerate(plan.actions, 1):
-        body_lines.append(f"{index}. {_headline(action)}")
-        body_lines.extend(f"    {line}" for line in action_lines(action))
+        # GitHub colours a diff block's lines by their first character: keep the sign in column 0.
+        sign, headline = _headline(action).split(" ", 1)
+        body_lines.append(f"{sign} {index}. {headline}")
+        body_lines.extend(f"{line[0]}     {line[2:]}" for line in action_lines(action))
     body_lines += ([""] if body_lines and plan.unmanaged_lists else []) + _unmanaged_lines(plan)
     head = "\n".join(out)
     if body_lines:
