@@ -54,7 +54,7 @@ def write_config(directory: Path, n: int) -> Path:
     return path
 
 
-def seeded_state(n: int, tmp: Path) -> dict:
+def seeded_state(n: int) -> dict:
     """The account after a full apply of config_lists(n), built directly (fast) through the sandbox's own state."""
     state = State(data=default_state())
     for spec in config_lists(n):
@@ -93,7 +93,7 @@ def measure(n: int) -> list[dict]:
         started = time.process_time()
         config = load_or_raise([str(path)], {})[0]
         load_cpu = time.process_time() - started
-        for phase, state in (("plan", seeded_state(n, tmp)), ("apply", default_state())):
+        for phase, state in (("plan", seeded_state(n)), ("apply", default_state())):
             with sandbox_process(state, tmp) as url:
                 client = TatangoClient(url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=0)
                 tracemalloc.start()

@@ -15,7 +15,6 @@ from typing import Any, Iterable, Optional
 
 from tatango_iac.model import (
     CUSTOM_FIELD_ATTRS,
-    LIST_FIELDS,
     OPT_IN_REQUEST_FIELDS,
     WEBHOOK_EVENTS,
     DesiredAccount,
@@ -111,7 +110,6 @@ class _Step:
 
 @dataclass
 class _Context:
-    desired: DesiredAccount
     live: LiveAccount
     steps: list[_Step] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -360,7 +358,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, targets: Iterable[str] = ()
     managed_ids = {m.id for m in all_matched.values() if m is not None}
     # A name shared by several live lists matches none of them above; none of them is "unmanaged" either.
     ambiguous = {d.name for d in desired.lists} | {d.renamed_from for d in desired.lists if d.renamed_from}
-    ctx = _Context(desired, live)
+    ctx = _Context(live)
     for index, d in enumerate(selected):
         _list_actions(ctx, index, d, matched.get(d.name))
     unmanaged = []

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from tatango_iac import workflow
 from tatango_iac.applier import Applier
@@ -22,7 +21,7 @@ from tatango_iac.config import load_or_raise
 from tatango_iac.planner import plan
 from tatango_iac.reader import read_live
 from tatango_iac.sandbox import SandboxServer
-from tests.conftest import EXAMPLE_ENV, ROOT, FakeClock, run_cli, set_faults
+from tests.conftest import EXAMPLE_ENV, ROOT, run_cli, set_faults
 
 TOKEN = EXAMPLE_ENV["ACME_WEBHOOK_TOKEN"]
 
@@ -292,8 +291,7 @@ def test_chaos_apply_until_converged(api_env, examples_copy, sandbox, client):
     client.request("POST", f"/lists/{keeper['id']}/subscribers", body={"subscriber": {"phone_number": "2065550199"}})
     edit(examples_copy / "lists" / "deals.yaml", "[SAVE, SALE, COUPONS]", "[SAVE, SALE, COUPONS, EXTRA]")
     set_faults(sandbox, rate=0.2, seed=2026, kinds=["429", "500", "502", "503", "drop_before", "drop_after"])
-    runs = 0
-    for runs in range(1, 20):
+    for _attempt in range(1, 20):
         if apply(api_env, examples_copy).exit_code == 0:
             break
     else:

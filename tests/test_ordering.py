@@ -3,7 +3,6 @@ plus property tests over random desired/live pairs."""
 from __future__ import annotations
 
 import copy
-import string
 
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
@@ -11,7 +10,7 @@ from tatango_iac.applier import Applier
 from tatango_iac.client import TatangoClient
 from tatango_iac.planner import PlanError, plan
 from tatango_iac.reader import read_live
-from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
+from tatango_iac.sandbox import SandboxServer
 from tatango_iac.sandbox.state import default_state
 from tests.planning import BASE_LIST, desired_from, summary
 
