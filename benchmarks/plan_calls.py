@@ -28,11 +28,11 @@ from typing import Iterator
 import requests
 import yaml
 
-from tatango_iac.applier import Applier
-from tatango_iac.client import TatangoClient
-from tatango_iac.config import load_or_raise
-from tatango_iac.planner import plan
-from tatango_iac.reader import read_live
+from tatango_iac.engine.applier import Applier
+from tatango_iac.api.client import TatangoClient
+from tatango_iac.config.loader import load_or_raise
+from tatango_iac.engine.planner import plan
+from tatango_iac.api.reader import read_live
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL
 from tatango_iac.sandbox.state import State, default_state
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 import yaml
 
-from tatango_iac.client import TatangoClient
+from tatango_iac.api.client import TatangoClient
 from tatango_iac.model import CUSTOM_FIELD_ATTRS, LIST_FIELDS, OPT_IN_REQUEST_FIELDS, WEBHOOK_EVENTS
 from tatango_iac.secrets import is_secret_param, url_has_secret
 

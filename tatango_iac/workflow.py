@@ -6,12 +6,12 @@ import os
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Optional
 
-from tatango_iac.client import Clock, TatangoClient
-from tatango_iac.config import load_or_raise
+from tatango_iac.api.client import Clock, TatangoClient
+from tatango_iac.config.loader import load_or_raise
 from tatango_iac.model import DesiredAccount
-from tatango_iac.plan import FORMAT_VERSION, Plan
-from tatango_iac.planner import plan as compute_plan
-from tatango_iac.reader import Progress, read_live
+from tatango_iac.engine.plan import FORMAT_VERSION, Plan
+from tatango_iac.engine.planner import plan as compute_plan
+from tatango_iac.api.reader import Progress, read_live
 
 SANDBOX_STATE_DEFAULT = ".tatango-sandbox.json"
 

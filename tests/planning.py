@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import yaml
 
-from tatango_iac.config import load
+from tatango_iac.config.loader import load
 from tatango_iac.model import (
     DesiredAccount,
     LiveAccount,

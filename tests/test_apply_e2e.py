@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from tatango_iac import workflow
-from tatango_iac.applier import Applier
-from tatango_iac.config import load_or_raise
-from tatango_iac.planner import plan
-from tatango_iac.reader import read_live
+from tatango_iac.engine.applier import Applier
+from tatango_iac.config.loader import load_or_raise
+from tatango_iac.engine.planner import plan
+from tatango_iac.api.reader import read_live
 from tatango_iac.sandbox import SandboxServer
 from tests.conftest import EXAMPLE_ENV, ROOT, run_cli, set_faults
 
@@ -162,7 +162,7 @@ def test_without_a_terminal_apply_needs_auto_approve(api_env, examples_copy, san
 
 
 def test_on_a_terminal_only_yes_applies(api_env, examples_copy, sandbox, monkeypatch):
-    from tatango_iac import cli
+    from tatango_iac.cli import commands as cli
 
     monkeypatch.setattr(cli, "_stdin_tty", lambda: True)
     no = run_cli(["apply", str(examples_copy)], env=api_env, input="y\n")
@@ -311,7 +311,7 @@ def test_chaos_apply_until_converged(api_env, examples_copy, sandbox, client):
 
 
 def test_progress_and_rate_waits_go_to_stderr_on_a_terminal(api_env, examples_copy, monkeypatch, clock):
-    from tatango_iac import cli
+    from tatango_iac.cli import commands as cli
 
     monkeypatch.setattr(cli, "_stderr_tty", lambda: True)
     result = run_cli(["apply", "--auto-approve", "--rate", "1200", str(examples_copy)], env=api_env)

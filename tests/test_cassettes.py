@@ -16,7 +16,7 @@ from typing import Callable
 import pytest
 import vcr
 
-from tatango_iac.client import TatangoClient
+from tatango_iac.api.client import TatangoClient
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
 from tests.conftest import ROOT
 

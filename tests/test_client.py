@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tatango_iac.client import ApiError, ConfigurationError, TatangoClient, check_api_url
+from tatango_iac.api.client import ApiError, ConfigurationError, TatangoClient, check_api_url
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL
 from tests.conftest import set_faults
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tatango_iac.config import load
+from tatango_iac.config.loader import load
 from tatango_iac.secrets import Templated
 from tests.conftest import run_cli
 

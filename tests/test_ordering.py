@@ -6,10 +6,10 @@ import copy
 
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from tatango_iac.applier import Applier
-from tatango_iac.client import TatangoClient
-from tatango_iac.planner import PlanError, plan
-from tatango_iac.reader import read_live
+from tatango_iac.engine.applier import Applier
+from tatango_iac.api.client import TatangoClient
+from tatango_iac.engine.planner import PlanError, plan
+from tatango_iac.api.reader import read_live
 from tatango_iac.sandbox import SandboxServer
 from tatango_iac.sandbox.state import default_state
 from tests.planning import BASE_LIST, desired_from, summary

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from tatango_iac.plan import Action, Plan
-from tatango_iac.render import GITHUB_COMMENT_LIMIT, render_markdown, render_text, render_text_tty
+from tatango_iac.engine.plan import Action, Plan
+from tatango_iac.engine.render import GITHUB_COMMENT_LIMIT, render_markdown, render_text, render_text_tty
 from tests.conftest import EXAMPLE_ENV, run_cli
 
 TOKEN = EXAMPLE_ENV["ACME_WEBHOOK_TOKEN"]

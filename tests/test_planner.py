@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from tatango_iac.planner import PlanError, plan
+from tatango_iac.engine.planner import PlanError, plan
 from tests.conftest import api_examples
 from tests.planning import desired, desired_from, live, raw_list, summary
 

@@ -1,10 +1,10 @@
 """The live read uses exactly the calls §4 allows, and no more."""
 from __future__ import annotations
 
-from tatango_iac.applier import Applier
-from tatango_iac.config import load_or_raise
-from tatango_iac.planner import plan
-from tatango_iac.reader import fingerprint, read_live
+from tatango_iac.engine.applier import Applier
+from tatango_iac.config.loader import load_or_raise
+from tatango_iac.engine.planner import plan
+from tatango_iac.api.reader import fingerprint, read_live
 from tests.conftest import EXAMPLE_ENV, EXAMPLES
 from tests.planning import desired_from
 from tests.test_ordering import seed_lists

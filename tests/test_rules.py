@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tatango_iac.config import load
-from tatango_iac.rules import sms_parts
+from tatango_iac.config.loader import load
+from tatango_iac.config.rules import sms_parts
 from tests.conftest import EXAMPLE_ENV, EXAMPLES, run_cli
 
 GOOD_HELP = "ACME: Help at help@acme.example. Text STOP to end. Msg&data rates may apply."

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from tatango_iac.client import ApiError, TatangoClient
+from tatango_iac.api.client import ApiError, TatangoClient
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
 from tests.conftest import api_examples, seed, set_faults
 

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from tatango_iac.client import ApiError
-from tatango_iac.planner import PlanError
-from tatango_iac.reader import read_live
+from tatango_iac.api.client import ApiError
+from tatango_iac.engine.planner import PlanError
+from tatango_iac.api.reader import read_live
 from tests.conftest import EXAMPLE_ENV, run_cli, seed
 from tests.planning import desired_from
 

@@ -2,7 +2,7 @@ import json
 
 import jsonschema
 
-from tatango_iac.config import load_schema
+from tatango_iac.config.loader import load_schema
 from tests.conftest import ROOT
 
 
@@ -56,10 +56,10 @@ def test_schema_covers_the_contract_keys():
 
 def test_readme_configuration_reference_matches_the_schema():
     """The README's reference table is generated from the schema: regenerate it when this fails."""
-    from tatango_iac.docs import reference_markdown
+    from tatango_iac.config.docs import reference_markdown
 
     readme = (ROOT / "README.md").read_text()
     begin, end = "<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"
     assert begin in readme and end in readme
     current = readme.split(begin, 1)[1].split(end, 1)[0].strip()
-    assert current == reference_markdown().strip(), "run: python -m tatango_iac.docs --write"
+    assert current == reference_markdown().strip(), "run: python -m tatango_iac.config.docs --write"

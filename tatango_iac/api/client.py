@@ -22,7 +22,7 @@ from urllib3.util.retry import Retry
 
 from tatango_iac.secrets import scrub
 
-log = logging.getLogger("tatango_iac.client")
+log = logging.getLogger("tatango_iac.api.client")
 
 DEFAULT_API_URL = "https://app.tatango.com/api/v2"
 DEFAULT_RATE = 1200  # calls per hour: the documented limit

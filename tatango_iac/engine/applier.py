@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from tatango_iac.client import ApiError, TatangoClient
-from tatango_iac.plan import Action, Plan
+from tatango_iac.api.client import ApiError, TatangoClient
+from tatango_iac.engine.plan import Action, Plan
 
 POST_ATTEMPTS = 3
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import click
 
-from tatango_iac.plan import Action, Plan
+from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.secrets import display
 
 GITHUB_COMMENT_LIMIT = 65_536

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tatango_iac.diagnostics import ERROR, Diagnostic
+from tatango_iac.config.diagnostics import ERROR, Diagnostic
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # constructed values per file, aliases expanded

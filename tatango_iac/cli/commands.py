@@ -12,13 +12,13 @@ from typing import Any, Optional
 import click
 
 from tatango_iac import __version__
-from tatango_iac.applier import Applier, ApplyResult
-from tatango_iac.client import ApiError, ConfigurationError
-from tatango_iac.config import load, load_or_raise
-from tatango_iac.diagnostics import ConfigError, errors, render as render_diagnostics
-from tatango_iac.plan import Action, Plan
-from tatango_iac.planner import PlanError
-from tatango_iac.render import RENDERERS, _headline, render_drift_text, render_text_tty
+from tatango_iac.engine.applier import Applier, ApplyResult
+from tatango_iac.api.client import ApiError, ConfigurationError
+from tatango_iac.config.loader import load, load_or_raise
+from tatango_iac.config.diagnostics import ConfigError, errors, render as render_diagnostics
+from tatango_iac.engine.plan import Action, Plan
+from tatango_iac.engine.planner import PlanError
+from tatango_iac.engine.render import RENDERERS, _headline, render_drift_text, render_text_tty
 from tatango_iac.workflow import (
     SavedPlanError,
     StalePlan,

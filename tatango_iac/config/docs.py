@@ -1,6 +1,6 @@
 """Generate the README's configuration reference from the schema, so the two cannot drift.
 
-    python -m tatango_iac.docs --write   # rewrite the section of README.md
+    python -m tatango_iac.config.docs --write   # rewrite the section of README.md
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from tatango_iac.config import load_schema
+from tatango_iac.config.loader import load_schema
 
 BEGIN, END = "<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"
 

@@ -9,7 +9,7 @@ import re
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
-from tatango_iac.diagnostics import ERROR, WARNING, Diagnostic
+from tatango_iac.config.diagnostics import ERROR, WARNING, Diagnostic
 from tatango_iac.model import (
     LIST_MESSAGE_FIELDS,
     OPT_IN_MESSAGE_FIELDS,

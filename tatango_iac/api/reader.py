@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
-from tatango_iac.client import TatangoClient
+from tatango_iac.api.client import TatangoClient
 from tatango_iac.model import (
     DesiredAccount,
     LiveAccount,
@@ -14,7 +14,7 @@ from tatango_iac.model import (
     live_list_from_api,
     live_webhook_from_api,
 )
-from tatango_iac.planner import PlanError, match_lists
+from tatango_iac.engine.planner import PlanError, match_lists
 
 # Server-side values that change without anyone touching the configuration.
 _VOLATILE = {"counts"}

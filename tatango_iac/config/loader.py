@@ -11,8 +11,8 @@ from typing import Any, Iterable, Mapping
 
 import jsonschema
 
-from tatango_iac.diagnostics import ERROR, ConfigError, Diagnostic, errors
-from tatango_iac.interpolate import interpolate
+from tatango_iac.config.diagnostics import ERROR, ConfigError, Diagnostic, errors
+from tatango_iac.config.interpolate import interpolate
 from tatango_iac.model import (
     LIST_FIELDS,
     AccountSettings,
@@ -23,7 +23,7 @@ from tatango_iac.model import (
     Source,
     normalize_keyword,
 )
-from tatango_iac.yamlsafe import Located, YamlProblem, load_file
+from tatango_iac.config.yamlsafe import Located, YamlProblem, load_file
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_MARKER = ".tatango-skip"
@@ -229,7 +229,7 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
     missing_env="warning" lets validate run where secrets are not available (pre-commit):
     an unset variable is then reported as a warning and its ${...} text is kept.
     """
-    from tatango_iac.rules import check_account  # late import: rules depend on the model built here
+    from tatango_iac.config.rules import check_account  # late import: rules depend on the model built here
 
     env = os.environ if env is None else env
     files, diagnostics = discover(paths)

@@ -23,7 +23,7 @@ from tatango_iac.model import (
     LiveList,
     normalize_keyword,
 )
-from tatango_iac.plan import Action, Plan, plain
+from tatango_iac.engine.plan import Action, Plan, plain
 from tatango_iac.secrets import display
 
 _BOOLEAN_LIST_FIELDS = ("email_subscribe", "email_unsubscribe")
