@@ -1,29 +1,55 @@
-"""Export the live account as YAML that validates and plans to "No changes" (§7)."""
+"""Export the live account as YAML that validates and plans to "No changes" (§7).
+
+Whatever the account holds is valid configuration: legacy values the rules would refuse
+for new objects are exported as they are (validate warns about them). Secrets in callback
+URLs (query values, path tokens, a userinfo password) become ``${TATANGO_SECRET_...}``
+placeholders. Nothing is overwritten without ``--force``; a list already defined in the
+target directory is reported, not written twice; lists sharing a name get ``id:`` pins.
+Everything is validated before anything is written.
+"""
 from __future__ import annotations
 
 import os
 import re
-from importlib import resources
-from typing import Any
+import tempfile
+from collections import Counter
+from typing import Any, Mapping, Optional
 from urllib.parse import unquote_plus
 
 import yaml
 
 from tatango_iac.api.client import TatangoClient
-from tatango_iac.model import CUSTOM_FIELD_ATTRS, LIST_FIELDS, OPT_IN_REQUEST_FIELDS, WEBHOOK_EVENTS
-from tatango_iac.secrets import is_secret_param, url_has_secret
+from tatango_iac.api.reader import read_children, read_lists
+from tatango_iac.config.diagnostics import ERROR
+from tatango_iac.config.discover import discover
+from tatango_iac.config.loader import load
+from tatango_iac.config.schema import SCHEMA_FILE, schema_text
+from tatango_iac.config.yamlsafe import YamlProblem, load_file
+from tatango_iac.model import (
+    CUSTOM_FIELD_ATTRS,
+    LIST_FIELDS,
+    OPT_IN_REQUEST_FIELDS,
+    LiveCustomField,
+    LiveList,
+    LiveWebhook,
+    known,
+)
+from tatango_iac.secrets import is_secret_param, looks_like_token
+
+REQUIRED_REQUEST_KEYS = ("collected_data", "request_message", "success_action", "follow_up")
+REQUIRED_FIELD_KEYS = ("label", "content_type", "max_length")
 
 
 class ExportError(Exception):
-    """Nothing was written: the request cannot be met (e.g. an unknown --list)."""
+    """Nothing was written: the request cannot be met."""
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's emitter when available (several times faster on a large account)."""
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    # Long messages read better as block scalars; PyYAML falls back to quoting where a block would not round-trip.
+    # Long messages read better as block scalars; the emitter falls back to quoting where a block would not round-trip.
     style = "|" if "\n" in value else (">" if len(value) > 80 else None)
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -32,115 +58,180 @@ _Dumper.add_representer(str, _str)
 
 
 def _slug(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug or "list"
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "list"
 
 
-def _env_name(list_name: str, param: str, used: set[str]) -> str:
-    base = "TATANGO_SECRET_" + re.sub(r"[^A-Z0-9]+", "_", f"{list_name}_{param}".upper()).strip("_")
-    name, n = base, 2
-    while name in used:
-        name, n = f"{base}_{n}", n + 1
-    used.add(name)
-    return name
+def _lit(text: str) -> str:
+    """Literal text in a configuration value: ${ must not be read back as interpolation."""
+    return text.replace("${", "$${")
 
 
-def placeholder_url(url: str, list_name: str, used: set[str], secrets: dict[str, str]) -> str:
-    """Replace secret query values by ${NAME}; record NAME -> value to tell the user.
+class Placeholders:
+    """Secret -> ${TATANGO_SECRET_<LIST>_<PART>}; remembers the names to tell the user."""
 
-    Works on the raw query text so that the URL read back is byte-for-byte the live one.
-    """
-    base, sep, rest = url.partition("?")
-    if not sep:
-        return url.replace("${", "$${")
-    query, hash_, fragment = rest.partition("#")
-    parts = []
-    for segment in query.split("&"):
-        key, eq, value = segment.partition("=")
-        if eq and is_secret_param(unquote_plus(key)):
-            name = _env_name(list_name, unquote_plus(key), used)
-            secrets[name] = value
-            parts.append(f"{key.replace('${', '$${')}=${{{name}}}")
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def name(self, list_name: str, part: str, value: str) -> str:
+        base = "TATANGO_SECRET_" + re.sub(r"[^A-Z0-9]+", "_", f"{list_name}_{part}".upper()).strip("_")
+        name, n = base, 2
+        while name in self.values and self.values[name] != value:
+            name, n = f"{base}_{n}", n + 1
+        self.values[name] = value
+        return "${" + name + "}"
+
+    def url(self, url: str, list_name: str) -> str:
+        """The URL with its secrets replaced, every other character exactly as live."""
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            return _lit(url)
+        cut = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0] or [len(rest)])
+        netloc, tail = rest[:cut], rest[cut:]
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user, colon, password = userinfo.partition(":")
+            netloc = (_lit(user) + (":" + self.name(list_name, "password", password) if colon and password else colon)
+                      + "@" + _lit(host))
         else:
-            parts.append(segment.replace("${", "$${"))
-    tail = f"{hash_}{fragment}".replace("${", "$${")
-    return f"{base.replace('${', '$${')}?{'&'.join(parts)}{tail}"
+            netloc = _lit(netloc)
+        path, qmark, query = tail.partition("?")
+        query, hash_, fragment = query.partition("#") if qmark else ("", "", "")
+        if not qmark:
+            path, hash_, fragment = tail.partition("#")
+        segments = [self.name(list_name, "path", s) if looks_like_token(s) else _lit(s) for s in path.split("/")]
+        params = []
+        for segment in query.split("&") if qmark else []:
+            key, eq, value = segment.partition("=")
+            secret = eq and value and is_secret_param(unquote_plus(key))
+            params.append(f"{_lit(key)}={self.name(list_name, unquote_plus(key), value)}" if secret else _lit(segment))
+        return (f"{_lit(scheme)}://{netloc}{'/'.join(segments)}{qmark}{'&'.join(params)}{hash_}"
+                f"{_lit(fragment)}")
 
 
-def _escape(value: Any) -> Any:
-    """Literal ${ in live text must not be read back as interpolation."""
-    return value.replace("${", "$${") if isinstance(value, str) else value
+def _value(value: Any) -> Any:
+    return _lit(value) if isinstance(value, str) else value
 
 
-def list_document(raw: dict[str, Any], hooks: list[dict[str, Any]], fields: list[dict[str, Any]],
-                  include_secrets: bool, used: set[str], secrets: dict[str, str]) -> dict[str, Any]:
-    name = raw["name"]
-    doc: dict[str, Any] = {"name": _escape(name)}
-    for key in LIST_FIELDS:
-        doc[key] = _escape(raw.get(key))
-    doc["keyword_names"] = list(raw.get("keyword_names") or [])
-    doc["opt_in_type"] = raw.get("opt_in_type") or "single"
-    requests_ = raw.get("opt_in_requests") or []
-    if doc["opt_in_type"] == "double" and requests_:
-        doc["bypass_opt_in_response"] = bool(requests_[0].get("bypass_opt_in_response"))
-        doc["opt_in_requests"] = [
-            {k: _escape(r.get(k)) for k in OPT_IN_REQUEST_FIELDS if r.get(k) is not None or k == "follow_up"}
-            for r in requests_]
+def list_document(lst: LiveList, hooks: list[LiveWebhook], fields: list[LiveCustomField], pin: bool,
+                  secrets: Optional[Placeholders]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": _lit(lst.name)}
+    if pin:
+        doc["id"] = lst.id
+    doc.update({key: _value(lst.fields[key]) for key in LIST_FIELDS if known(lst.fields.get(key))})
+    doc["keyword_names"] = list(lst.keyword_names)
+    if known(lst.opt_in_type):
+        doc["opt_in_type"] = lst.opt_in_type
+        if lst.opt_in_type == "double" and known(lst.opt_in_requests) and lst.opt_in_requests:
+            if lst.bypass_opt_in_response is not None:
+                doc["bypass_opt_in_response"] = lst.bypass_opt_in_response
+            doc["opt_in_requests"] = [
+                {k: _value(r[k]) for k in OPT_IN_REQUEST_FIELDS if known(r.get(k)) and (
+                    r.get(k) is not None or k in REQUIRED_REQUEST_KEYS)} for r in lst.opt_in_requests]
     doc["custom_fields"] = [
-        {"key": f["key"], **{a: _escape(f.get(a)) for a in CUSTOM_FIELD_ATTRS if f.get(a) is not None}}
-        for f in fields]
-    exported_hooks = []
-    seen: set[str] = set()
-    for hook in sorted(hooks, key=lambda h: h["id"]):
-        if hook["callback_url"] in seen:
+        {"key": f.key, **{a: _value(f.attrs[a]) for a in CUSTOM_FIELD_ATTRS if known(f.attrs.get(a)) and (
+            f.attrs[a] is not None or a in REQUIRED_FIELD_KEYS)}} for f in fields]
+    exported_hooks, seen = [], set()
+    for hook in sorted(hooks, key=lambda h: h.id):
+        if hook.callback_url in seen:
             continue  # a duplicate: the planner would delete it; export the first only
-        seen.add(hook["callback_url"])
-        url = hook["callback_url"].replace("${", "$${") if include_secrets else placeholder_url(
-            hook["callback_url"], name, used, secrets)
-        exported_hooks.append({"callback_url": url, **{e: bool(hook.get(e)) for e in WEBHOOK_EVENTS}})
+        seen.add(hook.callback_url)
+        url = secrets.url(hook.callback_url, lst.name) if secrets else _lit(hook.callback_url)
+        exported_hooks.append({"callback_url": url, **{e: v for e, v in hook.events.items() if known(v)}})
     doc["webhooks"] = exported_hooks
     return doc
 
 
-def export_account(client: TatangoClient, output: str, names: list[str], include_secrets: bool) -> list[str]:
-    lists = client.list_lists()
+def defined_lists(directory: str) -> dict[tuple[str, Any], str]:
+    """(name, id) of every list already written in the directory -> where, read leniently."""
+    found: dict[tuple[str, Any], str] = {}
+    if not os.path.isdir(directory):
+        return found
+    files, _problems = discover([directory])
+    for real, shown in files:
+        try:
+            documents, _raw = load_file(real, shown)
+        except YamlProblem:
+            continue
+        for located in documents:
+            data = located.data if isinstance(located.data, dict) else {}
+            for index, entry in enumerate(data.get("lists") or []):
+                if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                    line = located.where(("lists", index))[0]
+                    found[(entry["name"], entry.get("id"))] = f"{shown}:{line}"
+    return found
+
+
+def render(doc: dict[str, Any]) -> str:
+    return (f"# yaml-language-server: $schema={SCHEMA_FILE}\n" +
+            yaml.dump({"version": 1, "lists": [doc]}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100))
+
+
+def export_account(client: TatangoClient, output: str, names: list[str], include_secrets: bool, force: bool = False,
+                   env: Optional[Mapping[str, str]] = None) -> list[str]:
+    unreported: set[str] = set()
+    lists = read_lists(client, unreported)
     if names:
-        missing = [n for n in names if n not in {lst["name"] for lst in lists}]
+        missing = [n for n in names if n not in {lst.name for lst in lists}]
         if missing:
             raise ExportError(f"no live list named {', '.join(repr(m) for m in missing)}; nothing was written")
-        lists = [lst for lst in lists if lst["name"] in names]
-    os.makedirs(output, exist_ok=True)
-    schema_path = os.path.realpath(str(resources.files("tatango_iac").joinpath("tatango.schema.json")))
-    modeline = f"# yaml-language-server: $schema={os.path.relpath(schema_path, os.path.abspath(output))}\n"
-    used: set[str] = set()
-    secrets: dict[str, str] = {}
+        lists = [lst for lst in lists if lst.name in names]
+    repeated = Counter(lst.name for lst in lists)
+    already = defined_lists(output)
+    secrets = None if include_secrets else Placeholders()
     report: list[str] = []
-    names_seen: dict[str, int] = {}
-    files_used: set[str] = set()
-    urls: list[str] = []
-    for raw in lists:
-        if raw["name"] in names_seen:
-            report.append(f"Warning: lists {names_seen[raw['name']]} and {raw['id']} share the name "
-                          f"'{raw['name']}'; rename one in the web UI before managing them")
-        names_seen.setdefault(raw["name"], raw["id"])
-        hooks = client.list_webhooks(raw["id"])
-        urls.extend(h["callback_url"] for h in hooks)
-        doc = list_document(raw, hooks, client.list_custom_fields(raw["id"]), include_secrets, used, secrets)
-        filename = f"{_slug(raw['name'])}.yaml"
-        if filename in files_used:
-            filename = f"{_slug(raw['name'])}-{raw['id']}.yaml"
-        files_used.add(filename)
-        text = modeline + yaml.dump({"version": 1, "lists": [doc]}, Dumper=_Dumper, sort_keys=False,
-                                    allow_unicode=True, width=100)
-        with open(os.path.join(output, filename), "w", encoding="utf-8") as handle:
-            handle.write(text)
-        report.append(f"wrote {os.path.join(output, filename)}")
-    if secrets:
-        report.append("Warning: webhook URLs carry secrets; they were written as ${...} placeholders. "
-                      "Set these environment variables (values from the web UI or your secret store):")
-        report.extend(f"Warning:   {name}" for name in sorted(secrets))
-    elif include_secrets and any(url_has_secret(u) for u in urls):
-        report.append("Warning: the exported files contain webhook secrets in clear (--include-secrets); "
-                      "do not commit them")
-    report.append(f"Exported {len(lists)} list(s).")
+    files: dict[str, str] = {}
+    for lst in lists:
+        pin = repeated[lst.name] > 1
+        where = already.get((lst.name, lst.id)) or (None if pin else already.get((lst.name, None)))
+        if where:
+            report.append(f"Warning: list '{lst.name}' (id {lst.id}) is already defined at {where}; not written")
+            continue
+        hooks, fields = read_children(client, lst, unreported)
+        filename = f"{_slug(lst.name)}-{lst.id}.yaml" if pin or f"{_slug(lst.name)}.yaml" in files else \
+            f"{_slug(lst.name)}.yaml"
+        files[filename] = render(list_document(lst, hooks, fields, pin, secrets))
+    _validate(files, env)
+    _write(output, files, force, report)
+    if secrets and secrets.values:
+        report.append("Warning: webhook URLs carry secrets; they were written as ${...} placeholders. Set these "
+                      "environment variables (values from the web UI or your secret store):")
+        report.extend(f"Warning:   {name}" for name in sorted(secrets.values))
+    elif include_secrets and files:
+        report.append("Warning: --include-secrets: webhook URLs were written in clear; do not commit them")
+    report.append(f"Exported {len(files)} list(s).")
     return report
+
+
+def _validate(files: dict[str, str], env: Optional[Mapping[str, str]]) -> None:
+    """Load what would be written, exactly as validate would; refuse to write an invalid file."""
+    if not files:
+        return
+    with tempfile.TemporaryDirectory(prefix="tatango-export-") as scratch:
+        for name, text in files.items():
+            with open(os.path.join(scratch, name), "w", encoding="utf-8") as handle:
+                handle.write(text)
+        _account, diagnostics = load([scratch], os.environ if env is None else env, missing_env="warning")
+        problems = [d for d in diagnostics if d.severity == ERROR]
+        if problems:
+            lines = [d.text().replace(scratch + os.sep, "") for d in problems]
+            raise ExportError("the exported files would not be valid configuration; nothing was written:\n  " +
+                              "\n  ".join(lines))
+
+
+def _write(output: str, files: dict[str, str], force: bool, report: list[str]) -> None:
+    taken = [name for name in files if os.path.exists(os.path.join(output, name))]
+    if taken and not force:
+        raise ExportError("these files exist and --force was not given; nothing was written:\n  " +
+                          "\n  ".join(os.path.join(output, name) for name in taken))
+    os.makedirs(output, exist_ok=True)
+    for name, text in files.items():
+        with open(os.path.join(output, name), "w", encoding="utf-8") as handle:
+            handle.write(text)
+        report.append(f"wrote {os.path.join(output, name)}")
+    schema_path = os.path.join(output, SCHEMA_FILE)
+    if not os.path.exists(schema_path) or force:
+        with open(schema_path, "w", encoding="utf-8") as handle:
+            handle.write(schema_text())
+    elif open(schema_path, encoding="utf-8").read() != schema_text():
+        report.append(f"Warning: {schema_path} is from another version; update it with "
+                      f"`tatango-iac schema --output {output} --force`")

@@ -1,4 +1,9 @@
-"""Typed models of the desired account (from YAML) and the live account (from the API)."""
+"""Typed models of the desired account (from YAML) and the live account (from the API).
+
+The live model holds values already coerced to their types (``api.coerce``). A field
+the API's answer did not report is ``UNKNOWN``: never equal to anything, never
+compared, never written back (§10).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,8 +18,10 @@ LIST_MESSAGE_FIELDS = (
     "first_optin_message",
     "second_optin_message",
 )
+LIST_FLAG_FIELDS = ("email_subscribe", "email_unsubscribe")
 # Attributes written through PUT /lists/{id} (and POST /lists).
-LIST_FIELDS = LIST_MESSAGE_FIELDS + ("email_digest", "email_subscribe", "email_unsubscribe")
+LIST_FIELDS = LIST_MESSAGE_FIELDS + ("email_digest",) + LIST_FLAG_FIELDS
+LIST_TEXT_FIELDS = LIST_MESSAGE_FIELDS + ("email_digest",)
 OPT_IN_REQUEST_FIELDS = (
     "collected_data",
     "request_message",
@@ -28,10 +35,35 @@ OPT_IN_REQUEST_FIELDS = (
 )
 OPT_IN_MESSAGE_FIELDS = ("request_message", "retry_message", "no_response_message", "opt_in_message",
                          "second_opt_in_message")
+SINGLE_OPT_IN_MESSAGES = ("first_optin_message", "second_optin_message")
 CUSTOM_FIELD_ATTRS = ("label", "content_type", "max_length", "pattern", "should_validate_regex_via_api",
                       "default_value")
 WEBHOOK_EVENTS = ("subscribe", "unsubscribe", "message_sent", "reply_received", "cleaned")
 RESERVED_KEYWORDS = frozenset({"STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT", "STOPALL", "HELP", "INFO"})
+
+
+class _Unknown:
+    """A value the API's answer did not report."""
+
+    _instance: Optional["_Unknown"] = None
+
+    def __new__(cls) -> "_Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self):
+        return (_Unknown, ())
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def known(value: Any) -> bool:
+    return value is not UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -45,6 +77,7 @@ class Source:
 
 
 def normalize_keyword(keyword: str) -> str:
+    """Keywords compare upper-cased; a Templated keyword keeps its template (secrets.Templated.upper)."""
     return keyword.strip().upper()
 
 
@@ -71,6 +104,8 @@ class DesiredList:
     source: Source
     fields: dict[str, Any] = field(default_factory=dict)  # LIST_FIELDS written in the file
     renamed_from: Optional[str] = None
+    id: Optional[int] = None  # pins the live list it manages (duplicate names)
+    delete: bool = False  # plan the deletion of this one list
     keyword_names: Optional[list[str]] = None  # None: unmanaged
     keyword_sources: dict[str, Source] = field(default_factory=dict)  # upper-cased keyword -> where
     opt_in_type: Optional[str] = None
@@ -78,9 +113,16 @@ class DesiredList:
     opt_in_requests: Optional[list[dict[str, Any]]] = None
     custom_fields: Optional[list[DesiredCustomField]] = None
     webhooks: Optional[list[DesiredWebhook]] = None
+    # Shown in addresses: the name, plus the id when several entries share the name.
+    label: str = ""
     # Where the list was written, for rules that need exact positions (e.g. the 2nd keyword).
     located: Any = field(default=None, repr=False, compare=False)
     path: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """Unique among the configuration's lists (names repeat only with distinct id pins)."""
+        return self.name if self.id is None else f"{self.name}#{self.id}"
 
     @property
     def keywords(self) -> Optional[set[str]]:
@@ -102,15 +144,34 @@ class AccountSettings:
     source: Optional[Source] = None
 
 
+@dataclass(frozen=True)
+class NewValueRule:
+    """A rule the API reference does not back: an error only for a value the plan writes new.
+
+    Values that already exist live unchanged (a legacy account) are accepted with a warning.
+    kind: "keyword" (detail = the keyword), "list-name", "request-field" (detail = (index,
+    field)), "custom-field" (detail = the key).
+    """
+
+    kind: str
+    list_key: str
+    detail: Any
+    source: Source
+    message: str
+    rule: str
+
+
 @dataclass
 class DesiredAccount:
     lists: list[DesiredList]
     account: AccountSettings
     files: list[str]
     digest: str
+    paths: list[str] = field(default_factory=list)  # the PATH arguments the files were found from
+    new_value_rules: list[NewValueRule] = field(default_factory=list)
 
-    def by_name(self) -> dict[str, DesiredList]:
-        return {lst.name: lst for lst in self.lists}
+    def by_key(self) -> dict[str, DesiredList]:
+        return {lst.key: lst for lst in self.lists}
 
 
 # ------------------------------------------------------------------- live model
@@ -121,28 +182,26 @@ class LiveWebhook:
     id: int
     list_id: int
     callback_url: str
-    events: dict[str, bool]
-    raw: dict[str, Any]
+    events: dict[str, Any]  # bool, or UNKNOWN when the answer did not report the event
+    enabled: Optional[bool] = None
 
 
 @dataclass
 class LiveCustomField:
     key: str
-    attrs: dict[str, Any]
-    raw: dict[str, Any]
+    attrs: dict[str, Any]  # coerced, or UNKNOWN
 
 
 @dataclass
 class LiveList:
     id: int
     name: str
-    fields: dict[str, Any]
+    fields: dict[str, Any]  # LIST_FIELDS, coerced, or UNKNOWN
     keyword_names: list[str]
-    opt_in_type: str
-    opt_in_requests: list[dict[str, Any]]
+    opt_in_type: Any  # "single" | "double" | UNKNOWN
+    opt_in_requests: Any  # list of coerced dicts, or UNKNOWN
     bypass_opt_in_response: Optional[bool]
-    subscribers: int
-    raw: dict[str, Any]
+    subscribers: Optional[int]  # None: the answer did not say
 
     @property
     def keywords(self) -> set[str]:
@@ -156,36 +215,5 @@ class LiveAccount:
     custom_fields: dict[int, list[LiveCustomField]] = field(default_factory=dict)
     keyword_available: dict[str, bool] = field(default_factory=dict)  # precheck results
     shortcode: Optional[str] = None
-    fingerprints: dict[str, str] = field(default_factory=dict)
-
-
-def live_list_from_api(raw: dict[str, Any]) -> LiveList:
-    requests_ = list(raw.get("opt_in_requests") or [])
-    # The API reports bypass_opt_in_response only inside each opt-in request.
-    bypass = requests_[0].get("bypass_opt_in_response") if requests_ else None
-    counts = raw.get("counts") or {}
-    return LiveList(
-        id=int(raw["id"]),
-        name=str(raw.get("name") or ""),
-        fields={name: raw.get(name) for name in LIST_FIELDS},
-        keyword_names=list(raw.get("keyword_names") or []),
-        opt_in_type=raw.get("opt_in_type") or "single",
-        opt_in_requests=requests_,
-        bypass_opt_in_response=bypass,
-        subscribers=int(counts.get("subscribers") or 0),
-        raw=raw,
-    )
-
-
-def live_webhook_from_api(raw: dict[str, Any]) -> LiveWebhook:
-    return LiveWebhook(
-        id=int(raw["id"]),
-        list_id=int(raw.get("list_id") or 0),
-        callback_url=str(raw.get("callback_url") or ""),
-        events={event: bool(raw.get(event)) for event in WEBHOOK_EVENTS},
-        raw=raw,
-    )
-
-
-def live_custom_field_from_api(raw: dict[str, Any]) -> LiveCustomField:
-    return LiveCustomField(key=str(raw.get("key")), attrs={a: raw.get(a) for a in CUSTOM_FIELD_ATTRS}, raw=raw)
+    # Fields some answer did not report, as "list.message_reply", "webhook.cleaned"...
+    unreported: set[str] = field(default_factory=set)

@@ -1,4 +1,4 @@
-"""Glue between the stages: client set-up (real or embedded sandbox), plan, saved plans."""
+"""Glue between the stages: client set-up (real or embedded sandbox), plan, saved and reviewed plans."""
 from __future__ import annotations
 
 import json
@@ -7,11 +7,12 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Optional
 
 from tatango_iac.api.client import Clock, TatangoClient
-from tatango_iac.config.loader import load_or_raise
-from tatango_iac.model import DesiredAccount
-from tatango_iac.engine.plan import FORMAT_VERSION, Plan
-from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.api.reader import Progress, read_live
+from tatango_iac.config.loader import load_or_raise
+from tatango_iac.engine.plan import FORMAT_VERSION, Plan, comparable_from_saved
+from tatango_iac.engine.planner import plan as compute_plan
+from tatango_iac.engine.scope import Scope
+from tatango_iac.model import DesiredAccount
 
 SANDBOX_STATE_DEFAULT = ".tatango-sandbox.json"
 
@@ -25,29 +26,42 @@ class StalePlan(Exception):
         super().__init__("plan is stale: " + "; ".join(reasons))
 
 
+class ReviewMismatch(Exception):
+    """A fresh plan does not have the actions of the reviewed one (apply --expect)."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
 class SavedPlanError(Exception):
     pass
 
 
 @contextmanager
-def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str],
-               clock: Optional[Clock] = None, on_wait=None) -> Iterator[TatangoClient]:
+def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clock: Optional[Clock] = None,
+               on_event: Optional[Callable[[str], None]] = None, profile: Optional[str] = None,
+               max_wait: Optional[float] = None) -> Iterator[TatangoClient]:
     clock = clock or make_clock()
-    if not sandbox:
-        yield TatangoClient.from_env(env, rate_per_hour=rate, clock=clock, on_wait=on_wait)
+    if not sandbox and not profile:
+        yield TatangoClient.from_env(env, rate_per_hour=rate, clock=clock, on_event=on_event, max_wait=max_wait)
         return
     from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
+    from tatango_iac.sandbox.profiles import profile_named
+    from tatango_iac.sandbox.state import locked
 
     state_file = env.get("TATANGO_SANDBOX_STATE") or SANDBOX_STATE_DEFAULT
-    with SandboxServer(state_file) as server:
+    chosen = profile_named(profile or env.get("TATANGO_SANDBOX_PROFILE"))
+    with locked(state_file), SandboxServer(state_file, profile=chosen) as server:
         yield TatangoClient(server.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=rate or 0, clock=clock,
-                            on_wait=on_wait)
+                            on_event=on_event, max_wait=max_wait if max_wait is not None else 300.0)
 
 
-def make_plan(client: TatangoClient, desired: DesiredAccount, targets: list[str],
+def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
               progress: Optional[Progress] = None) -> Plan:
-    live = read_live(client, desired, targets, progress)
-    return compute_plan(desired, live, targets)
+    scope = scope or Scope()
+    live = read_live(client, desired, scope, progress)
+    return compute_plan(desired, live, scope)
 
 
 def save_plan(plan: Plan, path: str) -> None:
@@ -65,36 +79,57 @@ def load_saved_plan(path: str) -> dict[str, Any]:
         raise SavedPlanError(f"cannot read plan file {path}: {exc.strerror}") from None
     except ValueError as exc:
         raise SavedPlanError(f"{path} is not a plan file (invalid JSON: {exc})") from None
-    if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION or "actions" not in saved:
+    if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION or not isinstance(
+            saved.get("actions"), list) or not isinstance(saved.get("config"), dict):
         raise SavedPlanError(f"{path} is not a tatango-iac plan file of format_version {FORMAT_VERSION}")
     return saved
+
+
+def saved_scope(saved: dict[str, Any]) -> Scope:
+    return Scope.from_json(saved.get("scope"), saved.get("targets") or ())
 
 
 def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str, str],
                  progress: Optional[Progress] = None) -> tuple[DesiredAccount, Plan]:
     """Recompute a saved plan from its config and the live account; refuse if anything moved."""
-    paths = saved["config"]["paths"]
-    desired, _ = load_or_raise(paths, env)
+    desired, _ = load_or_raise(saved["config"].get("paths") or [], env)
+    if desired.digest != saved["config"].get("digest"):
+        raise StalePlan(["the configuration (a file, the set of files, or a ${...} value it uses) changed since "
+                         "the plan was made"])
+    fresh = make_plan(client, desired, saved_scope(saved), progress)
     reasons = []
-    if desired.digest != saved["config"]["digest"]:
-        reasons.append("the configuration (or a ${...} value it uses) changed since the plan was made")
-        raise StalePlan(reasons)
-    fresh = make_plan(client, desired, list(saved.get("targets") or []), progress)
     old_prints, new_prints = saved.get("fingerprints") or {}, fresh.fingerprints
     for key in sorted(set(old_prints) | set(new_prints)):
         if old_prints.get(key) != new_prints.get(key):
             reasons.append(_describe_fingerprint(key, old_prints.get(key), new_prints.get(key)))
-    if not reasons and fresh.comparable() != saved["actions"]:
+    if not reasons and fresh.comparable() != comparable_from_saved(saved):
         reasons.append("the recomputed plan differs from the saved one")
     if reasons:
         raise StalePlan(reasons)
     return desired, fresh
 
 
+def check_reviewed(fresh: Plan, reviewed: dict[str, Any]) -> None:
+    """apply --expect: the fresh plan must have exactly the reviewed actions (one read of the account)."""
+    old, new = comparable_from_saved(reviewed), fresh.comparable()
+    if old == new:
+        return
+    lines = ["the plan made now differs from the reviewed plan (something changed in the account, or in the "
+             "configuration, after the review):"]
+    old_addresses = [f"{a.get('action', 'blocked')} {a.get('address', a.get('blocked'))}" for a in old]
+    new_addresses = [f"{a.get('action', 'blocked')} {a.get('address', a.get('blocked'))}" for a in new]
+    lines += [f"  only in the reviewed plan: {a}" for a in old_addresses if a not in new_addresses]
+    lines += [f"  only in the plan made now: {a}" for a in new_addresses if a not in old_addresses]
+    if len(lines) == 1:
+        lines.append("  the same actions, with different details (before/after values or order)")
+    raise ReviewMismatch(lines)
+
+
 def _describe_fingerprint(key: str, old: Optional[str], new: Optional[str]) -> str:
     kind, _, ident = key.partition(":")
     what = {"list": f"list id {ident}", "webhooks": f"the webhooks of list id {ident}",
-            "custom_fields": f"the custom fields of list id {ident}", "lists": "the set of lists"}.get(kind, key)
+            "custom_fields": f"the custom fields of list id {ident}",
+            "lists": "the lists of the account (ids, names or keywords)"}.get(kind, key)
     if old is None:
         return f"{what} appeared in the account"
     if new is None:

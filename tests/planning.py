@@ -8,14 +8,9 @@ from typing import Any, Optional
 
 import yaml
 
+from tatango_iac.api import coerce
 from tatango_iac.config.loader import load
-from tatango_iac.model import (
-    DesiredAccount,
-    LiveAccount,
-    live_custom_field_from_api,
-    live_list_from_api,
-    live_webhook_from_api,
-)
+from tatango_iac.model import DesiredAccount, LiveAccount
 
 BASE_LIST = {"email_digest": None, "email_subscribe": None, "email_unsubscribe": None, "first_optin_message": "",
              "second_optin_message": "", "message_help": None, "message_stop": None, "message_reply": None,
@@ -46,11 +41,14 @@ def raw_list(list_id: int, name: str, **fields: Any) -> dict[str, Any]:
 
 def live(lists: list[dict[str, Any]], webhooks: Optional[dict[int, list]] = None,
          custom_fields: Optional[dict[int, list]] = None, available: Optional[dict[str, bool]] = None) -> LiveAccount:
+    unreported: set[str] = set()
     return LiveAccount(
-        lists=[live_list_from_api(r) for r in lists],
-        webhooks={k: [live_webhook_from_api(h) for h in v] for k, v in (webhooks or {}).items()},
-        custom_fields={k: [live_custom_field_from_api(f) for f in v] for k, v in (custom_fields or {}).items()},
-        keyword_available=available or {}, shortcode="33733")
+        lists=[coerce.live_list(r, f"lists[{i}]", unreported) for i, r in enumerate(lists)],
+        webhooks={k: [coerce.live_webhook(h, "webhook", unreported, k) for h in v]
+                  for k, v in (webhooks or {}).items()},
+        custom_fields={k: [coerce.live_custom_field(f, "custom_field", unreported) for f in v]
+                       for k, v in (custom_fields or {}).items()},
+        keyword_available=available or {}, shortcode="33733", unreported=unreported)
 
 
 def summary(plan) -> list[tuple[str, str, str]]:

@@ -1,7 +1,12 @@
-"""vcrpy cassettes pin the exact request the client sends for each operation.
+"""vcrpy cassettes, recorded from the sandbox (cassettes/sandbox/README.md), pin two things:
 
-Replayed with record mode "none": CI never records, and a changed request
-(method, path, query or JSON body) fails the test. Re-record from the sandbox with:
+- the exact request the client sends for each operation: replayed with record mode
+  "none", so CI never records and a changed request (method, path, query or JSON body)
+  fails the test;
+- the sandbox's answers: each operation also runs against a fresh sandbox over real
+  HTTP and its answers must equal the recorded ones, so a change to the sandbox is seen.
+
+Re-record from the sandbox with:
 
     TATANGO_RECORD=1 python -m pytest tests/test_cassettes.py
 
@@ -10,17 +15,20 @@ The Authorization header is scrubbed before anything is written.
 from __future__ import annotations
 
 import base64
+import json
 import os
-from typing import Callable
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import vcr
+import yaml
 
 from tatango_iac.api.client import TatangoClient
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
 from tests.conftest import ROOT
 
-CASSETTES = ROOT / "cassettes"
+CASSETTES = ROOT / "cassettes" / "sandbox"
 RECORDING = bool(os.environ.get("TATANGO_RECORD"))
 RECORDER = vcr.VCR(
     cassette_library_dir=str(CASSETTES),
@@ -68,6 +76,8 @@ OPERATIONS: dict[str, Callable[[TatangoClient], object]] = {
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_operation_sends_the_pinned_request(operation):
+    if RECORDING:
+        (CASSETTES / f"{operation}.yaml").unlink(missing_ok=True)  # record afresh, never append
     with SandboxServer() as server:  # only reached over HTTP while recording; replay never leaves vcrpy
         client = TatangoClient(server.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=0, retries=0)
         with RECORDER.use_cassette(f"{operation}.yaml") as cassette:
@@ -75,6 +85,28 @@ def test_operation_sends_the_pinned_request(operation):
         if not RECORDING:
             assert cassette.all_played, f"{operation}: the client sent fewer requests than pinned"
             assert server.api_requests() == [], "replay must not reach the network"
+
+
+def _exchange(method: str, uri: str, body: Any, status: int, text: str) -> tuple:
+    parts = urlsplit(uri)
+    sent = json.loads(body) if isinstance(body, (str, bytes)) and body else body
+    return method, parts.path, sorted(parse_qsl(parts.query)), sent, status, json.loads(text) if text else None
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_the_sandbox_still_gives_the_recorded_answers(operation):
+    if RECORDING:
+        pytest.skip("recording")
+    recorded = [_exchange(i["request"]["method"], i["request"]["uri"], i["request"]["body"],
+                          i["response"]["status"]["code"], i["response"]["body"]["string"])
+                for i in yaml.safe_load((CASSETTES / f"{operation}.yaml").read_text())["interactions"]]
+    with SandboxServer() as server:
+        client = TatangoClient(server.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=0, retries=0)
+        seen: list[tuple] = []
+        client.observers.append(lambda ex: seen.append(_exchange(ex.method, ex.url, ex.body and json.dumps(ex.body),
+                                                                 ex.status, ex.text)))
+        OPERATIONS[operation](client)
+    assert seen == recorded
 
 
 def test_cassettes_hold_no_credentials():

@@ -58,6 +58,6 @@ def test_export_selected_lists_and_include_secrets(api_env, client, tmp_path):
     assert result.exit_code == 0
     assert [p.name for p in out.glob("*.yaml")] == ["vip-club.yaml"]
     assert SECRET in (out / "vip-club.yaml").read_text()
-    assert "contain webhook secrets in clear" in result.stderr
+    assert "webhook URLs were written in clear" in result.stderr
     missing = run_cli(["export", "--output", str(out), "--list", "Nope"], env=api_env)
     assert missing.exit_code == 1 and "no live list named 'Nope'" in missing.stderr

@@ -65,7 +65,16 @@ def test_duplicate_list_names_across_files(tmp_path):
     write(tmp_path, "b.yaml", MINIMAL.format(name="Same", kw="BB"))
     _account, diagnostics = load([str(tmp_path)], {})
     assert texts(diagnostics) == [f"{tmp_path}/b.yaml:3:11: error: list name 'Same' is already used at "
-                                  f"{tmp_path}/a.yaml:3:11 [list-name-duplicate]"]
+                                  f"{tmp_path}/a.yaml:3:11 (entries may share a name only when each pins its live list with a "
+                                  "distinct `id:`) [list-name-duplicate]"]
+
+
+def test_entries_may_share_a_name_when_each_pins_a_distinct_id(tmp_path):
+    write(tmp_path, "a.yaml", "version: 1\nlists:\n  - {name: Same, id: 3}\n  - {name: Same, id: 4}\n")
+    account, diagnostics = load([str(tmp_path)], {})
+    assert diagnostics == [] and [lst.label for lst in account.lists] == ['"Same", id=3', '"Same", id=4']
+    write(tmp_path, "a.yaml", "version: 1\nlists:\n  - {name: Same, id: 3}\n  - {name: Same, id: 3}\n")
+    assert [d.rule for d in load([str(tmp_path)], {})[1]] == ["list-name-duplicate"]
 
 
 # ---------------------------------------------------------------- interpolation
@@ -120,9 +129,9 @@ def test_unknown_keys_are_named_with_a_did_you_mean(tmp_path):
     assert texts(diagnostics) == [
         f"{path}:4:5: error: unknown key 'keywords' in lists[0]; did you mean 'keyword_names'? [unknown-key]",
         f"{path}:5:5: error: unknown key 'zzz' in lists[0]; allowed: bypass_opt_in_response, custom_fields, "
-        "email_digest, email_subscribe, email_unsubscribe, first_optin_message, keyword_names, message_already_subscribed, "
-        "message_help, message_reply, message_stop, message_yes, name, opt_in_requests, opt_in_type, renamed_from, "
-        "second_optin_message, webhooks [unknown-key]"]
+        "delete, email_digest, email_subscribe, email_unsubscribe, first_optin_message, id, keyword_names, "
+        "message_already_subscribed, message_help, message_reply, message_stop, message_yes, name, opt_in_requests, "
+        "opt_in_type, renamed_from, second_optin_message, webhooks [unknown-key]"]
 
 
 def test_unquoted_yes_gets_a_hint(tmp_path):
@@ -135,15 +144,18 @@ def test_missing_required_keys_and_wrong_version(tmp_path):
     path = write(tmp_path, "a.yaml", "version: 2\nlists:\n  - message_help: hi\n")
     _account, diagnostics = load([str(path)], {})
     assert texts(diagnostics) == [
-        f"{path}:1:10: error: version: 1 was expected [schema]",
+        f"{path}:1:10: error: version: must be 1 (is 2) [schema]",
         f"{path}:3:5: error: lists[0]: missing required key 'name' [schema]"]
 
 
 def test_name_length_is_reported_in_characters(tmp_path):
-    path = write(tmp_path, "a.yaml", "version: 1\nlists:\n  - name: '" + "x" * 26 + "'\n  - name: ''\n")
-    _account, diagnostics = load([str(path)], {})
-    assert [d.message for d in diagnostics] == ["lists[0].name: must be 1-25 characters (has 26)",
-                                                "lists[1].name: must be 1-25 characters (has 0)"]
+    long = write(tmp_path, "a.yaml", "version: 1\nlists:\n  - name: '" + "x" * 26 + "'\n")
+    empty = write(tmp_path, "b.yaml", "version: 1\nlists:\n  - name: ''\n")
+    assert [(d.severity, d.message) for d in load([str(long)], {})[1]] == [
+        ("warning", "list name '" + "x" * 26 + "' is 26 characters: the API takes at most 25 for a new name (refused "
+                    "if the plan writes it new; kept if the account already has it)")]
+    assert [(d.severity, d.message) for d in load([str(empty)], {})[1]] == [
+        ("error", "lists[0].name: must be at least 1 characters (has 0)")]
 
 
 def test_all_problems_of_all_files_are_reported_sorted(tmp_path):

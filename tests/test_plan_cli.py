@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from tatango_iac.engine.diffs import field_changes
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.render import GITHUB_COMMENT_LIMIT, render_markdown, render_text, render_text_tty
 from tests.conftest import EXAMPLE_ENV, run_cli
@@ -35,7 +36,8 @@ def test_plan_json_is_documented_and_ordered(api_env, examples_copy):
     assert data["format_version"] == "1"
     assert set(data) >= {"format_version", "actions", "summary", "unmanaged_lists", "config", "fingerprints", "drift"}
     assert [a["index"] for a in data["actions"]] == list(range(1, 11))
-    assert data["summary"] == {"create": 10, "update": 0, "replace": 0, "delete": 0, "destructive": 0, "changes": True}
+    assert data["summary"] == {"create": 10, "update": 0, "replace": 0, "delete": 0, "destructive": 0, "blocked": 0,
+                               "changes": True}
     first = data["actions"][0]
     assert set(first) >= {"action", "resource", "address", "before", "after", "destructive", "changes"}
     assert TOKEN not in result.stdout
@@ -110,14 +112,17 @@ def test_unmanaged_lists_are_listed(api_env, examples_copy, client):
 
 def _plan(n: int, text: str = "x") -> Plan:
     actions = [Action("update", "list", f'list["L{i}"]', f"L{i}", before={"message_help": "old " + text},
-                      after={"message_help": "new " + text}, list_id=i) for i in range(n)]
+                      after={"message_help": "new " + text}, list_id=i,
+                      changes=field_changes({"message_help": "old " + text}, {"message_help": "new " + text}))
+               for i in range(n)]
     return Plan(actions=actions)
 
 
 def test_text_colour_only_through_the_tty_renderer():
     plain_text = render_text(_plan(1))
     assert "\x1b[" not in plain_text and '~ list["L0"] (update)' in plain_text
-    assert "~ message_help: \"old x\" -> \"new x\"" in plain_text
+    # A changed text is a - old line and a + new line.
+    assert '~ message_help:\n         -     "old x"\n         +     "new x"' in plain_text
     assert "\x1b[" in render_text_tty(_plan(1))
 
 

@@ -145,8 +145,8 @@ def test_update_sends_only_changed_fields_and_null_clears():
     result = plan(config, account)
     assert summary(result) == [("update", "list", 'list["A"]')]
     action = result.actions[0]
-    assert action.payload == {"message_help": "new", "email_digest": None}
-    assert action.changes() == [{"path": "email_digest", "before": "a@b.c", "after": None},
+    assert action.payload == {"message_help": "new", "email_digest": ""}  # a cleared text is sent as ""
+    assert action.changes == [{"path": "email_digest", "before": "a@b.c", "after": None},
                                 {"path": "message_help", "before": "old", "after": "new"}]
 
 
@@ -213,15 +213,19 @@ def test_opt_in_settings_create_update_and_switch_back_to_single():
     double = {"name": "A", "opt_in_type": "double", "opt_in_requests": [request]}
     created = plan(desired_from({"lists": [double]}), live([]))
     assert summary(created) == [("create", "list", 'list["A"]'), ("create", "opt_in_settings", 'list["A"].opt_in_settings')]
-    assert created.actions[1].payload == {"opt_in_type": "double", "opt_in_requests": [request]}
+    complete = {"collected_data": "yes", "request_message": "Reply YES", "retry_message": None, "follow_up": False,
+                "follow_up_hour": None, "no_response_message": None, "opt_in_message": None,
+                "second_opt_in_message": None, "success_action": "optinsubscriber"}
+    # Every request key is sent (null/false for those left out): server defaults never fill them.
+    assert created.actions[1].payload == {"opt_in_type": "double", "opt_in_requests": [complete]}
     account = live([raw_list(1, "A", opt_in_type="double", opt_in_requests=[{**request, "id": 9, "list_id": 1,
                                                                              "bypass_opt_in_response": False}])])
     assert summary(plan(desired_from({"lists": [double]}), account)) == []
     changed = plan(desired_from({"lists": [{**double, "opt_in_requests": [{**request, "request_message": "YES?"}]}]}),
                    account)
     assert summary(changed) == [("update", "opt_in_settings", 'list["A"].opt_in_settings')]
-    assert changed.actions[0].changes() == [{"path": "opt_in_requests[0].request_message", "before": "Reply YES",
-                                            "after": "YES?"}]
+    assert changed.actions[0].changes == [{"path": "opt_in_requests[0].request_message", "before": "Reply YES",
+                                          "after": "YES?"}]
     single = plan(desired_from({"lists": [{"name": "A", "opt_in_type": "single"}]}), account)
     assert single.actions[0].payload == {"opt_in_type": "single"}
     bypass = plan(desired_from({"lists": [{**double, "bypass_opt_in_response": True}]}), account)
@@ -242,7 +246,7 @@ def test_custom_fields_create_replace_delete():
                                ("create", "custom_field", 'list["A"].custom_field["new"]'),
                                ("delete", "custom_field", 'list["A"].custom_field["gone"]')]
     assert [a.destructive for a in result.actions] == [True, False, True]
-    assert result.actions[0].changes() == [{"path": "max_length", "before": 5, "after": 10}]
+    assert result.actions[0].changes == [{"path": "max_length", "before": 5, "after": 10}]
     assert result.actions[0].payload == {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 10,
                                          "should_validate_regex_via_api": False}
 
@@ -269,7 +273,10 @@ def test_webhooks_create_update_delete_and_duplicate_cleanup():
                                ("create", "webhook", 'list["A"].webhook["https://h.example/new?token=${T}"]'),
                                ("delete", "webhook", 'list["A"].webhook["https://h.example/a"]'),
                                ("delete", "webhook", 'list["A"].webhook["https://h.example/old"]')]
-    assert result.actions[0].payload == {"unsubscribe": True} and result.actions[0].target_id == 1
+    # An update sends the URL and all five events: unmanaged ones from their live values.
+    assert result.actions[0].payload == {"callback_url": "https://h.example/a", "subscribe": True, "unsubscribe": True,
+                                         "message_sent": False, "reply_received": False, "cleaned": False}
+    assert result.actions[0].target_id == 1
     assert result.actions[1].payload == {"callback_url": "https://h.example/new?token=s3cret", "subscribe": False,
                                          "unsubscribe": False, "message_sent": False, "reply_received": False,
                                          "cleaned": True}
@@ -288,12 +295,14 @@ def test_an_unavailable_keyword_fails_the_plan_with_keyword_list_and_location():
                                   "33733 (held by another account or reserved)"]
 
 
-def test_a_keyword_held_by_an_unmanaged_list_fails_the_plan():
+def test_a_keyword_held_by_an_unmanaged_list_is_blocked_drift_not_an_error():
     account = live([raw_list(1, "A"), raw_list(2, "Web UI list", keyword_names=["JOIN"])])
-    with pytest.raises(PlanError) as err:
-        plan(desired("version: 1\nlists:\n  - name: A\n    keyword_names: [join]\n"), account)
-    assert "keyword 'JOIN' of list 'A' is held by list 'Web UI list' (id 2), which no file manages" in \
-        err.value.messages[0]
+    result = plan(desired("version: 1\nlists:\n  - name: A\n    keyword_names: [join]\n"), account)
+    assert result.actions == [] and result.has_changes
+    [blocked] = result.blocked
+    assert blocked["address"] == 'list["A"].keywords' and blocked["holder"] == "Web UI list"
+    assert "held by list 'Web UI list' (id 2), which no file manages (moved by hand?)" in blocked["message"]
+    assert "prune" not in blocked["message"]
 
 
 def test_a_keyword_held_by_a_list_whose_keywords_are_unmanaged_fails_the_plan():

@@ -110,7 +110,7 @@ def test_keywords_are_upper_cased_unique_and_checked(client):
     with pytest.raises(ApiError) as err:
         client.create_list({"name": "C"}, ["STOP"])
     assert err.value.error == "invalid keyword names: STOP"
-    assert client.set_keywords(a["id"], ["Join", "JOIN", "more"]) == ["JOIN", "MORE"]
+    assert client.set_keywords(a["id"], ["Join", "JOIN", "more"])["keyword_names"] == ["JOIN", "MORE"]
 
 
 def test_opt_in_settings_double_and_single(client):

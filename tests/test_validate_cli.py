@@ -30,7 +30,7 @@ def test_errors_exit_1_and_are_sorted(tmp_path):
     assert result.exit_code == 1
     lines = result.stdout.strip().splitlines()
     assert lines == sorted(lines) and len(lines) == 2
-    assert ": error: keyword 'X' must be 2-15 characters (has 1) [keyword-length]" in lines[0]
+    assert ": error: keyword 'X' must be at least 2 characters [keyword-length]" in lines[0]
 
 
 def test_json_format(tmp_path):
@@ -38,7 +38,7 @@ def test_json_format(tmp_path):
     report = json.loads(result.stdout)
     assert report["valid"] is False and report["error_count"] == 1 and report["warning_count"] == 1
     assert report["diagnostics"][0] == {"file": str(tmp_path / "c.yaml"), "line": 4, "col": 21, "severity": "error",
-                                        "message": "keyword 'X' must be 2-15 characters (has 1)",
+                                        "message": "keyword 'X' must be at least 2 characters",
                                         "rule": "keyword-length"}
 
 
@@ -46,7 +46,7 @@ def test_github_annotations(tmp_path):
     result = run_cli(["validate", "--format", "github", str(write(tmp_path, ERROR))])
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == (f"::error file={tmp_path}/c.yaml,line=4,col=21,title=keyword-length::"
-                                             "keyword 'X' must be 2-15 characters (has 1)")
+                                             "keyword 'X' must be at least 2 characters")
     assert result.stdout.splitlines()[1].startswith("::warning file=")
 
 

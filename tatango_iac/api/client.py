@@ -1,18 +1,19 @@
 """The Tatango API client: auth, pacing, retries, pagination, error mapping.
 
 This is the only module that imports ``requests``. Retries of idempotent verbs (GET,
-PUT, DELETE) on 429/5xx/connection errors are urllib3's ``Retry``; a POST is retried
-only on 429 and on failures to connect (nothing was sent), never after the request
-may have reached the server: the applier decides what to do then (re-read, §6).
+PUT, DELETE) on 5xx/connection errors are urllib3's ``Retry``; a POST is retried only
+on failures to connect (nothing was sent), never after the request may have reached
+the server: the applier decides what to do then (re-read, §6). A 429 is handled here
+for every verb (nothing was written): wait ``Retry-After`` (capped) or back off with
+jitter, and slow the pace down, since another job may share the account's budget.
 Sleeping goes through an injectable clock so the test suite never sleeps for real.
 """
 from __future__ import annotations
 
 import ipaddress
 import logging
-import re
-import time
-from dataclasses import dataclass, field
+import random
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -20,91 +21,78 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from tatango_iac.secrets import scrub
+from tatango_iac.api.coerce import ShapeError, as_int
+from tatango_iac.api.errors import AnswerError, ApiError, ConfigurationError, error_text, html_title
+from tatango_iac.api.pacing import DEFAULT_RATE, Clock, Pacer, interval_for
+from tatango_iac.secrets import REDACTOR, redact
 
-log = logging.getLogger("tatango_iac.api.client")
+log = logging.getLogger("tatango_iac.client")
 
 DEFAULT_API_URL = "https://app.tatango.com/api/v2"
-DEFAULT_RATE = 1200  # calls per hour: the documented limit
+DEFAULT_MAX_WAIT = 300.0  # seconds: a longer Retry-After fails clearly instead of hanging
 PER_PAGE = 1000
+MAX_PAGES = 100_000
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 # POSTs that only read (a keyword availability test): safe to retry like a GET.
 READ_ONLY_POST_SUFFIXES = ("/test_keyword",)
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+RATE_LIMIT_WAITS = 50  # 429s that name their Retry-After: not counted as retries, but not endless either
+ANNOUNCE_WAITS_OVER = 10.0
 
-
-class ApiError(Exception):
-    """Any failed API call. ``status`` is None for transport errors (no HTTP answer)."""
-
-    def __init__(self, message: str, *, status: Optional[int], method: str, path: str, error: Optional[str] = None):
-        self.status = status
-        self.method = method
-        self.path = path
-        self.error = error  # the API's own "error" text, when it sent one
-        self.message = message
-        super().__init__(f"{method} {path}: {message}")
-
-    @property
-    def transport(self) -> bool:
-        return self.status is None
-
-    @property
-    def uncertain(self) -> bool:
-        """The request may or may not have been carried out (no answer, or a 5xx)."""
-        return self.status is None or self.status >= 500
-
-
-class ConfigurationError(Exception):
-    """Bad credentials or URL settings: a usage error, reported before any call."""
-
-
-class Clock:
-    """Real time. Tests pass a fake with the same two methods."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+__all__ = ["ApiError", "AnswerError", "ConfigurationError", "Clock", "TatangoClient", "Exchange", "check_api_url"]
 
 
 @dataclass
-class Pacer:
-    """Keeps request starts at least ``interval`` seconds apart."""
+class Exchange:
+    """One request and its final answer, for recorders (doctor --record)."""
 
-    interval: float
-    clock: Clock
-    last: Optional[float] = None
-    starts: list[float] = field(default_factory=list)
-    on_wait: Optional[Callable[[float], None]] = None
-
-    def wait(self) -> None:
-        now = self.clock.monotonic()
-        if self.last is not None and self.interval > 0:
-            remaining = self.last + self.interval - now
-            if remaining > 0:
-                if self.on_wait:
-                    self.on_wait(remaining)
-                self.clock.sleep(remaining)
-                now = self.clock.monotonic()
-        self.last = now
-        self.starts.append(now)
+    method: str
+    url: str
+    body: Any
+    status: int
+    headers: dict[str, str]
+    text: str
 
 
-def _retry_class(pacer: Pacer, clock: Clock, min_delay: float) -> type[Retry]:
-    """A Retry that sleeps on our clock and through our pacer (retries are calls too)."""
+class WaitTooLong(Exception):
+    def __init__(self, seconds: float, cap: float):
+        self.seconds, self.cap = seconds, cap
+        super().__init__(f"{seconds:.0f} s")
+
+
+def parse_retry_after(value: Optional[str]) -> Optional[float]:
+    """Seconds from a Retry-After header; an invalid or negative one counts as absent."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None  # an HTTP date or garbage: the reference does not promise the header at all
+    return seconds if seconds >= 0 else None
+
+
+def _retry_class(client: "TatangoClient") -> type[Retry]:
+    """A Retry that sleeps on our clock, through our pacer (retries are calls too), and says so."""
 
     class PacedRetry(Retry):
+        def parse_retry_after(self, retry_after: str) -> float:  # noqa: D401 - urllib3 hook
+            seconds = parse_retry_after(retry_after)
+            return 0.0 if seconds is None else seconds
+
         def sleep(self, response=None) -> None:  # noqa: D401 - urllib3 hook
-            delay = None
-            if response is not None and self.respect_retry_after_header:
-                delay = self.get_retry_after(response)
+            delay = parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
+            if delay is not None and delay > client.max_wait:
+                raise WaitTooLong(delay, client.max_wait)
             if delay is None:
-                delay = max(self.get_backoff_time(), min_delay)
-            log.debug("retrying after %.2fs", delay)
-            clock.sleep(delay)
-            pacer.wait()
+                delay = max(self.get_backoff_time(), client.min_retry_delay)
+            last = self.history[-1] if self.history else None
+            if last is not None:
+                what = f"HTTP {last.status}" if last.status else "connection failed"
+                path = urlsplit(last.url or "").path.replace(client.path_prefix, "", 1)
+                client.event(f"{last.method} {path}: {what}; retrying in {delay:.0f} s "
+                             f"(retry {len(self.history)} of {client.retries})")
+            client.clock.sleep(delay)
+            client.pacer.wait()
 
     return PacedRetry
 
@@ -118,7 +106,7 @@ class _MethodAwareAdapter(HTTPAdapter):
 
     def send(self, request, **kwargs):  # type: ignore[override]
         safe = request.method in IDEMPOTENT or (
-            request.method == "POST" and request.path_url.endswith(READ_ONLY_POST_SUFFIXES))
+            request.method == "POST" and request.path_url.split("?")[0].endswith(READ_ONLY_POST_SUFFIXES))
         self.max_retries = self._idempotent if safe else self._post
         self._pacer.wait()
         return super().send(request, **kwargs)
@@ -136,40 +124,59 @@ def _is_loopback(host: str) -> bool:
 def check_api_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"TATANGO_API_URL must be an http(s) URL, got {url!r}")
+        raise ConfigurationError(f"TATANGO_API_URL must be an http(s) URL, got {redact(url)!r}")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError("TATANGO_API_URL uses plain http: refused except on loopback (use https)")
     return url.rstrip("/")
 
 
-def _html_title(text: str) -> str:
-    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-    return match.group(1).strip()[:80] if match else ""
+def _env_number(env: Mapping[str, str], name: str, default: float, what: str) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be {what}, got {raw!r}") from None
+    if value < 0:
+        raise ConfigurationError(f"{name} must be 0 or more")
+    return value
 
 
 class TatangoClient:
     def __init__(self, base_url: str, email: str, api_key: str, *, rate_per_hour: float = DEFAULT_RATE,
                  clock: Optional[Clock] = None, retries: int = 5, backoff_factor: float = 2.0,
                  backoff_jitter: float = 1.0, min_retry_delay: float = 1.0, timeout: float = 30.0,
-                 on_wait: Optional[Callable[[float], None]] = None):
+                 max_wait: float = DEFAULT_MAX_WAIT, on_event: Optional[Callable[[str], None]] = None,
+                 seed: Optional[int] = None):
         self.base_url = check_api_url(base_url)
+        self.path_prefix = urlsplit(self.base_url).path
         self._email = email
         self._api_key = api_key
+        REDACTOR.register_credentials(email, api_key)
         self.clock = clock or Clock()
-        interval = 3600.0 / rate_per_hour if rate_per_hour and rate_per_hour > 0 else 0.0
-        self.pacer = Pacer(interval=interval, clock=self.clock, on_wait=on_wait)
-        retry_cls = _retry_class(self.pacer, self.clock, min_retry_delay)
+        self.retries, self.min_retry_delay, self.max_wait = retries, min_retry_delay, max_wait
+        self.backoff_factor, self.backoff_jitter = backoff_factor, backoff_jitter
+        self.random = random.Random(seed)
+        self.on_event = on_event
+        self.observers: list[Callable[[Exchange], None]] = []
+        self.pacer = Pacer(interval=interval_for(rate_per_hour), clock=self.clock)
+        retry_cls = _retry_class(self)
         common = dict(total=retries, redirect=0, other=0, backoff_factor=backoff_factor,
                       backoff_jitter=backoff_jitter, backoff_max=60.0, respect_retry_after_header=True,
                       raise_on_status=False, raise_on_redirect=False)
         idempotent = retry_cls(connect=retries, read=retries, status=retries, status_forcelist=RETRY_STATUSES,
                                allowed_methods=IDEMPOTENT | {"POST"}, **common)  # POST here: read-only ones only
-        # A POST is retried only where nothing can have been written: 429, or no connection made.
-        post = retry_cls(connect=retries, read=0, status=retries, status_forcelist={429},
-                         allowed_methods={"POST"}, **common)
+        # A POST that creates is retried only where nothing can have been written: no connection made.
+        post = retry_cls(connect=retries, read=0, status=0, status_forcelist=set(), allowed_methods={"POST"},
+                         **common)
         self.session = requests.Session()
         self.session.auth = (email, api_key)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "tatango-iac"})
+        # Proxy and CA settings come from the environment: resolve them once, not on every call.
+        settings = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
+        self.session.trust_env = False
+        self._send_options = {"proxies": settings["proxies"], "verify": settings["verify"], "cert": settings["cert"]}
         adapter = _MethodAwareAdapter(idempotent, post, self.pacer)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -179,135 +186,240 @@ class TatangoClient:
         return f"TatangoClient(base_url={self.base_url!r}, email={self._email!r}, api_key='****')"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, rate_per_hour: Optional[float] = None, **kwargs: Any) -> "TatangoClient":
+    def from_env(cls, env: Mapping[str, str], *, rate_per_hour: Optional[float] = None,
+                 max_wait: Optional[float] = None, **kwargs: Any) -> "TatangoClient":
         email = env.get("TATANGO_EMAIL", "")
         key = env.get("TATANGO_API_KEY", "")
         missing = [name for name, value in (("TATANGO_EMAIL", email), ("TATANGO_API_KEY", key)) if not value]
         if missing:
             raise ConfigurationError(f"set {' and '.join(missing)} in the environment (credentials are never flags)")
         if rate_per_hour is None:
-            raw = env.get("TATANGO_RATE_LIMIT")
-            try:
-                rate_per_hour = float(raw) if raw not in (None, "") else DEFAULT_RATE
-            except ValueError:
-                raise ConfigurationError(f"TATANGO_RATE_LIMIT must be a number of calls per hour, got {raw!r}") from None
-            if rate_per_hour < 0:
-                raise ConfigurationError("TATANGO_RATE_LIMIT must be 0 (unpaced) or more")
-        return cls(env.get("TATANGO_API_URL") or DEFAULT_API_URL, email, key, rate_per_hour=rate_per_hour, **kwargs)
+            rate_per_hour = _env_number(env, "TATANGO_RATE_LIMIT", DEFAULT_RATE, "a number of calls per hour")
+        if max_wait is None:
+            max_wait = _env_number(env, "TATANGO_MAX_WAIT", DEFAULT_MAX_WAIT, "a number of seconds")
+        return cls(env.get("TATANGO_API_URL") or DEFAULT_API_URL, email, key, rate_per_hour=rate_per_hour,
+                   max_wait=max_wait, **kwargs)
 
     @property
     def calls(self) -> int:
         """HTTP requests started (retries included)."""
-        return len(self.pacer.starts)
+        return self.pacer.calls
+
+    def event(self, message: str) -> None:
+        log.debug("%s", message)
+        if self.on_event:
+            self.on_event(redact(message))
 
     # ------------------------------------------------------------------ core
 
     def request(self, method: str, path: str, *, body: Any = None, params: Optional[dict] = None) -> dict[str, Any]:
-        url = self.base_url + path
+        counted = free = 0
+        while True:
+            response = self._send(method, path, body, params)
+            if response.status_code != 429:
+                self.pacer.recovered()
+                return self._decode(response, method, path, body)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            self.pacer.slow_down()
+            if retry_after is None:
+                counted += 1
+                if counted > self.retries:
+                    raise ApiError(f"HTTP 429: still rate limited after {self.retries} retries", status=429,
+                                   method=method, path=path)
+                delay = min(self.min_retry_delay * self.backoff_factor ** (counted - 1), 60.0)
+            else:
+                free += 1
+                if retry_after > self.max_wait:
+                    raise self._too_long(method, path, retry_after)
+                if free > RATE_LIMIT_WAITS:
+                    raise ApiError(f"HTTP 429: still rate limited after {RATE_LIMIT_WAITS} waits", status=429,
+                                   method=method, path=path)
+                delay = retry_after
+            delay += self.random.uniform(0, self.backoff_jitter)  # two jobs on one account must not retry in step
+            self.event(f"{method} {path}: rate limited (HTTP 429); waiting {delay:.0f} s"
+                       if delay >= ANNOUNCE_WAITS_OVER else f"{method} {path}: rate limited (HTTP 429); slowing down")
+            self.clock.sleep(delay)
+
+    def _too_long(self, method: str, path: str, seconds: float) -> ApiError:
+        return ApiError(f"the API asked to wait {seconds:.0f} s before retrying (Retry-After), more than the "
+                        f"{self.max_wait:.0f} s cap (--max-wait / TATANGO_MAX_WAIT): stopping instead of hanging",
+                        status=429, method=method, path=path)
+
+    def _send(self, method: str, path: str, body: Any, params: Optional[dict]) -> requests.Response:
         try:
-            response = self.session.request(method, url, json=body, params=params, timeout=self.timeout)
+            response = self.session.request(method, self.base_url + path, json=body, params=params,
+                                            timeout=self.timeout, allow_redirects=False, **self._send_options)
+        except WaitTooLong as exc:
+            raise self._too_long(method, path, exc.seconds) from None
         except requests.RequestException as exc:
-            reason = scrub(_transport_reason(exc), self._api_key)
+            reason = _transport_reason(exc)
             log.debug("%s %s: transport error: %s", method, path, reason)
             raise ApiError(f"no answer from the API ({reason})", status=None, method=method, path=path) from None
         log.debug("%s %s -> %s", method, path, response.status_code)
-        return self._decode(response, method, path)
+        for observe in self.observers:
+            observe(Exchange(method, response.url, body, response.status_code, dict(response.headers), response.text))
+        return response
 
-    def _decode(self, response: requests.Response, method: str, path: str) -> dict[str, Any]:
+    def _decode(self, response: requests.Response, method: str, path: str, sent: Any) -> dict[str, Any]:
         status = response.status_code
+        if 300 <= status < 400:
+            location = redact(response.headers.get("Location", "(no Location header)"))
+            raise ApiError(f"HTTP {status}: the API answered with a redirect to {location}; redirects are not "
+                           "followed (check TATANGO_API_URL)", status=status, method=method, path=path)
+        text = response.text
+        if status == 204 or not text.strip():
+            if status < 300 and method in ("PUT", "DELETE"):
+                return {}  # an empty answer to a PUT or DELETE is success
+            if status >= 400:
+                raise ApiError(f"HTTP {status} with an empty body", status=status, method=method, path=path)
+            raise AnswerError(f"HTTP {status} with an empty body where the API promises JSON", status=status,
+                              method=method, path=path)
         try:
             payload = response.json()
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
             kind = response.headers.get("Content-Type", "unknown content type").split(";")[0]
-            title = _html_title(response.text)
-            detail = f": {scrub(title, self._api_key)}" if title else ""
-            raise ApiError(f"HTTP {status} with a non-JSON body ({kind}{detail}); a firewall or proxy may have "
-                           "answered instead of the API", status=status, method=method, path=path)
+            title = html_title(text)
+            detail = f": {redact(title)}" if title else ""
+            if status >= 400:
+                raise ApiError(f"HTTP {status} with a non-JSON body ({kind}{detail}); a firewall or proxy may have "
+                               "answered instead of the API", status=status, method=method, path=path)
+            raise AnswerError(f"HTTP {status} with a body that is not a JSON object ({kind}{detail})",
+                              status=status, method=method, path=path)
         if status >= 400 or payload.get("status") == "error":
-            text = scrub(str(payload.get("error") or payload.get("status") or "unknown error"), self._api_key)
-            raise ApiError(f"HTTP {status}: {text}", status=status, method=method, path=path, error=text)
+            message = redact(error_text(payload))
+            raise ApiError(f"HTTP {status}: {message}", status=status, method=method, path=path, error=message)
         return payload
 
     def paginate(self, path: str, key: str) -> list[dict[str, Any]]:
+        """Every item of an index: follow pages_count, de-duplicate ids, and refuse a short account."""
         items: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            payload = self.request("GET", path, params={"per_page": PER_PAGE, "page": page} if page > 1 else
-                                   {"per_page": PER_PAGE})
-            items.extend(payload.get(key) or [])
-            if page >= int(payload.get("pages_count") or 0):
-                return items
+        seen: set[Any] = set()
+        page, pages, count = 1, 1, None
+        while page <= pages:
+            params = {"per_page": PER_PAGE, **({"page": page} if page > 1 else {})}
+            payload = self.request("GET", path, params=params)
+            where = f"GET {path}" + (f" (page {page})" if page > 1 else "")
+            if not isinstance(payload.get(key), list):
+                raise AnswerError(f"the answer has no '{key}' list (keys: {', '.join(sorted(payload)) or 'none'})",
+                                  status=200, method="GET", path=path)
+            try:
+                if page == 1:
+                    pages = as_int(payload["pages_count"], "pages_count") if payload.get("pages_count") is not None else 1
+                    count = as_int(payload["count"], "count") if payload.get("count") is not None else None
+            except ShapeError as exc:
+                raise AnswerError(str(exc), status=200, method="GET", path=path) from None
+            fresh = 0
+            for item in payload[key]:
+                ident = item.get("id", id(item)) if isinstance(item, dict) else id(item)
+                ident = str(ident)
+                if ident in seen:
+                    continue  # the same object on two pages (the index moved under us, or page was ignored)
+                seen.add(ident)
+                items.append(item)
+                fresh += 1
+            if page > 1 and fresh == 0:
+                raise AnswerError(f"{where}: page {page} of {pages} brought no new item; the index does not "
+                                  "add up", status=200, method="GET", path=path)
+            if pages > MAX_PAGES:
+                raise AnswerError(f"pages_count {pages} is beyond any real account", status=200, method="GET", path=path)
             page += 1
+        if count is not None and len(items) != count:
+            raise AnswerError(f"the index does not add up: count says {count}, its {pages} page(s) held {len(items)} "
+                              "distinct item(s); refusing to work from a partial account (try again)",
+                              status=200, method="GET", path=path)
+        return items
 
     # ------------------------------------------------------------- endpoints
 
     def me(self) -> dict[str, Any]:
-        return self.request("GET", "/accounts/me")["account"]
+        return unwrap(self.request("GET", "/accounts/me"), "account", "GET", "/accounts/me")
 
     def shortcodes(self) -> list[str]:
-        return [str(code) for code in self.request("GET", "/shortcodes").get("shortcodes") or []]
+        payload = self.request("GET", "/shortcodes")
+        if not isinstance(payload.get("shortcodes"), list):
+            raise AnswerError("the answer has no 'shortcodes' list", status=200, method="GET", path="/shortcodes")
+        return [str(code) for code in payload["shortcodes"]]
 
     def test_keyword(self, shortcode: str, keyword: str) -> tuple[bool, Optional[str]]:
-        payload = self.request("POST", f"/shortcodes/{shortcode}/test_keyword", body={"keyword_name": keyword})
-        return payload.get("keyword_name") == "available", payload.get("error")
+        path = f"/shortcodes/{shortcode}/test_keyword"
+        payload = self.request("POST", path, body={"keyword_name": keyword})
+        verdict = payload.get("keyword_name")
+        if verdict not in ("available", "unavailable"):
+            raise AnswerError(f"keyword_name is {verdict!r}, not 'available' or 'unavailable'", status=200,
+                              method="POST", path=path)
+        return verdict == "available", payload.get("error")
+
+    # Reads and creates return the object the answer promises (``{"list": {...}}`` -> the list);
+    # updates and deletes return the whole answer, which may be empty (204).
 
     def list_lists(self) -> list[dict[str, Any]]:
         return self.paginate("/lists", "lists")
 
     def get_list(self, list_id: int) -> dict[str, Any]:
-        return self.request("GET", f"/lists/{list_id}")["list"]
+        path = f"/lists/{list_id}"
+        return unwrap(self.request("GET", path), "list", "GET", path)
 
     def create_list(self, fields: dict[str, Any], keyword_names: Optional[list[str]] = None) -> dict[str, Any]:
         body = dict(fields)
         if keyword_names is not None:
             body["keyword_names"] = list(keyword_names)
-        return self.request("POST", "/lists", body={"list": body})["list"]
+        return unwrap(self.request("POST", "/lists", body={"list": body}), "list", "POST", "/lists")
 
     def update_list(self, list_id: int, fields: dict[str, Any]) -> dict[str, Any]:
-        return self.request("PUT", f"/lists/{list_id}", body={"list": dict(fields)})["list"]
+        return self.request("PUT", f"/lists/{list_id}", body={"list": dict(fields)})
 
-    def delete_list(self, list_id: int) -> None:
-        self.request("DELETE", f"/lists/{list_id}")
+    def delete_list(self, list_id: int) -> dict[str, Any]:
+        return self.request("DELETE", f"/lists/{list_id}")
 
-    def set_keywords(self, list_id: int, keyword_names: list[str]) -> list[str]:
-        return self.request("PUT", f"/lists/{list_id}/keywords", body={"keyword_names": list(keyword_names)}).get(
-            "keyword_names") or []
+    def set_keywords(self, list_id: int, keyword_names: list[str]) -> dict[str, Any]:
+        return self.request("PUT", f"/lists/{list_id}/keywords", body={"keyword_names": list(keyword_names)})
 
     def set_opt_in_settings(self, list_id: int, settings: dict[str, Any]) -> dict[str, Any]:
         return self.request("PUT", f"/lists/{list_id}/opt_in_settings", body=dict(settings))
 
     def list_custom_fields(self, list_id: int) -> list[dict[str, Any]]:
-        return self.request("GET", f"/lists/{list_id}/custom_fields").get("custom_fields") or []
+        return self.paginate(f"/lists/{list_id}/custom_fields", "custom_fields")
 
     def create_custom_field(self, list_id: int, field_: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", f"/lists/{list_id}/custom_fields", body={"custom_field": dict(field_)})[
-            "custom_field"]
+        path = f"/lists/{list_id}/custom_fields"
+        return unwrap(self.request("POST", path, body={"custom_field": dict(field_)}), "custom_field", "POST", path)
 
-    def delete_custom_field(self, list_id: int, key: str) -> None:
-        self.request("DELETE", f"/lists/{list_id}/custom_fields", body={"key": key})
+    def delete_custom_field(self, list_id: int, key: str) -> dict[str, Any]:
+        return self.request("DELETE", f"/lists/{list_id}/custom_fields", body={"key": key})
 
     def list_webhooks(self, list_id: int) -> list[dict[str, Any]]:
         return self.paginate(f"/lists/{list_id}/webhooks", "webhooks")
 
     def get_webhook(self, list_id: int, webhook_id: int) -> dict[str, Any]:
-        return self.request("GET", f"/lists/{list_id}/webhooks/{webhook_id}")["webhook"]
+        path = f"/lists/{list_id}/webhooks/{webhook_id}"
+        return unwrap(self.request("GET", path), "webhook", "GET", path)
 
     def create_webhook(self, list_id: int, webhook: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", f"/lists/{list_id}/webhooks", body={"webhook": dict(webhook)})["webhook"]
+        path = f"/lists/{list_id}/webhooks"
+        return unwrap(self.request("POST", path, body={"webhook": dict(webhook)}), "webhook", "POST", path)
 
     def update_webhook(self, list_id: int, webhook_id: int, webhook: dict[str, Any]) -> dict[str, Any]:
-        return self.request("PUT", f"/lists/{list_id}/webhooks/{webhook_id}", body={"webhook": dict(webhook)})[
-            "webhook"]
+        return self.request("PUT", f"/lists/{list_id}/webhooks/{webhook_id}", body={"webhook": dict(webhook)})
 
-    def delete_webhook(self, list_id: int, webhook_id: int) -> None:
-        self.request("DELETE", f"/lists/{list_id}/webhooks/{webhook_id}")
+    def delete_webhook(self, list_id: int, webhook_id: int) -> dict[str, Any]:
+        return self.request("DELETE", f"/lists/{list_id}/webhooks/{webhook_id}")
 
 
 def _transport_reason(exc: Exception) -> str:
     text = str(exc)
     for marker in ("RemoteDisconnected", "Connection refused", "Connection reset", "timed out", "Max retries exceeded"):
         if marker in text:
-            return {"Max retries exceeded": "connection failed after retries"}.get(marker, marker)
+            return {"Max retries exceeded": "connection failed after retries",
+                    "RemoteDisconnected": "connection dropped"}.get(marker, marker)
     return type(exc).__name__
+
+
+def unwrap(payload: dict[str, Any], key: str, method: str, path: str) -> dict[str, Any]:
+    """The object an answer promises under ``key`` (``{"list": {...}}``), or an AnswerError."""
+    value = payload.get(key)
+    if not isinstance(value, dict):
+        raise AnswerError(f"the answer has no '{key}' object", status=200, method=method, path=path)
+    return value
+

@@ -1,55 +1,79 @@
-"""Read the live account with the fewest API calls (§4) and fingerprint what was read."""
+"""Read the live account with the fewest API calls (§4), strictly (§10).
+
+``GET /lists`` pages (lists carry their keywords and opt-in settings); then, per managed
+list that exists, its webhooks only if the configuration manages them and its custom
+fields only if it manages those; then one availability test per keyword the plan would
+claim from outside the account. Nothing else. Every value is coerced and checked as it
+is read; a field an answer does not carry is recorded as unreported.
+"""
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Protocol, TypeVar
 
-from tatango_iac.api.client import TatangoClient
-from tatango_iac.model import (
-    DesiredAccount,
-    LiveAccount,
-    live_custom_field_from_api,
-    live_list_from_api,
-    live_webhook_from_api,
-)
-from tatango_iac.engine.planner import PlanError, match_lists
+from tatango_iac.api import coerce
+from tatango_iac.api.client import AnswerError, TatangoClient
+from tatango_iac.engine.matching import match_lists
+from tatango_iac.engine.scope import Scope
+from tatango_iac.engine.steps import PlanError
+from tatango_iac.secrets import display
+from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount, LiveCustomField, LiveList, LiveWebhook
 
-# Server-side values that change without anyone touching the configuration.
-_VOLATILE = {"counts"}
-
-Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
-def _stable(value: Any) -> Any:
-    """Canonical form for fingerprints: no volatile fields, timestamps as UTC instants."""
-    if isinstance(value, dict):
-        return {k: _stable(v) for k, v in sorted(value.items()) if k not in _VOLATILE}
-    if isinstance(value, list):
-        return [_stable(v) for v in value]
-    if isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and "T" in value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).isoformat()
-        except ValueError:
-            return value
-    return value
+class Progress(Protocol):
+    def start(self, total: int, done: int = 0) -> None: ...
+
+    def advance(self, label: str) -> None: ...
+
+    def finish(self) -> None: ...
 
 
-def fingerprint(value: Any) -> str:
-    return hashlib.sha256(json.dumps(_stable(value), sort_keys=True).encode()).hexdigest()[:16]
+class NoProgress:
+    def start(self, total: int, done: int = 0) -> None:
+        pass
+
+    def advance(self, label: str) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
 
 
-def claimed_new_keywords(desired: DesiredAccount, live_keywords: set[str], targets: Iterable[str] = ()) -> dict[str, str]:
-    """Keywords the config wants that no list of the account holds now: keyword -> list name."""
-    targets = set(targets)
-    out: dict[str, str] = {}
-    for d in desired.lists:
-        if targets and d.name not in targets:
+def _coerced(method: str, path: str, read: Callable[[], T]) -> T:
+    try:
+        return read()
+    except coerce.ShapeError as exc:
+        raise AnswerError(f"{exc} (the tool refuses to guess)", status=200, method=method, path=path) from None
+
+
+def read_lists(client: TatangoClient, unreported: set[str]) -> list[LiveList]:
+    raw = client.list_lists()
+    return _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", unreported)
+                                               for i, r in enumerate(raw)])
+
+
+def read_webhooks(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveWebhook]:
+    raw = client.list_webhooks(list_id)
+    return _coerced("GET", f"/lists/{list_id}/webhooks", lambda: [
+        coerce.live_webhook(h, f"webhooks[{i}]", unreported, list_id) for i, h in enumerate(raw)])
+
+
+def read_custom_fields(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveCustomField]:
+    raw = client.list_custom_fields(list_id)
+    return _coerced("GET", f"/lists/{list_id}/custom_fields", lambda: [
+        coerce.live_custom_field(f, f"custom_fields[{i}]", unreported) for i, f in enumerate(raw)])
+
+
+def claimed_new_keywords(lists: Iterable[DesiredList], live_keywords: set[str]) -> dict[str, DesiredList]:
+    """Keywords the configuration wants that no list of the account holds now: keyword -> its list."""
+    out: dict[str, DesiredList] = {}
+    for d in lists:
+        if d.delete:
             continue
-        for kw in sorted(d.keywords or ()):
+        for kw in sorted(d.keywords or (), key=str):
             if kw not in live_keywords:
-                out[kw] = d.name
+                out[kw] = d
     return out
 
 
@@ -64,45 +88,51 @@ def resolve_shortcode(client: TatangoClient, desired: DesiredAccount) -> str:
     raise PlanError([f"the account has several short codes ({', '.join(codes)}): set account.shortcode"])
 
 
-def read_live(client: TatangoClient, desired: DesiredAccount, targets: Iterable[str] = (),
-              progress: Optional[Progress] = None) -> LiveAccount:
-    targets = list(targets)
-    say = progress or (lambda message: None)
-    say("reading lists")
-    raw_lists = client.list_lists()
-    live = LiveAccount(lists=[live_list_from_api(r) for r in raw_lists])
-    live.fingerprints["lists"] = fingerprint(sorted(r["id"] for r in raw_lists))
-    for raw in raw_lists:
-        live.fingerprints[f"list:{raw['id']}"] = fingerprint(raw)
-    selected = [d for d in desired.lists if not targets or d.name in targets]
-    matched, _problems = match_lists(selected, live.lists)  # ambiguity is reported by the planner
+def planned_reads(desired: DesiredAccount, live: LiveAccount, scope: Scope) -> list[tuple[str, DesiredList, LiveList]]:
+    selected = [d for d in desired.lists if scope.selects(d) and not d.delete]
+    match = match_lists(desired.lists, live.lists)  # ambiguity is reported by the planner
+    reads = []
     for d in selected:
-        lst = matched.get(d.name)
+        lst = match.matched.get(d.key)
         if lst is None:
             continue
         if d.webhooks is not None:
-            say(f"reading webhooks of '{d.name}'")
-            raw_hooks = client.list_webhooks(lst.id)
-            live.webhooks[lst.id] = [live_webhook_from_api(h) for h in raw_hooks]
-            live.fingerprints[f"webhooks:{lst.id}"] = fingerprint(raw_hooks)
+            reads.append(("webhooks", d, lst))
         if d.custom_fields is not None:
-            say(f"reading custom fields of '{d.name}'")
-            raw_fields = client.list_custom_fields(lst.id)
-            live.custom_fields[lst.id] = [live_custom_field_from_api(f) for f in raw_fields]
-            live.fingerprints[f"custom_fields:{lst.id}"] = fingerprint(raw_fields)
-    check_keywords(client, desired, live, targets, say)
+            reads.append(("custom_fields", d, lst))
+    return reads
+
+
+def read_live(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
+              progress: Optional[Progress] = None) -> LiveAccount:
+    scope = scope or Scope()
+    progress = progress or NoProgress()
+    live = LiveAccount(lists=[])
+    live.lists = read_lists(client, live.unreported)
+    reads = planned_reads(desired, live, scope)
+    held = {kw for lst in live.lists for kw in lst.keywords}
+    claimed = claimed_new_keywords((d for d in desired.lists if scope.selects(d)), held)
+    needs_shortcode = bool(claimed) and not desired.account.shortcode
+    # The number of reads is known now: the rest of the work can show count, total and time left.
+    progress.start(1 + len(reads) + len(claimed) + int(needs_shortcode), done=1)
+    for kind, d, lst in reads:
+        if kind == "webhooks":
+            live.webhooks[lst.id] = read_webhooks(client, lst.id, live.unreported)
+        else:
+            live.custom_fields[lst.id] = read_custom_fields(client, lst.id, live.unreported)
+        progress.advance(f"{kind.replace('_', ' ')} of {lst.name}")
+    if claimed:
+        live.shortcode = resolve_shortcode(client, desired)
+        if needs_shortcode:
+            progress.advance("short codes")
+        for kw in claimed:
+            available, _error = client.test_keyword(live.shortcode, kw)
+            live.keyword_available[kw] = available
+            progress.advance(f"keyword {display(kw)}")
+    progress.finish()
     return live
 
 
-def check_keywords(client: TatangoClient, desired: DesiredAccount, live: LiveAccount, targets: Iterable[str],
-                   say: Progress) -> None:
-    """Test each keyword the plan claims from outside the account (§5 keyword prechecks)."""
-    held = {kw for lst in live.lists for kw in lst.keywords}
-    claimed = claimed_new_keywords(desired, held, targets)
-    if not claimed:
-        return
-    live.shortcode = live.shortcode or resolve_shortcode(client, desired)
-    for kw in claimed:
-        say(f"testing keyword {kw}")
-        available, _error = client.test_keyword(live.shortcode, kw)
-        live.keyword_available[kw] = available
+def read_children(client: TatangoClient, lst: LiveList, unreported: set[str]) -> tuple[list[LiveWebhook], list[Any]]:
+    """A list's webhooks and custom fields (export reads everything)."""
+    return read_webhooks(client, lst.id, unreported), read_custom_fields(client, lst.id, unreported)

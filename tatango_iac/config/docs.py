@@ -4,18 +4,19 @@
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from tatango_iac.config.loader import load_schema
+from tatango_iac.config.schema import load_schema
 
 BEGIN, END = "<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"
 
 
 def _type(prop: dict[str, Any]) -> str:
     if "enum" in prop:
-        return " \\| ".join(f"`{v}`" for v in prop["enum"])
+        return " \\| ".join(f"`{json.dumps(v) if v is None else v}`" for v in prop["enum"])
     if "const" in prop:
         return f"`{prop['const']}`"
     kind = prop.get("type", "")

@@ -1,156 +1,182 @@
-"""Semantic rules (errors) and lint rules (warnings) over the desired model.
+"""Semantic rules over the desired model: errors, and rules for values written new.
 
-Every rule has an id; lint ids can be switched off in ``account.lint``.
+Every rule has an id. Rules the API reference backs are errors. Rules it does not back
+(keyword characters and length beyond 2, list name length, the follow-up hour range,
+success_action on legacy requests, a field without max_length) are warnings here and
+become errors in the plan only for a value the plan writes new (``NewValueRule``), so an
+account made in the web UI can always be adopted. Lint warnings are in ``lint``.
 """
 from __future__ import annotations
 
-import math
-import re
+from collections import defaultdict
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from tatango_iac.config.diagnostics import ERROR, WARNING, Diagnostic
+from tatango_iac.config.lint import lint_list
+from tatango_iac.config.patterns import check_patterns
 from tatango_iac.model import (
     LIST_MESSAGE_FIELDS,
     OPT_IN_MESSAGE_FIELDS,
     RESERVED_KEYWORDS,
     DesiredAccount,
     DesiredList,
+    NewValueRule,
     Source,
     normalize_keyword,
 )
 from tatango_iac.secrets import display
+from tatango_iac.terminal import BIDI_CONTROLS, first_unsafe
 
-LINT_RULES = ("sms-length", "gsm7", "optin-disclosure", "help-content", "stop-confirmation")
-
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
-    "abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = set("^{}\\[~]|€\f")  # each counts as two characters
-KEYWORD_SHAPE = re.compile(r"^[A-Za-z0-9]+$")
-_RATES = re.compile(r"msg\s*(&|and)\s*data\s+rates\s+may\s+apply", re.IGNORECASE)
-_STOP = re.compile(r"\bSTOP\b", re.IGNORECASE)
-_HELP = re.compile(r"\bHELP\b", re.IGNORECASE)
-_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|\b[\w-]+\.(com|net|org|io|co|us|info)\b|\d{3}[\s.-]?\d{3}[\s.-]?\d{4}|\b\d{5,6}\b",
-                      re.IGNORECASE)
-_STOP_CONFIRMATION = re.compile(
-    r"unsubscribed|opted[\s-]out|no (more|further) (messages|msgs)|will not receive|won't receive|"
-    r"not receive any more|removed", re.IGNORECASE)
+NEW_LIST_NAME_MAX = 25
+KEYWORD_MIN, KEYWORD_MAX = 2, 15
+FOLLOW_UP_HOURS = (1, 720)
+LIST_DELETE_KEYS = {"name", "id", "delete"}
 
 
-def sms_parts(text: str) -> tuple[int, int, bool]:
-    """(length in encoding units, number of SMS parts, is GSM-7)."""
-    gsm = all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
-    if gsm:
-        length = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
-        return length, 1 if length <= 160 else math.ceil(length / 153), True
-    length = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
-    return length, 1 if length <= 70 else math.ceil(length / 67), False
-
-
-class _Checker:
+class Checker:
     def __init__(self, account: DesiredAccount):
         self.account = account
         self.out: list[Diagnostic] = []
-        self.lint_on = {rule: account.account.lint.get(rule, True) for rule in LINT_RULES}
+        self.new_value_rules: list[NewValueRule] = []
+        self.pattern_seconds = 0.0  # time spent matching custom-field patterns (bounded: config.patterns)
 
     def error(self, where: Source, message: str, rule: str) -> None:
         self.out.append(Diagnostic(where.file, where.line, where.col, ERROR, message, rule))
 
     def warn(self, where: Source, message: str, rule: str) -> None:
-        if self.lint_on.get(rule, True):
-            self.out.append(Diagnostic(where.file, where.line, where.col, WARNING, message, rule))
+        self.out.append(Diagnostic(where.file, where.line, where.col, WARNING, message, rule))
+
+    def new_value(self, lst: DesiredList, kind: str, detail: Any, where: Source, message: str, rule: str) -> None:
+        """A warning now; an error in the plan if the plan writes the value new."""
+        self.warn(where, f"{message} (refused if the plan writes it new; kept if the account already has it)", rule)
+        self.new_value_rules.append(NewValueRule(kind, lst.key, detail, where, message, rule))
 
 
-def _at(lst: DesiredList, *path: Any) -> Source:
+def at(lst: DesiredList, *path: Any) -> Source:
     line, col = lst.located.where(lst.path + path)
-    located = lst.located
-    return Source(located.file, line, col)
+    return Source(lst.located.file, line, col)
 
 
-def _key_at(lst: DesiredList, *path: Any) -> Source:
+def key_at(lst: DesiredList, *path: Any) -> Source:
     """Where a key itself is written (for rules about a whole block, e.g. opt_in_requests)."""
     line, col = lst.located.key_where(lst.path + path)
-    located = lst.located
-    return Source(located.file, line, col)
+    return Source(lst.located.file, line, col)
 
 
-def check_account(account: DesiredAccount) -> list[Diagnostic]:
-    checker = _Checker(account)
+def check_account(account: DesiredAccount) -> tuple[list[Diagnostic], list[NewValueRule]]:
+    checker = Checker(account)
     _check_names(checker)
     _check_keywords(checker)
     for lst in account.lists:
+        _check_delete(checker, lst)
         _check_opt_in(checker, lst)
         _check_custom_fields(checker, lst)
         _check_webhooks(checker, lst)
-        _lint_list(checker, lst)
-    return checker.out
+        _check_characters(checker, lst)
+        lint_list(checker, lst)
+    return checker.out, checker.new_value_rules
 
 
-def _check_names(c: _Checker) -> None:
-    seen: dict[str, DesiredList] = {}
-    names = {lst.name for lst in c.account.lists}
+def _check_names(c: Checker) -> None:
+    by_name: dict[str, list[DesiredList]] = defaultdict(list)
+    for lst in c.account.lists:
+        by_name[lst.name].append(lst)
+        if len(lst.name) > NEW_LIST_NAME_MAX:
+            c.new_value(lst, "list-name", None, at(lst, "name"), f"list name '{display(lst.name)}' is "
+                        f"{len(lst.name)} characters: the API takes at most {NEW_LIST_NAME_MAX} for a new name",
+                        "list-name-length")
+    for name, entries in by_name.items():
+        ids = [e.id for e in entries]
+        if len(entries) > 1 and (None in ids or len(set(ids)) < len(ids)):
+            first = entries[0]
+            for lst in entries[1:]:
+                c.error(lst.source, f"list name '{display(name)}' is already used at {first.source} (entries may "
+                        "share a name only when each pins its live list with a distinct `id:`)", "list-name-duplicate")
+    _check_renames(c, set(by_name))
+
+
+def _check_renames(c: Checker, names: set[str]) -> None:
     renamed: dict[str, DesiredList] = {}
     for lst in c.account.lists:
-        if lst.name in seen:
-            c.error(lst.source, f"list name '{lst.name}' is already used at {seen[lst.name].source}",
-                    "list-name-duplicate")
-        seen.setdefault(lst.name, lst)
-        if lst.renamed_from is not None:
-            where = _at(lst, "renamed_from")
-            if lst.renamed_from == lst.name:
-                c.error(where, "renamed_from is the list's own name", "renamed-from")
-            elif lst.renamed_from in names:
-                c.error(where, f"renamed_from '{lst.renamed_from}' is the name of another list in the configuration",
-                        "renamed-from")
-            elif lst.renamed_from in renamed:
-                c.error(where, f"'{lst.renamed_from}' is already renamed by list '{renamed[lst.renamed_from].name}'",
-                        "renamed-from")
-            renamed.setdefault(lst.renamed_from, lst)
+        if lst.renamed_from is None:
+            continue
+        where = at(lst, "renamed_from")
+        if lst.renamed_from == lst.name:
+            c.error(where, "renamed_from is the list's own name", "renamed-from")
+        elif lst.renamed_from in names:
+            c.error(where, f"renamed_from '{lst.renamed_from}' is the name of another list in the configuration",
+                    "renamed-from")
+        elif lst.renamed_from in renamed:
+            c.error(where, f"'{lst.renamed_from}' is already renamed by list '{renamed[lst.renamed_from].name}'",
+                    "renamed-from")
+        renamed.setdefault(lst.renamed_from, lst)
 
 
-def _check_keywords(c: _Checker) -> None:
+def _check_delete(c: Checker, lst: DesiredList) -> None:
+    if not lst.delete:
+        return
+    data = lst.located.data
+    for part in lst.path:
+        data = data[part]
+    for key in sorted(set(data) - LIST_DELETE_KEYS):
+        c.error(key_at(lst, key), f"list '{display(lst.name)}' has delete: true, so '{key}' has no effect: a list "
+                "to delete carries only name (and id)", "list-delete")
+
+
+def _check_keywords(c: Checker) -> None:
     owner: dict[str, tuple[DesiredList, Source]] = {}
     for lst in c.account.lists:
+        if lst.delete:
+            continue
         for j, keyword in enumerate(lst.keyword_names or []):
-            where = _at(lst, "keyword_names", j)
+            where = at(lst, "keyword_names", j)
             upper = normalize_keyword(keyword)
-            if not 2 <= len(keyword) <= 15:
-                c.error(where, f"keyword '{keyword}' must be 2-15 characters (has {len(keyword)})", "keyword-length")
-            elif not KEYWORD_SHAPE.match(keyword):
-                c.error(where, f"keyword '{keyword}' may contain only letters and digits", "keyword-shape")
+            shown = display(keyword)
+            if len(keyword.strip()) < KEYWORD_MIN:
+                c.error(where, f"keyword '{shown}' must be at least {KEYWORD_MIN} characters", "keyword-length")
+            elif len(keyword.strip()) > KEYWORD_MAX:
+                c.new_value(lst, "keyword", upper, where, f"keyword '{shown}' is {len(keyword.strip())} characters: "
+                            f"the API takes {KEYWORD_MIN}-{KEYWORD_MAX} for a new keyword", "keyword-length")
+            if not upper.isascii() or not upper.isalnum():
+                c.new_value(lst, "keyword", upper, where, f"keyword '{shown}' has characters other than letters "
+                            "and digits", "keyword-shape")
             if upper in RESERVED_KEYWORDS:
-                c.error(where, f"'{keyword}' is a carrier-reserved word and cannot be a keyword", "keyword-reserved")
+                c.error(where, f"'{shown}' is a carrier-reserved word and cannot be a keyword", "keyword-reserved")
             if upper in owner:
                 other, first = owner[upper]
-                same = "this list" if other is lst else f"list '{other.name}'"
-                c.error(where, f"keyword '{upper}' is already used by {same} at {first} (keywords are case-insensitive)",
-                        "keyword-duplicate")
+                same = "this list" if other is lst else f"list '{display(other.name)}'"
+                c.error(where, f"keyword '{display(upper)}' is already used by {same} at {first} (keywords are "
+                        "case-insensitive)", "keyword-duplicate")
             else:
                 owner[upper] = (lst, where)
 
 
-def _check_opt_in(c: _Checker, lst: DesiredList) -> None:
+def _check_opt_in(c: Checker, lst: DesiredList) -> None:
     requests_ = lst.opt_in_requests
     if lst.opt_in_type == "double" and not requests_:
-        c.error(_at(lst, "opt_in_type"), "opt_in_type: double needs at least one opt_in_requests entry",
+        c.error(at(lst, "opt_in_type"), "opt_in_type: double needs at least one opt_in_requests entry",
                 "opt-in-requests")
     if requests_ and lst.opt_in_type != "double":
-        c.error(_key_at(lst, "opt_in_requests"), "opt_in_requests are only used with opt_in_type: double",
+        c.error(key_at(lst, "opt_in_requests"), "opt_in_requests are only used with opt_in_type: double",
                 "opt-in-requests")
     for i, request in enumerate(requests_ or []):
         last = i == len(requests_) - 1
         wanted = "optinsubscriber" if last else "nextrequest"
         if request.get("success_action") != wanted:
             which = "the last request" if last else "every request but the last"
-            c.error(_at(lst, "opt_in_requests", i, "success_action"),
-                    f"success_action must be '{wanted}' on {which}", "opt-in-success-action")
-        if request.get("follow_up") and request.get("follow_up_hour") is None:
-            c.error(_at(lst, "opt_in_requests", i), "follow_up: true needs follow_up_hour", "opt-in-follow-up")
+            c.new_value(lst, "request-field", (i, "success_action"), at(lst, "opt_in_requests", i, "success_action"),
+                        f"success_action must be '{wanted}' on {which}", "opt-in-success-action")
+        hour = request.get("follow_up_hour")
+        if request.get("follow_up") and hour is None:
+            c.error(at(lst, "opt_in_requests", i), "follow_up: true needs follow_up_hour", "opt-in-follow-up")
+        elif hour is not None and not FOLLOW_UP_HOURS[0] <= hour <= FOLLOW_UP_HOURS[1]:
+            c.new_value(lst, "request-field", (i, "follow_up_hour"), at(lst, "opt_in_requests", i, "follow_up_hour"),
+                        f"follow_up_hour {hour} is outside {FOLLOW_UP_HOURS[0]}-{FOLLOW_UP_HOURS[1]}",
+                        "opt-in-follow-up")
 
 
-def _check_custom_fields(c: _Checker, lst: DesiredList) -> None:
+def _check_custom_fields(c: Checker, lst: DesiredList) -> None:
     keys: dict[str, Source] = {}
     labels: dict[str, Source] = {}
     for j, cf in enumerate(lst.custom_fields or []):
@@ -159,25 +185,18 @@ def _check_custom_fields(c: _Checker, lst: DesiredList) -> None:
         keys.setdefault(cf.key, cf.source)
         label = str(cf.attrs.get("label", "")).strip().lower()
         if label in labels:
-            c.error(_at(lst, "custom_fields", j, "label"),
-                    f"custom field label '{cf.attrs.get('label')}' is already used at {labels[label]}",
+            c.error(at(lst, "custom_fields", j, "label"),
+                    f"custom field label '{display(cf.attrs.get('label'))}' is already used at {labels[label]}",
                     "custom-field-duplicate")
-        labels.setdefault(label, _at(lst, "custom_fields", j, "label"))
-        pattern = cf.attrs.get("pattern")
-        if pattern is None:
-            continue
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            c.error(_at(lst, "custom_fields", j, "pattern"), f"pattern does not compile: {exc}", "custom-field-pattern")
-            continue
-        default = cf.attrs.get("default_value")
-        if default is not None and not compiled.search(default):
-            c.error(_at(lst, "custom_fields", j, "default_value"),
-                    f"default_value '{default}' does not match pattern '{pattern}'", "custom-field-default")
+        labels.setdefault(label, at(lst, "custom_fields", j, "label"))
+        if cf.attrs.get("max_length", 0) is None:
+            c.new_value(lst, "custom-field", cf.key, at(lst, "custom_fields", j, "max_length"),
+                        f"custom field '{cf.key}' has no max_length: the API refuses to create a field without it",
+                        "custom-field-max-length")
+    check_patterns(c, lst)
 
 
-def _check_webhooks(c: _Checker, lst: DesiredList) -> None:
+def _check_webhooks(c: Checker, lst: DesiredList) -> None:
     seen: dict[str, Source] = {}
     for hook in lst.webhooks or []:
         shown = display(hook.callback_url, url=True)
@@ -194,37 +213,36 @@ def _check_webhooks(c: _Checker, lst: DesiredList) -> None:
         seen.setdefault(hook.callback_url, hook.source)
 
 
-def _messages(lst: DesiredList) -> Iterator[tuple[str, str, Source]]:
-    for name in LIST_MESSAGE_FIELDS:
-        value = lst.fields.get(name)
-        if isinstance(value, str) and value:
-            yield name, value, _at(lst, name)
+def _texts(lst: DesiredList) -> Iterator[tuple[tuple, Any, bool]]:
+    """(path, value, is a message) for every string that can reach a terminal or a phone."""
+    yield ("name",), lst.name, False
+    for j, keyword in enumerate(lst.keyword_names or []):
+        yield ("keyword_names", j), keyword, False
+    for name in LIST_MESSAGE_FIELDS + ("email_digest",):
+        yield (name,), lst.fields.get(name), name != "email_digest"
     for i, request in enumerate(lst.opt_in_requests or []):
         for name in OPT_IN_MESSAGE_FIELDS:
-            value = request.get(name)
-            if isinstance(value, str) and value:
-                yield name, value, _at(lst, "opt_in_requests", i, name)
+            yield ("opt_in_requests", i, name), request.get(name), True
+    for j, cf in enumerate(lst.custom_fields or []):
+        yield ("custom_fields", j, "label"), cf.attrs.get("label"), False
+    for j, hook in enumerate(lst.webhooks or []):
+        yield ("webhooks", j, "callback_url"), hook.callback_url, False
 
 
-_CONFIRMATIONS = {"first_optin_message", "second_optin_message", "opt_in_message", "second_opt_in_message"}
-
-
-def _lint_list(c: _Checker, lst: DesiredList) -> None:
-    for name, text, where in _messages(lst):
-        length, parts, gsm = sms_parts(text)
-        if not gsm:
-            odd = "".join(sorted({ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION}))
-            c.warn(where, f"{name} has characters outside GSM-7 ({odd!r}): each SMS part shrinks to 70 characters",
-                   "gsm7")
-        if parts > 1:
-            c.warn(where, f"{name} is {length} characters: sent as {parts} SMS parts", "sms-length")
-        if name in _CONFIRMATIONS:
-            missing = [label for label, rx in (("'Msg&data rates may apply'", _RATES), ("STOP", _STOP),
-                                               ("HELP", _HELP)) if not rx.search(text)]
-            if missing:
-                c.warn(where, f"opt-in confirmation {name} lacks {', '.join(missing)}", "optin-disclosure")
-        if name == "message_help" and not (_CONTACT.search(text) and _STOP.search(text)):
-            c.warn(where, "HELP response should give contact details and STOP instructions", "help-content")
-        if name == "message_stop" and not _STOP_CONFIRMATION.search(text):
-            c.warn(where, "STOP response should confirm the opt-out (e.g. 'You have been unsubscribed')",
-                   "stop-confirmation")
+def _check_characters(c: Checker, lst: DesiredList) -> None:
+    """Control characters (NUL, ESC, BEL...) and bidi overrides reach terminals, reviewers and phones."""
+    for path, value, is_message in _texts(lst):
+        if not isinstance(value, str):
+            continue
+        index = first_unsafe(value.replace("\r\n", "\n") if is_message else value)
+        if index < 0:
+            continue
+        char = value.replace("\r\n", "\n")[index] if is_message else value[index]
+        what = f"U+{ord(char):04X}"
+        where = at(lst, *path)
+        if is_message and ord(char) in BIDI_CONTROLS:
+            c.warn(where, f"{path[-1]} has a bidi control character ({what}) at position {index + 1}: the text may "
+                   "show in another order than it is sent", "bidi-control")
+        else:
+            c.error(where, f"{path[-1]} has a control character ({what}) at position {index + 1}; refused",
+                    "control-character")

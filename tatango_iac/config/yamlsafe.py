@@ -1,7 +1,8 @@
 """A safe YAML reader that remembers where every value came from.
 
-PyYAML composes the document into nodes that carry marks (line, column); we build
-plain Python values from those nodes ourselves so that we can:
+Values are built from libyaml's *events* with an explicit stack, never by recursion
+(libyaml's own composer recurses in C: 30,000 nested ``[`` crash it), so that we can:
+- bound nesting depth before anything recurses, and refuse it with a location,
 - refuse duplicate mapping keys (PyYAML silently keeps the last one),
 - refuse every tag that is not plain YAML data (``!!python/object`` and friends),
 - bound alias expansion (billion laughs) and file size,
@@ -11,7 +12,7 @@ plain Python values from those nodes ourselves so that we can:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -19,6 +20,7 @@ from tatango_iac.config.diagnostics import ERROR, Diagnostic
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # constructed values per file, aliases expanded
+MAX_DEPTH = 64  # nesting of mappings and sequences; the schema needs 5
 
 Path = tuple  # tuple of str | int
 
@@ -32,6 +34,7 @@ _SAFE_SCALAR_TAGS = {
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
 _YAML11_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n"}
 # libyaml's parser (shipped in PyYAML's wheels) is ~10x faster and keeps the same marks.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -68,71 +71,163 @@ def _problem(file: str, line: int, col: int, message: str, rule: str) -> YamlPro
     return YamlProblem(Diagnostic(file, line, col, ERROR, message, rule))
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _mark(event: Any) -> tuple[int, int]:
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+@dataclass
+class _Frame:
+    container: Any  # dict or list
+    path: Path
+    anchor: Optional[str]
+    first_record: int  # index into the builder's records where this subtree's positions start
+    count_at_start: int
+    key: Optional[str] = None  # a mapping frame waiting for the value of this key
+    seen: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Anchor:
+    value: Any
+    count: int
+    records: list[tuple[str, Path, Any]]  # (kind, path relative to the anchor, position)
 
 
 class _Builder:
-    def __init__(self, located: Located):
+    """Turns one document's events into plain values plus positions, iteratively."""
+
+    def __init__(self, located: Located, loader: Any):
         self.located = located
-        self.count = 0
+        self.loader = loader
         self.scalar_loader = yaml.SafeLoader("")
+        self.count = 0
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, _Anchor] = {}
+        self.records: list[tuple[str, Path, Any]] = []  # ("pos" | "key" | "bool", path, position)
+        self.done = False
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            line, col = _mark(node)
-            raise _problem(
-                self.located.file, line, col,
-                f"document expands to more than {MAX_NODES} values (alias expansion bomb?); refused",
-                "yaml-too-large",
-            )
-        self.located.positions[path] = _mark(node)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            self._require_tag(node, {_SEQ})
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self._scalar(node, path)
+    def fail(self, event: Any, message: str, rule: str) -> YamlProblem:
+        line, col = _mark(event)
+        return _problem(self.located.file, line, col, message, rule)
 
-    def _require_tag(self, node: yaml.Node, allowed: set[str]) -> None:
-        if node.tag not in allowed:
-            line, col = _mark(node)
-            raise _problem(
-                self.located.file, line, col,
-                f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: only plain data is",
-                "yaml-tag",
-            )
-
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
-        self._require_tag(node, {_MAP})
-        result: dict[str, Any] = {}
-        first_seen: dict[str, tuple[int, int]] = {}
-        for key_node, value_node in node.value:
-            line, col = _mark(key_node)
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                raise _problem(self.located.file, line, col,
-                               "mapping keys must be plain strings (merge keys `<<` and complex keys are not supported)",
-                               "yaml-key")
-            key = str(key_node.value)
-            if key in first_seen:
-                raise _problem(
-                    self.located.file, line, col,
-                    f"duplicate key '{key}' (first at line {first_seen[key][0]})", "duplicate-key",
-                )
-            first_seen[key] = (line, col)
-            self.located.key_positions[path + (key,)] = (line, col)
-            result[key] = self.build(value_node, path + (key,))
-        return result
-
-    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
-        if node.tag == _TIMESTAMP:
-            return node.value  # keep dates as the text written: no field of ours is a date
-        self._require_tag(node, _SAFE_SCALAR_TAGS)
-        value = self.scalar_loader.construct_object(node, deep=True)
-        if isinstance(value, bool) and not node.style and node.value.lower() in _YAML11_BOOL_WORDS:
+    def _record(self, kind: str, path: Path, position: Any) -> None:
+        self.records.append((kind, path, position))
+        if kind == "pos":
+            self.located.positions[path] = position
+        elif kind == "key":
+            self.located.key_positions[path] = position
+        else:
             self.located.yaml11_bools.add(path)
-        return value
+
+    def _count(self, event: Any, amount: int = 1) -> None:
+        self.count += amount
+        if self.count > MAX_NODES:
+            raise self.fail(event, f"document expands to more than {MAX_NODES} values (alias expansion bomb?); "
+                                   "refused", "yaml-too-large")
+
+    def _slot(self, event: Any) -> Path:
+        """The path of the value this event starts, after checking it may stand there."""
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            return frame.path + (len(frame.container),)
+        if frame.key is None:
+            raise self.fail(event, "mapping keys must be plain strings (merge keys `<<` and complex keys are not "
+                                   "supported)", "yaml-key")
+        return frame.path + (frame.key,)
+
+    def _deliver(self, value: Any) -> None:
+        if not self.stack:
+            self.located.data, self.done = value, True
+            return
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            frame.container.append(value)
+        else:
+            frame.container[frame.key] = value
+            frame.key = None
+
+    def _check_tag(self, event: Any, allowed: set[str], tag: Optional[str]) -> None:
+        if tag is not None and tag not in allowed:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.fail(event, f"YAML tag {shown} is not allowed: only plain data is", "yaml-tag")
+
+    def feed(self, event: Any) -> None:
+        if isinstance(event, yaml.ScalarEvent):
+            self._scalar(event)
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            self._start(event)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            self._end()
+        elif isinstance(event, yaml.AliasEvent):
+            self._alias(event)
+
+    def _key(self, event: yaml.ScalarEvent, frame: _Frame) -> None:
+        tag = event.tag if event.tag and event.tag != "!" else self.loader.resolve(
+            yaml.ScalarNode, event.value, event.implicit)
+        if tag == _MERGE:
+            raise self.fail(event, "mapping keys must be plain strings (merge keys `<<` and complex keys are not "
+                                   "supported)", "yaml-key")
+        key = str(event.value)
+        position = _mark(event)
+        if key in frame.seen:
+            raise self.fail(event, f"duplicate key '{key}' (first at line {frame.seen[key][0]})", "duplicate-key")
+        frame.seen[key] = position
+        frame.key = key
+        self._record("key", frame.path + (key,), position)
+
+    def _scalar(self, event: yaml.ScalarEvent) -> None:
+        frame = self.stack[-1] if self.stack else None
+        if frame is not None and isinstance(frame.container, dict) and frame.key is None:
+            self._key(event, frame)
+            return
+        path = self._slot(event)
+        self._count(event)
+        self._record("pos", path, _mark(event))
+        tag = event.tag if event.tag and event.tag != "!" and not (event.implicit[0] and event.tag is None) else None
+        resolved = tag or self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if resolved == _TIMESTAMP:
+            value: Any = event.value  # keep dates as the text written: no field of ours is a date
+        else:
+            self._check_tag(event, _SAFE_SCALAR_TAGS, resolved)
+            node = yaml.ScalarNode(resolved, event.value, event.start_mark, event.end_mark, event.style)
+            value = self.scalar_loader.construct_object(node, deep=True)
+            if isinstance(value, bool) and not event.style and event.value.lower() in _YAML11_BOOL_WORDS:
+                self._record("bool", path, None)
+        if event.anchor:
+            self.anchors[event.anchor] = _Anchor(value, 1, [("pos", (), _mark(event))])
+        self._deliver(value)
+
+    def _start(self, event: Any) -> None:
+        path = self._slot(event)
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(event, f"YAML nesting deeper than {MAX_DEPTH} levels; refused", "yaml-too-large")
+        is_map = isinstance(event, yaml.MappingStartEvent)
+        if not event.implicit:
+            self._check_tag(event, {_MAP if is_map else _SEQ}, event.tag)
+        self._count(event)
+        self._record("pos", path, _mark(event))
+        self.stack.append(_Frame({} if is_map else [], path, event.anchor, len(self.records) - 1, self.count - 1))
+
+    def _end(self) -> None:
+        frame = self.stack.pop()
+        if frame.anchor:
+            prefix = len(frame.path)
+            self.anchors[frame.anchor] = _Anchor(
+                frame.container, self.count - frame.count_at_start,
+                [(kind, path[prefix:], pos) for kind, path, pos in self.records[frame.first_record:]])
+        self._deliver(frame.container)
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        anchor = self.anchors.get(event.anchor)
+        if anchor is None:
+            raise self.fail(event, f"found undefined alias '{event.anchor}'", "yaml-syntax")
+        path = self._slot(event)
+        self._count(event, anchor.count)
+        for kind, relative, position in anchor.records:
+            self._record(kind, path + relative, position)
+        self._deliver(anchor.value)
 
 
 def load_text(text: str, file: str) -> list[Located]:
@@ -146,12 +241,16 @@ def load_text(text: str, file: str) -> list[Located]:
         raise _problem(file, line, col, f"YAML error: character {exc.character!r} is not allowed in YAML",
                        "yaml-syntax") from None
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            located = Located(file=file, data=None)
-            if node is not None:
-                located.data = _Builder(located).build(node, ())
-            documents.append(located)
+        builder: Optional[_Builder] = None
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.DocumentStartEvent):
+                builder = _Builder(Located(file=file, data=None), loader)
+            elif isinstance(event, yaml.DocumentEndEvent) and builder is not None:
+                documents.append(builder.located)
+                builder = None
+            elif builder is not None:
+                builder.feed(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -161,20 +260,32 @@ def load_text(text: str, file: str) -> list[Located]:
         raise _problem(file, line, col, f"YAML syntax error: {problem}", "yaml-syntax") from None
     except yaml.YAMLError as exc:  # unmarked reader errors (control characters...)
         raise _problem(file, 1, 1, f"YAML error: {exc}", "yaml-syntax") from None
-    except RecursionError:
-        raise _problem(file, 1, 1, "YAML nesting too deep; refused", "yaml-too-large") from None
     finally:
         loader.dispose()
     return documents
 
 
-def load_file(path: str, display: str) -> list[Located]:
-    """Read a file with size and encoding checks, then parse it."""
+def read_regular_file(path: str, display: str) -> bytes:
+    """Read at most MAX_FILE_BYTES + 1 bytes of a regular file; never open a FIFO, socket or device."""
+    import os
+    import stat
+
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what we opened.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise _problem(display, 1, 1, f"cannot read file: {exc.strerror}", "file") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _problem(display, 1, 1, "not a regular file (a FIFO, socket or device); refused", "file")
+        try:
+            return handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise _problem(display, 1, 1, f"cannot read file: {exc.strerror}", "file") from None
+
+
+def decode(raw: bytes, display: str) -> str:
     if len(raw) > MAX_FILE_BYTES:
         raise _problem(display, 1, 1,
                        f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused", "file-too-large")
@@ -184,6 +295,10 @@ def load_file(path: str, display: str) -> list[Located]:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise _problem(display, line, col, f"file is not UTF-8 (byte 0x{raw[exc.start]:02x})", "encoding") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return load_text(text, display)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def load_file(path: str, display: str) -> tuple[list[Located], bytes]:
+    """Read a file with type, size and encoding checks, then parse it; also return its bytes."""
+    raw = read_regular_file(path, display)
+    return load_text(decode(raw, display), display), raw

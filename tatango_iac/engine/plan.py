@@ -5,8 +5,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from deepdiff import DeepDiff
-
 from tatango_iac import __version__
 from tatango_iac.secrets import display
 
@@ -15,65 +13,29 @@ ACTIONS = ("create", "update", "replace", "delete")
 RESOURCES = ("list", "keywords", "opt_in_settings", "custom_field", "webhook")
 
 
-def plain(value: Any) -> Any:
-    """Drop str subclasses (Templated) so deepdiff compares values, not types."""
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def _lookup(data: Any, path: list) -> Any:
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
-def _dotted(path: list) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def field_changes(before: Optional[dict], after: Optional[dict]) -> list[dict[str, Any]]:
-    """Changed leaf paths between two dicts, with display-safe values."""
-    diff = DeepDiff(plain(before or {}), plain(after or {}), view="tree")
-    shown_before, shown_after = display(before or {}), display(after or {})
-    changes: dict[str, dict[str, Any]] = {}
-    for report in diff.values():
-        for level in report:
-            path = level.path(output_format="list")
-            changes[_dotted(path)] = {"path": _dotted(path), "before": _lookup(shown_before, path),
-                                      "after": _lookup(shown_after, path)}
-    return [changes[k] for k in sorted(changes)]
-
-
 @dataclass
 class Action:
     action: str
     resource: str
     address: str
-    list_name: str
+    list_name: str  # the list's name as it may be shown (a ${...} name shows its template)
     before: Optional[dict[str, Any]] = None
     after: Optional[dict[str, Any]] = None
     destructive: bool = False
     reason: str = ""
+    changes: list[dict[str, Any]] = field(default_factory=list)  # display-safe, computed by the planner
+    notes: list[str] = field(default_factory=list)
     # Execution details (never serialized: may hold resolved secrets).
+    list_key: str = ""  # the configuration entry (unique even when names repeat)
     list_id: Optional[int] = None
     target_id: Optional[int] = None
     payload: dict[str, Any] = field(default_factory=dict)
-    subscribers: int = 0
+    subscribers: Optional[int] = None
     claims: frozenset[str] = frozenset()
 
-    def changes(self) -> list[dict[str, Any]]:
-        return field_changes(self.before, self.after)
+    @property
+    def is_list_delete(self) -> bool:
+        return self.resource == "list" and self.action == "delete"
 
     def to_json(self, index: int) -> dict[str, Any]:
         data = {
@@ -85,11 +47,13 @@ class Action:
             "destructive": self.destructive,
             "before": display(self.before),
             "after": display(self.after),
-            "changes": self.changes() if self.action in ("update", "replace") else [],
+            "changes": self.changes,
         }
         if self.reason:
             data["reason"] = self.reason
-        if self.resource == "list" and self.action == "delete":
+        if self.notes:
+            data["notes"] = list(self.notes)
+        if self.is_list_delete:
             data["subscribers"] = self.subscribers
         return data
 
@@ -98,28 +62,39 @@ class Action:
 class Plan:
     actions: list[Action]
     unmanaged_lists: list[dict[str, Any]] = field(default_factory=list)
+    # Changes that cannot be planned without a decision (a keyword held by a list no file manages).
+    blocked: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the API does not report, disabled webhooks...
+    disabled_webhooks: list[dict[str, Any]] = field(default_factory=list)
     config_paths: list[str] = field(default_factory=list)
+    config_files: list[str] = field(default_factory=list)
     config_digest: str = ""
     fingerprints: dict[str, str] = field(default_factory=dict)
     targets: list[str] = field(default_factory=list)
+    scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
     warnings: list[str] = field(default_factory=list)
+    # What the plan saw, for the applier's check against concurrent applies (never serialized).
+    live_list_ids: set[str] = field(default_factory=set, repr=False)
+    live_webhook_ids: dict[int, set[str]] = field(default_factory=dict, repr=False)
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actions)
+        return bool(self.actions) or bool(self.blocked)
 
     def summary(self) -> dict[str, Any]:
-        counts = {name: sum(1 for a in self.actions if a.action == name) for name in ACTIONS}
+        counts: dict[str, Any] = {name: sum(1 for a in self.actions if a.action == name) for name in ACTIONS}
         counts["destructive"] = sum(1 for a in self.actions if a.destructive)
+        counts["blocked"] = len(self.blocked)
         counts["changes"] = self.has_changes
         return counts
 
     def summary_line(self) -> str:
-        if not self.actions:
+        if not self.has_changes:
             return "No changes. The account matches the configuration."
         s = self.summary()
-        return (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        line = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
                 f"{s['delete']} to delete.")
+        return line + (f" {s['blocked']} blocked (see above)." if s["blocked"] else "")
 
     def drift(self) -> dict[str, Any]:
         """The same changes grouped the way a nightly drift report reads them."""
@@ -127,25 +102,32 @@ class Plan:
         for action in self.actions:
             if action.resource == "list" and action.action == "create":
                 missing.append({"list": action.list_name})
-            elif action.list_id is not None and not (action.resource == "list" and action.action == "delete"
-                                                     and action.reason.startswith("prune")):
-                for change in (action.changes() if action.action in ("update", "replace") else [
-                        {"path": "", "before": display(action.before), "after": display(action.after)}]):
+            elif action.list_id is not None and not (action.is_list_delete and action.reason.startswith("prune")):
+                for change in action.changes or [{"path": "", "before": display(action.before),
+                                                  "after": display(action.after)}]:
                     changed.append({"address": action.address, "action": action.action,
                                     "attribute": change["path"], "live": change["before"],
                                     "desired": change["after"]})
-        return {"changed_attributes": changed, "missing_lists": missing, "unmanaged_lists": self.unmanaged_lists}
+        for blocked in self.blocked:
+            if blocked.get("missing"):
+                missing.append({"list": blocked["list"], **({"probably_renamed_to": blocked["holder"]}
+                                                             if blocked.get("probably_renamed") else {})})
+        return {"changed_attributes": changed, "missing_lists": missing, "unmanaged_lists": self.unmanaged_lists,
+                "blocked": self.blocked, "disabled_webhooks": self.disabled_webhooks}
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
             "tool_version": __version__,
-            "config": {"paths": self.config_paths, "digest": self.config_digest},
+            "config": {"paths": self.config_paths, "files": self.config_files, "digest": self.config_digest},
             "targets": self.targets,
+            "scope": self.scope,
             "summary": self.summary(),
             "actions": [a.to_json(i + 1) for i, a in enumerate(self.actions)],
+            "blocked": self.blocked,
             "unmanaged_lists": self.unmanaged_lists,
             "drift": self.drift(),
+            "notes": self.notes,
             "warnings": self.warnings,
             "fingerprints": self.fingerprints,
         }
@@ -154,5 +136,10 @@ class Plan:
         return json.dumps(self.to_json(), indent=2, sort_keys=False)
 
     def comparable(self) -> list[dict[str, Any]]:
-        """What must be identical between a saved plan and the one recomputed at apply time."""
-        return [a.to_json(i + 1) for i, a in enumerate(self.actions)]
+        """What must be identical between a reviewed plan and the one recomputed at apply time."""
+        return [a.to_json(i + 1) for i, a in enumerate(self.actions)] + [
+            {"blocked": b["address"]} for b in self.blocked]
+
+
+def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(saved.get("actions") or []) + [{"blocked": b["address"]} for b in saved.get("blocked") or []]

@@ -95,7 +95,7 @@ def set_opt_in(state: State, params, body, query) -> Response:
 def list_custom_fields(state: State, params, body, query) -> Response:
     fields = [{k: f[k] for k in ("key", "pattern", "max_length", "default_value", "label", "content_type",
                                  "should_validate_regex_via_api")} for f in state.custom_fields(int(params["id"]))]
-    return 200, {"status": "OK", "custom_fields": fields}
+    return 200, state.profile.custom_fields_page(fields, query)
 
 
 def create_custom_field(state: State, params, body, query) -> Response:
@@ -110,21 +110,21 @@ def delete_custom_field(state: State, params, body, query) -> Response:
 
 
 def list_webhooks(state: State, params, body, query) -> Response:
-    return paginate([dict(h) for h in state.webhooks(int(params["id"]))], query, "webhooks")
+    return paginate([state.profile.webhook_out(h) for h in state.webhooks(int(params["id"]))], query, "webhooks")
 
 
 def get_webhook(state: State, params, body, query) -> Response:
-    return 200, {"status": "OK", "webhook": dict(state.get_webhook(int(params["id"]), int(params["wid"])))}
+    return 200, {"status": "OK", "webhook": state.profile.webhook_out(state.get_webhook(int(params["id"]), int(params["wid"])))}
 
 
 def create_webhook(state: State, params, body, query) -> Response:
     hook = state.create_webhook(int(params["id"]), _object(body, "webhook"))
-    return 200, {"status": "Webhook created", "webhook": dict(hook)}
+    return 200, {"status": "Webhook created", "webhook": state.profile.webhook_out(hook)}
 
 
 def update_webhook(state: State, params, body, query) -> Response:
     hook = state.update_webhook(int(params["id"]), int(params["wid"]), _object(body, "webhook"))
-    return 200, {"status": "Webhook updated", "webhook": dict(hook)}
+    return 200, {"status": "Webhook updated", "webhook": state.profile.webhook_out(hook)}
 
 
 def delete_webhook(state: State, params, body, query) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 import re
 import socket
@@ -22,6 +23,7 @@ from typing import Any, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 from tatango_iac.sandbox import routes
+from tatango_iac.sandbox.profiles import Profile
 from tatango_iac.sandbox.state import SandboxError, State
 
 SANDBOX_EMAIL = "sandbox@tatango-iac.local"
@@ -46,6 +48,7 @@ class Faults:
     latency_ms: int = 0
     rate_limit: Optional[int] = None  # calls allowed per rate_window seconds
     rate_window: float = 3600.0
+    burst: Optional[int] = None  # with rate_limit: a token bucket of this size instead of a sliding window
     retry_after: bool = True
     script: list[dict[str, Any]] = field(default_factory=list)
 
@@ -71,14 +74,18 @@ class _Drop(Exception):
 
 class SandboxServer:
     def __init__(self, state_file: Optional[str] = None, *, port: int = 0, host: str = "127.0.0.1",
-                 clock: Any = None, faults: Optional[Faults] = None, state: Optional[State] = None):
-        self.state = state or State(state_file)
+                 clock: Any = None, faults: Optional[Faults] = None, state: Optional[State] = None,
+                 profile: Optional[Profile] = None):
+        self.state = state or State(state_file, profile=profile)
+        if profile is not None:
+            self.state.profile = profile
         if state_file and not state:
             self.state.flush()
         self.faults = faults or Faults()
         self.clock = clock or _MonotonicClock()
         self.random = random.Random(self.faults.seed)
         self.recent_calls: list[float] = []
+        self.bucket: Optional[tuple[float, float]] = None  # (tokens, at) for the burst limiter
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -121,6 +128,7 @@ class SandboxServer:
             self.faults = faults
             self.random = random.Random(faults.seed)
             self.recent_calls = []
+            self.bucket = None
 
     def api_requests(self, method: Optional[str] = None) -> list[dict[str, Any]]:
         with self.lock:
@@ -134,11 +142,23 @@ class SandboxServer:
             return None
         now = self.clock.monotonic()
         window = self.faults.rate_window
+        if self.faults.burst:
+            return self._token_bucket(now, limit / window, self.faults.burst)
         self.recent_calls = [t for t in self.recent_calls if t > now - window]
         if len(self.recent_calls) >= limit:
             return max(1, int(self.recent_calls[0] + window - now + 0.999))
         self.recent_calls.append(now)
         return None
+
+    def _token_bucket(self, now: float, per_second: float, burst: int) -> Optional[int]:
+        """One account's budget: ``burst`` calls at once, refilled at the rate (1200/h: one every 3 s)."""
+        tokens, at = self.bucket or (float(burst), now)
+        tokens = min(float(burst), tokens + (now - at) * per_second)
+        if tokens >= 1.0:
+            self.bucket = (tokens - 1.0, now)
+            return None
+        self.bucket = (tokens, now)
+        return max(1, math.ceil((1.0 - tokens) / per_second))
 
     def _pick_fault(self, method: str, path: str, writes: bool) -> Optional[str]:
         for step in self.faults.script:
@@ -241,6 +261,8 @@ class SandboxServer:
         record["status"] = status
         if status == "html403":
             self._send(handler, 403, None, html=WAF_PAGE)
+        elif payload is None:
+            self._send(handler, status, None, headers, html="")
         else:
             self._send(handler, status, payload, headers)
 
@@ -268,7 +290,7 @@ class SandboxServer:
         if route is None:
             if path_known:
                 return 405, {"status": "error", "error": "Method Not Allowed"}, None
-            return 404, {"status": "error", "error": "Not found"}, None
+            return 404, {"status": "error", "error": "The specified endpoint could not be found."}, None
         with self.state.lock:
             try:
                 status, payload = route.handler(self.state, params, body, query)
@@ -278,6 +300,8 @@ class SandboxServer:
                 self.state.save()
         if fault == "drop_after":
             raise _Drop()  # the write is committed, but the client never hears so
+        if status < 300:
+            status, payload = self.state.profile.respond(method, status, payload)
         return status, payload, None
 
     def _control(self, handler: BaseHTTPRequestHandler, method: str, path: str, body: Any) -> None:

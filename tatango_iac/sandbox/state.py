@@ -1,14 +1,19 @@
 """The sandbox's account state and the API's domain rules, independent of HTTP."""
 from __future__ import annotations
 
+import contextlib
 import copy
+import fcntl
 import json
 import os
 import re
 import tempfile
 import threading
+import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
+
+from tatango_iac.sandbox.profiles import Profile
 
 RESERVED = {"STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT", "STOPALL", "HELP", "INFO"}
 LIST_ATTRS = ("name", "email_digest", "email_subscribe", "email_unsubscribe", "first_optin_message",
@@ -51,18 +56,23 @@ class State:
 
     FLUSH_INTERVAL = 0.2  # seconds: writes within it are saved together
 
-    def __init__(self, path: Optional[str] = None, data: Optional[dict[str, Any]] = None):
-        self.path = path
+    def __init__(self, path: Optional[str] = None, data: Optional[dict[str, Any]] = None,
+                 profile: Optional[Profile] = None):
+        # Absolute: the background flush must not follow a later change of directory.
+        self.path = os.path.abspath(path) if path else None
+        self.profile = profile or Profile()
         self.lock = threading.RLock()
         self._dirty = threading.Event()
+        self._changed = False  # anything to write back at all (a read-only command writes nothing)
         self._flusher: Optional[threading.Thread] = None
         if data is not None:
             self.data = data
-        elif path and os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
+        elif self.path and os.path.exists(self.path):
+            with open(self.path, encoding="utf-8") as handle:
                 self.data = json.load(handle)
         else:
             self.data = default_state()
+            self._changed = bool(self.path)  # a new state file is written once
         for key, value in default_state().items():
             self.data.setdefault(key, value)
 
@@ -73,6 +83,7 @@ class State:
         on every call made the sandbox quadratic). ``flush`` writes at once."""
         if not self.path:
             return
+        self._changed = True
         self._dirty.set()
         if self._flusher is None:
             self._flusher = threading.Thread(target=self._flush_loop, name="sandbox-state-flush", daemon=True)
@@ -89,7 +100,9 @@ class State:
             return
         with self.lock:
             self._dirty.clear()
-            self._write()
+            if self._changed:
+                self._write()
+                self._changed = False
 
     def _write(self) -> None:
         assert self.path
@@ -104,6 +117,7 @@ class State:
             self.data = data
             for key, value in default_state().items():
                 self.data.setdefault(key, value)
+            self._changed = True
             self.flush()
 
     def snapshot(self) -> dict[str, Any]:
@@ -118,7 +132,7 @@ class State:
     def _timestamp(self, seed: int) -> str:
         tick = self._next_id("tick")
         instant = _EPOCH + timedelta(seconds=tick)
-        return instant.astimezone(timezone(_OFFSETS[seed % len(_OFFSETS)])).isoformat()
+        return self.profile.timestamp(instant.astimezone(timezone(_OFFSETS[seed % len(_OFFSETS)])))
 
     # ---------------------------------------------------------------- lists
 
@@ -213,7 +227,8 @@ class State:
 
     def set_keywords(self, list_id: int, names: Any) -> list[str]:
         record = self.get_list(list_id)
-        record["keyword_names"] = self._check_keywords(names, list_id)
+        record["keyword_names"] = self.profile.keywords_after_put(record["keyword_names"],
+                                                                  self._check_keywords(names, list_id))
         return record["keyword_names"]
 
     def set_opt_in(self, list_id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -228,6 +243,7 @@ class State:
             for key in ("first_optin_message", "second_optin_message"):
                 if key in body:
                     record[key] = body[key]
+            self.profile.single_opt_in_defaults(record, body)
             record["opt_in_type"], record["opt_in_requests"] = "single", []
             return record
         raw_requests = body.get("opt_in_requests")
@@ -235,8 +251,10 @@ class State:
             raise SandboxError(422, "Opt in requests can't be blank for double opt-in")
         built = []
         for index, raw in enumerate(raw_requests):
+            raw = self.profile.request_defaults(raw) if isinstance(raw, dict) else raw
             built.append(self._opt_in_request(record, raw, index == len(raw_requests) - 1, bypass))
-        record["opt_in_type"], record["opt_in_requests"] = "double", built
+        current = record["opt_in_requests"] if record["opt_in_type"] == "double" else []
+        record["opt_in_type"], record["opt_in_requests"] = "double", self.profile.requests_after_put(current, built)
         return record
 
     def _opt_in_request(self, record: dict[str, Any], raw: Any, last: bool, bypass: bool) -> dict[str, Any]:
@@ -340,7 +358,7 @@ class State:
         self._check_callback(attrs.get("callback_url"))
         stamp = self._timestamp(list_id)
         webhook_id = self._next_id("webhook")
-        hook = {"callback_url": attrs["callback_url"], "created_at": stamp, "enabled": True, "id": webhook_id,
+        hook = {"callback_url": self.profile.stored_url(attrs["callback_url"]), "created_at": stamp, "enabled": True, "id": webhook_id,
                 "list_id": list_id, "updated_at": stamp}
         for event in WEBHOOK_EVENTS:
             hook[event] = bool(attrs.get(event, False))
@@ -354,10 +372,8 @@ class State:
             raise SandboxError(422, "webhook is required")
         if "callback_url" in attrs:
             self._check_callback(attrs["callback_url"])
-            hook["callback_url"] = attrs["callback_url"]
-        for event in WEBHOOK_EVENTS:
-            if event in attrs:
-                hook[event] = bool(attrs[event])
+            hook["callback_url"] = self.profile.stored_url(attrs["callback_url"])
+        self.profile.webhook_events_after_put(hook, attrs, WEBHOOK_EVENTS)
         hook["updated_at"] = self._timestamp(list_id + 1)
         return hook
 
@@ -379,3 +395,32 @@ class State:
             record["counts"]["subscribers"] += 1
         subscribers[phone] = subscriber
         return subscriber
+
+
+class StateLocked(Exception):
+    """Another command holds the state file for longer than we wait."""
+
+
+@contextlib.contextmanager
+def locked(path: str, timeout: float = 30.0) -> Iterator[None]:
+    """Hold ``PATH.lock`` for the duration: two commands on one state file never lose each other's writes.
+
+    Each command loads the state, works, and writes it back; holding the lock from load to
+    write-back serialises them. A command waits up to ``timeout`` seconds, then fails clearly.
+    """
+    lock_path = os.path.abspath(path) + ".lock"
+    handle = open(lock_path, "a+")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StateLocked(f"another command is using the sandbox state {path} (waited {timeout:.0f} s; "
+                                      f"a `sandbox serve` on it holds it while it runs)") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        handle.close()  # closing releases the lock

@@ -1,0 +1,135 @@
+"""``tatango-iac apply``: from the configuration, a saved plan (--plan) or a reviewed plan (--expect)."""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import click
+
+from tatango_iac.cli import options, output
+from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
+from tatango_iac.cli.main import Failure, cli
+from tatango_iac.engine.applier import Applier, ApplyResult
+from tatango_iac.engine.plan import Action, Plan
+from tatango_iac.engine.render import headline
+from tatango_iac.engine.render.lines import subscribers_text
+from tatango_iac.workflow import check_reviewed, load_saved_plan, make_plan, replan_saved, saved_scope
+
+
+def _destructive_lines(actions: list[dict[str, Any]] | list[Action]) -> list[str]:
+    lines = []
+    for action in actions:
+        data = action.to_json(0) if isinstance(action, Action) else action
+        if data.get("destructive"):
+            extra = f", {subscribers_text(data.get('subscribers'))}" if data.get("resource") == "list" else ""
+            lines.append(f"  - {data['address']} ({data['action']}{extra})")
+    return lines
+
+
+def refuse_destructive(actions: list[Any], allow_destroy: bool, saved: bool = False) -> None:
+    lines = _destructive_lines(actions)
+    if not lines or allow_destroy:
+        return
+    what = "the saved plan has" if saved else "the plan has"
+    raise Failure("\n".join([f"Refusing to apply: {what} destructive actions and --allow-destroy was not given:",
+                             *lines, "Nothing was changed."]))
+
+
+def refuse_blocked(plan: Plan) -> None:
+    if plan.blocked:
+        raise Failure("\n".join(["Refusing to apply: changes are blocked until you decide (nothing was changed):",
+                                 *[f"  ! {b['message']}" for b in plan.blocked]]))
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted", default="",
+                          show_default=False, err=True)
+    if answer.strip() != "yes":
+        raise Failure("Apply cancelled. Nothing was changed.")
+
+
+def _report(result: ApplyResult, total: int) -> None:
+    if result.ok:
+        output.out(f"\nApply complete: {len(result.applied)} of {total} action(s) applied.")
+        return
+    why = f"interrupted ({result.interrupted})" if result.interrupted and result.failed is None else "failed"
+    lines = [f"\nApply {why}: {len(result.applied)} of {total} action(s) applied."]
+    if result.failed is not None:
+        label = {"failed": "Failed (not applied)", "uncertain": "Uncertain (may have been applied)",
+                 "half done": "Half done", "applied differently": "Failed (applied, but not as sent)"}[result.outcome]
+        lines.append(f"{label}: {headline(result.failed)}\n  error: {result.error}")
+    if result.applied:
+        lines += ["Applied:"] + [f"  {headline(a)}" for a in result.applied]
+    pending = [a for a in result.not_applied if a is not result.failed]
+    if result.failed is not None and result.outcome == "failed":
+        pending = [result.failed] + pending
+    if pending:
+        lines += ["Not applied:"] + [f"  {headline(a)}" for a in pending]
+    lines.append("Run `tatango-iac plan` to see exactly what remains.")
+    raise Failure("\n".join(lines))
+
+
+def _run(client: Any, result: Plan) -> None:
+    total = len(result.actions)
+
+    def done(index: int, action: Action) -> None:
+        output.out(f"[{index}/{total}] done: {headline(action)}")
+
+    def start(index: int, action: Action) -> None:
+        if output.stderr_tty():
+            output.err(f"[{index}/{total}] applying {action.address}...")
+
+    _report(Applier(client, on_done=done, on_start=start, on_event=output.event).run(result), total)
+
+
+@cli.command(**options.help_with_env("Change the live account to match the configuration."))
+@click.argument("paths", nargs=-1)
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
+              help="Apply exactly a plan saved by `plan --out` (refused if anything it read has changed).")
+@click.option("--expect", "expect_file", type=click.Path(dir_okay=False),
+              help="Make a fresh plan of PATH... and apply it only if its actions are those of this reviewed plan "
+                   "(saved by `plan --out`, e.g. in a pull request); reads the account once.")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
+@click.option("--allow-destroy", is_flag=True, help="Allow list deletes and custom-field deletes/replaces.")
+@options.target
+@options.changed_since
+@options.api
+def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
+          allow_destroy: bool, targets: tuple[str, ...], changed_since: Optional[str], sandbox: bool,
+          sandbox_profile: Optional[str], rate: Optional[float], max_wait: Optional[float]) -> None:
+    if plan_file and (paths or targets or changed_since or expect_file):
+        raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
+    if not plan_file and not paths:
+        raise click.UsageError("give the configuration PATH... or --plan FILE")
+    reviewed = load_saved_plan(expect_file) if expect_file else None
+    saved = load_saved_plan(plan_file) if plan_file else None
+    # Cheap checks first: everything that can fail without the API fails before the first call.
+    if not (auto_approve or saved or reviewed or output.stdin_tty()):
+        raise Failure("apply needs confirmation: there is no terminal to ask, so pass --auto-approve. "
+                      "Nothing was read or changed.")
+    for known in (saved, reviewed):
+        if known is not None:
+            refuse_destructive(known["actions"], allow_destroy, saved=True)
+    desired = load_desired(paths) if not saved else None
+    if reviewed is not None:
+        scope = saved_scope(reviewed)
+    else:
+        scope = scope_for(desired, targets, changed_since) if desired is not None else None
+    with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
+        progress = output.progress_for(client)
+        if saved is not None:
+            _desired, result = replan_saved(client, saved, os.environ, progress)
+        else:
+            result = make_plan(client, desired, scope, progress)
+            if reviewed is not None:
+                check_reviewed(result, reviewed)
+        refuse_blocked(result)
+        if not result.has_changes:
+            output.out("No changes. The account matches the configuration.")
+            return
+        output.out(render_plan(result, "text"), styled=output.stdout_colour())
+        refuse_destructive(result.actions, allow_destroy)
+        _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
+        _run(client, result)

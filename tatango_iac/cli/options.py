@@ -1,0 +1,56 @@
+"""Options shared by several commands; each has its help text and names its environment variable."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from tatango_iac.sandbox.profiles import PROFILES
+
+ENV_HELP = ("Environment: TATANGO_EMAIL and TATANGO_API_KEY (credentials, never flags), TATANGO_API_URL "
+            "(default https://app.tatango.com/api/v2), TATANGO_RATE_LIMIT (calls per hour), TATANGO_MAX_WAIT "
+            "(seconds), TATANGO_SANDBOX_STATE and TATANGO_SANDBOX_PROFILE (with --sandbox), TATANGO_DEBUG=1 "
+            "(a traceback for an internal error), NO_COLOR.")
+
+
+def rate(f: Callable) -> Callable:
+    return click.option("--rate", type=click.FloatRange(min=0), default=None, metavar="CALLS_PER_HOUR",
+                        help="Pace API calls (default $TATANGO_RATE_LIMIT or 1200, i.e. one call every 3.1 s; "
+                             "0 = unpaced).")(f)
+
+
+def max_wait(f: Callable) -> Callable:
+    return click.option("--max-wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                        help="Fail instead of waiting when the API asks to wait longer than this before a retry "
+                             "(Retry-After; default $TATANGO_MAX_WAIT or 300).")(f)
+
+
+def sandbox(f: Callable) -> Callable:
+    f = click.option("--sandbox-profile", "sandbox_profile", type=click.Choice(sorted(PROFILES)), default=None,
+                     help="With --sandbox (implied): a behaviour profile that flips one point the API reference "
+                          "leaves open (default $TATANGO_SANDBOX_PROFILE or faithful).")(f)
+    return click.option("--sandbox", is_flag=True,
+                        help="Run against an embedded emulator whose state lives in .tatango-sandbox.json "
+                             "(or $TATANGO_SANDBOX_STATE), unpaced.")(f)
+
+
+def target(f: Callable) -> Callable:
+    return click.option("--target", "targets", multiple=True, metavar="LIST_NAME",
+                        help="Restrict reads and actions to this list (repeatable).")(f)
+
+
+def changed_since(f: Callable) -> Callable:
+    return click.option("--changed-since", "changed_since", metavar="GIT_REF", default=None,
+                        help="Refresh and plan only the lists whose definitions differ from GIT_REF (plus the lists "
+                             "their keyword changes touch); the list index is still read in full.")(f)
+
+
+def api(f: Callable) -> Callable:
+    """The options of every command that talks to the API."""
+    for option in (max_wait, rate, sandbox):
+        f = option(f)
+    return f
+
+
+def help_with_env(doc: str) -> dict[str, Any]:
+    return {"help": f"{doc}\n\n{ENV_HELP}", "epilog": None}

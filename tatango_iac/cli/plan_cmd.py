@@ -1,0 +1,40 @@
+"""``tatango-iac plan``."""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import click
+
+from tatango_iac.cli import options, output
+from tatango_iac.cli.common import check_writable, client_for, load_desired, render_plan, scope_for
+from tatango_iac.cli.main import EXIT_CHANGES, EXIT_OK, cli
+from tatango_iac.workflow import make_plan, save_plan
+
+
+@cli.command(**options.help_with_env("Show what would change in the live account."))
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="Save the plan as JSON, for `apply --plan FILE` or `apply --expect FILE`.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="text for people, json for machines, markdown for a pull-request comment (also on error).")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes or drift.")
+@click.option("--drift", is_flag=True, help="Group the differences as a drift report (any format).")
+@options.target
+@options.changed_since
+@options.api
+def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode: bool, drift: bool,
+         targets: tuple[str, ...], changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
+         rate: Optional[float], max_wait: Optional[float]) -> None:
+    output.state["markdown_errors"] = fmt == "markdown"
+    if out:
+        check_writable(out)
+    desired = load_desired(paths)
+    scope = scope_for(desired, targets, changed_since)
+    with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
+        result = make_plan(client, desired, scope, output.progress_for(client))
+    output.out(render_plan(result, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())
+    if out:
+        save_plan(result, out)
+        output.err(f"Saved the plan to {out}. Apply it with: tatango-iac apply --plan {out}")
+    sys.exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)

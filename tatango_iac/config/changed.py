@@ -1,0 +1,103 @@
+"""``--changed-since GIT_REF``: which lists a pull request touches, found without the API.
+
+The configuration at GIT_REF is read from git (``git ls-tree`` / ``git show``) into a
+scratch directory and loaded like any other; a list is in scope when its definition
+differs (or it is new), plus every list whose keywords its keyword changes touch: the
+configured holder of a keyword at GIT_REF and its holder now. Lists that left the
+configuration are noted so that, with prune, their deletion is planned. A change to
+``account:`` (prune, short code, lint) concerns every list: the scope is then all.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from typing import Any, Mapping
+
+from tatango_iac.config.diagnostics import ERROR
+from tatango_iac.config.loader import load
+from tatango_iac.engine.scope import Scope
+from tatango_iac.model import DesiredAccount, DesiredList
+
+GIT_TIMEOUT = 60
+
+
+class ChangedSinceError(Exception):
+    pass
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise ChangedSinceError("--changed-since needs git, which is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise ChangedSinceError(f"git {' '.join(args[:2])} did not answer in {GIT_TIMEOUT} s") from None
+    if done.returncode != 0:
+        raise ChangedSinceError(f"git {' '.join(args)}: {done.stderr.strip() or 'failed'}")
+    return done.stdout
+
+
+def _materialise(ref: str, paths: list[str], into: str) -> list[str]:
+    """Write the files under each PATH as they were at ref; return the PATHs inside ``into``."""
+    _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    prefix = _git("rev-parse", "--show-prefix").strip()
+    moved = []
+    for path in paths:
+        relative = os.path.normpath(os.path.join(prefix, path))
+        if relative.startswith(".."):
+            raise ChangedSinceError(f"{path} is outside the git repository, so --changed-since cannot compare it")
+        for name in _git("ls-tree", "-r", "--name-only", "--full-name", ref, "--", path).splitlines():
+            target = os.path.join(into, name)  # laid out as in the repository
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            content = subprocess.run(["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT,
+                                     check=False).stdout
+            with open(target, "wb") as handle:
+                handle.write(content)
+        moved.append(os.path.join(into, relative))
+    return moved
+
+
+def _definition(lst: DesiredList) -> str:
+    data = lst.located.data
+    for part in lst.path:
+        data = data[part]
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def _account(desired: DesiredAccount) -> Any:
+    a = desired.account
+    return [a.shortcode, a.prune, sorted(a.lint.items())]
+
+
+def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str]) -> Scope:
+    with tempfile.TemporaryDirectory(prefix="tatango-ref-") as scratch:
+        old_paths = [p for p in _materialise(ref, desired.paths, scratch) if os.path.exists(p)]
+        old, diagnostics = load(old_paths, env, missing_env="warning") if old_paths else (None, [])
+    if old_paths and old is None:
+        problems = [d for d in diagnostics if d.severity == ERROR][:3]
+        raise ChangedSinceError(f"the configuration at {ref} does not load, so it cannot be compared: " +
+                                "; ".join(d.message for d in problems))
+    if old is not None and _account(old) != _account(desired):
+        return Scope()  # prune, short code or lint changed: every list is concerned
+    before = {lst.key: _definition(lst) for lst in old.lists} if old else {}
+    changed = {lst.name for lst in desired.lists if before.get(lst.key) != _definition(lst)}
+    now_keys = {lst.key for lst in desired.lists}
+    removed = {lst.name for lst in (old.lists if old else []) if lst.key not in now_keys}
+    changed |= _keyword_neighbours(old, desired, changed)
+    return Scope("changed_since", frozenset(changed), frozenset(removed - changed), ref)
+
+
+def _keyword_neighbours(old: DesiredAccount | None, new: DesiredAccount, changed: set[str]) -> set[str]:
+    def owners(account: DesiredAccount | None) -> dict[str, str]:
+        return {kw: lst.name for lst in (account.lists if account else []) if not lst.delete
+                for kw in lst.keywords or ()}
+
+    before, after = owners(old), owners(new)
+    touched: set[str] = set()
+    for kw in set(before) | set(after):
+        if before.get(kw) != after.get(kw) and (before.get(kw) in changed or after.get(kw) in changed):
+            touched |= {name for name in (before.get(kw), after.get(kw)) if name}
+    names_now = {lst.name for lst in new.lists}
+    return touched & names_now

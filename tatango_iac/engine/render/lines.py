@@ -1,0 +1,117 @@
+"""The body of one action as (sign, text) lines, shared by the text and Markdown renderers.
+
+A sign is ``+`` (added), ``-`` (removed), ``~`` (changed) or `` `` (context). The text
+renderer indents after the sign; Markdown puts the sign in column 0 so that GitHub
+colours a ``diff`` block. Long strings are wrapped into several quoted pieces that join
+without separators into the exact value (whitespace included).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tatango_iac.engine.plan import Action
+from tatango_iac.secrets import display
+from tatango_iac.terminal import safe
+
+WIDTH = 96  # characters of a quoted piece
+Line = tuple[str, str]
+
+
+def value_text(value: Any) -> str:
+    return safe(json.dumps(value, ensure_ascii=False))
+
+
+def pieces(text: str, width: int = WIDTH) -> list[str]:
+    """Split a string at spaces into chunks whose quoted form fits the width; they join back exactly."""
+    chunks: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = word if not current else f"{current} {word}"
+        if current and len(json.dumps(candidate, ensure_ascii=False)) > width:
+            chunks.append(current + " ")
+            current = word
+        else:
+            current = candidate
+        while len(json.dumps(current, ensure_ascii=False)) > width:  # one long word: cut it
+            cut = max(1, width - 2 - (len(json.dumps(current, ensure_ascii=False)) - len(current)))
+            chunks.append(current[:cut])
+            current = current[cut:]
+    chunks.append(current)
+    return [value_text(c) for c in chunks]
+
+
+def _value_lines(sign: str, label: str, value: Any) -> list[Line]:
+    """``label = value``, a long string continuing on aligned lines."""
+    if isinstance(value, str) and len(value_text(value)) > WIDTH:
+        parts = pieces(value)
+        pad = " " * (len(label) + 3)
+        return [(sign, f"{label} = {parts[0]}")] + [(sign, f"{pad}{p}") for p in parts[1:]]
+    return [(sign, f"{label} = {value_text(value)}")]
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested values (opt-in requests) as one entry per leaf: opt_in_requests[0].collected_data."""
+    if isinstance(value, dict) and (value or not prefix):
+        items = [(f"{prefix}.{k}" if prefix else str(k), v) for k, v in value.items()]
+    elif isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
+        items = [(f"{prefix}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        return [(prefix, value)]
+    return [pair for key, v in items for pair in _flatten(v, key)]
+
+
+def attribute_lines(sign: str, value: Any, indent: str = "") -> list[Line]:
+    shown = _flatten(value or {})
+    width = max((len(k) for k, _ in shown), default=0)
+    return [line for k, v in shown for line in _value_lines(sign, indent + safe(k).ljust(width), v)]
+
+
+def _is_text_change(change: dict[str, Any]) -> bool:
+    values = (change.get("before"), change.get("after"))
+    return any(isinstance(v, str) for v in values) and all(isinstance(v, str) or v is None for v in values)
+
+
+def change_lines(change: dict[str, Any]) -> list[Line]:
+    path = safe(change["path"])
+    op = change.get("op")
+    if path == "keyword_names" and op:
+        keyword = safe(str(change["after"] if op == "add" else change["before"]))
+        other = change.get("from_list") if op == "add" else change.get("to_list")
+        where = f" ({'from' if op == 'add' else 'to'} list {value_text(other)})" if other else ""
+        return [("+" if op == "add" else "-", f"keyword {keyword}{where}")]
+    if op in ("add", "remove"):
+        sign, value = ("+", change["after"]) if op == "add" else ("-", change["before"])
+        return [(sign, f"{path}:")] + attribute_lines(sign, value, indent="    ")
+    if _is_text_change(change):
+        lines: list[Line] = [("~", f"{path}:")]
+        for sign, value in (("-", change["before"]), ("+", change["after"])):
+            lines += [(sign, f"    {p}") for p in (pieces(value) if isinstance(value, str) else ["null"])]
+        return lines
+    return [("~", f"{path}: {value_text(change['before'])} -> {value_text(change['after'])}")]
+
+
+def body_lines(action: Action) -> list[Line]:
+    """Attributes for create/delete, changes for update/replace, then the action's notes."""
+    if action.action in ("update", "replace"):
+        lines = [line for change in action.changes for line in change_lines(change)]
+    else:
+        shown = display(action.after if action.action == "create" else action.before)
+        lines = attribute_lines("+" if action.action == "create" else "-", shown)
+    return lines + [(" ", f"note: {safe(note)}") for note in action.notes]
+
+
+def headline(action: Action) -> str:
+    notes = [action.action]
+    if action.destructive:
+        notes.append("DESTRUCTIVE")
+    if action.is_list_delete:
+        notes.append(subscribers_text(action.subscribers))
+    if action.reason:
+        notes.append(action.reason)
+    symbol = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}[action.action]
+    return safe(f"{symbol} {action.address} ({'; '.join(notes)})")
+
+
+def subscribers_text(count: Any) -> str:
+    return f"{count:,} subscribers" if isinstance(count, int) else "subscriber count unknown"

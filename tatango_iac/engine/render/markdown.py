@@ -1,0 +1,103 @@
+"""Markdown for pull-request comments: a summary table, the actions in a collapsed ``diff``
+block, and a truncation that keeps the comment under GitHub's 65,536-character limit."""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from tatango_iac.engine.plan import Plan
+from tatango_iac.engine.render.lines import body_lines, headline, subscribers_text
+from tatango_iac.engine.render.text import blocked_lines, unmanaged_lines
+from tatango_iac.terminal import safe
+
+GITHUB_COMMENT_LIMIT = 65_536
+MARKDOWN_BUDGET = 60_000  # leave room for the sticky-comment marker and the wrapper
+FULL_PLAN_HINT = ("The full plan is in this workflow run's job summary and in its `tatango-plan` artifact "
+                  "(plan.json, plan.txt).")
+
+
+def _code(text: str) -> str:
+    """Inline code that survives backticks in names."""
+    text = safe(text)
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _fence(body: str) -> str:
+    ticks = "```"
+    while ticks in body:
+        ticks += "`"
+    return ticks
+
+
+def _head(plan: Plan) -> list[str]:
+    s = plan.summary()
+    paths = ", ".join(_code(p) for p in plan.config_paths) or "(none)"
+    out = ["### tatango-iac plan", "", f"**{html.escape(plan.summary_line())}**", "", f"Configuration: {paths}"]
+    if plan.scope.get("kind") != "all":
+        out.append(f"Scope: {html.escape(plan.scope['kind'])} ({len(plan.scope.get('lists', []))} list(s))")
+    out.append("")
+    if plan.has_changes:
+        out += ["| create | update | replace | delete | destructive | blocked |", "|---:|---:|---:|---:|---:|---:|",
+                f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['destructive']} | "
+                f"{s['blocked']} |", ""]
+    if s["destructive"]:
+        out.append(f"> **Warning:** {s['destructive']} destructive action(s); apply needs `--allow-destroy`:")
+        for action in plan.actions:
+            if action.destructive:
+                count = f", {subscribers_text(action.subscribers)}" if action.is_list_delete else ""
+                out.append(f"> - {_code(action.address)} ({action.action}{count})")
+        out.append("")
+    for blocked in plan.blocked:
+        out += [f"> **Blocked:** {html.escape(safe(blocked['message']))}", ""]
+    return out
+
+
+def _body(plan: Plan) -> list[str]:
+    lines: list[str] = []
+    for index, action in enumerate(plan.actions, 1):
+        # GitHub colours a diff block's lines by their first character: keep the sign in column 0.
+        sign, text = headline(action).split(" ", 1)
+        lines.append(f"{sign[0]} {index}. {sign} {text}" if len(sign) > 1 else f"{sign} {index}. {text}")
+        lines += [f"{s}     {t}".rstrip() for s, t in body_lines(action)]
+    extra = unmanaged_lines(plan) + blocked_lines(plan)
+    return lines + ([""] if lines and extra else []) + extra
+
+
+def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
+    head = "\n".join(_head(plan))
+    body_lines = _body(plan)
+    if body_lines:
+        body = "\n".join(body_lines)
+        room = budget - len(head) - 600
+        note = ""
+        if len(body) > room:
+            kept = body[:max(room, 0)].rsplit("\n", 1)[0]
+            note = (f"\n\n*Output truncated: {len(kept):,} of {len(body):,} characters shown (GitHub comments are "
+                    f"limited to {GITHUB_COMMENT_LIMIT:,}). {FULL_PLAN_HINT}*")
+            body = kept
+        fence = _fence(body)
+        summary = f"Show {len(plan.actions)} action(s)" if plan.actions else "Show details"
+        head += f"\n<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n{note}\n</details>\n"
+    for note in plan.notes:
+        head += f"\n_Note: {html.escape(safe(note))}_\n"
+    for warning in plan.warnings:
+        head += f"\n_Warning: {html.escape(safe(warning))}_\n"
+    return head
+
+
+def render_drift_markdown(plan: Plan, drift_text: str) -> str:
+    fence = _fence(drift_text)
+    return (f"### tatango-iac drift\n\n**{html.escape(plan.summary_line())}**\n\n{fence}\n{safe(drift_text)}\n"
+            f"{fence}\n")
+
+
+def render_markdown_error(message: str, details: Any = None) -> str:
+    """A failed plan, as a comment: the reviewer sees why there is no plan."""
+    text = safe(message)
+    fence = _fence(text)
+    return (f"### tatango-iac plan failed\n\n**The plan could not be made; nothing was changed.**\n\n{fence}\n{text}\n"
+            f"{fence}\n")
