@@ -114,3 +114,36 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("TATANGO_API_URL", "TATANGO_EMAIL", "TATANGO_API_KEY", "TATANGO_RATE_LIMIT", "TATANGO_SANDBOX_STATE"):
         monkeypatch.delenv(name, raising=False)
     os.environ.pop("TATANGO_DEBUG", None)
+
+
+# ------------------------------------------------------------- no side effects
+
+_CACHES = (".venv/", "__pycache__", ".pytest_cache/", ".hypothesis/", ".egg-info/", ".ci-venv/")
+
+
+def _working_tree() -> Optional[set[str]]:
+    """Untracked, ignored and modified paths of the checkout (None outside git)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {line for line in done.stdout.splitlines() if not any(cache in line for cache in _CACHES)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_TREE] = _working_tree()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite never writes into the working tree (issue 11): a file left behind fails the run."""
+    before, after = session.config.stash.get(_TREE, None), _working_tree()
+    if before is None or after is None or not after - before:
+        return
+    print(f"\nthe tests left these in the working tree: {sorted(after - before)}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_TREE = pytest.StashKey[Optional[set]]()

@@ -75,6 +75,10 @@ def _retry_class(client: "TatangoClient") -> type[Retry]:
     """A Retry that sleeps on our clock, through our pacer (retries are calls too), and says so."""
 
     class PacedRetry(Retry):
+        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+            # A 429 is the client's own business (TatangoClient.request): it slows the pace down too.
+            return status_code != 429 and super().is_retry(method, status_code, has_retry_after)
+
         def parse_retry_after(self, retry_after: str) -> float:  # noqa: D401 - urllib3 hook
             seconds = parse_retry_after(retry_after)
             return 0.0 if seconds is None else seconds

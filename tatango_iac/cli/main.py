@@ -77,8 +77,8 @@ def main(argv: Optional[list[str]] = None) -> Any:
     except click.UsageError as exc:
         exc.show()
         sys.exit(EXIT_ERROR)  # not click's 2: 2 means "changes present"
-    except click.Abort:
-        fail("aborted")
+    except click.Abort:  # Ctrl-C or SIGTERM outside an apply's writes (click turns it into Abort)
+        fail("interrupted before anything was written; nothing was changed")
     except Failure as exc:
         output.err(str(exc))
         if output.state["markdown_errors"]:

@@ -24,7 +24,7 @@ def clean(text: str) -> str:
 
 def out(text: str = "", styled: bool = False) -> None:
     """stdout. ``styled`` text was made safe piece by piece before colour codes were added."""
-    click.echo(redact(text) if styled else clean(text))
+    click.echo(redact(text) if styled else clean(text), color=True if styled else None)
 
 
 def err(text: str = "", nl: bool = True) -> None:

@@ -29,6 +29,9 @@ from tatango_iac.sandbox.state import SandboxError, State
 SANDBOX_EMAIL = "sandbox@tatango-iac.local"
 SANDBOX_API_KEY = "sandbox-api-key"
 FAULT_KINDS = ("429", "500", "502", "503", "html403", "drop_before", "drop_after")
+# Scripted only: answer with {"status", "json" or "text", "headers"} instead of the emulator, before
+# ("answer") or after ("answer_after", the write is committed) the handler runs.
+SCRIPTED_KINDS = ("answer", "answer_after")
 WAF_PAGE = ("<!DOCTYPE html><html><head><title>403 Forbidden - Request blocked</title></head>"
             "<body><h1>Request blocked</h1><p>The request was blocked by the web application firewall.</p>"
             "</body></html>")
@@ -57,7 +60,7 @@ class Faults:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         faults = cls(**known)
         bad = [k for k in faults.kinds if k not in FAULT_KINDS] + [
-            s.get("fault") for s in faults.script if s.get("fault") not in FAULT_KINDS]
+            s.get("fault") for s in faults.script if s.get("fault") not in FAULT_KINDS + SCRIPTED_KINDS]
         if bad:
             raise ValueError(f"unknown fault kinds {bad}; known: {', '.join(FAULT_KINDS)}")
         return faults
@@ -160,13 +163,13 @@ class SandboxServer:
         self.bucket = (tokens, now)
         return max(1, math.ceil((1.0 - tokens) / per_second))
 
-    def _pick_fault(self, method: str, path: str, writes: bool) -> Optional[str]:
+    def _pick_fault(self, method: str, path: str, writes: bool) -> Any:
         for step in self.faults.script:
             if step.get("times", 1) <= 0:
                 continue
             if step.get("method", method) == method and re.search(step.get("path", ""), path):
                 step["times"] = step.get("times", 1) - 1
-                return step["fault"]
+                return step if step["fault"] in SCRIPTED_KINDS else step["fault"]
         if self.faults.rate and (writes or not self.faults.writes_only):
             if self.random.random() < self.faults.rate:
                 kinds = [k for k in self.faults.kinds if writes or k != "drop_after"] or ["500"]
@@ -259,7 +262,11 @@ class SandboxServer:
             self._drop(handler)
             return
         record["status"] = status
-        if status == "html403":
+        if isinstance(status, tuple):  # a scripted text body
+            _kind, code, text = status
+            record["status"] = code
+            self._send(handler, code, None, headers, html=text)
+        elif status == "html403":
             self._send(handler, 403, None, html=WAF_PAGE)
         elif payload is None:
             self._send(handler, status, None, headers, html="")
@@ -285,6 +292,8 @@ class SandboxServer:
             return int(fault), {"status": "error", "error": "We had a problem with our server. Try again later."}, None
         if fault == "html403":
             return "html403", None, None
+        if isinstance(fault, dict) and fault["fault"] == "answer":
+            return self._scripted(fault)
         if fault == "drop_before":
             raise _Drop()
         if route is None:
@@ -300,9 +309,18 @@ class SandboxServer:
                 self.state.save()
         if fault == "drop_after":
             raise _Drop()  # the write is committed, but the client never hears so
+        if isinstance(fault, dict):
+            return self._scripted(fault)  # the write is committed; the answer is the script's
         if status < 300:
             status, payload = self.state.profile.respond(method, status, payload)
         return status, payload, None
+
+    @staticmethod
+    def _scripted(step: dict[str, Any]) -> tuple[Any, Any, Optional[dict]]:
+        status = int(step.get("status", 200))
+        if "text" in step:
+            return ("text", status, step["text"]), None, step.get("headers")
+        return status, step.get("json"), step.get("headers")
 
     def _control(self, handler: BaseHTTPRequestHandler, method: str, path: str, body: Any) -> None:
         name = path[len("/_sandbox"):].strip("/")

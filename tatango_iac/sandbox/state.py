@@ -348,7 +348,7 @@ class State:
     def _check_callback(url: Any) -> None:
         if not isinstance(url, str) or not url:
             raise SandboxError(422, "Callback url can't be blank")
-        if not re.match(r"^https?://[^/\s]+", url):
+        if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
             raise SandboxError(422, "Callback url is invalid")
 
     def create_webhook(self, list_id: int, attrs: Any) -> dict[str, Any]:
