@@ -34,7 +34,7 @@ from tatango_iac.model import (
     LiveWebhook,
     known,
 )
-from tatango_iac.secrets import is_secret_param, looks_like_token
+from tatango_iac.secrets import is_secret_param, looks_like_token, mask_url
 
 REQUIRED_REQUEST_KEYS = ("collected_data", "request_message", "success_action", "follow_up")
 REQUIRED_FIELD_KEYS = ("label", "content_type", "max_length")
@@ -187,6 +187,11 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
             report.append(f"Warning: list '{lst.name}' (id {lst.id}) is already defined at {where}; not written")
             continue
         hooks, fields = read_children(client, lst, unreported)
+        repeats = Counter(h.callback_url for h in hooks)
+        for url, count in sorted(repeats.items()):
+            if count > 1:
+                report.append(f"Warning: list '{lst.name}' has {count} webhooks with the URL {mask_url(url)}: "
+                              f"exported once; a plan deletes the {count - 1} duplicate(s)")
         filename = f"{_slug(lst.name)}-{lst.id}.yaml" if pin or f"{_slug(lst.name)}.yaml" in files else \
             f"{_slug(lst.name)}.yaml"
         files[filename] = render(list_document(lst, hooks, fields, pin, secrets))

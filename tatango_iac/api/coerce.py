@@ -125,7 +125,7 @@ def _opt_in_type(value: Any, where: str) -> Any:
     raise ShapeError(where, f"expected 'single' or 'double', got {_shown(value)}")
 
 
-_REQUEST_READERS: dict[str, Callable[[Any, str], Any]] = {
+REQUEST_READERS: dict[str, Callable[[Any, str], Any]] = {
     **{name: as_text for name in OPT_IN_REQUEST_FIELDS},
     "follow_up": lambda v, w: False if v is None else as_bool(v, w),
     "follow_up_hour": as_int_or_null,
@@ -134,7 +134,7 @@ _REQUEST_READERS: dict[str, Callable[[Any, str], Any]] = {
 
 def opt_in_request(raw: Any, where: str, unreported: set[str]) -> dict[str, Any]:
     raw = _object(raw, where)
-    out = {name: _optional(raw, name, where, _REQUEST_READERS[name], unreported, "opt_in_request")
+    out = {name: _optional(raw, name, where, REQUEST_READERS[name], unreported, "opt_in_request")
            for name in OPT_IN_REQUEST_FIELDS}
     if "bypass_opt_in_response" in raw and raw["bypass_opt_in_response"] is not None:
         out["bypass_opt_in_response"] = as_bool(raw["bypass_opt_in_response"], f"{where}.bypass_opt_in_response")

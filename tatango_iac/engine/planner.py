@@ -43,13 +43,12 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     unmanaged = _unmanaged(ctx)
     _deletes_that_free_keywords_go_first(ctx)
     check_holders(ctx)
-    problems += ctx.problems
+    problems += ctx.problems + new_value_problems(desired.new_value_rules, [s.action for s in ctx.steps], ctx)
     if problems:
         raise PlanError(problems)
     actions = schedule(ctx, names_of(ctx))
-    problems = ctx.problems + new_value_problems(desired.new_value_rules, actions, ctx)
-    if problems:
-        raise PlanError(problems)
+    if ctx.problems:
+        raise PlanError(ctx.problems)
     result = Plan(actions=actions, unmanaged_lists=unmanaged, blocked=ctx.blocked,
                   config_paths=list(desired.paths or desired.files), config_files=list(desired.files),
                   config_digest=desired.digest, fingerprints=fingerprints(desired, live, match, scope),

@@ -1,0 +1,27 @@
+"""``tatango-iac doctor``: find out, on the user's own account, which assumptions of the tool hold."""
+from __future__ import annotations
+
+from typing import Optional
+
+from tatango_iac.api.client import TatangoClient
+from tatango_iac.doctor.checks import Checks
+from tatango_iac.doctor.probe import Probe
+from tatango_iac.doctor.record import Recorder
+from tatango_iac.doctor.report import Report
+
+
+def run_doctor(client: TatangoClient, write_probe: bool = False,
+               recorder: Optional[Recorder] = None) -> tuple[Report, bool]:
+    """The report, and whether a write probe was interrupted (it cleaned up anyway)."""
+    if recorder is not None:
+        client.observers.append(recorder)
+    verdicts = Checks(client).run()
+    interrupted = False
+    credentials_ok = bool(verdicts) and verdicts[0].verdict == "ok"
+    if write_probe and credentials_ok:
+        probed, interrupted = Probe(client).run()
+        verdicts += probed
+    return Report(client.base_url, verdicts, calls=client.calls, probe=write_probe), interrupted
+
+
+__all__ = ["run_doctor", "Recorder", "Report"]

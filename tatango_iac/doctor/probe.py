@@ -1,0 +1,215 @@
+"""``doctor --write-probe``: test the write assumptions of §10 on a scratch list, then remove it.
+
+The scratch list has a unique name and two random keywords (tested for availability
+first). Every object the probe creates is deleted in a ``finally``, with Ctrl-C and
+SIGTERM held off during the clean-up, also after a failure. Each step reads back what
+it wrote, so a verdict never rests on an answer alone.
+"""
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from typing import Any, Callable, Optional
+
+from tatango_iac.api import coerce
+from tatango_iac.api.client import ApiError, Exchange, TatangoClient
+from tatango_iac.doctor.report import FAIL, NOTE, OK, WARN, Verdict
+from tatango_iac.engine.normalize import canonical_url
+from tatango_iac.model import WEBHOOK_EVENTS
+
+PROBE_URL = "HTTPS://Probe.Tatango-IaC.invalid:443/hook?probe=1"
+EVENTS = {"subscribe": True, "unsubscribe": False, "message_sent": True, "reply_received": False, "cleaned": True}
+FIELD = {"key": "tatango_iac_probe", "label": "tatango-iac probe", "content_type": "text", "max_length": 5}
+
+
+def _request(collected: str, action: str, **extra: Any) -> dict[str, Any]:
+    return {"collected_data": collected, "request_message": f"tatango-iac probe: reply with {collected}",
+            "retry_message": None, "follow_up": False, "follow_up_hour": None, "no_response_message": None,
+            "opt_in_message": None, "second_opt_in_message": None, "success_action": action, **extra}
+
+
+class Probe:
+    def __init__(self, client: TatangoClient, rng: Optional[random.Random] = None):
+        self.client = client
+        self.rng = rng or random.Random()
+        self.verdicts: list[Verdict] = []
+        self.list_id: Optional[int] = None
+        self.hook_ids: list[int] = []
+        self.field_keys: list[str] = []
+        self.statuses: dict[str, set[int]] = {"POST": set(), "DELETE": set()}
+        client.observers.append(self._seen)
+
+    def _seen(self, exchange: Exchange) -> None:
+        if exchange.method in self.statuses and "test_keyword" not in exchange.url:
+            self.statuses[exchange.method].add(exchange.status)
+
+    def add(self, assumption: str, observed: str, verdict: str, consequence: str = "") -> None:
+        self.verdicts.append(Verdict(assumption, observed, verdict, consequence))
+
+    def run(self) -> tuple[list[Verdict], bool]:
+        """The verdicts, and whether the probe was interrupted (its clean-up ran anyway)."""
+        interrupted = False
+        try:
+            self._steps()
+        except KeyboardInterrupt:
+            interrupted = True
+            self.add("the probe runs to its end", "interrupted (Ctrl-C or SIGTERM)", FAIL, "cleaned up below")
+        except ApiError as exc:
+            self.add("every probe step is answered", exc.message, FAIL, "the probe stopped here; cleaned up below")
+        finally:
+            self._clean_up_uninterrupted()
+        self._statuses()
+        return self.verdicts, interrupted
+
+    # ------------------------------------------------------------------ steps
+
+    def _steps(self) -> None:
+        name = f"tatango-iac probe {self.rng.getrandbits(24):06x}"
+        first, second = self._free_keywords()
+        record = self.client.create_list({"name": name}, [first])
+        self.list_id = coerce.as_int(record.get("id"), "list.id")
+        answered = {str(k).upper() for k in record.get("keyword_names") or []}
+        self.add("a list create claims its keyword_names", "yes" if answered == {first} else f"answered "
+                 f"{sorted(answered)}", OK if answered == {first} else FAIL, "apply stops: the answer is checked")
+        self._keywords(first, second)
+        self._opt_in()
+        self._webhook()
+        self._custom_field()
+
+    def _free_keywords(self) -> tuple[str, str]:
+        code = self.client.shortcodes()[0]
+        found: list[str] = []
+        for _attempt in range(6):
+            keyword = f"TIQ{self.rng.getrandbits(28):07X}"
+            if self.client.test_keyword(code, keyword)[0]:
+                found.append(keyword)
+            if len(found) == 2:
+                return found[0], found[1]
+        raise ApiError("no free random keyword found for the probe", status=None, method="POST",
+                       path=f"/shortcodes/{code}/test_keyword")
+
+    def _live(self) -> dict[str, Any]:
+        return self.client.get_list(self.list_id)  # type: ignore[arg-type]
+
+    def _keywords(self, first: str, second: str) -> None:
+        answer = self.client.set_keywords(self.list_id, [second])  # type: ignore[arg-type]
+        now = {str(k).upper() for k in self._live().get("keyword_names") or []}
+        if now == {second}:
+            self.add("a keywords PUT replaces the list's keywords", "replaced", OK)
+        elif now == {first, second}:
+            self.add("a keywords PUT replaces the list's keywords", "added to them", FAIL,
+                     "apply stops at the first keyword change: 'the API did not apply keyword_names as sent'")
+        else:
+            self.add("a keywords PUT replaces the list's keywords", f"left {sorted(now)}", FAIL, "apply stops")
+        if "keyword_names" not in answer:
+            self.add("a keywords PUT answers with the keywords", "no keyword_names in the answer", NOTE,
+                     "the write cannot be checked from its answer")
+        self.client.set_keywords(self.list_id, [])  # type: ignore[arg-type]  # release them at once
+
+    def _opt_in(self) -> None:
+        two = [_request("zip_code", "nextrequest"), _request("yes", "optinsubscriber")]
+        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double", "opt_in_requests": two})
+        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double",
+                                                       "opt_in_requests": [_request("yes", "optinsubscriber")]})
+        count = len(self._live().get("opt_in_requests") or [])
+        self.add("an opt-in PUT replaces the requests", "replaced" if count == 1 else f"{count} requests after "
+                 "sending 1 over 2", OK if count == 1 else FAIL,
+                 "apply stops: 'the API did not apply opt_in_requests as sent'")
+        partial = {"collected_data": "yes", "request_message": "tatango-iac probe: reply YES",
+                   "success_action": "optinsubscriber"}
+        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double", "opt_in_requests": [partial]})
+        request = (self._live().get("opt_in_requests") or [{}])[0]
+        filled = [k for k in ("retry_message", "no_response_message", "opt_in_message") if request.get(k)]
+        self.add("opt-in keys left out stay empty", "filled by the server: " + ", ".join(filled) if filled else
+                 "they stay empty", NOTE if filled else OK, "the tool sends every key (null/false): defaults never "
+                                                             "apply to its writes")
+        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "single"})
+
+    def _webhook(self) -> None:
+        hook = self.client.create_webhook(self.list_id, {"callback_url": PROBE_URL, **EVENTS})  # type: ignore[arg-type]
+        hook_id = coerce.as_int(hook.get("id"), "webhook.id")
+        self.hook_ids.append(hook_id)
+        missing = [e for e in WEBHOOK_EVENTS if e not in hook]
+        wrong = [e for e in WEBHOOK_EVENTS if e in hook and coerce.as_bool(hook[e], e) != EVENTS[e]]
+        if wrong:
+            self.add("a webhook answer echoes the five events", f"different: {', '.join(wrong)}", FAIL, "apply stops")
+        elif missing:
+            self.add("a webhook answer echoes the five events", f"not reported: {', '.join(missing)}", WARN,
+                     "those events are unknown: not compared, the plan says so")
+        else:
+            self.add("a webhook answer echoes the five events", "all five, as sent", OK)
+        stored = str(hook.get("callback_url"))
+        same = stored == PROBE_URL
+        self.add("the callback URL is stored as sent", "as sent" if same else "normalised (scheme, host, port)"
+                 if canonical_url(stored) == canonical_url(PROBE_URL) else "changed", OK if same else (
+                     NOTE if canonical_url(stored) == canonical_url(PROBE_URL) else FAIL),
+                 "URLs are matched in canonical form")
+        self.client.update_webhook(self.list_id, hook_id, {"subscribe": False})  # type: ignore[arg-type]
+        after = self.client.get_webhook(self.list_id, hook_id)  # type: ignore[arg-type]
+        reset = [e for e in WEBHOOK_EVENTS if e != "subscribe" and e in after and EVENTS[e] and
+                 not coerce.as_bool(after[e], e)]
+        self.add("a webhook PUT leaves the events it omits alone", "reset to false: " + ", ".join(reset) if reset
+                 else "left alone", NOTE if reset else OK, "the tool always sends all five events")
+        self.client.delete_webhook(self.list_id, hook_id)  # type: ignore[arg-type]
+        self.hook_ids.remove(hook_id)
+        self._delete_missing(lambda: self.client.delete_webhook(self.list_id, hook_id))  # type: ignore[arg-type]
+
+    def _delete_missing(self, delete: Callable[[], Any]) -> None:
+        try:
+            delete()
+        except ApiError as exc:
+            self.add("deleting a missing object answers the API's own 404 'not found'", exc.message,
+                     OK if exc.not_found else WARN, "such a delete is counted as done only then")
+            return
+        self.add("deleting a missing object answers the API's own 404 'not found'", "it succeeds", NOTE,
+                 "counted as done")
+
+    def _custom_field(self) -> None:
+        created = self.client.create_custom_field(self.list_id, FIELD)  # type: ignore[arg-type]
+        self.field_keys.append(FIELD["key"])
+        self.add("a custom-field create answers with the field", "yes" if created.get("key") == FIELD["key"] else
+                 "another key", OK if created.get("key") == FIELD["key"] else FAIL)
+        self.client.delete_custom_field(self.list_id, FIELD["key"])  # type: ignore[arg-type]
+        gone = FIELD["key"] not in [f.get("key") for f in self.client.list_custom_fields(self.list_id)]  # type: ignore
+        if gone:
+            self.field_keys.remove(FIELD["key"])
+        self.add("a custom-field delete removes it", "removed" if gone else "still there", OK if gone else FAIL)
+
+    def _statuses(self) -> None:
+        for method, what in (("POST", "creates"), ("DELETE", "deletes")):
+            codes = sorted(self.statuses[method])
+            if codes:
+                self.add(f"{what} answer 2xx", ", ".join(str(c) for c in codes), OK if all(
+                    200 <= c < 300 or c == 404 for c in codes) else WARN, "any 2xx is success; 204 needs no body")
+
+    # --------------------------------------------------------------- clean-up
+
+    def _clean_up_uninterrupted(self) -> None:
+        held = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                held[signum] = signal.signal(signum, signal.SIG_IGN)
+        try:
+            self._clean_up()
+        finally:
+            for signum, handler in held.items():
+                signal.signal(signum, handler)
+
+    def _clean_up(self) -> None:
+        if self.list_id is None:
+            return
+        left: list[str] = []
+        for step, call in ([(f"webhook {h}", lambda h=h: self.client.delete_webhook(self.list_id, h))
+                            for h in self.hook_ids] +
+                           [(f"custom field {k}", lambda k=k: self.client.delete_custom_field(self.list_id, k))
+                            for k in self.field_keys] +
+                           [(f"list {self.list_id}", lambda: self.client.delete_list(self.list_id))]):
+            try:
+                call()
+            except ApiError as exc:
+                if not exc.not_found:
+                    left.append(f"{step} ({exc.message})")
+        self.add("the scratch list and everything on it are removed", "removed" if not left else
+                 "left: " + "; ".join(left), OK if not left else FAIL,
+                 "" if not left else f"delete list id {self.list_id} in the web UI")
