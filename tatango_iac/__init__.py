@@ -1,3 +1,3 @@
 """tatango-iac: configuration-as-code for the Tatango SMS marketing platform."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

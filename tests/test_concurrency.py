@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 
-import pytest
 
 from tatango_iac.api.client import TatangoClient
 from tatango_iac.api.reader import read_live

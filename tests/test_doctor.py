@@ -14,7 +14,7 @@ import vcr
 import yaml
 
 from tatango_iac.api.client import TatangoClient
-from tatango_iac.doctor import Recorder, run_doctor
+from tatango_iac.doctor import run_doctor
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
 from tatango_iac.sandbox.profiles import PROFILES
 from tests.conftest import EXAMPLE_ENV, ROOT, run_cli, set_faults

@@ -1,18 +1,11 @@
-"""Drift detection, the GitHub Actions workflows' commands, and the pre-commit hook."""
+"""Drift detection through the CLI, and the pre-commit hook (the workflows: test_action.py)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import yaml
 
-from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL
-from tests.conftest import EXAMPLE_ENV, EXAMPLES, ROOT, run_cli
-
-CI = EXAMPLES / "ci"
+from tests.conftest import EXAMPLES, ROOT, run_cli
 
 
 def test_nightly_drift_is_grouped_and_exit_codes_keep_drift_apart_from_errors(api_env, examples_copy, client):
@@ -39,35 +32,6 @@ def test_nightly_drift_is_grouped_and_exit_codes_keep_drift_apart_from_errors(ap
     assert [u["name"] for u in data["unmanaged_lists"]] == ["Side project"]
     broken = run_cli(["plan", "--detailed-exitcode", "--drift", str(examples_copy / "missing")], env=api_env)
     assert broken.exit_code == 1
-
-
-def _steps(workflow: Path) -> list[str]:
-    data = yaml.safe_load(workflow.read_text())
-    return [step["run"] for job in data["jobs"].values() for step in job["steps"] if "run" in step]
-
-
-def _run_step(script: str, config: Path, cwd: Path, env: dict) -> subprocess.CompletedProcess:
-    script = script.replace("tatango/", f"{config}/")
-    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
-def test_the_workflows_validate_and_plan_steps_run_against_the_sandbox(sandbox, examples_copy, tmp_path):
-    env = {**os.environ, **EXAMPLE_ENV, "TATANGO_API_URL": sandbox.url, "TATANGO_EMAIL": SANDBOX_EMAIL,
-           "TATANGO_API_KEY": SANDBOX_API_KEY, "TATANGO_RATE_LIMIT": "0",
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(tmp_path / "out")}
-    ran = []
-    for workflow in ("tatango-pr.yml", "tatango-apply.yml", "tatango-drift.yml"):
-        for script in _steps(CI / workflow):
-            if "tatango-iac validate" in script or "tatango-iac plan" in script:
-                result = _run_step(script, examples_copy, tmp_path, env)
-                assert result.returncode in (0, 2), (workflow, script, result.stderr)
-                ran.append((workflow, script.split()[1] if script.startswith("tatango-iac") else "script"))
-    assert (tmp_path / "plan.md").read_text().startswith("### tatango-iac plan")
-    assert "exitcode=2" in (tmp_path / "out").read_text()
-    assert json.loads((tmp_path / "drift.json").read_text())["drift"]["missing_lists"]
-    assert len(ran) >= 5
-    assert EXAMPLE_ENV["ACME_WEBHOOK_TOKEN"] not in (tmp_path / "plan.md").read_text()
 
 
 def test_pre_commit_hook_validates_without_secrets(tmp_path):

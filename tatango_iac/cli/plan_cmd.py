@@ -36,5 +36,25 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
     output.out(render_plan(result, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())
     if out:
         save_plan(result, out)
-        output.err(f"Saved the plan to {out}. Apply it with: tatango-iac apply --plan {out}")
+        output.err(f"Saved the plan and its drift report to {out}." if drift else
+                   f"Saved the plan to {out}. Apply it with: tatango-iac apply --plan {out}")
     sys.exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
+
+
+@cli.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="How to show the saved plan.")
+@click.option("--drift", is_flag=True, help="Group the differences as a drift report.")
+@click.option("--full", is_flag=True, help="Markdown: never truncate (for a job summary, which allows 1 MiB).")
+def show(plan_file: str, fmt: str, drift: bool, full: bool) -> None:
+    """Show a plan saved by `plan --out`, without reading the account again."""
+    from tatango_iac.engine.plan import plan_from_json
+    from tatango_iac.engine.render import render_markdown
+    from tatango_iac.workflow import load_saved_plan
+
+    saved = plan_from_json(load_saved_plan(plan_file))
+    if fmt == "markdown" and full and not drift:
+        output.out(render_markdown(saved, budget=10**9))
+    else:
+        output.out(render_plan(saved, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())

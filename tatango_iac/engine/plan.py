@@ -141,5 +141,22 @@ class Plan:
             {"blocked": b["address"]} for b in self.blocked]
 
 
+def plan_from_json(data: dict[str, Any]) -> Plan:
+    """A saved plan, for showing it again (its values are the display-safe ones: it cannot be applied as is)."""
+    actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
+                      after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
+                      changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
+                      subscribers=a.get("subscribers")) for a in data.get("actions") or []]
+    drift = data.get("drift") or {}
+    config = data.get("config") or {}
+    return Plan(actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
+                blocked=list(data.get("blocked") or []), notes=list(data.get("notes") or []),
+                disabled_webhooks=list(drift.get("disabled_webhooks") or []),
+                config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),
+                config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
+                targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
+                warnings=list(data.get("warnings") or []))
+
+
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:
     return list(saved.get("actions") or []) + [{"blocked": b["address"]} for b in saved.get("blocked") or []]

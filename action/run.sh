@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The GitHub Action's step (action.yml): run one tatango-iac command and publish what it made.
+# Inputs arrive as TATANGO_* environment variables. Outputs go to $GITHUB_OUTPUT, the plan to
+# $GITHUB_STEP_SUMMARY (the full plan, where a PR comment may be truncated) and to $TATANGO_OUT.
+set -uo pipefail
+
+out="${TATANGO_OUT:-${RUNNER_TEMP:-$PWD}/tatango}"
+mkdir -p "$out"
+read -r -a paths <<< "${TATANGO_PATHS:-tatango/}"
+read -r -a extra <<< "${TATANGO_ARGS:-}"
+summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
+outputs="${GITHUB_OUTPUT:-/dev/null}"
+repo="${GITHUB_REPOSITORY:-}"
+pr="${TATANGO_PR:-}"
+reviewed_plan=""
+
+publish() { echo "$1=$2" >> "$outputs"; }
+fail() { echo "::error::$1" >&2; publish exitcode 1; exit 1; }
+
+# apply with reviewed: auto -> the plan reviewed in the pull request merged as this commit.
+find_reviewed_plan() {
+  [ -n "$repo" ] || fail "reviewed: auto needs GITHUB_REPOSITORY"
+  if [ -z "$pr" ]; then
+    pr="$(gh api "repos/$repo/commits/${GITHUB_SHA:?}/pulls" --jq '.[0].number // empty')" ||
+      fail "could not ask GitHub which pull request was merged as $GITHUB_SHA"
+  fi
+  [ -n "$pr" ] || fail "no pull request was merged as ${GITHUB_SHA}: there is no reviewed plan to apply"
+  local head found run_id run_sha
+  head="$(gh api "repos/$repo/pulls/$pr" --jq '.head.sha')" || fail "could not read pull request #$pr"
+  found="$(gh api "repos/$repo/actions/artifacts?name=tatango-plan-pr-$pr&per_page=1" \
+    --jq '.artifacts[0] | "\(.workflow_run.id) \(.workflow_run.head_sha)"')" || fail "could not list artifacts"
+  run_id="${found%% *}"
+  run_sha="${found##* }"
+  [ -n "$run_id" ] && [ "$run_id" != "null" ] || fail "no reviewed plan (artifact tatango-plan-pr-$pr) for #$pr"
+  [ "$run_sha" = "$head" ] || fail "the last plan of #$pr was made for $run_sha, not for its last commit $head"
+  gh run download "$run_id" --repo "$repo" --name "tatango-plan-pr-$pr" --dir "$out/reviewed" >&2 ||
+    fail "could not download the reviewed plan of #$pr"
+  [ -f "$out/reviewed/plan.json" ] || fail "the reviewed plan of #$pr has no plan.json (the plan failed?)"
+  reviewed_plan="$out/reviewed/plan.json"
+}
+
+comment_on_pr() {
+  [ -n "$pr" ] && [ -n "$repo" ] || return 0
+  {
+    echo "### tatango-iac apply did not complete"
+    echo
+    echo "The merge of this pull request was not applied as reviewed; nothing after the point below was changed."
+    echo
+    echo '```'
+    tail -n 40 "$out/apply.err"
+    echo '```'
+  } > "$out/apply-comment.md"
+  gh pr comment "$pr" --repo "$repo" --body-file "$out/apply-comment.md" >&2 || true
+}
+
+publish dir "$out"
+case "${TATANGO_COMMAND:-}" in
+  validate)
+    tatango-iac validate --format "${TATANGO_FORMAT:-github}" "${extra[@]}" "${paths[@]}"
+    code=$?
+    ;;
+  plan)
+    scope=()
+    [ -n "${TATANGO_CHANGED_SINCE:-}" ] && scope=(--changed-since "$TATANGO_CHANGED_SINCE")
+    rm -f "$out/plan.json" "$out/plan.md" "$out/plan.txt"
+    tatango-iac plan --detailed-exitcode --format markdown --out "$out/plan.json" "${scope[@]}" "${extra[@]}" \
+      "${paths[@]}" > "$out/plan.md"
+    code=$?
+    if [ -f "$out/plan.json" ]; then
+      tatango-iac show "$out/plan.json" > "$out/plan.txt"
+      tatango-iac show --format markdown --full "$out/plan.json" >> "$summary"
+    else
+      cat "$out/plan.md" >> "$summary"
+    fi
+    publish plan-json "$out/plan.json"
+    publish plan-markdown "$out/plan.md"
+    publish plan-text "$out/plan.txt"
+    ;;
+  apply)
+    args=(apply)
+    [ "${TATANGO_ALLOW_DESTROY:-false}" = "true" ] && args+=(--allow-destroy)
+    case "${TATANGO_REVIEWED:-}" in
+      auto) find_reviewed_plan ;;
+      "") ;;
+      *) reviewed_plan="$TATANGO_REVIEWED" ;;
+    esac
+    if [ -n "$reviewed_plan" ]; then args+=(--expect "$reviewed_plan"); else args+=(--auto-approve); fi
+    tatango-iac "${args[@]}" "${extra[@]}" "${paths[@]}" 2> >(tee "$out/apply.err" >&2)
+    code=$?
+    wait  # for tee
+    [ "$code" -ne 0 ] && comment_on_pr
+    ;;
+  drift)
+    tatango-iac plan --detailed-exitcode --drift --out "$out/drift.json" "${extra[@]}" "${paths[@]}" \
+      | tee "$out/drift.txt"
+    code=${PIPESTATUS[0]}
+    { echo '```'; cat "$out/drift.txt"; echo '```'; } >> "$summary"
+    [ "$code" -eq 2 ] && echo "::warning::Drift: the live account differs from git (see the job summary)"
+    ;;
+  doctor)
+    tatango-iac doctor "${extra[@]}"
+    code=$?
+    ;;
+  *)
+    fail "unknown command '${TATANGO_COMMAND:-}' (validate, plan, apply, drift or doctor)"
+    ;;
+esac
+publish exitcode "$code"
+# A plan with changes (2) is what a pull request is for; only an error fails the step. Drift (2) fails
+# the nightly job on purpose: that is its alert.
+if [ "${TATANGO_COMMAND}" = "plan" ] && [ "$code" -eq 2 ]; then exit 0; fi
+exit "$code"
