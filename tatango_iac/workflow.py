@@ -48,7 +48,7 @@ def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clo
         return
     from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
     from tatango_iac.sandbox.profiles import profile_named
-    from tatango_iac.sandbox.state import locked
+    from tatango_iac.sandbox.storage import locked
 
     state_file = env.get("TATANGO_SANDBOX_STATE") or SANDBOX_STATE_DEFAULT
     chosen = profile_named(profile or env.get("TATANGO_SANDBOX_PROFILE"))

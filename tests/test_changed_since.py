@@ -62,10 +62,12 @@ def reads(sandbox) -> list[str]:
     return [r["path"].split("/api/v2")[1] for r in sandbox.api_requests()]
 
 
-def test_one_changed_list_costs_the_index_and_its_own_two_reads(repo, api_env, sandbox):
+@pytest.mark.parametrize("paths", ["relative", "absolute"])
+def test_one_changed_list_costs_the_index_and_its_own_two_reads(repo, api_env, sandbox, paths):
     edit(repo / "tatango" / "lists" / "vip.yaml", "follow_up_hour: 2", "follow_up_hour: 3")
     sandbox.requests.clear()
-    data = plan_json(api_env, "--changed-since", "main", "tatango/")
+    config = "tatango/" if paths == "relative" else str(repo / "tatango")
+    data = plan_json(api_env, "--changed-since", "main", config)
     assert reads(sandbox) == ["/lists", "/lists/3/webhooks", "/lists/3/custom_fields"]
     assert [a["address"] for a in data["actions"]] == ['list["ACME VIP"].opt_in_settings']
     assert data["scope"] == {"kind": "changed_since", "lists": ["ACME VIP"], "ref": "main", "removed": []}

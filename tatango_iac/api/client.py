@@ -10,7 +10,6 @@ Sleeping goes through an injectable clock so the test suite never sleeps for rea
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
 from dataclasses import dataclass
@@ -21,17 +20,16 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from tatango_iac.api.coerce import ShapeError, as_int
 from tatango_iac.api.errors import AnswerError, ApiError, ConfigurationError, error_text, html_title
 from tatango_iac.api.pacing import DEFAULT_RATE, Clock, Pacer, interval_for
+from tatango_iac.api.pages import read_all_pages
+from tatango_iac.api.transport import WaitTooLong, check_api_url, parse_retry_after, transport_reason
 from tatango_iac.secrets import REDACTOR, redact
 
 log = logging.getLogger("tatango_iac.client")
 
 DEFAULT_API_URL = "https://app.tatango.com/api/v2"
 DEFAULT_MAX_WAIT = 300.0  # seconds: a longer Retry-After fails clearly instead of hanging
-PER_PAGE = 1000
-MAX_PAGES = 100_000
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 # POSTs that only read (a keyword availability test): safe to retry like a GET.
 READ_ONLY_POST_SUFFIXES = ("/test_keyword",)
@@ -52,23 +50,6 @@ class Exchange:
     status: int
     headers: dict[str, str]
     text: str
-
-
-class WaitTooLong(Exception):
-    def __init__(self, seconds: float, cap: float):
-        self.seconds, self.cap = seconds, cap
-        super().__init__(f"{seconds:.0f} s")
-
-
-def parse_retry_after(value: Optional[str]) -> Optional[float]:
-    """Seconds from a Retry-After header; an invalid or negative one counts as absent."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None  # an HTTP date or garbage: the reference does not promise the header at all
-    return seconds if seconds >= 0 else None
 
 
 def _retry_class(client: "TatangoClient") -> type[Retry]:
@@ -114,24 +95,6 @@ class _MethodAwareAdapter(HTTPAdapter):
         self.max_retries = self._idempotent if safe else self._post
         self._pacer.wait()
         return super().send(request, **kwargs)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_api_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"TATANGO_API_URL must be an http(s) URL, got {redact(url)!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError("TATANGO_API_URL uses plain http: refused except on loopback (use https)")
-    return url.rstrip("/")
 
 
 def _env_number(env: Mapping[str, str], name: str, default: float, what: str) -> float:
@@ -256,7 +219,7 @@ class TatangoClient:
         except WaitTooLong as exc:
             raise self._too_long(method, path, exc.seconds) from None
         except requests.RequestException as exc:
-            reason = _transport_reason(exc)
+            reason = transport_reason(exc)
             log.debug("%s %s: transport error: %s", method, path, reason)
             raise ApiError(f"no answer from the API ({reason})", status=None, method=method, path=path) from None
         log.debug("%s %s -> %s", method, path, response.status_code)
@@ -298,42 +261,7 @@ class TatangoClient:
 
     def paginate(self, path: str, key: str) -> list[dict[str, Any]]:
         """Every item of an index: follow pages_count, de-duplicate ids, and refuse a short account."""
-        items: list[dict[str, Any]] = []
-        seen: set[Any] = set()
-        page, pages, count = 1, 1, None
-        while page <= pages:
-            params = {"per_page": PER_PAGE, **({"page": page} if page > 1 else {})}
-            payload = self.request("GET", path, params=params)
-            where = f"GET {path}" + (f" (page {page})" if page > 1 else "")
-            if not isinstance(payload.get(key), list):
-                raise AnswerError(f"the answer has no '{key}' list (keys: {', '.join(sorted(payload)) or 'none'})",
-                                  status=200, method="GET", path=path)
-            try:
-                if page == 1:
-                    pages = as_int(payload["pages_count"], "pages_count") if payload.get("pages_count") is not None else 1
-                    count = as_int(payload["count"], "count") if payload.get("count") is not None else None
-            except ShapeError as exc:
-                raise AnswerError(str(exc), status=200, method="GET", path=path) from None
-            fresh = 0
-            for item in payload[key]:
-                ident = item.get("id", id(item)) if isinstance(item, dict) else id(item)
-                ident = str(ident)
-                if ident in seen:
-                    continue  # the same object on two pages (the index moved under us, or page was ignored)
-                seen.add(ident)
-                items.append(item)
-                fresh += 1
-            if page > 1 and fresh == 0:
-                raise AnswerError(f"{where}: page {page} of {pages} brought no new item; the index does not "
-                                  "add up", status=200, method="GET", path=path)
-            if pages > MAX_PAGES:
-                raise AnswerError(f"pages_count {pages} is beyond any real account", status=200, method="GET", path=path)
-            page += 1
-        if count is not None and len(items) != count:
-            raise AnswerError(f"the index does not add up: count says {count}, its {pages} page(s) held {len(items)} "
-                              "distinct item(s); refusing to work from a partial account (try again)",
-                              status=200, method="GET", path=path)
-        return items
+        return read_all_pages(self.request, path, key)
 
     # ------------------------------------------------------------- endpoints
 
@@ -409,15 +337,6 @@ class TatangoClient:
 
     def delete_webhook(self, list_id: int, webhook_id: int) -> dict[str, Any]:
         return self.request("DELETE", f"/lists/{list_id}/webhooks/{webhook_id}")
-
-
-def _transport_reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in ("RemoteDisconnected", "Connection refused", "Connection reset", "timed out", "Max retries exceeded"):
-        if marker in text:
-            return {"Max retries exceeded": "connection failed after retries",
-                    "RemoteDisconnected": "connection dropped"}.get(marker, marker)
-    return type(exc).__name__
 
 
 def unwrap(payload: dict[str, Any], key: str, method: str, path: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from tatango_iac.config.changed import ChangedSinceError
 from tatango_iac.config.diagnostics import ConfigError
 from tatango_iac.engine.planner import PlanError
 from tatango_iac.engine.render import render_markdown_error
-from tatango_iac.sandbox.state import StateLocked
+from tatango_iac.sandbox.storage import StateLocked
 from tatango_iac.workflow import ReviewMismatch, SavedPlanError, StalePlan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2

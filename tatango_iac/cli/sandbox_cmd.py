@@ -41,7 +41,7 @@ def sandbox_serve(port: int, state_file: str, profile: str, fault_rate: float, f
     from tatango_iac.sandbox import SANDBOX_EMAIL, SandboxServer
     from tatango_iac.sandbox.profiles import profile_named
     from tatango_iac.sandbox.server import Faults
-    from tatango_iac.sandbox.state import locked
+    from tatango_iac.sandbox.storage import locked
 
     try:
         faults = Faults.from_dict({"rate": fault_rate, "kinds": [k.strip() for k in fault_kinds.split(",") if k.strip()],

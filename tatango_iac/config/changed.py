@@ -27,9 +27,10 @@ class ChangedSinceError(Exception):
     pass
 
 
-def _git(*args: str) -> str:
+def _git(*args: str, cwd: str | None = None) -> str:
     try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False)
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False,
+                              cwd=cwd)
     except FileNotFoundError:
         raise ChangedSinceError("--changed-since needs git, which is not installed") from None
     except subprocess.TimeoutExpired:
@@ -42,17 +43,17 @@ def _git(*args: str) -> str:
 def _materialise(ref: str, paths: list[str], into: str) -> list[str]:
     """Write the files under each PATH as they were at ref; return the PATHs inside ``into``."""
     _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    prefix = _git("rev-parse", "--show-prefix").strip()
+    top = _git("rev-parse", "--show-toplevel").strip()
     moved = []
     for path in paths:
-        relative = os.path.normpath(os.path.join(prefix, path))
+        relative = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
         if relative.startswith(".."):
             raise ChangedSinceError(f"{path} is outside the git repository, so --changed-since cannot compare it")
-        for name in _git("ls-tree", "-r", "--name-only", "--full-name", ref, "--", path).splitlines():
+        for name in _git("ls-tree", "-r", "--name-only", "--full-name", ref, "--", relative, cwd=top).splitlines():
             target = os.path.join(into, name)  # laid out as in the repository
             os.makedirs(os.path.dirname(target), exist_ok=True)
             content = subprocess.run(["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT,
-                                     check=False).stdout
+                                     check=False, cwd=top).stdout
             with open(target, "wb") as handle:
                 handle.write(content)
         moved.append(os.path.join(into, relative))

@@ -1,6 +1,7 @@
-"""Generate the README's configuration reference from the schema, so the two cannot drift.
+"""Generate README sections from their sources, so the two cannot drift: the configuration
+reference from the schema, the sandbox's behaviour profiles from the profiles themselves.
 
-    python -m tatango_iac.config.docs --write   # rewrite the section of README.md
+    python -m tatango_iac.config.docs --write   # rewrite both sections of README.md
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Iterator
 from tatango_iac.config.schema import load_schema
 
 BEGIN, END = "<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"
+PROFILES_BEGIN, PROFILES_END = "<!-- BEGIN PROFILES -->", "<!-- END PROFILES -->"
 
 
 def _type(prop: dict[str, Any]) -> str:
@@ -52,11 +54,23 @@ def reference_markdown() -> str:
     return "\n".join(lines)
 
 
+def profiles_markdown() -> str:
+    from tatango_iac.sandbox.profiles import PROFILES
+
+    lines = ["| profile | flips | what the tool does |", "|---|---|---|"]
+    lines += [f"| `{name}` | {profile.flips} | {profile.tool} |" for name, profile in PROFILES.items()]
+    return "\n".join(lines)
+
+
+def _replace(text: str, begin: str, end: str, body: str) -> str:
+    head, rest = text.split(begin, 1)
+    _old, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}\n{end}{tail}"
+
+
 def write_readme(path: Path) -> None:
-    text = path.read_text()
-    head, rest = text.split(BEGIN, 1)
-    _old, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{reference_markdown()}\n{END}{tail}")
+    text = _replace(path.read_text(), BEGIN, END, reference_markdown())
+    path.write_text(_replace(text, PROFILES_BEGIN, PROFILES_END, profiles_markdown()))
 
 
 if __name__ == "__main__":

@@ -44,9 +44,11 @@ class Context:
     problems: list[str] = field(default_factory=list)
     blocked: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    last_id: int = 0
 
     def add(self, step: Step) -> Step:
-        step.id = max((s.id for s in self.steps), default=0) + 1
+        self.last_id += 1
+        step.id = self.last_id
         self.steps.append(step)
         return step
 

@@ -1,19 +1,16 @@
 """The sandbox's account state and the API's domain rules, independent of HTTP."""
 from __future__ import annotations
 
-import contextlib
 import copy
-import fcntl
 import json
 import os
 import re
-import tempfile
 import threading
-import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from tatango_iac.sandbox.profiles import Profile
+from tatango_iac.sandbox.storage import Persisted
 
 RESERVED = {"STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT", "STOPALL", "HELP", "INFO"}
 LIST_ATTRS = ("name", "email_digest", "email_subscribe", "email_unsubscribe", "first_optin_message",
@@ -51,10 +48,8 @@ def default_state() -> dict[str, Any]:
     }
 
 
-class State:
-    """Thread-safe account state, optionally persisted to a JSON file after each write."""
-
-    FLUSH_INTERVAL = 0.2  # seconds: writes within it are saved together
+class State(Persisted):
+    """Thread-safe account state and the API's domain rules; persisted by ``storage.Persisted``."""
 
     def __init__(self, path: Optional[str] = None, data: Optional[dict[str, Any]] = None,
                  profile: Optional[Profile] = None):
@@ -75,42 +70,6 @@ class State:
             self._changed = bool(self.path)  # a new state file is written once
         for key, value in default_state().items():
             self.data.setdefault(key, value)
-
-    # -------------------------------------------------------------- storage
-
-    def save(self) -> None:
-        """Mark the state changed; a background thread writes it soon (rewriting a large state
-        on every call made the sandbox quadratic). ``flush`` writes at once."""
-        if not self.path:
-            return
-        self._changed = True
-        self._dirty.set()
-        if self._flusher is None:
-            self._flusher = threading.Thread(target=self._flush_loop, name="sandbox-state-flush", daemon=True)
-            self._flusher.start()
-
-    def _flush_loop(self) -> None:
-        while True:
-            self._dirty.wait()
-            threading.Event().wait(self.FLUSH_INTERVAL)
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.path:
-            return
-        with self.lock:
-            self._dirty.clear()
-            if self._changed:
-                self._write()
-                self._changed = False
-
-    def _write(self) -> None:
-        assert self.path
-        directory = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(prefix=".sandbox-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.data, handle, separators=(",", ":"), sort_keys=True)
-        os.replace(tmp, self.path)
 
     def replace(self, data: dict[str, Any]) -> None:
         with self.lock:
@@ -396,31 +355,3 @@ class State:
         subscribers[phone] = subscriber
         return subscriber
 
-
-class StateLocked(Exception):
-    """Another command holds the state file for longer than we wait."""
-
-
-@contextlib.contextmanager
-def locked(path: str, timeout: float = 30.0) -> Iterator[None]:
-    """Hold ``PATH.lock`` for the duration: two commands on one state file never lose each other's writes.
-
-    Each command loads the state, works, and writes it back; holding the lock from load to
-    write-back serialises them. A command waits up to ``timeout`` seconds, then fails clearly.
-    """
-    lock_path = os.path.abspath(path) + ".lock"
-    handle = open(lock_path, "a+")
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StateLocked(f"another command is using the sandbox state {path} (waited {timeout:.0f} s; "
-                                      f"a `sandbox serve` on it holds it while it runs)") from None
-                time.sleep(0.05)
-        yield
-    finally:
-        handle.close()  # closing releases the lock
