@@ -14,7 +14,7 @@ from tatango_iac.sandbox.state import default_state
 from tests.conftest import api_examples, run_cli
 
 EX = api_examples()
-LEGACY_NAME = "Spring Sale 2019 Web UI List"  # 28 characters: longer than a new name may be
+LEGACY_NAME = "Spring Sale 2019 - Web UI List"  # 30 characters: longer than a new name may be
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +89,7 @@ def test_an_account_built_from_every_reference_example_exports_validates_and_pla
     assert "No changes." in planned.stdout
     one = yaml.safe_load(next(out.glob("one-request.yaml")).read_text())["lists"][0]
     assert one["opt_in_requests"][0]["success_action"] is None
+    assert len(LEGACY_NAME) == 30
     legacy_doc = yaml.safe_load((out / "spring-sale-2019-web-ui-list.yaml").read_text())["lists"][0]
     assert legacy_doc["email_subscribe"] == "alerts@acme.example"
     assert {f["key"]: f.get("max_length", "absent") for f in legacy_doc["custom_fields"]}["legacy_zip"] is None
@@ -104,8 +105,8 @@ def test_legacy_values_are_errors_only_where_the_plan_writes_them_new(api_env, s
     for old, new, message in [
         ("  - GO-NOW\n", "  - GO-NOW\n  - NEW-ONE\n", "keyword 'NEW-ONE' has characters other than letters and digits"),
         ("follow_up_hour: 1000", "follow_up_hour: 900", "follow_up_hour 900 is outside 1-720"),
-        ("name: Spring Sale 2019 Web UI List", "name: Spring Sale 2019 Web UI List!\n  renamed_from: Spring Sale "
-         "2019 Web UI List", "list name 'Spring Sale 2019 Web UI List!' is 29 characters"),
+        ("name: Spring Sale 2019 - Web UI List", "name: Spring Sale 2019 - Web UI List!\n  renamed_from: Spring "
+         "Sale 2019 - Web UI List", "list name 'Spring Sale 2019 - Web UI List!' is 31 characters"),
     ]:
         path.write_text(original.replace(old, new))
         result = run_cli(["plan", str(out)], env=env)
@@ -180,6 +181,12 @@ def test_lists_sharing_a_name_are_exported_with_id_pins_and_can_be_renamed_or_de
     plain = run_cli(["plan", str(out)], env=env)
     assert plain.exit_code == 0  # the pinned entry ignores the new namesake, which is just unmanaged
     assert "Unmanaged lists" in plain.stdout and '"Pizza Campaign" (id 100' in plain.stdout
+    # Delete the renamed duplicate through the tool: its pinned entry says delete: true.
+    pinned[1].write_text(pinned[1].read_text().split("  message_yes")[0] + "  delete: true\n")
+    deleted = run_cli(["apply", "--auto-approve", "--allow-destroy", str(out)], env=env)
+    assert deleted.exit_code == 0, deleted.output
+    assert '- list["Pizza Campaign (old)"] (delete; DESTRUCTIVE' in deleted.stdout
+    assert [lst["id"] for lst in client.list_lists() if lst["name"].startswith("Pizza")] == [8, 100]
     unpinned = tmp_path / "unpinned.yaml"
     unpinned.write_text("version: 1\nlists:\n  - name: Pizza Campaign\n")
     ambiguous = run_cli(["plan", str(unpinned)], env=env)

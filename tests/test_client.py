@@ -157,3 +157,23 @@ def test_a_keyword_test_is_a_read_only_post_and_is_retried(sandbox, clock):
                                 {"method": "POST", "path": "test_keyword", "fault": "drop_before"}])
     assert client.test_keyword("33733", "FRESH") == (True, None)
     assert len(sandbox.api_requests("POST")) == 4
+
+
+def test_proxy_settings_are_resolved_once_per_client_not_per_call(sandbox, clock, monkeypatch):
+    import requests.sessions
+
+    lookups = []
+    real = requests.sessions.get_environ_proxies
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", lambda *a, **k: lookups.append(a) or real(*a, **k))
+    client = paced(sandbox, clock, rate=0)
+    for _ in range(5):
+        client.me()
+    assert len(lookups) == 1  # at set-up; it cost about 10% of a plan's CPU when done on every call
+
+
+def test_exports_are_written_with_libyaml_when_available():
+    import yaml
+
+    from tatango_iac.exporter import _Dumper
+
+    assert issubclass(_Dumper, getattr(yaml, "CSafeDumper", yaml.SafeDumper))

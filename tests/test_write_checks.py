@@ -158,3 +158,15 @@ def test_an_unexpected_exception_while_handling_an_answer_is_uncertain_with_a_re
     assert result.exit_code == 1 and "internal error" not in result.output
     assert "Uncertain (may have been applied): ~ list[\"ACME Deals\"].keywords (update)" in result.stderr
     assert "keyword_names: expected a list, got 'SAVE,SALE'" in result.stderr
+
+
+def test_a_webhook_answer_with_another_callback_url_stops_the_apply(api_env, examples_copy, sandbox):
+    hook = {"id": 1, "list_id": 1, "callback_url": "https://crm.acme-retail.example/sms/other", "subscribe": True,
+            "unsubscribe": True}
+    set_faults(sandbox, script=[{"method": "POST", "path": "/webhooks$", "fault": "answer_after",
+                                 "json": {"status": "Webhook created", "webhook": hook}}])
+    result = apply(api_env, examples_copy)
+    assert result.exit_code == 1
+    assert ('the API did not apply callback_url as sent: sent "https://crm.acme-retail.example/sms/deals?source='
+            'tatango", got "https://crm.acme-retail.example/sms/other" (assumption that failed: the API stores the '
+            "callback URL as sent)") in result.stderr
