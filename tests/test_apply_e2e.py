@@ -260,7 +260,9 @@ def test_interrupt_stops_before_the_next_request(client, clock):
     assert [a.address for a in plan(config, read_live(client, config)).actions] == [a.address for a in result.not_applied]
 
 
-def test_ctrl_c_in_a_real_process_finishes_the_request_and_reports(tmp_path):
+@pytest.mark.parametrize("signum, name", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
+def test_ctrl_c_or_sigterm_in_a_real_process_finishes_the_request_and_reports(tmp_path, signum, name):
+    """SIGTERM is what CI runners send when a job is cancelled: handled like Ctrl-C."""
     config = tmp_path / "config"
     import shutil
 
@@ -277,11 +279,11 @@ def test_ctrl_c_in_a_real_process_finishes_the_request_and_reports(tmp_path):
         line = ""
         while time.monotonic() < deadline and "done:" not in line:
             line = proc.stdout.readline()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 1
-        assert "Apply interrupted (Ctrl-C)" in err and "Not applied:" in err
-        applied = int(re.search(r"interrupted \(Ctrl-C\): (\d+) of 10", err).group(1))
+        assert f"Apply interrupted ({name})" in err and "Not applied:" in err
+        applied = int(re.search(rf"interrupted \({name}\): (\d+) of 10", err).group(1))
         assert 1 <= applied < 10
         posts = [r for r in server.api_requests("POST") if not r["path"].endswith("test_keyword")]
         assert all(r["status"] == 200 for r in posts)  # the request under way finished; none was cut

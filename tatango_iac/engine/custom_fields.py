@@ -19,8 +19,8 @@ from tatango_iac.engine.steps import (
     PHASE_MAIN,
     SUB_CF,
     SUB_CF_DELETE_EARLY,
+    ChildEmitter,
     Context,
-    Step,
     list_address,
     shown_name,
 )
@@ -71,18 +71,9 @@ def custom_field_steps(ctx: Context, index: int, d: DesiredList, live: Optional[
             emit.replace(f, current)
 
 
-class _Emitter:
-    def __init__(self, ctx: Context, index: int, d: DesiredList, live: Optional[LiveList], deps: set[int]):
-        self.ctx, self.index, self.d, self.deps = ctx, index, d, deps
-        self.list_id = live.id if live else None
-        self.holder = ("live", live.id) if live else ("new", d.key)
-
+class _Emitter(ChildEmitter):
     def _address(self, key: str) -> str:
         return f"{list_address(self.d)}.custom_field[{json.dumps(key)}]"
-
-    def _add(self, action: Action, order: tuple) -> None:
-        action.list_id, action.list_key = self.list_id, self.d.key
-        self.ctx.add(Step(action, order, self.holder, deps=set(self.deps)))
 
     def delete(self, current: Optional[LiveCustomField], early: Optional[tuple[str, str]],
                half_of_replace: bool = False) -> None:
@@ -96,14 +87,14 @@ class _Emitter:
                         before={"key": current.key, **_known(current.attrs)}, destructive=True,
                         payload={"key": current.key}, reason=reason)
         order = (PHASE_MAIN, self.index, SUB_CF_DELETE_EARLY) if early else (PHASE_LAST, self.index, SUB_CF)
-        self._add(action, order)
+        self.add(action, order)
 
     def create(self, wanted: DesiredCustomField, current: Optional[LiveCustomField] = None) -> None:
         payload = {"key": wanted.key, **wanted.attrs}
         reason = f"replace, step 2 of 2 ({REPLACE_REASON})" if current is not None else ""
         action = Action("create", "custom_field", self._address(wanted.key), shown_name(self.d), after=payload,
                         payload=payload, reason=reason)
-        self._add(action, (PHASE_MAIN, self.index, SUB_CF))
+        self.add(action, (PHASE_MAIN, self.index, SUB_CF))
 
     def replace(self, wanted: DesiredCustomField, current: Optional[LiveCustomField]) -> None:
         assert current is not None
@@ -117,7 +108,7 @@ class _Emitter:
         action = Action("replace", "custom_field", self._address(wanted.key), shown_name(self.d), before=before,
                         after=after, destructive=True, payload=payload, reason=REPLACE_REASON,
                         changes=field_changes(changed_before, changed_after))
-        self._add(action, (PHASE_MAIN, self.index, SUB_CF))
+        self.add(action, (PHASE_MAIN, self.index, SUB_CF))
 
 
 def _known(attrs: dict[str, Any]) -> dict[str, Any]:

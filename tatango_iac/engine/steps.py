@@ -62,6 +62,20 @@ class Context:
         self.steps = [s for s in self.steps if s.id not in doomed]
 
 
+class ChildEmitter:
+    """Adds the steps of one list's children (custom fields, webhooks) with the list's identity."""
+
+    def __init__(self, ctx: Context, index: int, d: DesiredList, live: Any, deps: set[int]):
+        self.ctx, self.index, self.d, self.deps = ctx, index, d, deps
+        self.list_id = live.id if live else None
+        self.holder = ("live", live.id) if live else ("new", d.key)
+
+    def add(self, action: Action, order: tuple, after_create: bool = True) -> None:
+        """``after_create``: the step waits for the list's create (an action on a new list)."""
+        action.list_id, action.list_key = self.list_id, self.d.key
+        self.ctx.add(Step(action, order, self.holder, deps=set(self.deps) if after_create else set()))
+
+
 def list_label(lst: DesiredList) -> str:
     return lst.label or json.dumps(display(lst.name), ensure_ascii=False)
 

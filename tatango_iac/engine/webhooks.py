@@ -16,7 +16,15 @@ from typing import Any, Optional
 
 from tatango_iac.engine.normalize import canonical_url, differs
 from tatango_iac.engine.plan import Action
-from tatango_iac.engine.steps import PHASE_LAST, PHASE_MAIN, SUB_WEBHOOK, Context, Step, list_address, shown_name
+from tatango_iac.engine.steps import (
+    PHASE_LAST,
+    PHASE_MAIN,
+    SUB_WEBHOOK,
+    ChildEmitter,
+    Context,
+    list_address,
+    shown_name,
+)
 from tatango_iac.model import WEBHOOK_EVENTS, DesiredList, DesiredWebhook, LiveList, LiveWebhook, known
 from tatango_iac.secrets import Templated, display, mask_url
 
@@ -79,24 +87,15 @@ def webhook_steps(ctx: Context, index: int, d: DesiredList, live: Optional[LiveL
             emit.delete(hook, reason=f"duplicate of webhook id {hooks[0].id}" if keep else "")
 
 
-class _Emitter:
-    def __init__(self, ctx: Context, index: int, d: DesiredList, live: Optional[LiveList], deps: set[int]):
-        self.ctx, self.index, self.d, self.deps = ctx, index, d, deps
-        self.list_id = live.id if live else None
-        self.holder = ("live", live.id) if live else ("new", d.key)
-
+class _Emitter(ChildEmitter):
     def _address(self, url: str) -> str:
         return f"{list_address(self.d)}.webhook[{json.dumps(display(url, url=True), ensure_ascii=False)}]"
-
-    def _add(self, action: Action, order: tuple, deps: bool = True) -> None:
-        action.list_id, action.list_key = self.list_id, self.d.key
-        self.ctx.add(Step(action, order, self.holder, deps=set(self.deps) if deps else set()))
 
     def create(self, hook: DesiredWebhook) -> None:
         payload = {"callback_url": hook.callback_url, **{e: bool(hook.events.get(e, False)) for e in WEBHOOK_EVENTS}}
         action = Action("create", "webhook", self._address(hook.callback_url), shown_name(self.d), after=payload,
                         payload=payload)
-        self._add(action, (PHASE_MAIN, self.index, SUB_WEBHOOK))
+        self.add(action, (PHASE_MAIN, self.index, SUB_WEBHOOK))
 
     def update(self, hook: DesiredWebhook, current: LiveWebhook, secret_names: Optional[list[str]] = None) -> None:
         changed = {e: v for e, v in hook.events.items() if differs(current.events.get(e), v)}
@@ -119,10 +118,10 @@ class _Emitter:
                 payload[event] = bool(value)
         action = Action("update", "webhook", self._address(hook.callback_url), shown_name(self.d), before=before,
                         after=after, target_id=current.id, payload=payload, reason=reason, changes=changes)
-        self._add(action, (PHASE_MAIN, self.index, SUB_WEBHOOK), deps=False)
+        self.add(action, (PHASE_MAIN, self.index, SUB_WEBHOOK), after_create=False)
 
     def delete(self, hook: LiveWebhook, reason: str) -> None:
         before = {"callback_url": mask_url(hook.callback_url), **{e: v for e, v in hook.events.items() if known(v)}}
         action = Action("delete", "webhook", self._address(hook.callback_url), shown_name(self.d), before=before,
                         target_id=hook.id, reason=reason)
-        self._add(action, (PHASE_LAST, self.index, SUB_WEBHOOK), deps=False)
+        self.add(action, (PHASE_LAST, self.index, SUB_WEBHOOK), after_create=False)
