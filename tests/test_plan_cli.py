@@ -19,6 +19,7 @@ def test_plan_text_on_a_fresh_account(api_env, examples_copy):
     assert 'list["ACME VIP"].webhook["https://hooks.acme-retail.example/tatango/vip?token=${ACME_WEBHOOK_TOKEN}"]' in result.stdout
     assert "\x1b[" not in result.stdout  # no colour when not a terminal
     assert TOKEN not in result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 120  # long values are wrapped
 
 
 def test_detailed_exitcode(api_env, examples_copy):

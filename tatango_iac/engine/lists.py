@@ -21,14 +21,11 @@ from tatango_iac.engine.steps import (
     SUB_OPT_IN,
     Context,
     Step,
+    holder_key,
     list_address,
     shown_name,
 )
 from tatango_iac.model import SINGLE_OPT_IN_MESSAGES, DesiredList, LiveList, known, normalize_keyword
-
-
-def holder_key(d: DesiredList, live: Optional[LiveList]) -> tuple:
-    return ("live", live.id) if live else ("new", d.key)
 
 
 def wanted_keywords(d: DesiredList) -> tuple[str, ...]:

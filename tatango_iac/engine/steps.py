@@ -62,13 +62,18 @@ class Context:
         self.steps = [s for s in self.steps if s.id not in doomed]
 
 
+def holder_key(d: DesiredList, live: Any) -> HolderKey:
+    """Who holds a list's keywords in the ordering simulation: the live list, or the entry to create."""
+    return ("live", live.id) if live else ("new", d.key)
+
+
 class ChildEmitter:
     """Adds the steps of one list's children (custom fields, webhooks) with the list's identity."""
 
     def __init__(self, ctx: Context, index: int, d: DesiredList, live: Any, deps: set[int]):
         self.ctx, self.index, self.d, self.deps = ctx, index, d, deps
         self.list_id = live.id if live else None
-        self.holder = ("live", live.id) if live else ("new", d.key)
+        self.holder = holder_key(d, live)
 
     def add(self, action: Action, order: tuple, after_create: bool = True) -> None:
         """``after_create``: the step waits for the list's create (an action on a new list)."""

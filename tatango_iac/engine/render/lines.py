@@ -15,6 +15,7 @@ from tatango_iac.secrets import display
 from tatango_iac.terminal import safe
 
 WIDTH = 96  # characters of a quoted piece
+LINE = 100  # an attribute line (label included, indentation not) wraps to stay within this
 Line = tuple[str, str]
 
 
@@ -43,8 +44,9 @@ def pieces(text: str, width: int = WIDTH) -> list[str]:
 
 def _value_lines(sign: str, label: str, value: Any) -> list[Line]:
     """``label = value``, a long string continuing on aligned lines."""
-    if isinstance(value, str) and len(value_text(value)) > WIDTH:
-        parts = pieces(value)
+    width = max(40, LINE - len(label) - 3)
+    if isinstance(value, str) and len(value_text(value)) > width:
+        parts = pieces(value, width)
         pad = " " * (len(label) + 3)
         return [(sign, f"{label} = {parts[0]}")] + [(sign, f"{pad}{p}") for p in parts[1:]]
     return [(sign, f"{label} = {value_text(value)}")]
