@@ -290,3 +290,10 @@ def test_latency_is_injected(client, sandbox):
     start = time.perf_counter()
     client.me()
     assert time.perf_counter() - start >= 0.03
+
+
+def test_a_ruby_style_pattern_is_accepted_like_the_api_would(client):
+    list_id = client.create_list({"name": "A"})["id"]
+    field = client.create_custom_field(list_id, {"key": "zip", "label": "Zip", "content_type": "text",
+                                                 "max_length": 5, "pattern": "\\A\\d{5}\\z", "default_value": "98101"})
+    assert field["pattern"] == "\\A\\d{5}\\z"

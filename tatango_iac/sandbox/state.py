@@ -9,6 +9,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
+import regex
+
 from tatango_iac.sandbox.profiles import Profile
 from tatango_iac.sandbox.storage import Persisted
 
@@ -269,11 +271,15 @@ class State(Persisted):
             raise SandboxError(422, "Validation failed: " + ", ".join(taken))
         pattern, default = attrs.get("pattern"), attrs.get("default_value")
         if pattern:
-            try:
-                compiled = re.compile(pattern)
-            except re.error:
+            try:  # the API's engine is Ruby's (\A, \z, possessive quantifiers): regex reads those, re does not
+                compiled = regex.compile(pattern)
+            except regex.error:
                 raise SandboxError(422, "Pattern is not a valid regular expression") from None
-            if default and not compiled.search(default):
+            try:
+                matched = not default or compiled.search(default, timeout=0.5)
+            except TimeoutError:
+                raise SandboxError(422, "Pattern takes too long to check the default value") from None
+            if not matched:
                 raise SandboxError(422, "Default value does not match pattern")
         stamp = self._timestamp(list_id)
         record = {"list_id": list_id, "key": key, "pattern": pattern, "max_length": max_length,
