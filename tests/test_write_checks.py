@@ -170,3 +170,21 @@ def test_a_webhook_answer_with_another_callback_url_stops_the_apply(api_env, exa
     assert ('the API did not apply callback_url as sent: sent "https://crm.acme-retail.example/sms/deals?source='
             'tatango", got "https://crm.acme-retail.example/sms/other" (assumption that failed: the API stores the '
             "callback URL as sent)") in result.stderr
+
+
+def test_unreported_request_fields_are_never_sent_back_as_guesses(client, sandbox):
+    from tatango_iac.api.reader import read_live
+    from tatango_iac.engine.planner import PlanError, plan
+    from tests.planning import desired_from
+
+    list_id = client.create_list({"name": "A"})["id"]
+    client.set_opt_in_settings(list_id, {"opt_in_type": "double", "opt_in_requests": [
+        {"collected_data": "yes", "request_message": "YES?", "success_action": "optinsubscriber"}]})
+    record = client.get_list(list_id)
+    for request in record["opt_in_requests"]:
+        del request["retry_message"]  # an answer that leaves a field out
+    set_faults(sandbox, script=[{"method": "GET", "path": "/lists$", "fault": "answer", "json": {
+        "status": "OK", "count": 1, "pages_count": 1, "lists": [record]}}])
+    config = desired_from({"lists": [{"name": "A", "bypass_opt_in_response": True}]})  # requests left unmanaged
+    with pytest.raises(PlanError, match="does not report every field of the live opt-in requests"):
+        plan(config, read_live(client, config))

@@ -119,6 +119,10 @@ def opt_in_step(ctx: Context, index: int, d: DesiredList, live: Optional[LiveLis
         wanted = []
     elif wanted is None:
         wanted = [complete_request(r) for r in live_requests]  # unmanaged: send the live ones back unchanged
+        if any(not known(v) for r in wanted for v in r.values()):
+            ctx.problems.append(f"{d.source}: cannot plan {address}: the API does not report every field of the "
+                                "live opt-in requests, which the same call must send back; write opt_in_requests")
+            return
     compared_live = [norm_request(r) for r in mask_unknown_requests(live_requests, wanted)] if known(
         live_requests) else None
     before: dict[str, Any] = {"opt_in_type": live_type if known(live_type) else None}

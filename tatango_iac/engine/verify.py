@@ -14,7 +14,7 @@ from typing import Any
 from tatango_iac.api import coerce
 from tatango_iac.api.client import AnswerError
 from tatango_iac.engine.normalize import canonical_url
-from tatango_iac.model import WEBHOOK_EVENTS, normalize_keyword
+from tatango_iac.model import WEBHOOK_EVENTS, known, normalize_keyword
 from tatango_iac.secrets import display
 
 
@@ -62,11 +62,11 @@ def opt_in(answer: dict[str, Any], payload: dict[str, Any], path: str) -> None:
         return
     got = _read(answer["opt_in_requests"], "opt_in_requests", lambda v, w: coerce.opt_in_requests(v, w, set()),
                 "PUT", path)
-    sent = payload.get("opt_in_requests") or []
-    shape = [(r.get("collected_data"), r.get("request_message")) for r in sent]
-    if [(r.get("collected_data"), r.get("request_message")) for r in got] != shape:
-        raise WriteMismatch("opt_in_requests", [r.get("collected_data") for r in sent],
-                            [r.get("collected_data") for r in got],
+    sent = [r.get("collected_data") for r in payload.get("opt_in_requests") or []]
+    answered = [r.get("collected_data") for r in got]
+    # Count and order; what each request collects, where the answer reports it.
+    if len(answered) != len(sent) or any(known(a) and a != s for a, s in zip(answered, sent)):
+        raise WriteMismatch("opt_in_requests", sent, [a if known(a) else "?" for a in answered],
                             "an opt-in PUT replaces all of the list's opt-in requests, in the order sent")
 
 
