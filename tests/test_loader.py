@@ -225,14 +225,23 @@ def test_a_directory_without_yaml_and_a_missing_path(tmp_path):
     assert f"{tmp_path}/nope.yaml:1:1: error: no such file or directory [no-files]" in result.stdout
 
 
-def test_an_unreadable_file(tmp_path):
+def test_an_unreadable_file(tmp_path, monkeypatch):
+    import os
+
     path = write(tmp_path, "locked.yaml", "version: 1\n")
     path.chmod(0)
+    if os.access(path, os.R_OK):  # root reads everything: refuse the open the way the OS would
+        real_open = os.open
+
+        def refusing_open(name, flags, *args, **kwargs):
+            if os.path.realpath(name) == str(path):
+                raise PermissionError(13, "Permission denied", str(name))
+            return real_open(name, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refusing_open)
     try:
-        import os
-        if os.access(path, os.R_OK):
-            pytest.skip("running as a user that can read anything")
         result = run_cli(["validate", str(path)])
-        assert result.exit_code == 1 and "cannot read file" in result.stdout
+        assert result.exit_code == 1
+        assert f"{path}:1:1: error: cannot read file: Permission denied [file]" in result.stdout
     finally:
         path.chmod(0o644)
