@@ -208,3 +208,17 @@ def test_an_uncertain_webhook_post_is_found_by_its_canonical_url(client, sandbox
     assert result.ok and len(client.list_webhooks(list_id)) == 1
     assert events == [f"POST /lists/{list_id}/webhooks: no answer from the API (connection dropped); re-read found "
                       "it; not retried"]
+
+
+def test_any_managed_list_field_the_answer_leaves_out_is_unknown_not_empty():
+    from tests.planning import live, raw_list
+
+    record = raw_list(1, "A", message_reply="live reply")
+    del record["message_reply"], record["email_subscribe"]
+    account = live([record])
+    result = plan(desired_from({"lists": [{"name": "A", "message_reply": "wanted", "email_subscribe": True,
+                                           "message_help": "new help"}]}), account)
+    [action] = result.actions  # message_help only: the fields the API did not report are not compared
+    assert action.payload == {"message_help": "new help"}
+    assert result.notes == ["The API's answers do not report list.email_subscribe, list.message_reply: those managed "
+                            "values are not compared, so this plan cannot check them (they are sent when written)."]
