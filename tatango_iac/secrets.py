@@ -99,10 +99,6 @@ def mask_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
-def url_has_secret(url: str) -> bool:
-    return mask_url(url) != url
-
-
 def display(value: Any, url: bool = False) -> Any:
     """The printable form of a value: templates for ${...}, masked secrets in URLs."""
     if isinstance(value, Templated):

@@ -31,10 +31,6 @@ def safe(text: str) -> str:
     return text.translate(_TABLE)
 
 
-def is_unsafe_char(char: str) -> bool:
-    return ord(char) in _TABLE
-
-
 def first_unsafe(text: str) -> int:
     """Index of the first character ``safe`` would escape, or -1 (for located diagnostics)."""
     found = _UNSAFE.search(text)

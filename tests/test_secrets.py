@@ -32,3 +32,16 @@ def test_templated_values_show_their_template_everywhere():
 def test_scrub_removes_the_key_from_free_text():
     assert scrub("bad key abcd1234 here", "abcd1234") == f"bad key {MASK} here"
     assert scrub("text", None, "") == "text"
+
+
+def test_redaction_masks_registered_secrets_and_urls_in_free_text_in_linear_time():
+    from tatango_iac.secrets import Redactor
+
+    redactor = Redactor()
+    redactor.register_url("https://hooks.example/services/T0/B0/abcdEFGH12345678zz?token=short-but-secret")
+    redactor.register("pa ss phrase with spaces", "tiny")  # too short values are left to display()
+    text = ("error: token short-but-secret refused; path abcdEFGH12345678zz; pa ss phrase with spaces; tiny; "
+            "see https://x.example/a?sig=zzz and Authorization: Basic c2FuZGJveDprZXk=")
+    assert redactor.redact(text) == ("error: token **** refused; path ****; ****; tiny; see "
+                                     "https://x.example/a?sig=**** and Authorization: Basic ****")
+    assert redactor.redact("x" * 1_000_000 + " short-but-secret").endswith(" ****")

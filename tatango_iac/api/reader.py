@@ -15,7 +15,7 @@ from tatango_iac.api.client import AnswerError, TatangoClient
 from tatango_iac.engine.matching import match_lists
 from tatango_iac.engine.scope import Scope
 from tatango_iac.engine.steps import PlanError
-from tatango_iac.secrets import display
+from tatango_iac.secrets import REDACTOR, display
 from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount, LiveCustomField, LiveList, LiveWebhook
 
 T = TypeVar("T")
@@ -55,8 +55,11 @@ def read_lists(client: TatangoClient, unreported: set[str]) -> list[LiveList]:
 
 def read_webhooks(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveWebhook]:
     raw = client.list_webhooks(list_id)
-    return _coerced("GET", f"/lists/{list_id}/webhooks", lambda: [
+    hooks = _coerced("GET", f"/lists/{list_id}/webhooks", lambda: [
         coerce.live_webhook(h, f"webhooks[{i}]", unreported, list_id) for i, h in enumerate(raw)])
+    for hook in hooks:  # a later message that echoes a live URL's secret (outside a URL) masks it too
+        REDACTOR.register_url(hook.callback_url)
+    return hooks
 
 
 def read_custom_fields(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveCustomField]:
