@@ -185,7 +185,7 @@ class TatangoClient:
             response = self._send(method, path, body, params)
             if response.status_code != 429:
                 self.pacer.recovered()
-                return self._decode(response, method, path, body)
+                return self._decode(response, method, path)
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             self.pacer.slow_down()
             if retry_after is None:
@@ -227,7 +227,7 @@ class TatangoClient:
             observe(Exchange(method, response.url, body, response.status_code, dict(response.headers), response.text))
         return response
 
-    def _decode(self, response: requests.Response, method: str, path: str, sent: Any) -> dict[str, Any]:
+    def _decode(self, response: requests.Response, method: str, path: str) -> dict[str, Any]:
         status = response.status_code
         if 300 <= status < 400:
             location = redact(response.headers.get("Location", "(no Location header)"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import os
 from contextlib import contextmanager
 from typing import Iterator, Optional
@@ -79,8 +80,6 @@ def render_plan(plan: Plan, fmt: str, drift: bool = False) -> str:
         if fmt == "markdown":
             return render_drift_markdown(plan, text)
         if fmt == "json":
-            import json
-
             data = plan.to_json()
             return json.dumps({"format_version": data["format_version"], "summary": data["summary"],
                                "drift": data["drift"]}, indent=2)

@@ -3,7 +3,6 @@ block, and a truncation that keeps the comment under GitHub's 65,536-character l
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.render.lines import body_lines, headline, subscribers_text
@@ -95,7 +94,7 @@ def render_drift_markdown(plan: Plan, drift_text: str) -> str:
             f"{fence}\n")
 
 
-def render_markdown_error(message: str, details: Any = None) -> str:
+def render_markdown_error(message: str) -> str:
     """A failed plan, as a comment: the reviewer sees why there is no plan."""
     text = safe(message)
     fence = _fence(text)
