@@ -72,7 +72,8 @@ def test_every_workflow_passes_githubs_workflow_schema(workflow):
 
 def test_the_action_installs_the_tool_from_its_own_checkout():
     install = next(s for s in ACTION["runs"]["steps"] if s.get("name", "").startswith("Install"))
-    assert install["run"] == 'python -m pip install --quiet --disable-pip-version-check "$ACTION_PATH"'
+    assert install["run"] == ('python -m pip install --quiet --disable-pip-version-check '
+                              '-c "$ACTION_PATH/constraints.txt" "$ACTION_PATH"')  # pinned, as in CI
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert set(ACTION["outputs"]) >= {"exitcode", "plan-json", "plan-markdown", "plan-text"}
     assert set(ACTION["inputs"]) >= {"command", "paths", "format"}

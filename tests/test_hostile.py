@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import signal
 
 import pytest
@@ -106,12 +107,27 @@ def test_a_catastrophic_pattern_against_its_default_cannot_hang_validate(tmp_pat
     assert "longer than 0.05s to match" in diagnostics[0].message
 
 
-def test_deep_nesting_is_refused_with_a_location_not_a_crash(tmp_path):
+@pytest.mark.parametrize("opener", ["[", "{a: ", "- "])
+@pytest.mark.parametrize("parser", ["libyaml", "pure-python"])
+def test_deep_nesting_is_refused_with_a_location_not_a_crash(tmp_path, monkeypatch, opener, parser):
+    """The property, whichever parser (and whichever of its versions) refuses first:
+    exit 1, one located error under the rule yaml-too-large, no traceback, no crash."""
+    import yaml
+
+    from tatango_iac.config import yamlsafe
+    if parser == "pure-python":
+        monkeypatch.setattr(yamlsafe, "_Loader", yaml.SafeLoader)
     path = tmp_path / "deep.yaml"
-    path.write_text("version: 1\nlists: " + "[" * 30_000 + "\n")
+    nested = opener * 30_000 if opener != "- " else "".join("\n" + "  " * i + "- " for i in range(300))
+    path.write_text("version: 1\nlists: " + nested + "\n")
     result = run_cli(["validate", str(path)])  # in-process: a segfault would kill the test run itself
     assert result.exit_code == 1
-    assert f"{path}:2:71: error: YAML nesting deeper than 64 levels; refused [yaml-too-large]" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    located = re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): error: (.*) \[(.+)\]$", result.stdout, re.M)
+    assert len(located) == 1, result.stdout
+    line, col, message, rule = located[0]
+    assert int(line) >= 2 and int(col) >= 1
+    assert rule == "yaml-too-large" and "nesting deeper than 64 levels" in message
 
 
 @pytest.mark.parametrize("text", ["${" * 200_000, "$" * 500_000, "${A}" * 100_000])

@@ -255,6 +255,11 @@ def load_text(text: str, file: str) -> list[Located]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or str(exc)
+        if "nesting depth" in problem:
+            # PyYAML >= 6.0.4 has a nesting limit of its own, which its scanner may hit
+            # before our events reach MAX_DEPTH: the same refusal, under the same rule.
+            raise _problem(file, line, col, f"YAML nesting deeper than {MAX_DEPTH} levels; refused",
+                           "yaml-too-large") from None
         if exc.context:
             problem = f"{exc.context}: {problem}"
         raise _problem(file, line, col, f"YAML syntax error: {problem}", "yaml-syntax") from None
