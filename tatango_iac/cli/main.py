@@ -1,7 +1,7 @@
 """The command group and the entry point: every error is a message and exit 1, never a traceback.
 
 Exit codes (§9): 0 success, 1 any error (usage errors too), 2 changes present
-(plan --detailed-exitcode).
+(plan --detailed-exitcode), 3 apply stopped at its --max-calls / --max-time budget (partial: run again).
 """
 from __future__ import annotations
 
@@ -22,11 +22,15 @@ from tatango_iac.engine.render import render_markdown_error
 from tatango_iac.sandbox.storage import StateLocked
 from tatango_iac.workflow import ReviewMismatch, SavedPlanError, StalePlan
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 class Failure(Exception):
     """An error already explained to the user: print it, exit 1."""
+
+
+class Partial(Exception):
+    """An apply that stopped cleanly at its budget: what it did and what is left, exit 3 ("run again")."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,6 +83,9 @@ def main(argv: Optional[list[str]] = None) -> Any:
         sys.exit(EXIT_ERROR)  # not click's 2: 2 means "changes present"
     except click.Abort:  # Ctrl-C or SIGTERM outside an apply's writes (click turns it into Abort)
         fail("interrupted before anything was written; nothing was changed")
+    except Partial as exc:
+        output.out(str(exc))
+        sys.exit(EXIT_PARTIAL)
     except Failure as exc:
         output.err(str(exc))
         if output.state["markdown_errors"]:
