@@ -1,4 +1,4 @@
-"""The Terraform-like text plan, and the nightly drift report."""
+"""The Terraform-like text plan (the drift report is in drift.py)."""
 from __future__ import annotations
 
 from typing import Callable
