@@ -71,6 +71,8 @@ class ListPull:
     live: LiveList
     edits: list[Edit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Attributes left as written because a ${VARIABLE} changed (the plan still shows them, by these paths).
+    kept: set[str] = field(default_factory=set)
 
 
 def _text(pull: ListPull, path: tuple, desired: Any, live: Any, env: Mapping[str, str]) -> None:
@@ -83,6 +85,7 @@ def _text(pull: ListPull, path: tuple, desired: Any, live: Any, env: Mapping[str
         pull.edits.append(Edit(EditKind.SCALAR, path, value=found.text))
         return
     names = ", ".join(f"${{{n}}}" for n in found.changed_variables)
+    pull.kept.update({Edit(EditKind.SCALAR, path).what, str(path[-1])})
     pull.warnings.append(f"{pull.desired.source.file}: list {display(pull.desired.name)!r}: "
                          f"{Edit(EditKind.SCALAR, path).what} differs in the value of {names}: the file keeps its "
                          f"template; set {names} to the web UI's value where it is set (it is never written to a file)")

@@ -19,6 +19,7 @@ from tatango_iac.api.reader import NoProgress, Progress, planned_reads, read_cus
 from tatango_iac.config.diagnostics import ConfigError, errors
 from tatango_iac.config.loader import load, load_or_raise
 from tatango_iac.engine.matching import match_lists
+from tatango_iac.engine.plan import Action
 from tatango_iac.engine.planner import PlanError, plan
 from tatango_iac.engine.scope import Scope
 from tatango_iac.exporter import Placeholders
@@ -166,13 +167,21 @@ def _check(paths: list[str], env: Mapping[str, str], report: PullReport, pulls: 
         after = plan(subset, live, Scope())
     except (PlanError, ConfigError) as exc:
         raise PullError(f"the edited files do not plan cleanly; nothing was written: {exc}") from None
-    expected = "differs from the live URL"  # a changed ${SECRET}: named in a warning, never written
+    kept_at = {(p.desired.source.file, tuple(p.desired.path)): p.kept for p in pulls}
+    kept = {d.key: kept_at[(d.source.file, tuple(d.path))] for d in pulled}
     left = [a for a in after.actions if a.list_key in keys]
-    unexpected = [a for a in left if expected not in a.reason]
+    unexpected = [a for a in left if not _left_on_purpose(a, kept.get(a.list_key, set()))]
     if unexpected:
         raise PullError("pull could not take back every difference; nothing was written. The plan after the edit "
                         "would still do:\n  " + "\n  ".join(f"{a.action} {a.address}" for a in unexpected))
     report.remaining = [f"{a.action} {a.address} ({a.reason})" for a in left]
+
+
+def _left_on_purpose(action: Action, kept: set[str]) -> bool:
+    """What pull said it would not write: a changed ${VARIABLE} (in a webhook URL or in a text)."""
+    if "differs from the live URL" in action.reason:
+        return True
+    return bool(action.changes) and all(c["path"] in kept for c in action.changes)
 
 
 def _diff(path: str, original: str, text: str) -> str:

@@ -148,14 +148,20 @@ class Document:
         self.splices.append(_Splice(at, at, text if self.text[at - 1:at] in ("\n", "") and at > 0 else "\n" + text))
 
     def _sibling_style(self, mapping_path: Path, key: str) -> Style:
-        """The style the same key has in a sibling mapping of the same sequence (the file's habit)."""
+        """The file's habit: the style of the same key in a sibling mapping of the same sequence, else the
+        style most of the mapping's own values have (plain on a tie)."""
+        mappings = [self.node(mapping_path)]
         if mapping_path and isinstance(mapping_path[-1], int):
             sequence = self.node(mapping_path[:-1])
-            for item in sequence.value if isinstance(sequence, SequenceNode) else []:
-                for k, v in item.value if isinstance(item, MappingNode) else []:
-                    if k.value == key and isinstance(v, ScalarNode) and v.style in ("'", '"'):
-                        return Style.of(v.style)
-        return Style.PLAIN
+            mappings += list(sequence.value) if isinstance(sequence, SequenceNode) else []
+        for item in mappings:
+            for k, v in item.value if isinstance(item, MappingNode) else []:
+                if k.value == key and isinstance(v, ScalarNode):
+                    return Style.of(v.style)
+        own = mappings[0]
+        styles = [v.style for _k, v in own.value if isinstance(v, ScalarNode)] if isinstance(own, MappingNode) else []
+        quoted = max(("'", '"'), key=styles.count)
+        return Style.of(quoted) if styles.count(quoted) * 2 > len(styles) else Style.PLAIN
 
     def set_scalar_sequence(self, path: Path, items: list[Union[Keep, Any]]) -> None:
         """Replace a sequence of scalars (keywords) as a whole: kept items keep their text, new ones match them."""
