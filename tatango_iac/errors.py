@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     OK = 0
     ERROR = 1  # any error, usage errors too (not click's 2: a cron job must not mistake a typo for drift)
     CHANGES = 2  # plan --detailed-exitcode only: changes present
+    PARTIAL = 3  # apply stopped cleanly at its --max-calls/--max-time budget: run it again
 
 
 class TatangoIacError(Exception):

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from tatango_iac.api.client import Clock, TatangoClient
 from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.config.loader import load_or_raise
+from tatango_iac.engine.forecast import forecast
 from tatango_iac.engine.plan import FORMAT_VERSION, Plan, comparable_from_saved
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
@@ -69,13 +70,24 @@ def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clo
 def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
               progress: Optional[Progress] = None) -> Plan:
     scope = scope or Scope()
-    return compute_plan(desired, read_account(client, desired, scope, progress), scope)
+    before = client.calls
+    live = read_account(client, desired, scope, progress)
+    result = compute_plan(desired, live, scope)
+    result.forecast = forecast(result, client.calls - before, keyword_checks(live, desired), len(live.lists),
+                               client.pacer.base)
+    return result
 
 
 def read_account(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
                  progress: Optional[Progress] = None) -> LiveAccount:
     """The live account as a plan of ``desired`` within ``scope`` needs it (§4: nothing else)."""
     return read_live(client, reads_for(desired, scope), progress)
+
+
+def keyword_checks(live: LiveAccount, desired: DesiredAccount) -> int:
+    """The availability tests a read made: one per keyword, and GET /shortcodes when none is configured."""
+    tested = len(live.keyword_available)
+    return tested + (1 if tested and not desired.account.shortcode else 0)
 
 
 def save_plan(plan: Plan, path: str) -> None:

@@ -1,7 +1,7 @@
 """The command group and the entry point: every error is a message and exit 1, never a traceback.
 
 Exit codes (§9): 0 success, 1 any error (usage errors too), 2 changes present
-(plan --detailed-exitcode).
+(plan --detailed-exitcode), 3 apply stopped at its --max-calls / --max-time budget (partial: run again).
 """
 from __future__ import annotations
 
@@ -17,11 +17,17 @@ from tatango_iac.cli import output
 from tatango_iac.engine.render import render_markdown_error
 from tatango_iac.errors import ExitCode, TatangoIacError
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGES
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PARTIAL = ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGES, ExitCode.PARTIAL
 
 
 class Failure(TatangoIacError):
     """An error already explained to the user: print it as it is, exit 1."""
+
+
+class Partial(TatangoIacError):
+    """An apply that stopped cleanly at its budget: what it did and what is left, exit 3 ("run again")."""
+
+    exit_code = ExitCode.PARTIAL
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,6 +62,9 @@ def main(argv: Optional[list[str]] = None) -> Any:
         sys.exit(EXIT_ERROR)  # not click's 2: 2 means "changes present"
     except click.Abort:  # Ctrl-C or SIGTERM outside an apply's writes (click turns it into Abort)
         fail("interrupted before anything was written; nothing was changed")
+    except Partial as exc:
+        output.out(str(exc))
+        sys.exit(exc.exit_code)
     except Failure as exc:
         output.err(str(exc))
         if output.state["markdown_errors"]:

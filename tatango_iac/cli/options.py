@@ -65,6 +65,29 @@ def changed_since(f: Callable) -> Callable:
                              "their keyword changes touch); the list index is still read in full.")(f)
 
 
+class Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        from tatango_iac.engine.budget import parse_duration
+
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def apply_budget(f: Callable) -> Callable:
+    f = click.option("--max-time", "max_time", type=Duration(), default=None, metavar="DURATION",
+                     help="Stop at an action boundary before this much time has passed (5h30m, 90m, 45s), reads "
+                          "included; exit 3 = partial, run again to apply the rest.")(f)
+    return click.option("--max-calls", "max_calls", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="Stop at an action boundary before N API calls have been made, reads included; "
+                             "exit 3 = partial, run again to apply the rest.")(f)
+
+
 def api(f: Callable) -> Callable:
     """The options of every command that talks to the API."""
     for option in (max_wait, rate, sandbox):

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from tatango_iac import __version__
 from tatango_iac.secrets import display
+
+if TYPE_CHECKING:
+    from tatango_iac.engine.forecast import Forecast
 
 FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "replace", "delete")
@@ -73,6 +76,7 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
     warnings: list[str] = field(default_factory=list)
+    forecast: Optional["Forecast"] = None  # what applying it costs (set once the read's cost is known)
     # What the plan saw, for the applier's check against concurrent applies (never serialized).
     live_list_ids: set[str] = field(default_factory=set, repr=False)
     live_webhook_ids: dict[int, set[str]] = field(default_factory=dict, repr=False)
@@ -130,6 +134,7 @@ class Plan:
             "notes": self.notes,
             "warnings": self.warnings,
             "fingerprints": self.fingerprints,
+            **({"forecast": self.forecast.to_json()} if self.forecast is not None else {}),
         }
 
     def dumps(self) -> str:
@@ -147,9 +152,11 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
                       subscribers=a.get("subscribers")) for a in data.get("actions") or []]
+    from tatango_iac.engine.forecast import Forecast
+
     drift = data.get("drift") or {}
     config = data.get("config") or {}
-    return Plan(actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
+    return Plan(forecast=Forecast.from_json(data.get("forecast")), actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
                 blocked=list(data.get("blocked") or []), notes=list(data.get("notes") or []),
                 disabled_webhooks=list(drift.get("disabled_webhooks") or []),
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),

@@ -43,6 +43,9 @@ def _head(plan: Plan) -> list[str]:
         out += ["| create | update | replace | delete | destructive | blocked |", "|---:|---:|---:|---:|---:|---:|",
                 f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['destructive']} | "
                 f"{s['blocked']} |", ""]
+    if plan.actions and plan.forecast is not None:
+        sentence = html.escape(plan.forecast.sentence())
+        out += [f"> **Warning:** {sentence}" if not plan.forecast.fits_one_job else sentence, ""]
     if s["destructive"]:
         out.append(f"> **Warning:** {s['destructive']} destructive action(s); apply needs `--allow-destroy`:")
         for action in plan.actions:

@@ -47,6 +47,8 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
     destructive = plan.summary()["destructive"]
     if destructive:
         lines.append(colour(f"{destructive} destructive action(s): apply needs --allow-destroy.", "delete"))
+    if plan.actions and plan.forecast is not None:
+        lines.append(plan.forecast.sentence())
     lines.append(colour(plan.summary_line(), "update" if plan.has_changes else "create"))
     return lines
 
