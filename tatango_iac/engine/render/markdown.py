@@ -46,6 +46,9 @@ def _head(plan: Plan) -> list[str]:
                 f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['destructive']} | "
                 f"{s['blocked']} |", ""]
         out += _people(s)
+    if plan.actions and plan.forecast is not None:
+        sentence = html.escape(plan.forecast.sentence())
+        out += [f"> **Warning:** {sentence}" if not plan.forecast.fits_one_job else sentence, ""]
     if s["destructive"]:
         out.append(f"> **Warning:** {s['destructive']} destructive action(s) affect "
                    f"{people(s['subscribers_affected'], s['subscribers_unknown'])}; apply needs `--allow-destroy`:")
@@ -110,12 +113,6 @@ def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
     for warning in plan.warnings:
         head += f"\n_Warning: {html.escape(safe(warning))}_\n"
     return head
-
-
-def render_drift_markdown(plan: Plan, drift_text: str) -> str:
-    fence = _fence(drift_text)
-    return (f"### tatango-iac drift\n\n**{html.escape(plan.summary_line())}**\n\n{fence}\n{safe(drift_text)}\n"
-            f"{fence}\n")
 
 
 def render_markdown_error(message: str) -> str:
