@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import click
 
@@ -21,20 +20,16 @@ from tatango_iac.cli.main import Failure, cli
 @click.option("--dry-run", is_flag=True, help="Show the edits as a unified diff; write nothing.")
 @options.api
 def pull(paths: tuple[str, ...], names: tuple[str, ...], all_lists: bool, dry_run: bool, sandbox: bool,
-         sandbox_profile: Optional[str], rate: Optional[float], max_wait: Optional[float]) -> None:
+         sandbox_profile: str | None, rate: float | None, max_wait: float | None) -> None:
     from tatango_iac.config.loader import load_or_raise
-    from tatango_iac.pull import PullError
     from tatango_iac.pull import pull as run_pull
 
     if bool(names) == all_lists:
         raise Failure("Error: say which lists to pull: --list NAME (repeatable) or --all. Nothing was read or "
                       "changed.")
     check_targets(load_or_raise(paths)[0], names)  # a typo fails before any call, with a did-you-mean
-    try:
-        with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
-            report = run_pull(client, list(paths), list(names), os.environ, dry_run, output.progress_for(client))
-    except PullError as exc:
-        raise Failure(f"Error: {exc}") from None
+    with client_for(sandbox, sandbox_profile, rate, max_wait) as client:  # a PullError: message, exit 1
+        report = run_pull(client, list(paths), list(names), os.environ, dry_run, output.progress_for(client))
     for line in report.lines:
         output.out(f"{'would take' if dry_run else 'took'} {line}")
     for diff in report.diffs if dry_run else []:

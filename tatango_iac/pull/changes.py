@@ -11,20 +11,27 @@ placeholders, as export writes them).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 from tatango_iac.engine.normalize import (
-    canonical_url,
     complete_request,
     differs,
     norm_cf_attr,
     norm_list_field,
     norm_request,
 )
-from tatango_iac.engine.webhooks import _secret_pairs  # the planner's own pairing of a changed ${SECRET}
-from tatango_iac.exporter import REQUIRED_FIELD_KEYS, REQUIRED_REQUEST_KEYS, Placeholders
+from tatango_iac.engine.webhooks import (
+    _secret_pairs,  # the planner's own pairing of a changed ${SECRET}
+)
+from tatango_iac.exporter import (
+    REQUIRED_FIELD_KEYS,
+    REQUIRED_REQUEST_KEYS,
+    Placeholders,
+)
+from tatango_iac.identity.urls import canonical_url
 from tatango_iac.model import (
     CUSTOM_FIELD_ATTRS,
     OPT_IN_REQUEST_FIELDS,
@@ -51,7 +58,7 @@ class Edit:
     kind: EditKind
     path: tuple  # inside the list's entry
     value: Any = None  # SCALAR: the value to write (strings in configuration syntax)
-    items: list[Union[Keep, Any]] = field(default_factory=list)  # SCALARS
+    items: list[Keep | Any] = field(default_factory=list)  # SCALARS
     removed: set[int] = field(default_factory=set)  # ITEMS
     appended: list[dict[str, Any]] = field(default_factory=list)  # ITEMS
 
@@ -91,8 +98,8 @@ def _text(pull: ListPull, path: tuple, desired: Any, live: Any, env: Mapping[str
                          f"template; set {names} to the web UI's value where it is set (it is never written to a file)")
 
 
-def list_pull(d: DesiredList, live: LiveList, hooks: Optional[list[LiveWebhook]],
-              fields: Optional[list[LiveCustomField]], env: Mapping[str, str], secrets: Placeholders) -> ListPull:
+def list_pull(d: DesiredList, live: LiveList, hooks: list[LiveWebhook] | None,
+              fields: list[LiveCustomField] | None, env: Mapping[str, str], secrets: Placeholders) -> ListPull:
     pull = ListPull(d, live)
     if d.id is not None and live.name != d.name:  # a pinned list renamed in the web UI
         _text(pull, ("name",), d.name, live.name, env)
@@ -113,7 +120,7 @@ def _keywords(pull: ListPull) -> None:
     d, live = pull.desired, pull.live
     if d.keyword_names is None or d.keywords == live.keywords:
         return
-    items: list[Union[Keep, Any]] = []
+    items: list[Keep | Any] = []
     seen: set[str] = set()
     for index, keyword in enumerate(d.keyword_names):
         upper = normalize_keyword(keyword)
@@ -146,7 +153,7 @@ def _opt_in(pull: ListPull, env: Mapping[str, str]) -> None:
 
 
 def _exported(values: Mapping[str, Any], names: tuple[str, ...], required: tuple[str, ...],
-              first: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+              first: dict[str, Any] | None = None) -> dict[str, Any]:
     """A new item written as export writes it: known values, nulls only where the schema requires the key."""
     out = dict(first or {})
     for name in names:
@@ -178,8 +185,8 @@ def _custom_fields(pull: ListPull, fields: list[LiveCustomField], env: Mapping[s
 def _webhooks(pull: ListPull, hooks: list[LiveWebhook], secrets: Placeholders) -> None:
     d = pull.desired
     by_url: dict[str, LiveWebhook] = {}
-    for hook in sorted(hooks, key=lambda h: h.id):
-        by_url.setdefault(canonical_url(hook.callback_url), hook)
+    for live_hook in sorted(hooks, key=lambda h: h.id):
+        by_url.setdefault(canonical_url(live_hook.callback_url), live_hook)
     wanted = d.webhooks or []
     wanted_urls = {canonical_url(h.callback_url) for h in wanted}
     unmatched = [h for h in wanted if canonical_url(h.callback_url) not in by_url]

@@ -11,26 +11,35 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from tatango_iac.api.client import TatangoClient
-from tatango_iac.api.reader import NoProgress, Progress, planned_reads, read_custom_fields, read_lists, read_webhooks
+from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.config.diagnostics import ConfigError, errors
 from tatango_iac.config.loader import load, load_or_raise
-from tatango_iac.engine.matching import match_lists
 from tatango_iac.engine.plan import Action
-from tatango_iac.engine.planner import PlanError, plan
-from tatango_iac.engine.scope import Scope
+from tatango_iac.engine.planner import plan
+from tatango_iac.engine.reads import reads_for
+from tatango_iac.errors import PlanError, TatangoIacError
 from tatango_iac.exporter import Placeholders
-from tatango_iac.model import AccountSettings, DesiredAccount, DesiredList, LiveAccount
+from tatango_iac.identity.matching import match_lists
+from tatango_iac.identity.scope import Scope
+from tatango_iac.model import (
+    AccountSettings,
+    DesiredAccount,
+    DesiredList,
+    LiveAccount,
+    LiveList,
+    Reads,
+)
 from tatango_iac.pull.changes import Edit, EditKind, ListPull, describe, list_pull
 from tatango_iac.pull.yamledit import Document, EditError
 from tatango_iac.secrets import display
 
 
-class PullError(Exception):
-    """Nothing was written."""
+class PullError(TatangoIacError):
+    """Nothing was written (the message says why)."""
 
 
 @dataclass
@@ -55,25 +64,19 @@ def definition(d: DesiredList, path: tuple) -> tuple[str, tuple]:
 
 
 def read_for_pull(client: TatangoClient, desired: DesiredAccount, scope: Scope,
-                  progress: Optional[Progress] = None) -> LiveAccount:
-    """The list index, then the webhooks and custom fields of the selected lists that manage them: nothing else."""
-    progress = progress or NoProgress()
-    live = LiveAccount(lists=read_lists(client, set()))
-    live.unreported = set()
-    reads = planned_reads(desired, live, scope)
-    progress.start(1 + len(reads), done=1)
-    for kind, _d, lst in reads:
-        if kind == "webhooks":
-            live.webhooks[lst.id] = read_webhooks(client, lst.id, live.unreported)
-        else:
-            live.custom_fields[lst.id] = read_custom_fields(client, lst.id, live.unreported)
-        progress.advance(f"{kind.replace('_', ' ')} of {lst.name}")
-    progress.finish()
-    return live
+                  progress: Progress | None = None) -> LiveAccount:
+    """The list index, then the webhooks and custom fields of the selected lists that manage them: what a plan
+    reads, minus the keyword tests (pull claims no keyword)."""
+    decide = reads_for(desired, scope)
+
+    def children_only(index: list[LiveList]) -> Reads:
+        return replace(decide(index), keywords=())
+
+    return read_live(client, children_only, progress)
 
 
 def pull(client: TatangoClient, paths: list[str], names: list[str], env: Mapping[str, str], dry_run: bool,
-         progress: Optional[Progress] = None) -> PullReport:
+         progress: Progress | None = None) -> PullReport:
     desired, _diagnostics = load_or_raise(paths, env)
     scope = Scope.targets(names)
     selected = [d for d in desired.lists if scope.selects(d) and not d.delete]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -23,7 +23,7 @@ class Style(Enum):
     FOLDED = ">"
 
     @staticmethod
-    def of(node_style: Optional[str]) -> "Style":
+    def of(node_style: str | None) -> Style:
         return {None: Style.PLAIN, "'": Style.SINGLE, '"': Style.DOUBLE, "|": Style.LITERAL,
                 ">": Style.FOLDED}.get(node_style, Style.PLAIN)
 
@@ -58,12 +58,12 @@ def inline(value: Any, style: Style = Style.PLAIN) -> str:
     return _double(value)
 
 
-def block(value: str, style: Style, indent: int) -> Optional[str]:
+def block(value: str, style: Style, indent: int) -> str | None:
     """A block scalar (``|`` or ``>`` header, then lines at ``indent`` spaces), or None if it cannot hold value."""
     if not value or value[0] in " \t\n" or value.endswith("\n\n") or "\r" in value:
         return None
     chomp = "" if value.endswith("\n") else "-"
-    body = value[:-1] if value.endswith("\n") else value
+    body = value.removesuffix("\n")
     pad = " " * indent
     if style is Style.FOLDED:
         if "\n" in body or "  " in body or body.endswith(" "):

@@ -9,8 +9,8 @@ warns that the variable must be updated where it is set (the value is never writ
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 from tatango_iac.config.interpolate import UnsetVariable, interpolate_string
 from tatango_iac.secrets import Templated
@@ -23,7 +23,7 @@ MIN_PUT_BACK = 4  # a shorter variable value could be an ordinary part of the te
 class Text:
     """What to write: ``text`` in configuration syntax, or None to keep the written template."""
 
-    text: Optional[str]
+    text: str | None
     changed_variables: tuple[str, ...] = ()
 
 
@@ -31,7 +31,7 @@ def literal(value: str) -> str:
     return value.replace("${", "$${")
 
 
-def _pattern(template: str) -> Optional[re.Pattern[str]]:
+def _pattern(template: str) -> re.Pattern[str] | None:
     parts = REFERENCE.split(template)
     if len(parts) == 1:
         return None

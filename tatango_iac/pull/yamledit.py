@@ -11,7 +11,7 @@ untouched lines stay byte for byte.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any
 
 import ruamel.yaml
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -57,9 +57,10 @@ class Document:
     def _where(self, node: Node) -> str:
         return f"{self.file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
-    def _find(self, path: Path) -> tuple[Optional[Node], Optional[Node]]:
+    def _find(self, path: Path) -> tuple[Node | None, Node | None]:
         """(key node, value node) at path; the key node is None for a sequence item."""
-        node, key = self.root, None
+        node: Node | None = self.root
+        key: Node | None = None
         for part in path:
             if node is not None and getattr(node, "anchor", None):
                 raise EditError(f"{self._where(node)}: the value is shared through the anchor &{node.anchor}; "
@@ -76,10 +77,10 @@ class Document:
                             "by hand")
         return key, node
 
-    def node(self, path: Path) -> Optional[Node]:
+    def node(self, path: Path) -> Node | None:
         return self._find(path)[1]
 
-    def style_of(self, path: Path) -> Optional[Style]:
+    def style_of(self, path: Path) -> Style | None:
         node = self.node(path)
         return Style.of(node.style) if isinstance(node, ScalarNode) else None
 
@@ -93,7 +94,7 @@ class Document:
                 while end > node.start_mark.index and self.text[end - 1] in " \t\r\n":
                     end -= 1
             return end
-        if node.flow_style or not node.value:
+        if getattr(node, "flow_style", False) or not node.value:
             return node.end_mark.index
         last = node.value[-1]
         return self._end(last[1] if isinstance(node, MappingNode) else last)
@@ -127,7 +128,7 @@ class Document:
             text = inline(value, style)
         self.splices.append(_Splice(node.start_mark.index, self._end(node), text))
 
-    def _block_indent(self, node: ScalarNode, key: Optional[Node]) -> int:
+    def _block_indent(self, node: ScalarNode, key: Node | None) -> int:
         first = self.text.find("\n", node.start_mark.index) + 1
         line = self.text[first:self.text.find("\n", first) if "\n" in self.text[first:] else len(self.text)]
         found = len(line) - len(line.lstrip(" "))
@@ -163,7 +164,7 @@ class Document:
         quoted = max(("'", '"'), key=styles.count)
         return Style.of(quoted) if styles.count(quoted) * 2 > len(styles) else Style.PLAIN
 
-    def set_scalar_sequence(self, path: Path, items: list[Union[Keep, Any]]) -> None:
+    def set_scalar_sequence(self, path: Path, items: list[Keep | Any]) -> None:
         """Replace a sequence of scalars (keywords) as a whole: kept items keep their text, new ones match them."""
         key, node = self._find(path)
         if not isinstance(node, SequenceNode) or key is None:
@@ -221,7 +222,7 @@ class Document:
             start = above
         return start, self._line_end(self._end(item))
 
-    def _render_item(self, item: dict[str, Any], dash: int, path: Path, sequence: Optional[SequenceNode]) -> str:
+    def _render_item(self, item: dict[str, Any], dash: int, path: Path, sequence: SequenceNode | None) -> str:
         offset = 2
         if sequence is not None and sequence.value and isinstance(sequence.value[0], MappingNode) and \
                 sequence.value[0].value:
