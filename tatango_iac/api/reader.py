@@ -106,12 +106,19 @@ def planned_reads(desired: DesiredAccount, live: LiveAccount, scope: Scope) -> l
     return reads
 
 
-def read_live(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
-              progress: Optional[Progress] = None) -> LiveAccount:
-    scope = scope or Scope()
-    progress = progress or NoProgress()
+def read_index(client: TatangoClient) -> LiveAccount:
+    """The list index alone: every list's attributes, texts, keywords and opt-in flow."""
     live = LiveAccount(lists=[])
     live.lists = read_lists(client, live.unreported)
+    return live
+
+
+def read_live(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
+              progress: Optional[Progress] = None, index: Optional[LiveAccount] = None) -> LiveAccount:
+    """The account as the plan needs it; ``index`` is the list index when the caller has read it already."""
+    scope = scope or Scope()
+    progress = progress or NoProgress()
+    live = index if index is not None else read_index(client)
     reads = planned_reads(desired, live, scope)
     held = {kw for lst in live.lists for kw in lst.keywords}
     claimed = claimed_new_keywords((d for d in desired.lists if scope.selects(d)), held)

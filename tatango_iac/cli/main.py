@@ -17,6 +17,7 @@ from tatango_iac.api.client import ApiError, ConfigurationError
 from tatango_iac.cli import output
 from tatango_iac.config.changed import ChangedSinceError
 from tatango_iac.config.diagnostics import ConfigError
+from tatango_iac.drift.run import DriftBudgetError
 from tatango_iac.engine.planner import PlanError
 from tatango_iac.engine.render import render_markdown_error
 from tatango_iac.sandbox.storage import StateLocked
@@ -61,7 +62,7 @@ def _message(exc: BaseException) -> Optional[str]:
                 "\nRun `tatango-iac plan --out FILE` again and review it.")
     if isinstance(exc, ReviewMismatch):
         return "refusing to apply (nothing was changed): " + "\n".join(exc.lines)
-    if isinstance(exc, (SavedPlanError, ConfigurationError, ChangedSinceError, StateLocked)):
+    if isinstance(exc, (SavedPlanError, ConfigurationError, ChangedSinceError, StateLocked, DriftBudgetError)):
         return str(exc)
     if isinstance(exc, ApiError):
         return f"API call failed: {exc}"

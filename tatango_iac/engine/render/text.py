@@ -90,8 +90,33 @@ def render_drift_text(plan: Plan) -> str:
         lines += ["", f"Disabled webhooks ({len(drift['disabled_webhooks'])}):"]
         lines += [safe(f"  {value_text(h['callback_url'])} of list {value_text(h['list'])} (id {h['id']})")
                   for h in drift["disabled_webhooks"]]
+    if plan.coverage is not None:
+        lines += [""] + coverage_lines(plan.coverage) + [safe(f"Warning: {w}") for w in plan.warnings]
     if plan.blocked:
         lines += [""] + blocked_lines(plan)
     in_sync = not plan.has_changes and not drift["unmanaged_lists"]
     lines += ["", "In sync." if in_sync else plan.summary_line()]
     return "\n".join(lines)
+
+
+COVERAGE_SHOWN = 20  # the rest is in the JSON report (--out)
+
+
+def coverage_lines(coverage: dict) -> list[str]:  # type: ignore[type-arg]
+    """Budgeted drift: whose webhooks and custom fields were checked tonight, and when the others were."""
+    total, checked, nights = coverage["lists"], coverage["checked"], coverage["full_coverage_nights"]
+    lines = [f"Webhooks and custom fields checked tonight: {checked} of {total} list(s)" +
+             (f" (budget {coverage['budget']} calls, {coverage['fixed_calls']} for the list index and keyword checks)"
+              if coverage["budget"] is not None else "") + "."]
+    if coverage["budget"] is not None:
+        lines.append(f"At this budget every list's are checked within {nights} night(s)." if nights is not None else
+                     "At this budget they are never checked: raise --budget.")
+    skipped = coverage["not_checked"]
+    if skipped:
+        lines.append(f"Not checked tonight ({len(skipped)}), least recently checked first:")
+        for item in skipped[:COVERAGE_SHOWN]:
+            when = f"last checked {item['last_checked']}" if item["last_checked"] else "never checked by this state"
+            lines.append(safe(f"  {item['list']} (id {item['id']}): {when}"))
+        if len(skipped) > COVERAGE_SHOWN:
+            lines.append(f"  ... and {len(skipped) - COVERAGE_SHOWN} more (all of them in the JSON report, --out)")
+    return lines
