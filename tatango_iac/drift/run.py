@@ -65,8 +65,9 @@ def budgeted_drift(client: TatangoClient, desired: DesiredAccount, scope: Scope,
     tonight = without_children(desired, {c.key for c in selection.skipped})
     live = read_live(client, tonight, scope, progress, index=index)
     result = compute_plan(tonight, live, scope)
-    result.coverage = selection.to_json(state.checked)
-    result.warnings += [f"drift state {p}" for p in state.problems] + coverage_warnings(selection)
+    warnings = [f"drift state {p}" for p in state.problems] + coverage_warnings(selection)
+    result.coverage = {**selection.to_json(state.checked), "warnings": warnings}
+    result.warnings += warnings
     if state_path:
         _remember(state, selection, {lst.id for lst in index.lists}, now)
         drift_state.save_state(state, state_path)

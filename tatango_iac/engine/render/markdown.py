@@ -91,12 +91,6 @@ def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
     return head
 
 
-def render_drift_markdown(plan: Plan, drift_text: str) -> str:
-    fence = _fence(drift_text)
-    return (f"### tatango-iac drift\n\n**{html.escape(plan.summary_line())}**\n\n{fence}\n{safe(drift_text)}\n"
-            f"{fence}\n")
-
-
 def render_markdown_error(message: str) -> str:
     """A failed plan, as a comment: the reviewer sees why there is no plan."""
     text = safe(message)
