@@ -6,15 +6,21 @@ from typing import Any, Optional
 
 import click
 
+from tatango_iac.apply.applier import Applier, ApplyResult
 from tatango_iac.cli import options, output
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.main import Failure, Partial, cli
-from tatango_iac.engine.applier import Applier, ApplyResult
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
-from tatango_iac.workflow import check_reviewed, load_saved_plan, make_plan, replan_saved, saved_scope
+from tatango_iac.workflow import (
+    check_reviewed,
+    load_saved_plan,
+    make_plan,
+    replan_saved,
+    saved_scope,
+)
 
 
 def _destructive_lines(actions: list[dict[str, Any]] | list[Action]) -> list[str]:

@@ -20,7 +20,7 @@ from tatango_iac.engine.render import (
     render_drift_text,
     render_text_tty,
 )
-from tatango_iac.engine.scope import Scope
+from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount
 from tatango_iac.workflow import api_client
 

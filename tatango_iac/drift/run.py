@@ -14,35 +14,36 @@ from datetime import datetime
 from typing import Optional
 
 from tatango_iac.api.client import TatangoClient
-from tatango_iac.api.reader import Progress, claimed_new_keywords, planned_reads, read_index, read_live
+from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.drift import state as drift_state
 from tatango_iac.drift.schedule import Candidate, Selection, select
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.planner import plan as compute_plan
-from tatango_iac.engine.scope import Scope
+from tatango_iac.engine.reads import reads_for
 from tatango_iac.engine.steps import list_label
-from tatango_iac.model import DesiredAccount, LiveAccount
+from tatango_iac.errors import TatangoIacError
+from tatango_iac.identity.matching import match_lists
+from tatango_iac.identity.scope import Scope
+from tatango_iac.model import DesiredAccount, LiveList, Reads
 
 
-class DriftBudgetError(Exception):
+class DriftBudgetError(TatangoIacError):
     pass
 
 
-def candidates(desired: DesiredAccount, index: LiveAccount, scope: Scope) -> list[Candidate]:
-    """Managed lists that exist and whose webhooks or custom fields the configuration manages."""
-    cost: dict[int, int] = {}
-    entry = {}
-    for _kind, d, lst in planned_reads(desired, index, scope):
-        cost[lst.id] = cost.get(lst.id, 0) + 1
-        entry[lst.id] = d
-    return [Candidate(i, entry[i].key, list_label(entry[i]), cost[i]) for i in cost]
-
-
-def fixed_calls(client_calls: int, desired: DesiredAccount, index: LiveAccount, scope: Scope) -> int:
+def fixed_calls(index_calls: int, reads: Reads) -> int:
     """Calls every night spends whatever the budget: the index read, and the keyword availability tests."""
-    held = {kw for lst in index.lists for kw in lst.keywords}
-    claimed = claimed_new_keywords((d for d in desired.lists if scope.selects(d)), held)
-    return client_calls + len(claimed) + (1 if claimed and not desired.account.shortcode else 0)
+    return index_calls + reads.count - len(reads.children)
+
+
+def candidates(desired: DesiredAccount, index: list[LiveList], reads: Reads) -> list[Candidate]:
+    """Managed lists that exist and whose webhooks or custom fields the configuration manages."""
+    key_of = {lst.id: key for key, lst in match_lists(desired.lists, index).matched.items()}
+    by_key = desired.by_key()
+    cost: dict[int, int] = {}
+    for _child, lst in reads.children:
+        cost[lst.id] = cost.get(lst.id, 0) + 1
+    return [Candidate(i, key_of[i], list_label(by_key[key_of[i]]), cost[i]) for i in cost]
 
 
 def without_children(desired: DesiredAccount, keys: set[str]) -> DesiredAccount:
@@ -54,22 +55,31 @@ def without_children(desired: DesiredAccount, keys: set[str]) -> DesiredAccount:
 def budgeted_drift(client: TatangoClient, desired: DesiredAccount, scope: Scope, budget: Optional[int],
                    state_path: Optional[str], progress: Optional[Progress] = None) -> Plan:
     state = drift_state.load_state(state_path) if state_path else drift_state.DriftState()
-    before = client.calls
-    index = read_index(client)
-    fixed = fixed_calls(client.calls - before, desired, index, scope)
-    if budget is not None and budget < fixed:
-        raise DriftBudgetError(f"--budget {budget} is less than the {fixed} call(s) every drift check needs (the "
-                               "list index and the keyword availability tests): raise it")
     now = drift_state.utc_now()
-    selection = select(candidates(desired, index, scope), state.checked, now.toordinal(), budget, fixed)
-    tonight = without_children(desired, {c.key for c in selection.skipped})
-    live = read_live(client, tonight, scope, progress, index=index)
-    result = compute_plan(tonight, live, scope)
+    full = reads_for(desired, scope)
+    before = client.calls
+    chosen: list[Selection] = []
+
+    def tonight_reads(index: list[LiveList]) -> Reads:
+        """Given the index just read: the children of the least recently checked lists, within the budget."""
+        reads = full(index)
+        fixed = fixed_calls(client.calls - before, reads)
+        if budget is not None and budget < fixed:
+            raise DriftBudgetError(f"--budget {budget} is less than the {fixed} call(s) every drift check needs "
+                                   "(the list index and the keyword availability tests): raise it")
+        selection = select(candidates(desired, index, reads), state.checked, now.toordinal(), budget, fixed)
+        chosen.append(selection)
+        wanted = {c.list_id for c in selection.checked}
+        return dataclasses.replace(reads, children=tuple(c for c in reads.children if c[1].id in wanted))
+
+    live = read_live(client, tonight_reads, progress)
+    selection = chosen[0]
+    result = compute_plan(without_children(desired, {c.key for c in selection.skipped}), live, scope)
     warnings = [f"drift state {p}" for p in state.problems] + coverage_warnings(selection)
     result.coverage = {**selection.to_json(state.checked), "warnings": warnings}
     result.warnings += warnings
     if state_path:
-        _remember(state, selection, {lst.id for lst in index.lists}, now)
+        _remember(state, selection, {lst.id for lst in live.lists}, now)
         drift_state.save_state(state, state_path)
     return result
 

@@ -19,23 +19,24 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from tatango_iac.api.client import AnswerError, ApiError, TatangoClient, unwrap
-from tatango_iac.engine import verify
+from tatango_iac.apply import verify
+from tatango_iac.apply.verify import WriteMismatch
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.forecast import guard_reads_before, write_calls
-from tatango_iac.engine.normalize import canonical_url
 from tatango_iac.engine.plan import Action, Plan
-from tatango_iac.engine.verify import WriteMismatch
+from tatango_iac.errors import TatangoIacError
+from tatango_iac.identity.urls import canonical_url
 from tatango_iac.secrets import display
 
 POST_ATTEMPTS = 3
 SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
 
-class NotApplied(Exception):
+class NotApplied(TatangoIacError):
     """The action was refused or found not to have happened: nothing was written."""
 
 
-class HalfDone(Exception):
+class HalfDone(TatangoIacError):
     """A replace whose delete succeeded and whose create did not."""
 
 
