@@ -120,8 +120,8 @@ def _check_pins(c: Checker) -> None:
     for lst in c.account.lists:
         if lst.id is None:
             continue
-        if lst.id in first:
-            other = first[lst.id]
+        other = first.get(lst.id)
+        if other is not None and other.name != lst.name:  # same name too: list-name-duplicate says it
             c.error(at(lst, "id"), f"list '{display(lst.name)}' pins id {lst.id}, which list '{display(other.name)}' "
                     f"already pins at {at(other, 'id')}: one entry per live list", "list-id-duplicate")
         first.setdefault(lst.id, lst)
