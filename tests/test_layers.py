@@ -18,7 +18,10 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the TOML reader pip itself carries (no extra dependency)
+    from pip._vendor import tomli as tomllib  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "tatango_iac"
