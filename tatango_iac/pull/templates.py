@@ -61,7 +61,7 @@ def live_text(desired: object, live: str, env: Mapping[str, str]) -> Text:
     match = pattern.fullmatch(live) if pattern else None
     if match and len(match.groups()) == len(values):
         changed = tuple(dict.fromkeys(REFERENCE.match(ref).group(1) for (ref, now), seen in  # type: ignore[union-attr]
-                                      zip(values, match.groups()) if seen != now))
+                                      zip(values, match.groups(), strict=True) if seen != now))
         if changed:
             return Text(None, changed)
         return Text(template)

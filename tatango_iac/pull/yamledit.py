@@ -242,7 +242,7 @@ class Document:
         # Last first, so earlier positions stay valid; of two insertions at one place, the first added ends first.
         ordered = [s for _n, s in sorted(enumerate(self.splices), key=lambda p: (p[1].start, p[1].end, p[0]),
                                          reverse=True)]
-        for earlier, later in zip(ordered[1:], ordered):
+        for earlier, later in zip(ordered[1:], ordered[:-1], strict=True):
             if earlier.end > later.start:
                 raise EditError(f"{self.file}: two changes overlap near line "
                                 f"{self.text.count(chr(10), 0, later.start) + 1}; nothing was written")
