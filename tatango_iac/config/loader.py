@@ -201,7 +201,7 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
         assembler.add_file(item.located)
     assembler.check_templates()
     lists = _assemble_lists(loaded, assembler)
-    diagnostics.extend(assembler.diagnostics)
+    diagnostics.extend(assembler.finish())
     if not files or (errors(diagnostics) and not loaded):
         return None, sorted(diagnostics)
     _label_lists(lists)

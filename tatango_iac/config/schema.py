@@ -38,7 +38,7 @@ def dotted(path: tuple) -> str:
     return out or "(top level)"
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+def resolve_ref(node: dict[str, Any]) -> dict[str, Any]:
     """Follow a local ``$ref`` (templates and defaults reuse the list fields' schemas)."""
     root = load_schema()
     while "$ref" in node:
@@ -59,7 +59,7 @@ def schema_at(path: Iterable) -> dict[str, Any]:
             node = node["properties"][part]
         else:  # a template's name or a var's name: the one pattern property applies
             node = next(iter(node.get("patternProperties", {}).values()), {})
-        node = _resolve(node)
+        node = resolve_ref(node)
     return node
 
 

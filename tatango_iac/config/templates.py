@@ -131,6 +131,7 @@ class Assembler:
         self._budget = _Budget()
         self.refused = False  # an expansion limit was hit: nothing more is expanded
         self.uses: dict[str, int] = {}  # template name -> lists that reach it
+        self._references: dict[tuple[str, tuple[int, int], str], list[Any]] = {}
 
     # ------------------------------------------------------------ collecting
     def add_file(self, located: Located) -> None:
@@ -203,8 +204,9 @@ class Assembler:
         return {**(inherited[0] if inherited else {}), **(layer.data.get("vars") or {})}
 
     def _cycle(self, members: list[str]) -> None:
-        ring = " -> ".join(members + [members[0]])
         for i, member in enumerate(members):
+            turn = members[i:] + members[:i]
+            ring = " -> ".join(turn + [member])
             nxt = members[(i + 1) % len(members)]
             there = _where(self.templates[nxt].origin("extends"))
             self.diagnostics.append(_diag(self.templates[member].origin("extends"), f"templates extend each other in a "
@@ -298,7 +300,7 @@ class Assembler:
             try:
                 result = interpolate_string(item, self.env, own)
             except UnsetVariable as exc:
-                self.diagnostics.append(_diag(at, exc.message + _in_list(data, at), "template-reference"))
+                self._reference_error(at, exc.message, data)
                 ok = False
                 return item
             if not self._spend(at, (len(result), 0), data):
@@ -307,6 +309,20 @@ class Assembler:
 
         resolved = walk(value, ())
         return ok, resolved
+
+    def _reference_error(self, at: Origin, message: str, data: dict[str, Any]) -> None:
+        """One diagnostic per place and message, counting the lists (a template reaches hundreds)."""
+        key = (at.located.file, at.located.where(at.path), message)
+        found = self._references.setdefault(key, [at, json.dumps(display(data.get("name")), ensure_ascii=False), 0])
+        found[2] += 1
+
+    def finish(self) -> list[Diagnostic]:
+        for (_file, _where, message), (at, first, count) in self._references.items():
+            reach = f"in list {first}" if count == 1 else f"in {count} lists, first list {first}"
+            self.diagnostics.append(_diag(at, f"{message} ({'from ' + at.label + '; ' if at.label else ''}{reach})",
+                                          "template-reference"))
+        self._references.clear()
+        return self.diagnostics
 
     def _spend(self, origin: Origin, size: tuple[int, int], data: dict[str, Any]) -> bool:
         if self.refused:
