@@ -159,6 +159,7 @@ class DesiredList:
 
 @dataclass
 class AccountSettings:
+    name: Optional[str] = None  # names the credentials' variables (api.credentials) and every plan
     shortcode: Optional[str] = None
     prune: bool = False
     lint: dict[str, bool] = field(default_factory=dict)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from urllib.parse import urlsplit
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Optional
 
@@ -41,16 +42,19 @@ class SavedPlanError(Exception):
 @contextmanager
 def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clock: Optional[Clock] = None,
                on_event: Optional[Callable[[str], None]] = None, profile: Optional[str] = None,
-               max_wait: Optional[float] = None) -> Iterator[TatangoClient]:
+               max_wait: Optional[float] = None, account: Optional[str] = None) -> Iterator[TatangoClient]:
     clock = clock or make_clock()
     if not sandbox and not profile:
-        yield TatangoClient.from_env(env, rate_per_hour=rate, clock=clock, on_event=on_event, max_wait=max_wait)
+        yield TatangoClient.from_env(env, rate_per_hour=rate, clock=clock, on_event=on_event, max_wait=max_wait,
+                                     account=account)
         return
     from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
     from tatango_iac.sandbox.profiles import profile_named
     from tatango_iac.sandbox.storage import locked
 
-    state_file = env.get("TATANGO_SANDBOX_STATE") or SANDBOX_STATE_DEFAULT
+    # Each named account gets its own sandbox account, as each has its own real one.
+    state_file = env.get("TATANGO_SANDBOX_STATE") or (
+        f".tatango-sandbox-{account.lower()}.json" if account else SANDBOX_STATE_DEFAULT)
     chosen = profile_named(profile or env.get("TATANGO_SANDBOX_PROFILE"))
     with locked(state_file), SandboxServer(state_file, profile=chosen) as server:
         yield TatangoClient(server.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=rate or 0, clock=clock,
@@ -61,7 +65,9 @@ def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Sc
               progress: Optional[Progress] = None) -> Plan:
     scope = scope or Scope()
     live = read_live(client, desired, scope, progress)
-    return compute_plan(desired, live, scope)
+    result = compute_plan(desired, live, scope)
+    result.account = {"name": desired.account.name, "api": urlsplit(client.base_url).netloc}
+    return result
 
 
 def save_plan(plan: Plan, path: str) -> None:
@@ -111,6 +117,10 @@ def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str,
 
 def check_reviewed(fresh: Plan, reviewed: dict[str, Any]) -> None:
     """apply --expect: the fresh plan must have exactly the reviewed actions (one read of the account)."""
+    reviewed_account = (reviewed.get("account") or {}).get("name")
+    if reviewed_account != fresh.account.get("name"):
+        raise ReviewMismatch([f"the reviewed plan is for account {reviewed_account or '(unnamed)'}, this configuration "
+                              f"is for account {fresh.account.get('name') or '(unnamed)'}: nothing was changed"])
     old, new = comparable_from_saved(reviewed), fresh.comparable()
     if old == new:
         return

@@ -31,7 +31,7 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
         check_writable(out)
     desired = load_desired(paths)
     scope = scope_for(desired, targets, changed_since)
-    with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
+    with client_for(sandbox, sandbox_profile, rate, max_wait, desired.account.name) as client:
         result = make_plan(client, desired, scope, output.progress_for(client))
     output.out(render_plan(result, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())
     if out:

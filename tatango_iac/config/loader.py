@@ -158,7 +158,7 @@ def _account_settings(item: LoadedFile, account_file: Located | None,
                                  "only", "account-duplicate"))
         return None, account_file
     acc = data["account"] or {}
-    return AccountSettings(shortcode=acc.get("shortcode"), prune=bool(acc.get("prune", False)),
+    return AccountSettings(name=acc.get("name"), shortcode=acc.get("shortcode"), prune=bool(acc.get("prune", False)),
                            lint=dict(acc.get("lint") or {}), source=_source(item.located, ("account",))), item.located
 
 

@@ -32,6 +32,8 @@ class Action:
     payload: dict[str, Any] = field(default_factory=dict)
     subscribers: Optional[int] = None
     claims: frozenset[str] = frozenset()
+    # Fields taken from a template or account.defaults -> 'template "store"' (engine.provenance).
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_list_delete(self) -> bool:
@@ -55,6 +57,8 @@ class Action:
             data["notes"] = list(self.notes)
         if self.is_list_delete:
             data["subscribers"] = self.subscribers
+        if self.origins:
+            data["from"] = dict(self.origins)
         return data
 
 
@@ -73,6 +77,8 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
     warnings: list[str] = field(default_factory=list)
+    # The account the plan read: {"name": account.name or None, "api": the API's host}.
+    account: dict[str, Any] = field(default_factory=dict)
     # What the plan saw, for the applier's check against concurrent applies (never serialized).
     live_list_ids: set[str] = field(default_factory=set, repr=False)
     live_webhook_ids: dict[int, set[str]] = field(default_factory=dict, repr=False)
@@ -87,6 +93,14 @@ class Plan:
         counts["blocked"] = len(self.blocked)
         counts["changes"] = self.has_changes
         return counts
+
+    def account_line(self) -> str:
+        """Which account the plan read, for a reviewer of a repository that holds several."""
+        if not self.account:
+            return ""
+        name = self.account.get("name")
+        return f"Account: {name} (read at {self.account.get('api')})" if name else (
+            f"Account: the one of TATANGO_EMAIL (read at {self.account.get('api')})")
 
     def summary_line(self) -> str:
         if not self.has_changes:
@@ -119,6 +133,7 @@ class Plan:
         return {
             "format_version": FORMAT_VERSION,
             "tool_version": __version__,
+            "account": self.account,
             "config": {"paths": self.config_paths, "files": self.config_files, "digest": self.config_digest},
             "targets": self.targets,
             "scope": self.scope,
@@ -146,7 +161,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
-                      subscribers=a.get("subscribers")) for a in data.get("actions") or []]
+                      subscribers=a.get("subscribers"), origins=dict(a.get("from") or {}))
+               for a in data.get("actions") or []]
     drift = data.get("drift") or {}
     config = data.get("config") or {}
     return Plan(actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
@@ -155,7 +171,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
-                warnings=list(data.get("warnings") or []))
+                warnings=list(data.get("warnings") or []), account=dict(data.get("account") or {}))
 
 
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:
