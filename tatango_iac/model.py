@@ -7,7 +7,8 @@ compared, never written back (§10).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from enum import Enum
+from typing import Any, Callable, Optional
 
 LIST_MESSAGE_FIELDS = (
     "message_yes",
@@ -239,3 +240,28 @@ class LiveAccount:
     shortcode: Optional[str] = None
     # Fields some answer did not report, as "list.message_reply", "webhook.cleaned"...
     unreported: set[str] = field(default_factory=set)
+
+
+class Child(Enum):
+    """A list's child collection, each read with its own call."""
+
+    WEBHOOKS = "webhooks"
+    CUSTOM_FIELDS = "custom fields"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What to read after the list index: the caller decides it (from the configuration), the reader only reads."""
+
+    children: tuple[tuple[Child, LiveList], ...] = ()  # in this order
+    keywords: tuple[str, ...] = ()  # to test for availability on the short code
+    shortcode: Optional[str] = None  # the configured short code (None: ask the account)
+
+    @property
+    def count(self) -> int:
+        needs_shortcode = bool(self.keywords) and not self.shortcode
+        return len(self.children) + len(self.keywords) + int(needs_shortcode)
+
+
+# Given the list index just read, what else to read (the planner decides: ``engine.reads``).
+ReadsFor = Callable[[list[LiveList]], Reads]

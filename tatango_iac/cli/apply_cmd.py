@@ -6,14 +6,21 @@ from typing import Any, Optional
 
 import click
 
+from tatango_iac.apply.applier import Applier, ApplyResult
 from tatango_iac.cli import options, output
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
-from tatango_iac.cli.main import Failure, cli
-from tatango_iac.engine.applier import Applier, ApplyResult
+from tatango_iac.cli.main import Failure, Partial, cli
+from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
-from tatango_iac.workflow import check_reviewed, load_saved_plan, make_plan, replan_saved, saved_scope
+from tatango_iac.workflow import (
+    check_reviewed,
+    load_saved_plan,
+    make_plan,
+    replan_saved,
+    saved_scope,
+)
 
 
 def _destructive_lines(actions: list[dict[str, Any]] | list[Action]) -> list[str]:
@@ -54,6 +61,8 @@ def _report(result: ApplyResult, total: int) -> None:
     if result.ok:
         output.out(f"\nApply complete: {len(result.applied)} of {total} action(s) applied.")
         return
+    if result.budget_stop and result.failed is None and not result.interrupted:
+        _report_partial(result, total)
     why = f"interrupted ({result.interrupted})" if result.interrupted and result.failed is None else "failed"
     lines = [f"\nApply {why}: {len(result.applied)} of {total} action(s) applied."]
     if result.failed is not None:
@@ -71,7 +80,23 @@ def _report(result: ApplyResult, total: int) -> None:
     raise Failure("\n".join(lines))
 
 
-def _run(client: Any, result: Plan) -> None:
+def _report_partial(result: ApplyResult, total: int) -> None:
+    """Stopped cleanly at the budget: exit 3 means "partial, run again" (the next run plans exactly the rest)."""
+    lines = [f"\nApply stopped at its budget: {len(result.applied)} of {total} action(s) applied; "
+             f"{len(result.not_applied)} left.", f"  ({result.budget_stop})"]
+    if result.applied:
+        lines += ["Applied:"] + [f"  {headline(a)}" for a in result.applied]
+    lines += ["Not applied (nothing of these was started):"] + [f"  {headline(a)}" for a in result.not_applied]
+    if not result.applied:
+        raise Failure("\n".join(lines[:2] + ["The budget does not leave room for a single action after the "
+                                             "reads: raise --max-calls / --max-time, or narrow with --target. "
+                                             "Nothing was changed."]))
+    lines.append("Run the same command again to apply the rest: it reads the account again and plans exactly "
+                 "what is left (exit code 3: partial, run again).")
+    raise Partial("\n".join(lines))
+
+
+def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> None:
     total = len(result.actions)
 
     def done(index: int, action: Action) -> None:
@@ -81,7 +106,7 @@ def _run(client: Any, result: Plan) -> None:
         if output.stderr_tty():
             output.err(f"[{index}/{total}] applying {action.address}...")
 
-    _report(Applier(client, on_done=done, on_start=start, on_event=output.event).run(result), total)
+    _report(Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget).run(result), total)
 
 
 @cli.command(**options.help_with_env("Change the live account to match the configuration."))
@@ -95,10 +120,12 @@ def _run(client: Any, result: Plan) -> None:
 @click.option("--allow-destroy", is_flag=True, help="Allow list deletes and custom-field deletes/replaces.")
 @options.target
 @options.changed_since
+@options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, targets: tuple[str, ...], changed_since: Optional[str], sandbox: bool,
-          sandbox_profile: Optional[str], rate: Optional[float], max_wait: Optional[float]) -> None:
+          allow_destroy: bool, targets: tuple[str, ...], changed_since: Optional[str], max_calls: Optional[int],
+          max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str], rate: Optional[float],
+          max_wait: Optional[float]) -> None:
     if plan_file and (paths or targets or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
     if not plan_file and not paths:
@@ -120,6 +147,10 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
     # The credentials are the account's: named in the configuration, or in the saved plan.
     account = desired.account.name if desired is not None else (saved or {}).get("account", {}).get("name")
     with client_for(sandbox, sandbox_profile, rate, max_wait, account) as client:
+        # The budget starts before the reads: they are calls of this run too.
+        budget = ApplyBudget(max_calls, max_time, calls=lambda: client.calls, now=client.clock.monotonic,
+                             interval=lambda: client.pacer.interval, start_calls=client.calls,
+                             start_time=client.clock.monotonic())
         progress = output.progress_for(client)
         if saved is not None:
             _desired, result = replan_saved(client, saved, os.environ, progress)
@@ -134,4 +165,4 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         output.out(render_plan(result, "text"), styled=output.stdout_colour())
         refuse_destructive(result.actions, allow_destroy)
         _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
-        _run(client, result)
+        _run(client, result, budget)

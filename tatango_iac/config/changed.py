@@ -17,13 +17,14 @@ from typing import Any, Mapping
 
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.loader import load
-from tatango_iac.engine.scope import Scope
+from tatango_iac.errors import TatangoIacError
+from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, DesiredList
 
 GIT_TIMEOUT = 60
 
 
-class ChangedSinceError(Exception):
+class ChangedSinceError(TatangoIacError):
     pass
 
 

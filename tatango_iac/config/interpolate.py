@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping, Optional
 
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.secrets import Templated, register_secrets
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -34,7 +35,7 @@ def _list_scoped(path: tuple) -> bool:
     return bool(path) and (path[0] in _LIST_SCOPED or path[:2] == ("account", "defaults"))
 
 
-class UnsetVariable(Exception):
+class UnsetVariable(TatangoIacError):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from tatango_iac import __version__
 from tatango_iac.secrets import display
+
+if TYPE_CHECKING:
+    from tatango_iac.engine.forecast import Forecast
 
 FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "replace", "delete")
@@ -79,6 +82,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     # The account the plan read: {"name": account.name or None, "api": the API's host}.
     account: dict[str, Any] = field(default_factory=dict)
+    forecast: Optional["Forecast"] = None  # what applying it costs (set once the read's cost is known)
     # What the plan saw, for the applier's check against concurrent applies (never serialized).
     live_list_ids: set[str] = field(default_factory=set, repr=False)
     live_webhook_ids: dict[int, set[str]] = field(default_factory=dict, repr=False)
@@ -119,15 +123,19 @@ class Plan:
             elif action.list_id is not None and not (action.is_list_delete and action.reason.startswith("prune")):
                 for change in action.changes or [{"path": "", "before": display(action.before),
                                                   "after": display(action.after)}]:
-                    changed.append({"address": action.address, "action": action.action,
-                                    "attribute": change["path"], "live": change["before"],
-                                    "desired": change["after"]})
+                    item = {"address": action.address, "list": action.list_name, "action": action.action,
+                            "attribute": change["path"], "live": change["before"], "desired": change["after"]}
+                    # A set or ordered-list member (a keyword, an opt-in request) says which side has it.
+                    item.update({k: change[k] for k in ("op", "from_list", "to_list") if k in change})
+                    changed.append(item)
         for blocked in self.blocked:
             if blocked.get("missing"):
                 missing.append({"list": blocked["list"], **({"probably_renamed_to": blocked["holder"]}
                                                              if blocked.get("probably_renamed") else {})})
         return {"changed_attributes": changed, "missing_lists": missing, "unmanaged_lists": self.unmanaged_lists,
-                "blocked": self.blocked, "disabled_webhooks": self.disabled_webhooks}
+                "blocked": self.blocked, "disabled_webhooks": self.disabled_webhooks,
+                "in_sync": not (changed or missing or self.unmanaged_lists or self.blocked or self.disabled_webhooks),
+                "lists": drifted_lists(changed, missing, self.blocked, self.disabled_webhooks)}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,6 +153,7 @@ class Plan:
             "notes": self.notes,
             "warnings": self.warnings,
             "fingerprints": self.fingerprints,
+            **({"forecast": self.forecast.to_json()} if self.forecast is not None else {}),
         }
 
     def dumps(self) -> str:
@@ -156,6 +165,14 @@ class Plan:
             {"blocked": b["address"]} for b in self.blocked]
 
 
+def drifted_lists(changed: list[dict[str, Any]], missing: list[dict[str, Any]], blocked: list[dict[str, Any]],
+                  disabled: list[dict[str, Any]]) -> list[str]:
+    """The managed lists the drift concerns, once each, in report order (the drift workflow's unit of work)."""
+    names = [c["list"] for c in changed] + [m["list"] for m in missing] + [b["list"] for b in blocked] + [
+        h["list"] for h in disabled]
+    return list(dict.fromkeys(str(n) for n in names if n))
+
+
 def plan_from_json(data: dict[str, Any]) -> Plan:
     """A saved plan, for showing it again (its values are the display-safe ones: it cannot be applied as is)."""
     actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
@@ -163,9 +180,11 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
                       subscribers=a.get("subscribers"), origins=dict(a.get("from") or {}))
                for a in data.get("actions") or []]
+    from tatango_iac.engine.forecast import Forecast
+
     drift = data.get("drift") or {}
     config = data.get("config") or {}
-    return Plan(actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
+    return Plan(forecast=Forecast.from_json(data.get("forecast")), actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
                 blocked=list(data.get("blocked") or []), notes=list(data.get("notes") or []),
                 disabled_webhooks=list(drift.get("disabled_webhooks") or []),
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),

@@ -46,6 +46,9 @@ def _head(plan: Plan) -> list[str]:
         out += ["| create | update | replace | delete | destructive | blocked |", "|---:|---:|---:|---:|---:|---:|",
                 f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['destructive']} | "
                 f"{s['blocked']} |", ""]
+    if plan.actions and plan.forecast is not None:
+        sentence = html.escape(plan.forecast.sentence())
+        out += [f"> **Warning:** {sentence}" if not plan.forecast.fits_one_job else sentence, ""]
     if s["destructive"]:
         out.append(f"> **Warning:** {s['destructive']} destructive action(s); apply needs `--allow-destroy`:")
         for action in plan.actions:
@@ -95,12 +98,6 @@ def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
     for warning in plan.warnings:
         head += f"\n_Warning: {html.escape(safe(warning))}_\n"
     return head
-
-
-def render_drift_markdown(plan: Plan, drift_text: str) -> str:
-    fence = _fence(drift_text)
-    return (f"### tatango-iac drift\n\n**{html.escape(plan.summary_line())}**\n\n{fence}\n{safe(drift_text)}\n"
-            f"{fence}\n")
 
 
 def render_markdown_error(message: str) -> str:
