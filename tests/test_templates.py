@@ -251,3 +251,17 @@ def test_the_schema_describes_templates_defaults_and_vars():
     template = schema["$defs"]["template"]["properties"]
     assert set(template) == (set(item) - {"name", "renamed_from", "id", "delete"})
     assert schema_at(("templates", "store", "webhooks", 0, "callback_url"))["type"] == "string"
+
+
+def test_the_readmes_template_example_validates_as_described(tmp_path):
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Say it once: defaults and templates", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    lists, _ = lists_of(write(tmp_path, {"a.yaml": example}), {"ACME_WEBHOOK_TOKEN": "tok-1234567890"})
+    nyc, austin = lists["NYC flagship"], lists["Austin store"]
+    assert nyc.fields["message_reply"] is None and nyc.templates == ("flagship", "store")
+    assert austin.fields["message_help"] == "ACME Austin store: help at 800-555-0100. Text STOP to end."
+    assert nyc.webhooks[0].callback_url == "https://hooks.acme.example/t?store=1&token=tok-1234567890"
+    assert nyc.webhooks[0].callback_url.template == "https://hooks.acme.example/t?store=1&token=${ACME_WEBHOOK_TOKEN}"
