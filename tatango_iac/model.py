@@ -118,6 +118,7 @@ class DesiredList:
     renamed_from: Optional[str] = None
     id: Optional[int] = None  # pins the live list it manages (duplicate names)
     delete: bool = False  # plan the deletion of this one list
+    protect: bool = False  # never deleted nor stripped of custom-field data (engine.protection)
     keyword_names: Optional[list[str]] = None  # None: unmanaged
     keyword_sources: dict[str, Source] = field(default_factory=dict)  # upper-cased keyword -> where
     opt_in_type: Optional[str] = None
@@ -165,6 +166,9 @@ class AccountSettings:
     prune: bool = False
     lint: dict[str, bool] = field(default_factory=dict)
     source: Optional[Source] = None
+    safety: dict[str, Optional[int]] = field(default_factory=dict)  # thresholds as written (engine.safety)
+    protect: list[str] = field(default_factory=list)  # name patterns of protected lists
+    ignore: list[str] = field(default_factory=list)  # name patterns of unmanaged lists left out
 
 
 @dataclass(frozen=True)

@@ -125,8 +125,8 @@ def test_a_replace_whose_create_failed_is_reported_half_done(api_env, examples_c
                                  "json": {"status": "error", "error": "Validation failed: Label is reserved"}}])
     result = run_cli(["apply", "--auto-approve", "--allow-destroy", str(examples_copy)], env=api_env)
     assert result.exit_code == 1
-    assert ('Half done: -/+ list["ACME VIP"].custom_field["zip_code"] (replace; DESTRUCTIVE; the API cannot update a '
-            "custom field: delete, then create (stored values are lost))\n  error: the field was deleted but not "
+    assert ('Half done: -/+ list["ACME VIP"].custom_field["zip_code"] (replace; DESTRUCTIVE; stored values of 0 '
+            "subscribers; the API cannot update a custom field: delete, then create (stored values are lost))\n  error: the field was deleted but not "
             "re-created: POST /lists/3/custom_fields: HTTP 422: Validation failed: Label is reserved") in result.stderr
     again = run_cli(["plan", str(examples_copy)], env=api_env)
     assert '+ list["ACME VIP"].custom_field["zip_code"] (create)' in again.stdout  # the rest, exactly

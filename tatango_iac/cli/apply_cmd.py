@@ -9,6 +9,7 @@ import click
 from tatango_iac.apply.applier import Applier, ApplyResult
 from tatango_iac.cli import options, output
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
+from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
 from tatango_iac.cli.main import Failure, Partial, cli
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
@@ -118,14 +119,17 @@ def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> Non
                    "(saved by `plan --out`, e.g. in a pull request); reads the account once.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--allow-destroy", is_flag=True, help="Allow list deletes and custom-field deletes/replaces.")
+@click.option("--allow-bulk", is_flag=True,
+              help="Apply a plan over the safety limits of account.safety (share of lists updated, lists deleted, "
+                   "webhooks changed, subscribers affected).")
 @options.target
 @options.changed_since
 @options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, targets: tuple[str, ...], changed_since: Optional[str], max_calls: Optional[int],
-          max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str], rate: Optional[float],
-          max_wait: Optional[float]) -> None:
+          allow_destroy: bool, allow_bulk: bool, targets: tuple[str, ...], changed_since: Optional[str],
+          max_calls: Optional[int], max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str],
+          rate: Optional[float], max_wait: Optional[float]) -> None:
     if plan_file and (paths or targets or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
     if not plan_file and not paths:
@@ -139,6 +143,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
     for known in (saved, reviewed):
         if known is not None:
             refuse_destructive(known["actions"], allow_destroy, saved=True)
+            refuse_over_limit(saved_exceeded(known), allow_bulk, saved=True)
     desired = load_desired(paths) if not saved else None
     if reviewed is not None:
         scope = saved_scope(reviewed)
@@ -164,5 +169,6 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
             return
         output.out(render_plan(result, "text"), styled=output.stdout_colour())
         refuse_destructive(result.actions, allow_destroy)
+        refuse_over_limit(result.over_limit, allow_bulk)
         _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
         _run(client, result, budget)

@@ -68,7 +68,7 @@ def _definition(lst: DesiredList) -> str:
 
 def _account(desired: DesiredAccount) -> Any:
     a = desired.account
-    return [a.shortcode, a.prune, sorted(a.lint.items())]
+    return [a.shortcode, a.prune, sorted(a.lint.items()), sorted(a.safety.items()), a.protect, a.ignore]
 
 
 def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str]) -> Scope:

@@ -33,7 +33,9 @@ class Action:
     list_id: Optional[int] = None
     target_id: Optional[int] = None
     payload: dict[str, Any] = field(default_factory=dict)
-    subscribers: Optional[int] = None
+    subscribers: Optional[int] = None  # destructive: the people whose data goes (None: unknown)
+    conversations: Optional[int] = None  # a message change: the subscribers whose conversation changes
+    changes_conversations: bool = False
     claims: frozenset[str] = frozenset()
     # Fields taken from a template or account.defaults -> 'template "store"' (engine.provenance).
     origins: dict[str, str] = field(default_factory=dict)
@@ -58,10 +60,12 @@ class Action:
             data["reason"] = self.reason
         if self.notes:
             data["notes"] = list(self.notes)
-        if self.is_list_delete:
+        if self.destructive:
             data["subscribers"] = self.subscribers
         if self.origins:
             data["from"] = dict(self.origins)
+        if self.changes_conversations:
+            data["conversations"] = self.conversations
         return data
 
 
@@ -82,6 +86,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     # The account the plan read: {"name": account.name or None, "api": the API's host}.
     account: dict[str, Any] = field(default_factory=dict)
+    # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
+    safety: dict[str, Any] = field(default_factory=dict)
     forecast: Optional["Forecast"] = None  # what applying it costs (set once the read's cost is known)
     # What the plan saw, for the applier's check against concurrent applies (never serialized).
     live_list_ids: set[str] = field(default_factory=set, repr=False)
@@ -91,11 +97,20 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actions) or bool(self.blocked)
 
+    @property
+    def over_limit(self) -> list[dict[str, Any]]:
+        """The thresholds this plan exceeds (apply needs --allow-bulk)."""
+        return list(self.safety.get("exceeded") or [])
+
     def summary(self) -> dict[str, Any]:
+        from tatango_iac.engine.safety import reach_summary  # safety builds on Action
+
         counts: dict[str, Any] = {name: sum(1 for a in self.actions if a.action == name) for name in ACTIONS}
         counts["destructive"] = sum(1 for a in self.actions if a.destructive)
         counts["blocked"] = len(self.blocked)
         counts["changes"] = self.has_changes
+        counts.update(reach_summary(self.actions))
+        counts["over_limit"] = bool(self.over_limit)
         return counts
 
     def account_line(self) -> str:
@@ -107,11 +122,16 @@ class Plan:
             f"Account: the one of TATANGO_EMAIL (read at {self.account.get('api')})")
 
     def summary_line(self) -> str:
+        from tatango_iac.engine.safety import people
+
         if not self.has_changes:
             return "No changes. The account matches the configuration."
         s = self.summary()
         line = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
                 f"{s['delete']} to delete.")
+        if s["destructive"]:
+            line += (f" {s['destructive']} destructive, affects "
+                     f"{people(s['subscribers_affected'], s['subscribers_unknown'])}.")
         return line + (f" {s['blocked']} blocked (see above)." if s["blocked"] else "")
 
     def drift(self) -> dict[str, Any]:
@@ -152,6 +172,7 @@ class Plan:
             "drift": self.drift(),
             "notes": self.notes,
             "warnings": self.warnings,
+            "safety": self.safety,
             "fingerprints": self.fingerprints,
             **({"forecast": self.forecast.to_json()} if self.forecast is not None else {}),
         }
@@ -161,8 +182,20 @@ class Plan:
 
     def comparable(self) -> list[dict[str, Any]]:
         """What must be identical between a reviewed plan and the one recomputed at apply time."""
-        return [a.to_json(i + 1) for i, a in enumerate(self.actions)] + [
+        return [_without_counts(a.to_json(i + 1)) for i, a in enumerate(self.actions)] + [
             {"blocked": b["address"]} for b in self.blocked]
+
+
+# Subscriber counts move all day: a reviewed plan is not different because people joined since.
+# The thresholds are checked again on the fresh plan's own counts.
+_COUNTS = ("subscribers", "conversations")
+
+
+def _without_counts(action: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in action.items() if k not in _COUNTS}
+    if isinstance(kept.get("before"), dict) and "subscribers" in kept["before"]:  # a list delete shows its count
+        kept["before"] = {k: v for k, v in kept["before"].items() if k != "subscribers"}
+    return kept
 
 
 def drifted_lists(changed: list[dict[str, Any]], missing: list[dict[str, Any]], blocked: list[dict[str, Any]],
@@ -178,7 +211,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
-                      subscribers=a.get("subscribers"), origins=dict(a.get("from") or {}))
+                      subscribers=a.get("subscribers"), conversations=a.get("conversations"),
+                      changes_conversations="conversations" in a, origins=dict(a.get("from") or {}))
                for a in data.get("actions") or []]
     from tatango_iac.engine.forecast import Forecast
 
@@ -190,8 +224,10 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
-                warnings=list(data.get("warnings") or []), account=dict(data.get("account") or {}))
+                warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}),
+                account=dict(data.get("account") or {}))
 
 
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(saved.get("actions") or []) + [{"blocked": b["address"]} for b in saved.get("blocked") or []]
+    return [_without_counts(a) for a in saved.get("actions") or []] + [
+        {"blocked": b["address"]} for b in saved.get("blocked") or []]

@@ -18,6 +18,7 @@ from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.provenance import annotate
+from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
     Context,
@@ -62,6 +63,9 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
                   config_digest=desired.digest, fingerprints=fingerprints(desired, live, match, scope),
                   targets=sorted(scope.lists) if scope.kind == "target" else [], scope=scope.to_json(),
                   warnings=_scope_warnings(scope, desired))
+    annotate_reach(result.actions, live)
+    managed_ids = {lst.id for d in desired.lists if not d.delete and (lst := match.matched.get(d.key)) is not None}
+    result.safety = verdict(result.actions, managed_ids, desired.account.safety)
     result.live_list_ids = {str(lst.id) for lst in live.lists}
     result.live_webhook_ids = {list_id: {str(h.id) for h in hooks} for list_id, hooks in live.webhooks.items()}
     result.notes = _unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)

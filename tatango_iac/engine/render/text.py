@@ -7,7 +7,7 @@ import click
 
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.provenance import origin_lines
-from tatango_iac.engine.render.lines import body_lines, headline, subscribers_text, value_text
+from tatango_iac.engine.render.lines import body_lines, headline, limit_lines, subscribers_text, value_text
 from tatango_iac.terminal import safe
 
 COLOURS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
@@ -49,6 +49,7 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
     destructive = plan.summary()["destructive"]
     if destructive:
         lines.append(colour(f"{destructive} destructive action(s): apply needs --allow-destroy.", "delete"))
+    lines += [colour(line, "delete") for line in limit_lines(plan.over_limit)]
     if plan.actions and plan.forecast is not None:
         lines.append(plan.forecast.sentence())
     lines.append(colour(plan.summary_line(), "update" if plan.has_changes else "create"))
@@ -57,6 +58,9 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
 
 def render_text(plan: Plan, colour: Colour = _plain) -> str:
     lines: list[str] = [safe(plan.account_line()), ""] if plan.account.get("name") else []
+    # Over a threshold: said at the top (before a long plan) and again above the summary line.
+    limits = [colour(line, "delete") for line in limit_lines(plan.over_limit)]
+    lines += limits + ([""] if limits else [])
     if plan.actions:
         lines += ["tatango-iac will perform these actions, in this order:", ""]
         for index, action in enumerate(plan.actions, 1):
