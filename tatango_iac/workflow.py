@@ -5,9 +5,9 @@ import json
 import os
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Optional
-from urllib.parse import urlsplit
 
 from tatango_iac.api.client import Clock, TatangoClient
+from tatango_iac.api.credentials import account_identity
 from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.config.loader import load_or_raise
 from tatango_iac.engine.forecast import forecast
@@ -79,7 +79,7 @@ def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Sc
     result = compute_plan(desired, live, scope)
     result.forecast = forecast(result, client.calls - before, keyword_checks(live, desired), len(live.lists),
                                client.pacer.base)
-    result.account = {"name": desired.account.name, "api": urlsplit(client.base_url).netloc}
+    result.account = account_identity(desired.account.name, client.base_url)
     return result
 
 

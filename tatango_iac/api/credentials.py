@@ -9,7 +9,8 @@ not apply brand B's configuration to brand A's account.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -30,3 +31,8 @@ def credential_names(account: Optional[str]) -> CredentialNames:
 def api_url(names: CredentialNames, env: Mapping[str, str]) -> str:
     """The account's own URL variable, else the shared TATANGO_API_URL (a sandbox or proxy for all)."""
     return env.get(names.api_url) or env.get("TATANGO_API_URL") or ""
+
+
+def account_identity(account: Optional[str], base_url: str) -> dict[str, Any]:
+    """What a plan says about the account it read: the configured name and the API's host."""
+    return {"name": account, "api": urlsplit(base_url).netloc}
