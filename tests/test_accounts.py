@@ -108,7 +108,7 @@ def test_the_sandbox_keeps_one_state_per_named_account(tmp_path, monkeypatch):
 def test_the_shipped_matrix_plans_and_applies_each_account_in_its_own_queue():
     path = ACCOUNTS / "tatango-accounts.yml"
     done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-                           str(path)], capture_output=True, text=True, timeout=120)
+                           str(path)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     flow = yaml.safe_load(path.read_text())
     job = flow["jobs"]["account"]

@@ -199,11 +199,11 @@ def test_a_template_finding_is_reported_once_with_the_lists_it_reaches(tmp_path)
     report = json.loads(result.stdout)
     help_findings = [d for d in report["diagnostics"] if d["rule"] == "help-content"]
     assert len(help_findings) == 2
-    inherited = [d for d in help_findings if d["file"].endswith("account.yaml")][0]
+    inherited = next(d for d in help_findings if d["file"].endswith("account.yaml"))
     assert (inherited["line"], inherited["col"]) == (10, 19)  # the template's line
     assert inherited["message"] == ('HELP response should give contact details and STOP instructions (from template '
                                     f'"store"; in 200 lists, first list "S0" at {tmp_path}/stores.yaml:3:11)')
-    own = [d for d in help_findings if d["file"].endswith("stores.yaml")][0]
+    own = next(d for d in help_findings if d["file"].endswith("stores.yaml"))
     assert "from template" not in own["message"]
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from tatango_iac.config.schema import resolve_ref, load_schema
+from tatango_iac.config.schema import load_schema, resolve_ref
 
 BEGIN, END = "<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"
 PROFILES_BEGIN, PROFILES_END = "<!-- BEGIN PROFILES -->", "<!-- END PROFILES -->"
