@@ -176,17 +176,22 @@ def _assemble_lists(loaded: list[LoadedFile], assembler: Assembler) -> list[Desi
 
 
 def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
-         missing_env: str = ERROR) -> tuple[DesiredAccount | None, list[Diagnostic]]:
+         missing_env: str = ERROR, overrides: Mapping[str, str] | None = None) -> tuple[DesiredAccount | None,
+                                                                                        list[Diagnostic]]:
     """Load every file; return the desired model (None if any error) and all diagnostics.
 
     missing_env="warning" lets validate run where secrets are not available (pre-commit):
     an unset variable is then reported as a warning and its ${...} text is kept.
+    overrides (shown path -> another file) reads a file's would-be content under its own name:
+    pull checks its edits this way before it writes anything.
     """
     from tatango_iac.config.rules import check_account  # late import: rules depend on the model built here
 
     paths = list(paths)
     env = os.environ if env is None else env
     files, diagnostics = discover(paths)
+    if overrides:
+        files = [(overrides.get(shown, real), shown) for real, shown in files]
     loaded: list[LoadedFile] = []
     for real, shown in files:
         located, raw, problems = read_located(real, shown, env, missing_env)
