@@ -27,6 +27,16 @@ def drift_failing(drift: Drift, disabled_webhooks_fail: bool = True) -> bool:
         disabled_webhooks_fail and drift.get("disabled_webhooks")))
 
 
+def drift_of_list(drift: Drift, name: str) -> Drift:
+    """The part of a drift report that concerns one managed list (one issue or pull request per list)."""
+    mine = {key: [item for item in drift.get(key) or [] if str(item.get("list")) == name]
+            for key in ("changed_attributes", "missing_lists", "blocked", "disabled_webhooks")}
+    mine["unmanaged_lists"] = []
+    mine["in_sync"] = not any(mine.values())
+    mine["lists"] = [] if mine["in_sync"] else [name]
+    return mine
+
+
 def drift_status(drift: Drift) -> str:
     """One line that never says "In sync." while something is reported."""
     counts = [(len(drift.get("changed_attributes") or []), "changed attribute(s)"),
