@@ -127,7 +127,7 @@ class TatangoClient:
         self.random = random.Random(seed)
         self.on_event = on_event
         self.observers: list[Callable[[Exchange], None]] = []
-        self.pacer = Pacer(interval=interval_for(rate_per_hour), clock=self.clock)
+        self.pacer = Pacer(interval=interval_for(rate_per_hour), clock=self.clock, random=self.random)
         retry_cls = _retry_class(self)
         common = dict(total=retries, redirect=0, other=0, backoff_factor=backoff_factor,
                       backoff_jitter=backoff_jitter, backoff_max=60.0, respect_retry_after_header=True,
