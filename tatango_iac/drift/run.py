@@ -38,7 +38,7 @@ def fixed_calls(index_calls: int, reads: Reads) -> int:
 
 def candidates(desired: DesiredAccount, index: list[LiveList], reads: Reads) -> list[Candidate]:
     """Managed lists that exist and whose webhooks or custom fields the configuration manages."""
-    key_of = {lst.id: key for key, lst in match_lists(desired.lists, index).matched.items()}
+    key_of = {lst.id: key for key, lst in match_lists(desired.lists, index).matched.items() if lst is not None}
     by_key = desired.by_key()
     cost: dict[int, int] = {}
     for _child, lst in reads.children:

@@ -42,7 +42,7 @@ def drift_status(drift: Drift) -> str:
 
 def _changed_lines(item: dict[str, Any], same_address: bool) -> list[str]:
     if item.get("op"):  # a keyword or an opt-in request added or removed: the plan's own +/- lines
-        change = {"path": item["attribute"], "op": item["op"], "before": item["live"], "after": item["desired"],
+        change: dict[str, Any] = {"path": item["attribute"], "op": item["op"], "before": item["live"], "after": item["desired"],
                   **{k: item[k] for k in ("from_list", "to_list") if k in item}}
         head = [] if same_address else [safe(f"  {item['address']}")]
         return head + [f"      {sign} {text}".rstrip() for sign, text in change_lines(change)]
