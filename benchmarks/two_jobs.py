@@ -66,9 +66,10 @@ def _account(lists: int) -> dict[str, Any]:
 
 
 def _config(lists: int) -> Any:
-    from tatango_iac.config.loader import load_or_raise
-    import tempfile
     import os
+    import tempfile
+
+    from tatango_iac.config.loader import load_or_raise
 
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "c.yaml")
