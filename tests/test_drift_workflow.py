@@ -108,7 +108,7 @@ def test_a_drifted_list_gets_a_pull_request_made_with_pull(nightly, client):
     assert nightly.git("status", "--porcelain", "--", "tatango") == ""
     # The branch with the adoption plans to "No changes": merging it makes git match the account.
     nightly.git("checkout", "-q", "tatango-drift/acme-deals")
-    code, outputs = drift_run(nightly, "fail")
+    code, _outputs = drift_run(nightly, "fail")
     assert code == 0 and "In sync." in (nightly.tmp / "runner" / "tatango" / "drift.txt").read_text()
     nightly.git("checkout", "-q", "main")
     client.update_list(account["ACME Deals"]["id"], {"message_reply": "edited twice"})

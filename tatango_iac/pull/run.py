@@ -122,7 +122,6 @@ def _edit_files(pulls: list[ListPull]) -> tuple[dict[str, str], dict[str, str]]:
     documents: dict[str, Document] = {}
     for p in pulls:
         for edit in p.edits:
-            _shared(p.desired, edit)
             path, where = definition(p.desired, edit.path)
             if path not in documents:
                 documents[path] = Document(path, _read(path))
@@ -132,16 +131,6 @@ def _edit_files(pulls: list[ListPull]) -> tuple[dict[str, str], dict[str, str]]:
     except EditError as exc:
         raise PullError(str(exc)) from None
     return edited, {path: documents[path].text for path in edited}
-
-
-def _shared(d: DesiredList, edit: Edit) -> None:
-    """A value a template or account.defaults gives the list is written at the list, never into what other lists
-    share: a single value is added to the list's entry; a collection (or a part of one) is left to a person."""
-    origin = d.origin_label(str(edit.path[0]))
-    if origin and not (edit.kind is EditKind.SCALAR and len(edit.path) == 1):
-        raise PullError(f"{d.source}: list {display(d.name)!r}: {edit.path[0]} comes from {origin}, which other "
-                        f"lists may share: pull does not write a shared collection; copy {edit.path[0]} into the "
-                        "list (it then wins) and pull again, or edit it by hand. Nothing was written.")
 
 
 def _read(path: str) -> str:

@@ -29,11 +29,10 @@ def drift_failing(drift: Drift, disabled_webhooks_fail: bool = True) -> bool:
 
 def drift_of_list(drift: Drift, name: str) -> Drift:
     """The part of a drift report that concerns one managed list (one issue or pull request per list)."""
-    mine = {key: [item for item in drift.get(key) or [] if str(item.get("list")) == name]
-            for key in ("changed_attributes", "missing_lists", "blocked", "disabled_webhooks")}
-    mine["unmanaged_lists"] = []
-    mine["in_sync"] = not any(mine.values())
-    mine["lists"] = [] if mine["in_sync"] else [name]
+    mine: Drift = {key: [item for item in drift.get(key) or [] if str(item.get("list")) == name]
+                   for key in ("changed_attributes", "missing_lists", "blocked", "disabled_webhooks")}
+    in_sync = not any(mine.values())
+    mine.update(unmanaged_lists=[], in_sync=in_sync, lists=[] if in_sync else [name])
     return mine
 
 
