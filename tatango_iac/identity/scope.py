@@ -44,10 +44,10 @@ class Scope:
     @classmethod
     def from_json(cls, data: Optional[dict[str, Any]], targets: Iterable[str] = ()) -> "Scope":
         base = (data or {}).get("protected_at_ref") or {}
-        protected = {"base_protected": frozenset(base.get("lists") or ()),
-                     "base_patterns": tuple(base.get("patterns") or ())}
+        names: frozenset[str] = frozenset(base.get("lists") or ())
+        patterns: tuple[str, ...] = tuple(base.get("patterns") or ())
         if not data or data.get("kind") in (None, "all"):
             scope = cls.targets(targets)
-            return cls(scope.kind, scope.lists, ref=base.get("ref"), **protected)
+            return cls(scope.kind, scope.lists, ref=base.get("ref"), base_protected=names, base_patterns=patterns)
         return cls(data["kind"], frozenset(data.get("lists") or ()), frozenset(data.get("removed") or ()),
-                   data.get("ref"), **protected)
+                   data.get("ref"), names, patterns)
