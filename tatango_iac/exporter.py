@@ -26,8 +26,8 @@ from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.loader import load
 from tatango_iac.config.schema import SCHEMA_FILE, schema_text
 from tatango_iac.errors import TatangoIacError
-from tatango_iac.export_templates import TEMPLATE, TEMPLATES_FILE, factor
 from tatango_iac.export_targets import Entry, Existing, free_file_name, scan
+from tatango_iac.export_templates import TEMPLATE, TEMPLATES_FILE, factor
 from tatango_iac.model import (
     CUSTOM_FIELD_ATTRS,
     LIST_FIELDS,
