@@ -200,10 +200,13 @@ def prose(rows: list[dict]) -> str:
         f"A full plan costs 1 + 2 calls per list that manages its webhooks and custom fields, so it fits up to about "
         f"{plan_lists:,} such lists; a first import (`export`) costs the same. An apply from nothing costs about "
         f"{2 + HOOKS + FIELDS} calls per list of this shape (list, keyword test, {HOOKS} webhooks, {FIELDS} custom "
-        f"fields), so about {apply_lists:,} lists per job. Beyond that: keep pull-request plans scoped "
-        "(`--changed-since`, the shipped workflow does), split a first import or a large apply into `--target` "
-        "batches (each job applies some lists; `--target` is repeatable), and leave full reads to the nightly drift "
-        "job, which may run longer on a self-hosted runner (no 6-hour limit) or as several `--target` jobs.",
+        f"fields, and one re-read of the index before the first create), so about {apply_lists:,} lists per job. "
+        "Beyond that: keep pull-request plans scoped (`--changed-since`, the shipped workflow does); a large apply "
+        "runs as a chain of `apply --max-time 5h30m` runs, each stopping cleanly between two actions (exit 3) and the "
+        "next applying the rest (the shipped apply workflow chains them; `plan` forecasts how many); and the "
+        "nightly drift job reads the whole list index every night but webhooks and custom fields within "
+        "`--budget`, least recently checked first (at 10,000 lists and `--budget 2400`: 2 h 04 min a night, every "
+        "list within 9 nights; `python -m benchmarks.drift_nights`).",
     ])
 
 
