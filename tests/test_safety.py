@@ -15,8 +15,8 @@ import yaml
 from tatango_iac import workflow
 from tatango_iac.engine.planner import plan
 from tests.conftest import run_cli
-from tests.test_action import CI, gitops, pr_context  # noqa: F401 - the offline GitHub Actions runner
 from tests.planning import desired_from, live, raw_list
+from tests.test_action import CI, gitops, pr_context  # noqa: F401 - the offline GitHub Actions runner
 
 
 @pytest.fixture(autouse=True)
