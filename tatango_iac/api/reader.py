@@ -8,17 +8,29 @@ is read; a field an answer does not carry is recorded as unreported.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Iterable, Optional, Protocol, TypeVar
 
 from tatango_iac.api import coerce
 from tatango_iac.api.client import AnswerError, TatangoClient
 from tatango_iac.engine.matching import match_lists
+from tatango_iac.engine.recheck import missing_managed
 from tatango_iac.engine.scope import Scope
 from tatango_iac.engine.steps import PlanError
 from tatango_iac.secrets import REDACTOR, display
-from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount, LiveCustomField, LiveList, LiveWebhook
+from tatango_iac.model import (
+    LIST_FIELDS,
+    DesiredAccount,
+    DesiredList,
+    LiveAccount,
+    LiveCustomField,
+    LiveList,
+    LiveWebhook,
+)
 
 T = TypeVar("T")
+# What an index item and the list's own answer must agree on when both carry it.
+_COMPARED_KEYS = ("name", "keyword_names", "opt_in_type", "opt_in_requests") + LIST_FIELDS
 
 
 class Progress(Protocol):
@@ -51,6 +63,41 @@ def read_lists(client: TatangoClient, unreported: set[str]) -> list[LiveList]:
     raw = client.list_lists()
     return _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", unreported)
                                                for i, r in enumerate(raw)])
+
+
+def _merged(index_item: dict[str, Any], own: dict[str, Any], fields: list[str], path: str) -> dict[str, Any]:
+    """The index item completed by the object's own answer; two different values for one field stop."""
+    merged = dict(index_item)
+    for name in _COMPARED_KEYS:
+        if name in own and name in index_item and own[name] != index_item[name]:
+            raise AnswerError(f"GET /lists and GET {path} disagree on {name}: {_shown(index_item[name])} in the "
+                              f"index, {_shown(own[name])} from the list itself; both are plausible readings, so "
+                              "the tool does not guess which the account holds (run again; if it stays, report it "
+                              "with `tatango-iac doctor --record`)", status=200, method="GET", path=path)
+    merged.update({k: v for k, v in own.items() if k in fields or k not in merged})
+    return merged
+
+
+def complete_from_objects(client: TatangoClient, desired: DesiredAccount, scope: Scope,
+                          lists: list[LiveList], raw: list[dict[str, Any]], unreported: set[str]) -> list[LiveList]:
+    """Managed fields an index item leaves out are read from the list's own endpoint (§13), for managed
+    lists that need it only; then every list is coerced again into ``unreported``."""
+    match = match_lists(desired.lists, lists)
+    by_id = {lst.id: i for i, lst in enumerate(lists)}
+    for d in desired.lists:
+        lst = match.matched.get(d.key)
+        if lst is None or d.delete or not scope.selects(d):
+            continue
+        missing = missing_managed(d, lst)
+        if missing:
+            path = f"/lists/{lst.id}"
+            raw[by_id[lst.id]] = _merged(raw[by_id[lst.id]], client.get_list(lst.id), missing, path)
+    return _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", unreported)
+                                               for i, r in enumerate(raw)])
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(display(value), ensure_ascii=False)[:200]
 
 
 def read_webhooks(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveWebhook]:
@@ -107,14 +154,19 @@ def planned_reads(desired: DesiredAccount, live: LiveAccount, scope: Scope) -> l
 
 
 def read_live(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
-              progress: Optional[Progress] = None) -> LiveAccount:
+              progress: Optional[Progress] = None, test_keywords: bool = True) -> LiveAccount:
+    """``test_keywords=False`` (apply's read-back): no availability test, the writes are done."""
     scope = scope or Scope()
     progress = progress or NoProgress()
     live = LiveAccount(lists=[])
-    live.lists = read_lists(client, live.unreported)
+    raw = client.list_lists()
+    scratch: set[str] = set()
+    first = _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", scratch)
+                                                for i, r in enumerate(raw)])
+    live.lists = complete_from_objects(client, desired, scope, first, list(raw), live.unreported)
     reads = planned_reads(desired, live, scope)
     held = {kw for lst in live.lists for kw in lst.keywords}
-    claimed = claimed_new_keywords((d for d in desired.lists if scope.selects(d)), held)
+    claimed = claimed_new_keywords((d for d in desired.lists if scope.selects(d)), held) if test_keywords else {}
     needs_shortcode = bool(claimed) and not desired.account.shortcode
     # The number of reads is known now: the rest of the work can show count, total and time left.
     progress.start(1 + len(reads) + len(claimed) + int(needs_shortcode), done=1)

@@ -9,10 +9,13 @@ import click
 from tatango_iac.cli import options, output
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.main import Failure, cli
+from tatango_iac.api.client import ApiError
 from tatango_iac.engine.applier import Applier, ApplyResult
 from tatango_iac.engine.plan import Action, Plan
+from tatango_iac.engine.readback import DEFAULT_WAIT, read_back
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
+from tatango_iac.model import DesiredAccount
 from tatango_iac.workflow import check_reviewed, load_saved_plan, make_plan, replan_saved, saved_scope
 
 
@@ -52,7 +55,6 @@ def _confirm(auto_approve: bool) -> None:
 
 def _report(result: ApplyResult, total: int) -> None:
     if result.ok:
-        output.out(f"\nApply complete: {len(result.applied)} of {total} action(s) applied.")
         return
     why = f"interrupted ({result.interrupted})" if result.interrupted and result.failed is None else "failed"
     lines = [f"\nApply {why}: {len(result.applied)} of {total} action(s) applied."]
@@ -71,7 +73,28 @@ def _report(result: ApplyResult, total: int) -> None:
     raise Failure("\n".join(lines))
 
 
-def _run(client: Any, result: Plan) -> None:
+def _confirmed(client: Any, desired: DesiredAccount, result: ApplyResult, total: int, verify: bool,
+               verify_wait: float) -> None:
+    """Say "complete" only for what a re-read showed (§13); --no-verify says it did not look."""
+    done = f"{len(result.applied)} of {total} action(s) applied"
+    if not verify:
+        output.out(f"\nApply complete: {done} (not verified: --no-verify, the account was not re-read).")
+        return
+    try:
+        check = read_back(client, desired, result.applied, max_wait=verify_wait, on_event=output.event)
+    except ApiError as exc:
+        raise Failure(f"\nApply not confirmed: {done}, but the read-back failed: {exc}\n"
+                      "Run `tatango-iac plan` to see whether the account holds the configuration.") from None
+    if check.ok:
+        output.out(f"\nApply complete: {done}; a re-read ({check.calls} call(s)) shows the account now matches "
+                   "the configuration.")
+        return
+    raise Failure("\n".join([f"\nApply not confirmed: {done}, but a re-read ({check.calls} call(s)) shows the "
+                              "account does not hold all of it:", *[f"  ! {line}" for line in check.lines()],
+                              "Run `tatango-iac plan` to see exactly what differs."]))
+
+
+def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, verify_wait: float) -> None:
     total = len(result.actions)
 
     def done(index: int, action: Action) -> None:
@@ -81,7 +104,9 @@ def _run(client: Any, result: Plan) -> None:
         if output.stderr_tty():
             output.err(f"[{index}/{total}] applying {action.address}...")
 
-    _report(Applier(client, on_done=done, on_start=start, on_event=output.event).run(result), total)
+    applied = Applier(client, on_done=done, on_start=start, on_event=output.event, settle_wait=verify_wait).run(result)
+    _report(applied, total)
+    _confirmed(client, desired, applied, total, verify, verify_wait)
 
 
 @cli.command(**options.help_with_env("Change the live account to match the configuration."))
@@ -93,12 +118,18 @@ def _run(client: Any, result: Plan) -> None:
                    "(saved by `plan --out`, e.g. in a pull request); reads the account once.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--allow-destroy", is_flag=True, help="Allow list deletes and custom-field deletes/replaces.")
+@click.option("--no-verify", is_flag=True,
+              help="Skip the read-back after the last write (saves its calls; the plan states how many); apply "
+                   "then says it did not check that the account holds what was written.")
+@click.option("--verify-wait", type=click.FloatRange(min=0), default=DEFAULT_WAIT, show_default=True,
+              help="Seconds the read-back waits, reading again, for writes not yet visible (reads that lag writes).")
 @options.target
 @options.changed_since
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, targets: tuple[str, ...], changed_since: Optional[str], sandbox: bool,
-          sandbox_profile: Optional[str], rate: Optional[float], max_wait: Optional[float]) -> None:
+          allow_destroy: bool, no_verify: bool, verify_wait: float, targets: tuple[str, ...],
+          changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str], rate: Optional[float],
+          max_wait: Optional[float]) -> None:
     if plan_file and (paths or targets or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
     if not plan_file and not paths:
@@ -120,7 +151,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
     with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
         progress = output.progress_for(client)
         if saved is not None:
-            _desired, result = replan_saved(client, saved, os.environ, progress)
+            desired, result = replan_saved(client, saved, os.environ, progress)
         else:
             result = make_plan(client, desired, scope, progress)
             if reviewed is not None:
@@ -132,4 +163,5 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         output.out(render_plan(result, "text"), styled=output.stdout_colour())
         refuse_destructive(result.actions, allow_destroy)
         _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
-        _run(client, result)
+        assert desired is not None
+        _run(client, result, desired, not no_verify, verify_wait)

@@ -22,6 +22,7 @@ from tatango_iac.api.client import AnswerError, ApiError, TatangoClient, unwrap
 from tatango_iac.engine import verify
 from tatango_iac.engine.normalize import canonical_url
 from tatango_iac.engine.plan import Action, Plan
+from tatango_iac.engine.settle import settle
 from tatango_iac.engine.verify import WriteMismatch
 from tatango_iac.secrets import display
 
@@ -54,8 +55,9 @@ class ApplyResult:
 class Applier:
     def __init__(self, client: TatangoClient, on_done: Callable[[int, Action], None] = lambda i, a: None,
                  on_start: Callable[[int, Action], None] = lambda i, a: None,
-                 on_event: Callable[[str], None] = lambda message: None):
+                 on_event: Callable[[str], None] = lambda message: None, settle_wait: float = 60.0):
         self.client = client
+        self.settle_wait = settle_wait
         self.on_done, self.on_start, self.on_event = on_done, on_start, on_event
         self.list_ids: dict[str, int] = {}
         self._stop = threading.Event()
@@ -103,7 +105,7 @@ class Applier:
         try:
             self.execute(action)
         except WriteMismatch as exc:
-            return "applied differently", str(exc)
+            return self._settle(action, exc)
         except NotApplied as exc:
             return "failed", str(exc)
         except HalfDone as exc:
@@ -112,6 +114,17 @@ class Applier:
             return ("uncertain" if exc.uncertain else "failed"), str(exc)
         except Exception as exc:  # any surprise in handling an answer: the write may have happened
             return "uncertain", f"unexpected {type(exc).__name__} while handling the answer: {exc}"
+        return "applied", None
+
+    def _settle(self, action: Action, mismatch: WriteMismatch) -> tuple[str, Optional[str]]:
+        """An answer that disagrees is not proof: a re-read of the object decides (§13)."""
+        list_id = action.list_id if action.list_id is not None else self.list_ids.get(action.list_key)
+        try:
+            settle(self.client, action, list_id, mismatch, self.settle_wait, self.on_event)
+        except WriteMismatch as held:
+            return "applied differently", str(held)
+        except ApiError as exc:
+            return "uncertain", f"{mismatch}; the re-read that would settle it failed: {exc}"
         return "applied", None
 
     # ------------------------------------------------------------ dispatch

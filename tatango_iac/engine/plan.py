@@ -73,6 +73,10 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
     warnings: list[str] = field(default_factory=list)
+    # The read-back after apply (§13): the lists it covers and its cost in calls (engine.recheck).
+    readback: dict[str, Any] = field(default_factory=dict)
+    # Values the account holds in another form than configured (engine.forms): no action, a note.
+    stored_forms: list[dict[str, Any]] = field(default_factory=list)
     # What the plan saw, for the applier's check against concurrent applies (never serialized).
     live_list_ids: set[str] = field(default_factory=set, repr=False)
     live_webhook_ids: dict[int, set[str]] = field(default_factory=dict, repr=False)
@@ -129,6 +133,8 @@ class Plan:
             "drift": self.drift(),
             "notes": self.notes,
             "warnings": self.warnings,
+            "readback": self.readback,
+            "stored_forms": self.stored_forms,
             "fingerprints": self.fingerprints,
         }
 
@@ -155,7 +161,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
-                warnings=list(data.get("warnings") or []))
+                warnings=list(data.get("warnings") or []), readback=dict(data.get("readback") or {}),
+                stored_forms=list(data.get("stored_forms") or []))
 
 
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:

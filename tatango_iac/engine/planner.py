@@ -12,12 +12,14 @@ from typing import Any, Iterable, Optional
 
 from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
+from tatango_iac.engine.forms import form_notes, stored_forms
 from tatango_iac.engine.holders import check_holders
 from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.matching import match_lists
 from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
+from tatango_iac.engine.recheck import readback_info
 from tatango_iac.engine.scope import Scope
 from tatango_iac.engine.steps import PHASE_FIRST, Context, PlanError, list_address, live_list_address
 from tatango_iac.engine.webhooks import webhook_steps
@@ -56,7 +58,10 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
                   warnings=_scope_warnings(scope, desired))
     result.live_list_ids = {str(lst.id) for lst in live.lists}
     result.live_webhook_ids = {list_id: {str(h.id) for h in hooks} for list_id, hooks in live.webhooks.items()}
-    result.notes = _unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)
+    result.stored_forms = stored_forms(desired, live, match, scope)
+    result.readback = readback_info(desired, live, actions)
+    result.notes = (_unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)
+                    + form_notes(result.stored_forms))
     return result
 
 

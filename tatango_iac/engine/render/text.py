@@ -47,8 +47,20 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
     destructive = plan.summary()["destructive"]
     if destructive:
         lines.append(colour(f"{destructive} destructive action(s): apply needs --allow-destroy.", "delete"))
+    lines += readback_lines(plan)
     lines.append(colour(plan.summary_line(), "update" if plan.has_changes else "create"))
     return lines
+
+
+def readback_lines(plan: Plan) -> list[str]:
+    """The read-back's cost, stated before anyone approves the plan (§13)."""
+    info = plan.readback
+    if not plan.actions or not info:
+        return []
+    children = f" and {info['child_reads']} webhook/custom-field index(es)" if info.get("child_reads") else ""
+    objects = f", {info['object_reads']} list(s) read one by one" if info.get("object_reads") else ""
+    return [f"Read-back: after its last write, apply re-reads what it touched: {info['calls']} call(s)",
+            f"  ({info['index_pages']} list index page(s){objects}{children}); `apply --no-verify` skips it."]
 
 
 def render_text(plan: Plan, colour: Colour = _plain) -> str:
