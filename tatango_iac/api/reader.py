@@ -1,32 +1,31 @@
 """Read the live account with the fewest API calls (§4), strictly (§10).
 
-``GET /lists`` pages (lists carry their keywords and opt-in settings); then, per managed
-list that exists, its webhooks only if the configuration manages them and its custom
-fields only if it manages those; then one availability test per keyword the plan would
-claim from outside the account. Nothing else. Every value is coerced and checked as it
+``GET /lists`` pages (lists carry their keywords and opt-in settings); then exactly the
+reads the caller asks for, given that index (``model.Reads``: see ``engine.reads`` for how the
+planner decides them: per managed list that exists, its webhooks only if the
+configuration manages them and its custom fields only if it manages those; one
+availability test per keyword the plan would claim from outside the account). Nothing
+else. The reader knows nothing of the configuration nor of the planner. Every value is coerced and checked as it
 is read; a field an answer does not carry is recorded as unreported.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Optional, Protocol, TypeVar
+from typing import Any, Callable, Optional, Protocol, TypeVar
 
 from tatango_iac.api import coerce
 from tatango_iac.api.client import AnswerError, TatangoClient
-from tatango_iac.engine.matching import match_lists
-from tatango_iac.engine.recheck import missing_managed
-from tatango_iac.engine.scope import Scope
-from tatango_iac.engine.steps import PlanError
-from tatango_iac.secrets import REDACTOR, display
+from tatango_iac.errors import PlanError
 from tatango_iac.model import (
     LIST_FIELDS,
-    DesiredAccount,
-    DesiredList,
+    Child,
     LiveAccount,
     LiveCustomField,
     LiveList,
     LiveWebhook,
+    ReadsFor,
 )
+from tatango_iac.secrets import REDACTOR, display
 
 T = TypeVar("T")
 # What an index item and the list's own answer must agree on when both carry it.
@@ -60,44 +59,39 @@ def _coerced(method: str, path: str, read: Callable[[], T]) -> T:
 
 
 def read_lists(client: TatangoClient, unreported: set[str]) -> list[LiveList]:
-    raw = client.list_lists()
-    return _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", unreported)
-                                               for i, r in enumerate(raw)])
+    return _lists(client.list_lists(), unreported)
 
 
-def _merged(index_item: dict[str, Any], own: dict[str, Any], fields: list[str], path: str) -> dict[str, Any]:
-    """The index item completed by the object's own answer; two different values for one field stop."""
-    merged = dict(index_item)
-    for name in _COMPARED_KEYS:
-        if name in own and name in index_item and own[name] != index_item[name]:
-            raise AnswerError(f"GET /lists and GET {path} disagree on {name}: {_shown(index_item[name])} in the "
-                              f"index, {_shown(own[name])} from the list itself; both are plausible readings, so "
-                              "the tool does not guess which the account holds (run again; if it stays, report it "
-                              "with `tatango-iac doctor --record`)", status=200, method="GET", path=path)
-    merged.update({k: v for k, v in own.items() if k in fields or k not in merged})
-    return merged
-
-
-def complete_from_objects(client: TatangoClient, desired: DesiredAccount, scope: Scope,
-                          lists: list[LiveList], raw: list[dict[str, Any]], unreported: set[str]) -> list[LiveList]:
-    """Managed fields an index item leaves out are read from the list's own endpoint (§13), for managed
-    lists that need it only; then every list is coerced again into ``unreported``."""
-    match = match_lists(desired.lists, lists)
-    by_id = {lst.id: i for i, lst in enumerate(lists)}
-    for d in desired.lists:
-        lst = match.matched.get(d.key)
-        if lst is None or d.delete or not scope.selects(d):
-            continue
-        missing = missing_managed(d, lst)
-        if missing:
-            path = f"/lists/{lst.id}"
-            raw[by_id[lst.id]] = _merged(raw[by_id[lst.id]], client.get_list(lst.id), missing, path)
+def _lists(raw: list[dict[str, Any]], unreported: set[str]) -> list[LiveList]:
     return _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", unreported)
                                                for i, r in enumerate(raw)])
 
 
 def _shown(value: Any) -> str:
     return json.dumps(display(value), ensure_ascii=False)[:200]
+
+
+def _merged(index_item: dict[str, Any], own: dict[str, Any], path: str) -> dict[str, Any]:
+    """The index item completed by the list's own answer; two different values for one field stop (§13)."""
+    for name in _COMPARED_KEYS:
+        if name in own and name in index_item and own[name] != index_item[name]:
+            raise AnswerError(f"GET /lists and GET {path} disagree on {name}: {_shown(index_item[name])} in the "
+                              f"index, {_shown(own[name])} from the list itself; both are plausible readings, so "
+                              "the tool does not guess which the account holds (run again; if it stays, report it "
+                              "with `tatango-iac doctor --record`)", status=200, method="GET", path=path)
+    return {**own, **index_item}
+
+
+def _complete(client: TatangoClient, raw: list[dict[str, Any]], objects: tuple[LiveList, ...],
+              progress: "Progress") -> list[dict[str, Any]]:
+    """Managed fields an index item leaves out, read from the list's own endpoint (only the lists asked for)."""
+    position = {str(item.get("id")): i for i, item in enumerate(raw) if isinstance(item, dict)}
+    completed = list(raw)
+    for lst in objects:
+        i = position[str(lst.id)]
+        completed[i] = _merged(raw[i], client.get_list(lst.id), f"/lists/{lst.id}")
+        progress.advance(f"list {lst.name}")
+    return completed
 
 
 def read_webhooks(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveWebhook]:
@@ -115,21 +109,9 @@ def read_custom_fields(client: TatangoClient, list_id: int, unreported: set[str]
         coerce.live_custom_field(f, f"custom_fields[{i}]", unreported) for i, f in enumerate(raw)])
 
 
-def claimed_new_keywords(lists: Iterable[DesiredList], live_keywords: set[str]) -> dict[str, DesiredList]:
-    """Keywords the configuration wants that no list of the account holds now: keyword -> its list."""
-    out: dict[str, DesiredList] = {}
-    for d in lists:
-        if d.delete:
-            continue
-        for kw in sorted(d.keywords or (), key=str):
-            if kw not in live_keywords:
-                out[kw] = d
-    return out
-
-
-def resolve_shortcode(client: TatangoClient, desired: DesiredAccount) -> str:
-    if desired.account.shortcode:
-        return desired.account.shortcode
+def resolve_shortcode(client: TatangoClient, configured: Optional[str]) -> str:
+    if configured:
+        return configured
     codes = client.shortcodes()
     if len(codes) == 1:
         return codes[0]
@@ -138,49 +120,29 @@ def resolve_shortcode(client: TatangoClient, desired: DesiredAccount) -> str:
     raise PlanError([f"the account has several short codes ({', '.join(codes)}): set account.shortcode"])
 
 
-def planned_reads(desired: DesiredAccount, live: LiveAccount, scope: Scope) -> list[tuple[str, DesiredList, LiveList]]:
-    selected = [d for d in desired.lists if scope.selects(d) and not d.delete]
-    match = match_lists(desired.lists, live.lists)  # ambiguity is reported by the planner
-    reads = []
-    for d in selected:
-        lst = match.matched.get(d.key)
-        if lst is None:
-            continue
-        if d.webhooks is not None:
-            reads.append(("webhooks", d, lst))
-        if d.custom_fields is not None:
-            reads.append(("custom_fields", d, lst))
-    return reads
-
-
-def read_live(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
-              progress: Optional[Progress] = None, test_keywords: bool = True) -> LiveAccount:
-    """``test_keywords=False`` (apply's read-back): no availability test, the writes are done."""
-    scope = scope or Scope()
+def read_live(client: TatangoClient, reads_for: ReadsFor, progress: Optional[Progress] = None) -> LiveAccount:
+    """The list index, then exactly what ``reads_for`` asks for, given that index."""
     progress = progress or NoProgress()
     live = LiveAccount(lists=[])
     raw = client.list_lists()
-    scratch: set[str] = set()
-    first = _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", scratch)
-                                                for i, r in enumerate(raw)])
-    live.lists = complete_from_objects(client, desired, scope, first, list(raw), live.unreported)
-    reads = planned_reads(desired, live, scope)
-    held = {kw for lst in live.lists for kw in lst.keywords}
-    claimed = claimed_new_keywords((d for d in desired.lists if scope.selects(d)), held) if test_keywords else {}
-    needs_shortcode = bool(claimed) and not desired.account.shortcode
+    if not isinstance(raw, list):
+        raw = list(raw)
+    index = _lists(raw, set())
+    reads = reads_for(index)
     # The number of reads is known now: the rest of the work can show count, total and time left.
-    progress.start(1 + len(reads) + len(claimed) + int(needs_shortcode), done=1)
-    for kind, d, lst in reads:
-        if kind == "webhooks":
+    progress.start(1 + reads.count, done=1)
+    live.lists = _lists(_complete(client, raw, reads.objects, progress) if reads.objects else raw, live.unreported)
+    for child, lst in reads.children:
+        if child is Child.WEBHOOKS:
             live.webhooks[lst.id] = read_webhooks(client, lst.id, live.unreported)
         else:
             live.custom_fields[lst.id] = read_custom_fields(client, lst.id, live.unreported)
-        progress.advance(f"{kind.replace('_', ' ')} of {lst.name}")
-    if claimed:
-        live.shortcode = resolve_shortcode(client, desired)
-        if needs_shortcode:
+        progress.advance(f"{child.value} of {lst.name}")
+    if reads.keywords:
+        live.shortcode = resolve_shortcode(client, reads.shortcode)
+        if not reads.shortcode:
             progress.advance("short codes")
-        for kw in claimed:
+        for kw in reads.keywords:
             available, _error = client.test_keyword(live.shortcode, kw)
             live.keyword_available[kw] = available
             progress.advance(f"keyword {display(kw)}")

@@ -6,17 +6,24 @@ from typing import Any, Optional
 
 import click
 
-from tatango_iac.cli import options, output
+from tatango_iac.apply.applier import Applier, ApplyResult
+from tatango_iac.cli import options, output, readback_out
+from tatango_iac.cli.readback_out import confirm_apply
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
-from tatango_iac.cli.main import Failure, cli
-from tatango_iac.api.client import ApiError
-from tatango_iac.engine.applier import Applier, ApplyResult
+from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
+from tatango_iac.cli.main import Failure, Partial, cli
+from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
-from tatango_iac.engine.readback import DEFAULT_WAIT, read_back
+from tatango_iac.model import DesiredAccount
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
-from tatango_iac.model import DesiredAccount
-from tatango_iac.workflow import check_reviewed, load_saved_plan, make_plan, replan_saved, saved_scope
+from tatango_iac.workflow import (
+    check_reviewed,
+    load_saved_plan,
+    make_plan,
+    replan_saved,
+    saved_scope,
+)
 
 
 def _destructive_lines(actions: list[dict[str, Any]] | list[Action]) -> list[str]:
@@ -55,7 +62,9 @@ def _confirm(auto_approve: bool) -> None:
 
 def _report(result: ApplyResult, total: int) -> None:
     if result.ok:
-        return
+        return  # "complete" is said by the read-back (readback_out), only for what it saw
+    if result.budget_stop and result.failed is None and not result.interrupted:
+        _report_partial(result, total)
     why = f"interrupted ({result.interrupted})" if result.interrupted and result.failed is None else "failed"
     lines = [f"\nApply {why}: {len(result.applied)} of {total} action(s) applied."]
     if result.failed is not None:
@@ -73,28 +82,24 @@ def _report(result: ApplyResult, total: int) -> None:
     raise Failure("\n".join(lines))
 
 
-def _confirmed(client: Any, desired: DesiredAccount, result: ApplyResult, total: int, verify: bool,
-               verify_wait: float) -> None:
-    """Say "complete" only for what a re-read showed (§13); --no-verify says it did not look."""
-    done = f"{len(result.applied)} of {total} action(s) applied"
-    if not verify:
-        output.out(f"\nApply complete: {done} (not verified: --no-verify, the account was not re-read).")
-        return
-    try:
-        check = read_back(client, desired, result.applied, max_wait=verify_wait, on_event=output.event)
-    except ApiError as exc:
-        raise Failure(f"\nApply not confirmed: {done}, but the read-back failed: {exc}\n"
-                      "Run `tatango-iac plan` to see whether the account holds the configuration.") from None
-    if check.ok:
-        output.out(f"\nApply complete: {done}; a re-read ({check.calls} call(s)) shows the account now matches "
-                   "the configuration.")
-        return
-    raise Failure("\n".join([f"\nApply not confirmed: {done}, but a re-read ({check.calls} call(s)) shows the "
-                              "account does not hold all of it:", *[f"  ! {line}" for line in check.lines()],
-                              "Run `tatango-iac plan` to see exactly what differs."]))
+def _report_partial(result: ApplyResult, total: int) -> None:
+    """Stopped cleanly at the budget: exit 3 means "partial, run again" (the next run plans exactly the rest)."""
+    lines = [f"\nApply stopped at its budget: {len(result.applied)} of {total} action(s) applied; "
+             f"{len(result.not_applied)} left.", f"  ({result.budget_stop})"]
+    if result.applied:
+        lines += ["Applied:"] + [f"  {headline(a)}" for a in result.applied]
+    lines += ["Not applied (nothing of these was started):"] + [f"  {headline(a)}" for a in result.not_applied]
+    if not result.applied:
+        raise Failure("\n".join(lines[:2] + ["The budget does not leave room for a single action after the "
+                                             "reads: raise --max-calls / --max-time, or narrow with --target. "
+                                             "Nothing was changed."]))
+    lines.append("Run the same command again to apply the rest: it reads the account again and plans exactly "
+                 "what is left (exit code 3: partial, run again).")
+    raise Partial("\n".join(lines))
 
 
-def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, verify_wait: float) -> None:
+def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, wait: float,
+         budget: Optional[ApplyBudget] = None) -> None:
     total = len(result.actions)
 
     def done(index: int, action: Action) -> None:
@@ -104,9 +109,10 @@ def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, verif
         if output.stderr_tty():
             output.err(f"[{index}/{total}] applying {action.address}...")
 
-    applied = Applier(client, on_done=done, on_start=start, on_event=output.event, settle_wait=verify_wait).run(result)
-    _report(applied, total)
-    _confirmed(client, desired, applied, total, verify, verify_wait)
+    outcome = Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget,
+                      settle_wait=wait).run(result)
+    _report(outcome, total)
+    confirm_apply(client, desired, outcome, total, verify, wait)
 
 
 @cli.command(**options.help_with_env("Change the live account to match the configuration."))
@@ -118,18 +124,20 @@ def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, verif
                    "(saved by `plan --out`, e.g. in a pull request); reads the account once.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--allow-destroy", is_flag=True, help="Allow list deletes and custom-field deletes/replaces.")
-@click.option("--no-verify", is_flag=True,
-              help="Skip the read-back after the last write (saves its calls; the plan states how many); apply "
-                   "then says it did not check that the account holds what was written.")
-@click.option("--verify-wait", type=click.FloatRange(min=0), default=DEFAULT_WAIT, show_default=True,
-              help="Seconds the read-back waits, reading again, for writes not yet visible (reads that lag writes).")
+@click.option("--allow-bulk", is_flag=True,
+              help="Apply a plan over the safety limits of account.safety (share of lists updated, lists deleted, "
+                   "webhooks changed, subscribers affected).")
+@readback_out.no_verify
+@readback_out.verify_wait
 @options.target
 @options.changed_since
+@options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, no_verify: bool, verify_wait: float, targets: tuple[str, ...],
-          changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str], rate: Optional[float],
-          max_wait: Optional[float]) -> None:
+          allow_destroy: bool, allow_bulk: bool, no_verify: bool, verify_wait: float, targets: tuple[str, ...],
+          changed_since: Optional[str],
+          max_calls: Optional[int], max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str],
+          rate: Optional[float], max_wait: Optional[float]) -> None:
     if plan_file and (paths or targets or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
     if not plan_file and not paths:
@@ -143,12 +151,17 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
     for known in (saved, reviewed):
         if known is not None:
             refuse_destructive(known["actions"], allow_destroy, saved=True)
+            refuse_over_limit(saved_exceeded(known), allow_bulk, saved=True)
     desired = load_desired(paths) if not saved else None
     if reviewed is not None:
         scope = saved_scope(reviewed)
     else:
         scope = scope_for(desired, targets, changed_since) if desired is not None else None
     with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
+        # The budget starts before the reads: they are calls of this run too.
+        budget = ApplyBudget(max_calls, max_time, calls=lambda: client.calls, now=client.clock.monotonic,
+                             interval=lambda: client.pacer.interval, start_calls=client.calls,
+                             start_time=client.clock.monotonic())
         progress = output.progress_for(client)
         if saved is not None:
             desired, result = replan_saved(client, saved, os.environ, progress)
@@ -162,6 +175,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
             return
         output.out(render_plan(result, "text"), styled=output.stdout_colour())
         refuse_destructive(result.actions, allow_destroy)
+        refuse_over_limit(result.over_limit, allow_bulk)
         _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
         assert desired is not None
-        _run(client, result, desired, not no_verify, verify_wait)
+        _run(client, result, desired, not no_verify, verify_wait, budget)

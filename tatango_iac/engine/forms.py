@@ -12,9 +12,9 @@ import json
 from typing import Any, Iterator
 
 from tatango_iac.engine.diffs import plain
-from tatango_iac.engine.matching import Match
+from tatango_iac.identity.matching import Match
 from tatango_iac.engine.normalize import text_form
-from tatango_iac.engine.scope import Scope
+from tatango_iac.identity.scope import Scope
 from tatango_iac.engine.steps import list_address
 from tatango_iac.model import OPT_IN_MESSAGE_FIELDS, DesiredAccount, DesiredList, LiveAccount, LiveList, known
 from tatango_iac.secrets import display

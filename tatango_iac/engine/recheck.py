@@ -1,7 +1,7 @@
 """The closed loop's pure half (§13): what the read-back after an apply costs, and what it found.
 
 The answer to a write is not proof. After the last write, apply re-reads what it touched
-and plans again with the planner's own comparison (``engine.readback`` does the I/O).
+and plans again with the planner's own comparison (``apply.readback`` does the I/O).
 This module, with no I/O, says
 
 - which lists the re-read covers and how many calls it costs (``readback_calls``: the
@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-from tatango_iac.api.pages import PER_PAGE
+from tatango_iac.engine.forecast import index_pages
 from tatango_iac.engine.plan import Action, Plan
-from tatango_iac.engine.scope import Scope
+from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount, LiveList, known
 
 
@@ -95,7 +94,7 @@ def readback_info(desired: DesiredAccount, live: LiveAccount, actions: list[Acti
     lists = touched_lists(desired, actions)
     creates = sum(1 for a in actions if a.resource == "list" and a.action == "create")
     deletes = sum(1 for a in actions if a.is_list_delete)
-    pages = max(1, math.ceil((len(live.lists) + creates - deletes) / PER_PAGE))
+    pages = index_pages(len(live.lists) + creates - deletes)
     by_name: dict[str, list[LiveList]] = {}
     for lst in live.lists:
         by_name.setdefault(lst.name, []).append(lst)

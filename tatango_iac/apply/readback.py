@@ -10,16 +10,17 @@ re-read decides.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from tatango_iac.api.client import TatangoClient
 from tatango_iac.api.reader import read_live
 from tatango_iac.engine.plan import Action
 from tatango_iac.engine.planner import plan as compute_plan
+from tatango_iac.engine.reads import reads_for
 from tatango_iac.engine.recheck import WAITING, Finding, compare, readback_scope, touched_lists
-from tatango_iac.engine.steps import PlanError
-from tatango_iac.model import DesiredAccount
+from tatango_iac.errors import PlanError
+from tatango_iac.model import DesiredAccount, LiveList, Reads, ReadsFor
 
 DEFAULT_WAIT = 60.0  # seconds: how long a write may take to become visible before apply says it is not
 FIRST_DELAY = 1.0
@@ -50,7 +51,7 @@ def read_back(client: TatangoClient, desired: DesiredAccount, applied: list[Acti
     clock, first_call, start = client.clock, client.calls, client.clock.monotonic()
     delay = FIRST_DELAY
     while True:
-        live = read_live(client, desired, scope, test_keywords=False)
+        live = read_live(client, _without_keyword_tests(reads_for(desired, scope)))
         waited = clock.monotonic() - start
         try:
             fresh = compute_plan(desired, live, scope)
@@ -69,3 +70,10 @@ def read_back(client: TatangoClient, desired: DesiredAccount, applied: list[Acti
                  f"(waiting at most {max_wait:.0f} s in all, --verify-wait)")
         clock.sleep(delay)
         delay *= 2
+
+
+def _without_keyword_tests(decide: ReadsFor) -> ReadsFor:
+    """The plan's own reads, minus the availability tests: the writes are done, the account is what counts."""
+    def reads(index: list[LiveList]) -> Reads:
+        return replace(decide(index), keywords=())
+    return reads
