@@ -25,15 +25,17 @@ find_reviewed_plan() {
       fail "could not ask GitHub which pull request was merged as $GITHUB_SHA"
   fi
   [ -n "$pr" ] || fail "no pull request was merged as ${GITHUB_SHA}: there is no reviewed plan to apply"
-  local head found run_id run_sha
+  local head found run_id run_sha name
+  # Several accounts in one repository: each account's reviewed plan is its own artifact.
+  name="tatango-plan-pr-$pr${TATANGO_ARTIFACT_ACCOUNT:+-$TATANGO_ARTIFACT_ACCOUNT}"
   head="$(gh api "repos/$repo/pulls/$pr" --jq '.head.sha')" || fail "could not read pull request #$pr"
-  found="$(gh api "repos/$repo/actions/artifacts?name=tatango-plan-pr-$pr&per_page=1" \
+  found="$(gh api "repos/$repo/actions/artifacts?name=$name&per_page=1" \
     --jq '.artifacts[0] | "\(.workflow_run.id) \(.workflow_run.head_sha)"')" || fail "could not list artifacts"
   run_id="${found%% *}"
   run_sha="${found##* }"
-  [ -n "$run_id" ] && [ "$run_id" != "null" ] || fail "no reviewed plan (artifact tatango-plan-pr-$pr) for #$pr"
+  [ -n "$run_id" ] && [ "$run_id" != "null" ] || fail "no reviewed plan (artifact $name) for #$pr"
   [ "$run_sha" = "$head" ] || fail "the last plan of #$pr was made for $run_sha, not for its last commit $head"
-  gh run download "$run_id" --repo "$repo" --name "tatango-plan-pr-$pr" --dir "$out/reviewed" >&2 ||
+  gh run download "$run_id" --repo "$repo" --name "$name" --dir "$out/reviewed" >&2 ||
     fail "could not download the reviewed plan of #$pr"
   [ -f "$out/reviewed/plan.json" ] || fail "the reviewed plan of #$pr has no plan.json (the plan failed?)"
   reviewed_plan="$out/reviewed/plan.json"
@@ -86,10 +88,14 @@ case "${TATANGO_COMMAND:-}" in
       *) reviewed_plan="$TATANGO_REVIEWED" ;;
     esac
     if [ -n "$reviewed_plan" ]; then args+=(--expect "$reviewed_plan"); else args+=(--auto-approve); fi
+    [ -n "${TATANGO_MAX_TIME:-}" ] && args+=(--max-time "$TATANGO_MAX_TIME")
     tatango-iac "${args[@]}" "${extra[@]}" "${paths[@]}" 2> >(tee "$out/apply.err" >&2)
     code=$?
     wait  # for tee
-    [ "$code" -ne 0 ] && comment_on_pr
+    # 3: stopped cleanly at --max-time with the rest still to apply: the workflow starts the next run.
+    publish partial "$([ "$code" -eq 3 ] && echo true || echo false)"
+    publish pull-request "$pr"
+    [ "$code" -ne 0 ] && [ "$code" -ne 3 ] && comment_on_pr
     ;;
   drift)
     tatango-iac plan --detailed-exitcode --drift --out "$out/drift.json" "${extra[@]}" "${paths[@]}" \
@@ -110,4 +116,6 @@ publish exitcode "$code"
 # A plan with changes (2) is what a pull request is for; only an error fails the step. Drift (2) fails
 # the nightly job on purpose: that is its alert.
 if [ "${TATANGO_COMMAND}" = "plan" ] && [ "$code" -eq 2 ]; then exit 0; fi
+# A partial apply (3) is not a failure: the apply workflow chains the next run on the partial output.
+if [ "${TATANGO_COMMAND}" = "apply" ] && [ "$code" -eq 3 ]; then exit 0; fi
 exit "$code"

@@ -64,7 +64,7 @@ def test_each_night_fits_the_budget_and_every_list_is_covered_within_the_stated_
         api_env, account, sandbox, tmp_path, tonight):
     state = tmp_path / "cache" / "drift-state.json"
     seen: set[int] = set()
-    for night in range(3):
+    for _night in range(3):
         before = len(sandbox.api_requests())
         result = drift(api_env, account, "--budget", "5", "--drift-state", str(state))
         assert result.exit_code == 0, result.output
@@ -120,7 +120,7 @@ def test_attribute_drift_is_found_every_night_and_child_drift_on_its_night(api_e
     client.delete_webhook(lists["L5"], hooks[0]["id"])
     state = tmp_path / "state.json"
     found_hook = False
-    for night in range(3):
+    for _night in range(3):
         before = len(sandbox.api_requests())
         result = drift(api_env, account, "--budget", "5", "--drift-state", str(state))
         assert result.exit_code == 2, result.output  # the text drift is in the index: every night

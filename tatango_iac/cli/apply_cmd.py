@@ -17,6 +17,7 @@ from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.model import DesiredAccount
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
+from tatango_iac.identity.scope import Scope
 from tatango_iac.workflow import (
     check_reviewed,
     load_saved_plan,
@@ -153,11 +154,14 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
             refuse_destructive(known["actions"], allow_destroy, saved=True)
             refuse_over_limit(saved_exceeded(known), allow_bulk, saved=True)
     desired = load_desired(paths) if not saved else None
+    scope: Optional[Scope]
     if reviewed is not None:
         scope = saved_scope(reviewed)
     else:
         scope = scope_for(desired, targets, changed_since) if desired is not None else None
-    with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
+    # The credentials are the account's: named in the configuration, or in the saved plan.
+    account = desired.account.name if desired is not None else (saved or {}).get("account", {}).get("name")
+    with client_for(sandbox, sandbox_profile, rate, max_wait, account) as client:
         # The budget starts before the reads: they are calls of this run too.
         budget = ApplyBudget(max_calls, max_time, calls=lambda: client.calls, now=client.clock.monotonic,
                              interval=lambda: client.pacer.interval, start_calls=client.calls,
@@ -166,6 +170,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         if saved is not None:
             desired, result = replan_saved(client, saved, os.environ, progress)
         else:
+            assert desired is not None  # loaded above whenever there is no saved plan
             result = make_plan(client, desired, scope, progress)
             if reviewed is not None:
                 check_reviewed(result, reviewed)

@@ -23,6 +23,7 @@ from tatango_iac.model import (
     DesiredList,
     NewValueRule,
     Source,
+    Via,
     normalize_keyword,
 )
 from tatango_iac.secrets import display
@@ -40,12 +41,32 @@ class Checker:
         self.out: list[Diagnostic] = []
         self.new_value_rules: list[NewValueRule] = []
         self.pattern_seconds = 0.0  # time spent matching custom-field patterns (bounded: config.patterns)
+        # Findings on values from a template or defaults, by place and rule: reported once, with the lists.
+        self.inherited: dict[tuple[str, int, int, str, str], list[tuple[str, Via]]] = {}
 
     def error(self, where: Source, message: str, rule: str) -> None:
-        self.out.append(Diagnostic(where.file, where.line, where.col, ERROR, message, rule))
+        self._emit(where, ERROR, message, rule)
 
     def warn(self, where: Source, message: str, rule: str) -> None:
-        self.out.append(Diagnostic(where.file, where.line, where.col, WARNING, message, rule))
+        self._emit(where, WARNING, message, rule)
+
+    def _emit(self, where: Source, severity: str, message: str, rule: str) -> None:
+        if where.via is None:
+            self.out.append(Diagnostic(where.file, where.line, where.col, severity, message, rule))
+        else:
+            key = (where.file, where.line, where.col, severity, rule)
+            self.inherited.setdefault(key, []).append((message, where.via))
+
+    def finish(self) -> list[Diagnostic]:
+        """Each finding on a template's line once, naming the first list it reaches and how many."""
+        for (file, line, col, severity, rule), found in self.inherited.items():
+            message, via = found[0]
+            lists = len({v.list_label for _m, v in found})
+            reach = (f"in list {via.list_label} at {via.list_source}" if lists == 1 else
+                     f"in {lists} lists, first list {via.list_label} at {via.list_source}")
+            self.out.append(Diagnostic(file, line, col, severity, f"{message} (from {via.origin}; {reach})", rule))
+        self.inherited.clear()
+        return self.out
 
     def new_value(self, lst: DesiredList, kind: str, detail: Any, where: Source, message: str, rule: str) -> None:
         """A warning now; an error in the plan if the plan writes the value new."""
@@ -54,19 +75,29 @@ class Checker:
 
 
 def at(lst: DesiredList, *path: Any) -> Source:
-    line, col = lst.located.where(lst.path + path)
-    return Source(lst.located.file, line, col)
+    """Where the value at path is written: on the list, or in the template or defaults it came from."""
+    origin = lst.origins.get(path[0]) if path else None
+    if origin is None:
+        line, col = lst.located.where(lst.path + path)
+        return Source(lst.located.file, line, col)
+    line, col = origin.located.where(origin.path + path[1:])
+    return Source(origin.located.file, line, col, via=Via(origin.label, lst.label or lst.name, lst.source))
 
 
 def key_at(lst: DesiredList, *path: Any) -> Source:
     """Where a key itself is written (for rules about a whole block, e.g. opt_in_requests)."""
-    line, col = lst.located.key_where(lst.path + path)
-    return Source(lst.located.file, line, col)
+    origin = lst.origins.get(path[0]) if path else None
+    if origin is None:
+        line, col = lst.located.key_where(lst.path + path)
+        return Source(lst.located.file, line, col)
+    line, col = origin.located.key_where(origin.path + path[1:])
+    return Source(origin.located.file, line, col, via=Via(origin.label, lst.label or lst.name, lst.source))
 
 
 def check_account(account: DesiredAccount) -> tuple[list[Diagnostic], list[NewValueRule]]:
     checker = Checker(account)
     _check_names(checker)
+    _check_pins(checker)
     _check_keywords(checker)
     for lst in account.lists:
         _check_delete(checker, lst)
@@ -75,7 +106,7 @@ def check_account(account: DesiredAccount) -> tuple[list[Diagnostic], list[NewVa
         _check_webhooks(checker, lst)
         _check_characters(checker, lst)
         lint_list(checker, lst)
-    return checker.out, checker.new_value_rules
+    return checker.finish(), checker.new_value_rules
 
 
 def _check_names(c: Checker) -> None:
@@ -113,13 +144,29 @@ def _check_renames(c: Checker, names: set[str]) -> None:
         renamed.setdefault(lst.renamed_from, lst)
 
 
+def _check_pins(c: Checker) -> None:
+    """One live list, one entry: two entries pinning one id would manage (or delete) it twice."""
+    first: dict[int, DesiredList] = {}
+    for lst in c.account.lists:
+        if lst.id is None:
+            continue
+        other = first.get(lst.id)
+        if other is not None and other.name != lst.name:  # same name too: list-name-duplicate says it
+            c.error(at(lst, "id"), f"list '{display(lst.name)}' pins id {lst.id}, which list '{display(other.name)}' "
+                    f"already pins at {at(other, 'id')}: one entry per live list", "list-id-duplicate")
+        first.setdefault(lst.id, lst)
+
+
 def _check_delete(c: Checker, lst: DesiredList) -> None:
     if not lst.delete:
         return
     data = lst.located.data
     for part in lst.path:
         data = data[part]
-    for key in sorted(set(data) - LIST_DELETE_KEYS):
+    if data.get("protect"):
+        c.error(key_at(lst, "protect"), f"list '{display(lst.name)}' has protect: true and delete: true: a protected "
+                "list is never deleted; lift protection in a change of its own first", "list-protected")
+    for key in sorted(set(data) - LIST_DELETE_KEYS - {"protect"}):
         c.error(key_at(lst, key), f"list '{display(lst.name)}' has delete: true, so '{key}' has no effect: a list "
                 "to delete carries only name (and id)", "list-delete")
 
@@ -153,14 +200,14 @@ def _check_keywords(c: Checker) -> None:
 
 
 def _check_opt_in(c: Checker, lst: DesiredList) -> None:
-    requests_ = lst.opt_in_requests
+    requests_ = lst.opt_in_requests or []
     if lst.opt_in_type == "double" and not requests_:
         c.error(at(lst, "opt_in_type"), "opt_in_type: double needs at least one opt_in_requests entry",
                 "opt-in-requests")
     if requests_ and lst.opt_in_type != "double":
         c.error(key_at(lst, "opt_in_requests"), "opt_in_requests are only used with opt_in_type: double",
                 "opt-in-requests")
-    for i, request in enumerate(requests_ or []):
+    for i, request in enumerate(requests_):
         last = i == len(requests_) - 1
         wanted = "optinsubscriber" if last else "nextrequest"
         if request.get("success_action") != wanted:

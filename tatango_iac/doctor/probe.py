@@ -21,7 +21,8 @@ from tatango_iac.model import WEBHOOK_EVENTS
 PROBE_URL = "HTTPS://Probe.Tatango-IaC.invalid:443/hook?probe=1"
 EVENTS = {"subscribe": True, "unsubscribe": False, "message_sent": True, "reply_received": False, "cleaned": True}
 PROBE_WAIT = 30.0  # seconds a probe read waits for its write to show (reads that lag writes)
-FIELD = {"key": "tatango_iac_probe", "label": "tatango-iac probe", "content_type": "text", "max_length": 5}
+FIELD_KEY = "tatango_iac_probe"
+FIELD: dict[str, Any] = {"key": FIELD_KEY, "label": "tatango-iac probe", "content_type": "text", "max_length": 5}
 
 
 def _request(collected: str, action: str, **extra: Any) -> dict[str, Any]:
@@ -41,6 +42,13 @@ class Probe:
         self.statuses: dict[str, set[int]] = {"POST": set(), "DELETE": set()}
         self.lagged = 0.0  # the longest a write took to show in a read
         client.observers.append(self._seen)
+
+    @property
+    def lid(self) -> int:
+        """The scratch list's id (the write checks run only once it exists)."""
+        if self.list_id is None:
+            raise RuntimeError("the scratch list does not exist")
+        return self.list_id
 
     def _seen(self, exchange: Exchange) -> None:
         if exchange.method in self.statuses and "test_keyword" not in exchange.url:
@@ -96,9 +104,11 @@ class Probe:
 
     def _live(self, until: Callable[[dict[str, Any]], bool] = lambda record: True) -> dict[str, Any]:
         """The scratch list, read again (bounded wait) while it does not show the write yet (§13: reads may lag)."""
-        return self._settled(lambda: self.client.get_list(self.list_id), until)  # type: ignore[arg-type]
+        record: dict[str, Any] = self._settled(lambda: self.client.get_list(self.lid), until)
+        return record
 
     def _settled(self, read: Callable[[], Any], until: Callable[[Any], bool]) -> Any:
+        """Read until ``until`` holds, waiting (1, 2, 4... s, at most PROBE_WAIT in all) while it does not."""
         start, delay = self.client.clock.monotonic(), 1.0
         while True:
             try:
@@ -106,7 +116,7 @@ class Probe:
             except ApiError as exc:
                 if not exc.not_found or self.client.clock.monotonic() - start >= PROBE_WAIT:
                     raise
-                value = None
+                value = None  # a lagging read may not find an object created a moment ago
             if value is not None and until(value):
                 return value
             waited = self.client.clock.monotonic() - start
@@ -118,7 +128,7 @@ class Probe:
             delay *= 2
 
     def _keywords(self, first: str, second: str) -> None:
-        answer = self.client.set_keywords(self.list_id, [second])  # type: ignore[arg-type]
+        answer = self.client.set_keywords(self.lid, [second])
         now = {str(k).upper() for k in self._live(
             lambda rec: {str(k).upper() for k in rec.get("keyword_names") or []} != {first}).get("keyword_names") or []}
         if now == {second}:
@@ -131,12 +141,12 @@ class Probe:
         if "keyword_names" not in answer:
             self.add("a keywords PUT answers with the keywords", "no keyword_names in the answer", NOTE,
                      "the write cannot be checked from its answer")
-        self.client.set_keywords(self.list_id, [])  # type: ignore[arg-type]  # release them at once
+        self.client.set_keywords(self.lid, [])  # release them at once
 
     def _opt_in(self) -> None:
         two = [_request("zip_code", "nextrequest"), _request("yes", "optinsubscriber")]
-        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double", "opt_in_requests": two})
-        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double",
+        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double", "opt_in_requests": two})
+        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double",
                                                        "opt_in_requests": [_request("yes", "optinsubscriber")]})
         count = len(self._live(lambda rec: len(rec.get("opt_in_requests") or []) not in (0, 2)).get(
             "opt_in_requests") or [])
@@ -145,7 +155,7 @@ class Probe:
                  "apply stops: 'the API did not apply opt_in_requests as sent'")
         partial = {"collected_data": "yes", "request_message": "tatango-iac probe: reply YES",
                    "success_action": "optinsubscriber"}
-        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double", "opt_in_requests": [partial]})
+        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double", "opt_in_requests": [partial]})
         def carries(request: Any) -> bool:
             return isinstance(request, dict) and request.get("request_message") == partial["request_message"]
 
@@ -156,10 +166,10 @@ class Probe:
         self.add("opt-in keys left out stay empty", "filled by the server: " + ", ".join(filled) if filled else
                  "they stay empty", NOTE if filled else OK, "the tool sends every key (null/false): defaults never "
                                                              "apply to its writes")
-        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "single"})
+        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "single"})
 
     def _webhook(self) -> None:
-        hook = self.client.create_webhook(self.list_id, {"callback_url": PROBE_URL, **EVENTS})  # type: ignore[arg-type]
+        hook = self.client.create_webhook(self.lid, {"callback_url": PROBE_URL, **EVENTS})
         hook_id = coerce.as_int(hook.get("id"), "webhook.id")
         self.hook_ids.append(hook_id)
         missing = [e for e in WEBHOOK_EVENTS if e not in hook]
@@ -177,16 +187,16 @@ class Probe:
                  if canonical_url(stored) == canonical_url(PROBE_URL) else "changed", OK if same else (
                      NOTE if canonical_url(stored) == canonical_url(PROBE_URL) else FAIL),
                  "URLs are matched in canonical form")
-        self.client.update_webhook(self.list_id, hook_id, {"subscribe": False})  # type: ignore[arg-type]
-        after = self._settled(lambda: self.client.get_webhook(self.list_id, hook_id),  # type: ignore[arg-type]
+        self.client.update_webhook(self.lid, hook_id, {"subscribe": False})
+        after = self._settled(lambda: self.client.get_webhook(self.lid, hook_id),
                               lambda h: h.get("subscribe") in (False, "false"))
         reset = [e for e in WEBHOOK_EVENTS if e != "subscribe" and e in after and EVENTS[e] and
                  not coerce.as_bool(after[e], e)]
         self.add("a webhook PUT leaves the events it omits alone", "reset to false: " + ", ".join(reset) if reset
                  else "left alone", NOTE if reset else OK, "the tool always sends all five events")
-        self.client.delete_webhook(self.list_id, hook_id)  # type: ignore[arg-type]
+        self.client.delete_webhook(self.lid, hook_id)
         self.hook_ids.remove(hook_id)
-        self._delete_missing(lambda: self.client.delete_webhook(self.list_id, hook_id))  # type: ignore[arg-type]
+        self._delete_missing(lambda: self.client.delete_webhook(self.lid, hook_id))
 
     def _delete_missing(self, delete: Callable[[], Any]) -> None:
         try:
@@ -199,16 +209,16 @@ class Probe:
                  "counted as done")
 
     def _custom_field(self) -> None:
-        created = self.client.create_custom_field(self.list_id, FIELD)  # type: ignore[arg-type]
-        self.field_keys.append(FIELD["key"])
+        created = self.client.create_custom_field(self.lid, FIELD)
+        self.field_keys.append(FIELD_KEY)
         self.add("a custom-field create answers with the field", "yes" if created.get("key") == FIELD["key"] else
                  "another key", OK if created.get("key") == FIELD["key"] else FAIL)
-        self.client.delete_custom_field(self.list_id, FIELD["key"])  # type: ignore[arg-type]
-        keys = self._settled(lambda: [f.get("key") for f in self.client.list_custom_fields(self.list_id)],  # type: ignore
+        self.client.delete_custom_field(self.lid, FIELD["key"])
+        keys = self._settled(lambda: [f.get("key") for f in self.client.list_custom_fields(self.lid)],
                              lambda found: FIELD["key"] not in found)
         gone = FIELD["key"] not in keys
         if gone:
-            self.field_keys.remove(FIELD["key"])
+            self.field_keys.remove(FIELD_KEY)
         self.add("a custom-field delete removes it", "removed" if gone else "still there", OK if gone else FAIL)
 
     def _statuses(self) -> None:
@@ -232,14 +242,15 @@ class Probe:
                 signal.signal(signum, handler)
 
     def _clean_up(self) -> None:
-        if self.list_id is None:
+        list_id = self.list_id
+        if list_id is None:
             return
         left: list[str] = []
-        for step, call in ([(f"webhook {h}", lambda h=h: self.client.delete_webhook(self.list_id, h))
-                            for h in self.hook_ids] +
-                           [(f"custom field {k}", lambda k=k: self.client.delete_custom_field(self.list_id, k))
-                            for k in self.field_keys] +
-                           [(f"list {self.list_id}", lambda: self.client.delete_list(self.list_id))]):
+        calls: list[tuple[str, Callable[[], Any]]] = [
+            *((f"webhook {h}", lambda h=h: self.client.delete_webhook(list_id, h)) for h in self.hook_ids),
+            *((f"custom field {k}", lambda k=k: self.client.delete_custom_field(list_id, k)) for k in self.field_keys),
+            (f"list {list_id}", lambda: self.client.delete_list(list_id))]
+        for step, call in calls:
             try:
                 call()
             except ApiError as exc:

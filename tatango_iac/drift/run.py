@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Optional
 
 from tatango_iac.api.client import TatangoClient
+from tatango_iac.api.credentials import account_identity
 from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.drift import state as drift_state
 from tatango_iac.drift.schedule import Candidate, Selection, select
@@ -38,7 +39,7 @@ def fixed_calls(index_calls: int, reads: Reads) -> int:
 
 def candidates(desired: DesiredAccount, index: list[LiveList], reads: Reads) -> list[Candidate]:
     """Managed lists that exist and whose webhooks or custom fields the configuration manages."""
-    key_of = {lst.id: key for key, lst in match_lists(desired.lists, index).matched.items()}
+    key_of = {lst.id: key for key, lst in match_lists(desired.lists, index).matched.items() if lst is not None}
     by_key = desired.by_key()
     cost: dict[int, int] = {}
     for _child, lst in reads.children:
@@ -75,6 +76,7 @@ def budgeted_drift(client: TatangoClient, desired: DesiredAccount, scope: Scope,
     live = read_live(client, tonight_reads, progress)
     selection = chosen[0]
     result = compute_plan(without_children(desired, {c.key for c in selection.skipped}), live, scope)
+    result.account = account_identity(desired.account.name, client.base_url)
     warnings = [f"drift state {p}" for p in state.problems] + coverage_warnings(selection)
     result.coverage = {**selection.to_json(state.checked), "warnings": warnings}
     result.warnings += warnings

@@ -37,6 +37,8 @@ class Action:
     conversations: Optional[int] = None  # a message change: the subscribers whose conversation changes
     changes_conversations: bool = False
     claims: frozenset[str] = frozenset()
+    # Fields taken from a template or account.defaults -> 'template "store"' (engine.provenance).
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_list_delete(self) -> bool:
@@ -60,6 +62,8 @@ class Action:
             data["notes"] = list(self.notes)
         if self.destructive:
             data["subscribers"] = self.subscribers
+        if self.origins:
+            data["from"] = dict(self.origins)
         if self.changes_conversations:
             data["conversations"] = self.conversations
         return data
@@ -84,6 +88,8 @@ class Plan:
     readback: dict[str, Any] = field(default_factory=dict)
     # Values the account holds in another form than configured (engine.forms): no action, a note.
     stored_forms: list[dict[str, Any]] = field(default_factory=list)
+    # The account the plan read: {"name": account.name or None, "api": the API's host}.
+    account: dict[str, Any] = field(default_factory=dict)
     # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
     safety: dict[str, Any] = field(default_factory=dict)
     forecast: Optional["Forecast"] = None  # what applying it costs (set once the read's cost is known)
@@ -111,6 +117,14 @@ class Plan:
         counts.update(reach_summary(self.actions))
         counts["over_limit"] = bool(self.over_limit)
         return counts
+
+    def account_line(self) -> str:
+        """Which account the plan read, for a reviewer of a repository that holds several."""
+        if not self.account:
+            return ""
+        name = self.account.get("name")
+        return f"Account: {name} (read at {self.account.get('api')})" if name else (
+            f"Account: the one of TATANGO_EMAIL (read at {self.account.get('api')})")
 
     def summary_line(self) -> str:
         from tatango_iac.engine.safety import people
@@ -153,6 +167,7 @@ class Plan:
         return {
             "format_version": FORMAT_VERSION,
             "tool_version": __version__,
+            "account": self.account,
             "config": {"paths": self.config_paths, "files": self.config_files, "digest": self.config_digest},
             "targets": self.targets,
             "scope": self.scope,
@@ -205,7 +220,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
                       subscribers=a.get("subscribers"), conversations=a.get("conversations"),
-                      changes_conversations="conversations" in a) for a in data.get("actions") or []]
+                      changes_conversations="conversations" in a, origins=dict(a.get("from") or {}))
+               for a in data.get("actions") or []]
     from tatango_iac.engine.forecast import Forecast
 
     drift = data.get("drift") or {}
@@ -218,7 +234,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
                 warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}),
-                readback=dict(data.get("readback") or {}), stored_forms=list(data.get("stored_forms") or []))
+                readback=dict(data.get("readback") or {}), stored_forms=list(data.get("stored_forms") or []),
+                account=dict(data.get("account") or {}))
 
 
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:
