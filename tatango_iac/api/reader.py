@@ -125,8 +125,6 @@ def read_live(client: TatangoClient, reads_for: ReadsFor, progress: Optional[Pro
     progress = progress or NoProgress()
     live = LiveAccount(lists=[])
     raw = client.list_lists()
-    if not isinstance(raw, list):
-        raw = list(raw)
     index = _lists(raw, set())
     reads = reads_for(index)
     # The number of reads is known now: the rest of the work can show count, total and time left.

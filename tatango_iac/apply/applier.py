@@ -20,11 +20,11 @@ from typing import Any, Callable, Optional
 
 from tatango_iac.api.client import AnswerError, ApiError, TatangoClient, unwrap
 from tatango_iac.apply import verify
+from tatango_iac.apply.settle import settle
 from tatango_iac.apply.verify import WriteMismatch
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.forecast import guard_reads_before, write_calls
 from tatango_iac.engine.plan import Action, Plan
-from tatango_iac.apply.settle import settle
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.urls import canonical_url
 from tatango_iac.secrets import display

@@ -17,9 +17,9 @@ from typing import Any, Callable, Optional
 
 from tatango_iac.api import coerce
 from tatango_iac.api.client import TatangoClient
-from tatango_iac.identity.urls import canonical_url
-from tatango_iac.engine.plan import Action
 from tatango_iac.apply.verify import WriteMismatch
+from tatango_iac.engine.plan import Action
+from tatango_iac.identity.urls import canonical_url
 from tatango_iac.model import WEBHOOK_EVENTS, normalize_keyword
 
 Reader = Callable[[TatangoClient, int, Action], Any]

@@ -8,16 +8,16 @@ import click
 
 from tatango_iac.apply.applier import Applier, ApplyResult
 from tatango_iac.cli import options, output, readback_out
-from tatango_iac.cli.readback_out import confirm_apply
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
 from tatango_iac.cli.main import Failure, Partial, cli
+from tatango_iac.cli.readback_out import confirm_apply
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
-from tatango_iac.model import DesiredAccount
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
 from tatango_iac.identity.scope import Scope
+from tatango_iac.model import DesiredAccount
 from tatango_iac.workflow import (
     check_reviewed,
     load_saved_plan,

@@ -12,10 +12,10 @@ import json
 from typing import Any, Iterator
 
 from tatango_iac.engine.diffs import plain
-from tatango_iac.identity.matching import Match
 from tatango_iac.engine.normalize import text_form
-from tatango_iac.identity.scope import Scope
 from tatango_iac.engine.steps import list_address
+from tatango_iac.identity.matching import Match
+from tatango_iac.identity.scope import Scope
 from tatango_iac.model import OPT_IN_MESSAGE_FIELDS, DesiredAccount, DesiredList, LiveAccount, LiveList, known
 from tatango_iac.secrets import display
 
@@ -37,7 +37,7 @@ def _list_forms(d: DesiredList, lst: LiveList, live: LiveAccount) -> Iterator[di
         if known(held) and _another_form(held, value):
             yield _entry(address, name, value, held)
     if d.opt_in_requests is not None and known(lst.opt_in_requests):
-        for index, (wanted, held_request) in enumerate(zip(d.opt_in_requests, lst.opt_in_requests)):
+        for index, (wanted, held_request) in enumerate(zip(d.opt_in_requests, lst.opt_in_requests, strict=False)):
             for name in OPT_IN_MESSAGE_FIELDS:
                 if name in wanted and known(held_request.get(name)) and _another_form(held_request.get(name),
                                                                                       wanted[name]):

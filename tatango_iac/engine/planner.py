@@ -18,9 +18,9 @@ from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
-from tatango_iac.engine.recheck import readback_info
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
 from tatango_iac.engine.provenance import annotate
+from tatango_iac.engine.recheck import readback_info
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,

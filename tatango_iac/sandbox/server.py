@@ -10,8 +10,8 @@ Control API (no auth; loopback only), for tests and demos:
 from __future__ import annotations
 
 import base64
-import copy
 import contextlib
+import copy
 import json
 import math
 import random
@@ -314,7 +314,7 @@ class SandboxServer:
         return status, payload, None
 
     def _handle(self, route: routes.Route, params: dict[str, str], body: Any, query: dict[str, str],
-                path: str) -> tuple[int, dict[str, Any]]:
+                path: str) -> tuple[int, Any]:
         """Run a handler through the profile's hooks (state lock held)."""
         profile, state = self.state.profile, self.state
         if not route.writes:
