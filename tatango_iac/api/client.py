@@ -20,6 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from tatango_iac.digests import DigestKey
 from tatango_iac.api.errors import AnswerError, ApiError, ConfigurationError, error_text, html_title
 from tatango_iac.api.pacing import DEFAULT_RATE, Clock, Pacer, interval_for
 from tatango_iac.api.pages import read_all_pages
@@ -148,6 +149,10 @@ class TatangoClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.timeout = timeout
+
+    def digest_key(self) -> DigestKey:
+        """Keys the digests a plan carries (digests.py): derived from credentials that never leave the runner."""
+        return DigestKey.from_credentials(self._email, self._api_key)
 
     def __repr__(self) -> str:
         return f"TatangoClient(base_url={self.base_url!r}, email={self._email!r}, api_key='****')"

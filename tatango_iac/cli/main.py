@@ -20,7 +20,8 @@ from tatango_iac.config.diagnostics import ConfigError
 from tatango_iac.engine.planner import PlanError
 from tatango_iac.engine.render import render_markdown_error
 from tatango_iac.sandbox.storage import StateLocked
-from tatango_iac.workflow import ReviewMismatch, SavedPlanError, StalePlan
+from tatango_iac.review import ReviewMismatch
+from tatango_iac.workflow import SavedPlanError, StalePlan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 

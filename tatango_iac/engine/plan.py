@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tatango_iac import __version__
+from tatango_iac.digests import DigestKey
 from tatango_iac.secrets import display
 
 FORMAT_VERSION = "1"
@@ -25,6 +26,11 @@ class Action:
     reason: str = ""
     changes: list[dict[str, Any]] = field(default_factory=list)  # display-safe, computed by the planner
     notes: list[str] = field(default_factory=list)
+    # Keyed digests (digests.py) of what will be sent and of the live values it replaces: what a
+    # reviewed plan is compared by, since the display masks tokens and shows ${...} as templates.
+    payload_digest: str = ""
+    before_digest: str = ""
+    target_digest: str = ""  # "" when the object does not exist yet (created by this plan)
     # Execution details (never serialized: may hold resolved secrets).
     list_key: str = ""  # the configuration entry (unique even when names repeat)
     list_id: Optional[int] = None
@@ -32,6 +38,15 @@ class Action:
     payload: dict[str, Any] = field(default_factory=dict)
     subscribers: Optional[int] = None
     claims: frozenset[str] = frozenset()
+
+    def seal(self, key: DigestKey) -> None:
+        """Digest what will be sent, what it replaces, and the ids it acts on (a delete sends nothing else).
+
+        The ids are left out for an object this plan creates: they exist only once it is applied, and
+        a re-run after a part-way apply must still recognise the rest of the reviewed plan."""
+        self.payload_digest = key.digest({"resource": self.resource, "action": self.action, "payload": self.payload})
+        self.before_digest = key.digest(self.before)
+        self.target_digest = key.digest([self.list_id, self.target_id]) if self.list_id is not None else ""
 
     @property
     def is_list_delete(self) -> bool:
@@ -49,6 +64,10 @@ class Action:
             "after": display(self.after),
             "changes": self.changes,
         }
+        if self.payload_digest:
+            data["payload_digest"] = self.payload_digest
+            data["before_digest"] = self.before_digest
+            data["target_digest"] = self.target_digest
         if self.reason:
             data["reason"] = self.reason
         if self.notes:
@@ -146,7 +165,9 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
-                      subscribers=a.get("subscribers")) for a in data.get("actions") or []]
+                      subscribers=a.get("subscribers"), payload_digest=a.get("payload_digest", ""),
+                      before_digest=a.get("before_digest", ""),
+                      target_digest=a.get("target_digest", "")) for a in data.get("actions") or []]
     drift = data.get("drift") or {}
     config = data.get("config") or {}
     return Plan(actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
