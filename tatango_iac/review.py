@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 from tatango_iac import __version__
 from tatango_iac.engine.plan import Action, Plan
+from tatango_iac.errors import TatangoIacError
 
 NEXT_STEP = ("Next step: make a fresh plan in the pull request (push to it, or re-run its plan job), review it, "
              "then re-run this apply; or change the configuration in a new pull request.")
@@ -38,12 +39,15 @@ class ReviewCheck:
     done: list[str] = field(default_factory=list)  # addresses of reviewed actions found in the account
 
 
-class ReviewMismatch(Exception):
+class ReviewMismatch(TatangoIacError):
     """A fresh plan does not mean what the reviewed one meant (apply --expect)."""
 
     def __init__(self, lines: list[str]):
         self.lines = lines
         super().__init__("\n".join(lines))
+
+    def user_message(self) -> str:
+        return "refusing to apply (nothing was changed): " + "\n".join(self.lines)
 
 
 def _same(reviewed: dict[str, Any], fresh: Action) -> bool:

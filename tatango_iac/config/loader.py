@@ -76,6 +76,7 @@ def _build_list(located: Located, index: int, data: dict[str, Any]) -> DesiredLi
     lst.renamed_from = data.get("renamed_from")
     lst.id = data.get("id")
     lst.delete = bool(data.get("delete", False))
+    lst.protect = bool(data.get("protect", False))
     if "keyword_names" in data:
         lst.keyword_names = list(data["keyword_names"])
         for j, keyword in enumerate(lst.keyword_names):
@@ -145,7 +146,9 @@ def _account_settings(item: LoadedFile, account_file: Located | None,
         return None, account_file
     acc = data["account"] or {}
     return AccountSettings(shortcode=acc.get("shortcode"), prune=bool(acc.get("prune", False)),
-                           lint=dict(acc.get("lint") or {}), source=_source(item.located, ("account",))), item.located
+                           lint=dict(acc.get("lint") or {}), source=_source(item.located, ("account",)),
+                           safety=dict(acc.get("safety") or {}), protect=[str(p) for p in acc.get("protect") or []],
+                           ignore=[str(p) for p in acc.get("ignore") or []]), item.located
 
 
 def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
