@@ -32,11 +32,11 @@ class DigestKey:
         self._key = hmac.new(material, _CONTEXT, hashlib.sha256).digest()
 
     @classmethod
-    def from_credentials(cls, email: str, api_key: str) -> "DigestKey":
+    def from_credentials(cls, email: str, api_key: str) -> DigestKey:
         return cls(f"{email}\0{api_key}".encode())
 
     @classmethod
-    def ephemeral(cls) -> "DigestKey":
+    def ephemeral(cls) -> DigestKey:
         return cls(secrets.token_bytes(32))
 
     def digest(self, value: Any) -> str:

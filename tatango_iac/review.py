@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from tatango_iac import __version__
 from tatango_iac.engine.plan import Action, Plan
@@ -68,7 +68,7 @@ def _what_differs(reviewed: dict[str, Any], fresh: Action) -> str:
         return f"{where}: destructive in one plan and not in the other"
     old = {c.get("path"): c for c in reviewed.get("changes") or []}
     new = {c.get("path"): c for c in fresh.changes}
-    paths = sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p))
+    paths = sorted({str(p) for p in set(old) | set(new) if old.get(p) != new.get(p)})
     if reviewed.get("payload_digest") != fresh.payload_digest:
         named = ", ".join(str(p) for p in paths) if paths else None
         if named:
@@ -77,7 +77,9 @@ def _what_differs(reviewed: dict[str, Any], fresh: Action) -> str:
                 f"reviewed one")
     if reviewed.get("target_digest") != fresh.target_digest:
         return f"{where}: it now acts on a different object (its id changed since the review)"
-    named = ", ".join(str(p) for p in paths) or "a masked value"
+    if not paths:
+        return f"{where}: a live value it replaces changed in the account since the review (it would be overwritten)"
+    named = ", ".join(str(p) for p in paths)
     return f"{where}: the live value of {named} changed in the account since the review (it would be overwritten)"
 
 
@@ -117,8 +119,9 @@ def compare(fresh: Plan, reviewed: dict[str, Any]) -> ReviewCheck:
 
 
 def _mismatch_lines(problems: list[str], lists: list[str], reviewed: dict[str, Any]) -> list[str]:
-    lines = ["the plan made now differs from the reviewed plan (something changed in the account, or in the "
-             "configuration, after the review):", *problems]
+    headline = ("the plan made now differs from the reviewed plan (something changed in the account, or in the "
+                "configuration, after the review):")
+    lines = [headline, *problems]
     if lists:
         lines.append("  list(s) that differ: " + ", ".join(f'"{name}"' for name in lists))
     version = reviewed.get("tool_version")
@@ -129,7 +132,7 @@ def _mismatch_lines(problems: list[str], lists: list[str], reviewed: dict[str, A
     return lines
 
 
-def needs_digests(reviewed: dict[str, Any]) -> Optional[str]:
+def needs_digests(reviewed: dict[str, Any]) -> str | None:
     """A reviewed plan without digests (an older tool) cannot be compared by what it sends."""
     if any(not a.get("payload_digest") for a in reviewed.get("actions") or []):
         version = reviewed.get("tool_version", "an older version")

@@ -7,8 +7,8 @@ import base64
 import hashlib
 import json
 import re
-from urllib.parse import quote, quote_plus
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 

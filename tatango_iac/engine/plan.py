@@ -50,7 +50,9 @@ class Action:
         The ids are left out for an object this plan creates: they exist only once it is applied, and
         a re-run after a part-way apply must still recognise the rest of the reviewed plan."""
         self.payload_digest = key.digest({"resource": self.resource, "action": self.action, "payload": self.payload})
-        self.before_digest = key.digest(self.before)
+        # What it overwrites or removes; a subscriber count is not overwritten (people join all the time).
+        replaced = {k: v for k, v in self.before.items() if k != "subscribers"} if self.before else self.before
+        self.before_digest = key.digest(replaced)
         self.target_digest = key.digest([self.list_id, self.target_id]) if self.list_id is not None else ""
 
     @property

@@ -2,7 +2,7 @@
 hand, truncated, from another tool) is "not a valid plan file", never an internal error later."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from tatango_iac.engine.plan import ACTIONS
 
@@ -10,7 +10,7 @@ _ACTION_STRINGS = ("resource", "address", "list")
 _OPTIONAL_STRINGS = ("reason", "payload_digest", "before_digest", "target_digest")
 
 
-def _action_problem(index: int, action: Any) -> Optional[str]:
+def _action_problem(index: int, action: Any) -> str | None:
     where = f"actions[{index}]"
     if not isinstance(action, dict):
         return f"{where} is not an object"
@@ -39,7 +39,7 @@ def _string_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def plan_shape_problem(saved: dict[str, Any]) -> Optional[str]:
+def plan_shape_problem(saved: dict[str, Any]) -> str | None:
     """The first thing wrong with a saved plan's shape, or None."""
     config = saved.get("config")
     if not isinstance(config, dict) or not _string_list(config.get("paths", [])) or not isinstance(
