@@ -100,8 +100,7 @@ def test_no_secret_is_recoverable_from_a_saved_plan_or_its_renderings(api_env, e
     url_line = re.search(r'callback_url: "([^"]+)"', text).group(1)
     edit(vip, url_line, TEMPLATE_URL.format("${ACME_WEBHOOK_TOKEN}"))
     edit(vip, "Text STOP to end.", "Text STOP to quit.")
-    deals = [lst for lst in client.list_lists()]
-    assert deals == []
+    assert client.list_lists() == []
     first = run_cli(["apply", "--auto-approve", str(examples_copy / "lists" / "deals.yaml")], env=env)
     assert first.exit_code == 0, first.output
     deals_id = client.list_lists()[0]["id"]
@@ -219,6 +218,7 @@ def test_expect_refuses_a_scope_it_would_otherwise_ignore(api_env, examples_copy
     lambda p: p.update(fingerprints=[]),
     lambda p: p.update(config={"paths": "examples"}),
     lambda p: p.update(blocked=[{}]),
+    lambda p: p.update(scope={"kind": "all", "protected_at_ref": {"lists": "ACME VIP"}}),
 ])
 @pytest.mark.parametrize("how", ["--plan", "--expect", "show"])
 def test_a_plan_file_of_the_right_version_but_wrong_shape_is_not_a_valid_plan_file(
@@ -235,7 +235,7 @@ def test_a_plan_file_of_the_right_version_but_wrong_shape_is_not_a_valid_plan_fi
 
 
 @pytest.mark.parametrize("encode", [
-    lambda s: s, lambda s: quote(s, safe=""), lambda s: quote_plus(s), lambda s: json.dumps(s)[1:-1]],
+    str, lambda s: quote(s, safe=""), quote_plus, lambda s: json.dumps(s)[1:-1]],
     ids=["plain", "percent", "form", "json"])
 def test_an_api_error_echoing_a_secret_in_any_encoding_prints_it_masked(api_env, examples_copy, sandbox, encode):
     secret = 'tok/"weird" value+1&x'  # every encoding writes it differently

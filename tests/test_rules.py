@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tatango_iac.config.loader import load
 from tatango_iac.config.lint import sms_parts
+from tatango_iac.config.loader import load
 from tests.conftest import EXAMPLE_ENV, EXAMPLES, run_cli
 
 GOOD_HELP = "ACME: Help at help@acme.example. Text STOP to end. Msg&data rates may apply."
@@ -77,7 +77,7 @@ def test_custom_field_rules(tmp_path):
             "      - {key: dflt, label: Dflt, content_type: text, max_length: 5, pattern: '^[0-9]+$', default_value: abc}\n"
             "      - {key: Upper, label: U, content_type: text, max_length: 0}\n")
     found = check(tmp_path, body)
-    assert [r for r in rules(found)] == ["schema", "schema"]  # schema errors stop the semantic pass for the file
+    assert list(rules(found)) == ["schema", "schema"]  # schema errors stop the semantic pass for the file
     body = body.rsplit("      - {key: Upper", 1)[0]
     found = check(tmp_path, body)
     assert rules(found) == ["custom-field-duplicate", "custom-field-duplicate", "custom-field-pattern",

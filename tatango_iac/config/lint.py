@@ -44,8 +44,8 @@ def sms_parts(text: str) -> tuple[int, int, bool]:
 
 
 def has_contact(text: str) -> bool:
-    for token in text.split():
-        token = token.strip(_PUNCTUATION)
+    for word in text.split():
+        token = word.strip(_PUNCTUATION)
         if len(token) > _TOKEN_LIMIT:
             continue
         lowered = token.lower()

@@ -65,6 +65,10 @@ def plan_shape_problem(saved: dict[str, Any]) -> str | None:
                                   and _string_list(scope.get("lists", [])) and _string_list(scope.get("removed", []))
                                   and isinstance(scope.get("ref") or "", str)):
         return "scope is not an object with a kind of all, target or changed_since and lists of names"
+    base = (scope or {}).get("protected_at_ref")
+    if base is not None and not (isinstance(base, dict) and _string_list(base.get("lists", []))
+                                 and _string_list(base.get("patterns", []))):
+        return "scope.protected_at_ref is not an object with lists and patterns (strings)"
     for name in ("unmanaged_lists", "notes", "warnings"):
         if not isinstance(saved.get(name, []), list):
             return f"{name} is not a list"
