@@ -89,6 +89,10 @@ def _blocked(plan_blocked: list[dict[str, Any]]) -> list[str]:
 
 def compare(fresh: Plan, reviewed: dict[str, Any]) -> ReviewCheck:
     """The verdict, or ReviewMismatch naming each difference, the lists concerned and the next step."""
+    reviewed_account = (reviewed.get("account") or {}).get("name")
+    if reviewed_account != fresh.account.get("name"):
+        raise ReviewMismatch([f"the reviewed plan is for account {reviewed_account or '(unnamed)'}, this configuration "
+                              f"is for account {fresh.account.get('name') or '(unnamed)'}: nothing was changed"])
     old: list[dict[str, Any]] = list(reviewed.get("actions") or [])
     problems: list[str] = []
     if _blocked(fresh.blocked) != _blocked(reviewed.get("blocked") or []):

@@ -131,7 +131,7 @@ _WORD = re.compile(r"[A-Za-z0-9_-]+")
 def encodings(text: str) -> set[str]:
     """The forms a secret takes once sent or echoed: as is, percent-, form- and JSON-escaped."""
     forms = {text, quote(text, safe=""), quote(text), quote_plus(text), json.dumps(text)[1:-1],
-             json.dumps(text, ensure_ascii=False)[1:-1], unquote_plus(text)}
+             json.dumps(text, ensure_ascii=False)[1:-1]}
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
