@@ -157,6 +157,12 @@ class Redactor:
                 for form in encodings(text):
                     (self._words if _WORD.fullmatch(form) else self._others).add(form)
 
+    def clear(self) -> None:
+        """Forget every registered secret (a CLI run is one process; the test suite runs many in one)."""
+        with self._lock:
+            self._words.clear()
+            self._others.clear()
+
     def register_credentials(self, email: str, api_key: str) -> None:
         """The API key and the Basic header that carries it."""
         self.register(api_key, base64.b64encode(f"{email}:{api_key}".encode()).decode())
