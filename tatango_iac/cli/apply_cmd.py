@@ -134,14 +134,16 @@ def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any]) -> bool:
               help="Apply a plan over the safety limits of account.safety (share of lists updated, lists deleted, "
                    "webhooks changed, subscribers affected).")
 @options.target
+@options.exclude
 @options.changed_since
 @options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, allow_bulk: bool, targets: tuple[str, ...], changed_since: Optional[str],
+          allow_destroy: bool, allow_bulk: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
+          changed_since: Optional[str],
           max_calls: Optional[int], max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str],
           rate: Optional[float], max_wait: Optional[float]) -> None:
-    if plan_file and (paths or targets or changed_since or expect_file):
+    if plan_file and (paths or targets or excludes or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
     if expect_file and (targets or changed_since):
         raise click.UsageError("--expect applies the reviewed plan's own scope (its --target or --changed-since lists); "
@@ -165,7 +167,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
     if reviewed is not None:
         scope = saved_scope(reviewed)
     else:
-        scope = scope_for(desired, targets, changed_since) if desired is not None else None
+        scope = scope_for(desired, targets, changed_since, excludes) if desired is not None else None
     # The credentials are the account's: named in the configuration, or in the saved plan.
     account = desired.account.name if desired is not None else (saved or {}).get("account", {}).get("name")
     with client_for(sandbox, sandbox_profile, rate, max_wait, account) as client:
