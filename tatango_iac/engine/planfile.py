@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tatango_iac.engine.plan import ACTIONS
+from tatango_iac.engine.kinds import POSSIBLE, REASONS, Kind, Resource
 
-_ACTION_STRINGS = ("resource", "address", "list")
+_ACTION_STRINGS = ("address", "list")
 _OPTIONAL_STRINGS = ("reason", "payload_digest", "before_digest", "target_digest")
 
 
@@ -14,8 +14,16 @@ def _action_problem(index: int, action: Any) -> str | None:
     where = f"actions[{index}]"
     if not isinstance(action, dict):
         return f"{where} is not an object"
-    if action.get("action") not in ACTIONS:
-        return f"{where}.action is not one of {', '.join(ACTIONS)}"
+    kinds, resources = [k.value for k in Kind], [r.value for r in Resource]
+    if action.get("action") not in kinds:
+        return f"{where}.action is not one of {', '.join(kinds)}"
+    if action.get("resource") not in resources:
+        return f"{where}.resource is not one of {', '.join(resources)}"
+    kind = Kind(action["action"])
+    if (kind, Resource(action["resource"])) not in POSSIBLE:
+        return f"{where} is not a possible action: {action['action']} {action['resource']}"
+    if "reason_code" in action and action["reason_code"] not in [r.value for r in REASONS[kind]]:
+        return f"{where}.reason_code is not a reason for {action['action']}"
     for name in _ACTION_STRINGS:
         if not isinstance(action.get(name), str):
             return f"{where}.{name} is not a string"
