@@ -25,6 +25,10 @@ class Action:
     reason: str = ""
     changes: list[dict[str, Any]] = field(default_factory=list)  # display-safe, computed by the planner
     notes: list[str] = field(default_factory=list)
+    # What the change does to the messages it writes (compliance.review): display-safe, shown by the renderers
+    # and under the plan's "compliance" key, but not part of the action's own JSON (a reviewed plan's actions
+    # compare the same whatever the rule set of the tool that made it).
+    review: list[dict[str, Any]] = field(default_factory=list)
     # Execution details (never serialized: may hold resolved secrets).
     list_key: str = ""  # the configuration entry (unique even when names repeat)
     list_id: Optional[int] = None
@@ -96,6 +100,13 @@ class Plan:
                 f"{s['delete']} to delete.")
         return line + (f" {s['blocked']} blocked (see above)." if s["blocked"] else "")
 
+    def compliance(self) -> dict[str, Any]:
+        """Every reviewed message, with the action it belongs to; counts of rules broken and fixed."""
+        messages = [{"action": i + 1, "address": a.address, "list": a.list_name, **review}
+                    for i, a in enumerate(self.actions) for review in a.review]
+        return {"breaks": sum(len(m["breaks"]) for m in messages), "fixes": sum(len(m["fixes"]) for m in messages),
+                "messages": messages}
+
     def drift(self) -> dict[str, Any]:
         """The same changes grouped the way a nightly drift report reads them."""
         changed, missing = [], []
@@ -126,6 +137,7 @@ class Plan:
             "actions": [a.to_json(i + 1) for i, a in enumerate(self.actions)],
             "blocked": self.blocked,
             "unmanaged_lists": self.unmanaged_lists,
+            "compliance": self.compliance(),
             "drift": self.drift(),
             "notes": self.notes,
             "warnings": self.warnings,
@@ -147,6 +159,11 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
                       subscribers=a.get("subscribers")) for a in data.get("actions") or []]
+    for message in (data.get("compliance") or {}).get("messages") or []:
+        index = message.get("action")
+        if isinstance(index, int) and 1 <= index <= len(actions):
+            actions[index - 1].review.append({k: v for k, v in message.items() if k not in ("action", "address",
+                                                                                            "list")})
     drift = data.get("drift") or {}
     config = data.get("config") or {}
     return Plan(actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),

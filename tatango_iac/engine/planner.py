@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Optional
 
+from tatango_iac.compliance.review import review_plan
 from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
 from tatango_iac.engine.holders import check_holders
@@ -49,6 +50,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     actions = schedule(ctx, names_of(ctx))
     if ctx.problems:
         raise PlanError(ctx.problems)
+    review_plan(actions, desired)
     result = Plan(actions=actions, unmanaged_lists=unmanaged, blocked=ctx.blocked,
                   config_paths=list(desired.paths or desired.files), config_files=list(desired.files),
                   config_digest=desired.digest, fingerprints=fingerprints(desired, live, match, scope),

@@ -35,7 +35,7 @@ def _fence(body: str) -> str:
 def _head(plan: Plan) -> list[str]:
     s = plan.summary()
     paths = ", ".join(_code(p) for p in plan.config_paths) or "(none)"
-    out = ["### tatango-iac plan", "", f"**{html.escape(plan.summary_line())}**", "", f"Configuration: {paths}"]
+    out = [f"**{html.escape(plan.summary_line())}**", "", f"Configuration: {paths}"]
     if plan.scope.get("kind") != "all":
         out.append(f"Scope: {html.escape(plan.scope['kind'])} ({len(plan.scope.get('lists', []))} list(s))")
     out.append("")
@@ -52,7 +52,21 @@ def _head(plan: Plan) -> list[str]:
         out.append("")
     for blocked in plan.blocked:
         out += [f"> **Blocked:** {html.escape(safe(blocked['message']))}", ""]
-    return out
+    return _compliance_callout(plan) + out
+
+
+def _compliance_callout(plan: Plan) -> list[str]:
+    """At the very top when a change breaks a message rule: the reviewer must not miss it."""
+    review = plan.compliance()
+    if not review["breaks"]:
+        return []
+    out = ["> [!WARNING]", f"> **Compliance:** this change breaks {review['breaks']} message rule(s)"
+           + (f" and fixes {review['fixes']}" if review["fixes"] else "") + ":"]
+    for message in review["messages"]:
+        for broken in message["breaks"]:
+            out.append(f"> - {_code(message['address'])}: {html.escape(safe(broken['message']), quote=False)} "
+                       f"({_code(broken['rule'])}, {broken['severity']})")
+    return out + [""]
 
 
 def _body(plan: Plan) -> list[str]:
@@ -67,7 +81,7 @@ def _body(plan: Plan) -> list[str]:
 
 
 def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
-    head = "\n".join(_head(plan))
+    head = "\n".join(["### tatango-iac plan", ""] + _head(plan))
     body_lines = _body(plan)
     if body_lines:
         body = "\n".join(body_lines)

@@ -44,6 +44,10 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
         if section:
             lines += section + [""]
     lines += [safe(f"Warning: {w}") for w in plan.warnings]
+    review = plan.compliance()
+    if review["breaks"] or review["fixes"]:
+        lines.append(f"Compliance: this change breaks {review['breaks']} message rule(s) and fixes "
+                     f"{review['fixes']} (lines marked ! above).")
     destructive = plan.summary()["destructive"]
     if destructive:
         lines.append(colour(f"{destructive} destructive action(s): apply needs --allow-destroy.", "delete"))
