@@ -142,8 +142,7 @@ def _sms_length(text: str, _c: MessageContext) -> list[Finding]:
 def _gsm7(text: str, _c: MessageContext) -> list[Finding]:
     if sms_info(text).encoding is Encoding.GSM7:
         return []
-    return _present(Rule.GSM7, f"characters outside GSM-7 ({outside_gsm7(text)!r}): each SMS part shrinks to 70 "
-                               "characters", "ucs2")
+    return _present(Rule.GSM7, f"characters outside GSM-7 ({outside_gsm7(text)!r})", "ucs2")
 
 
 def _brand(text: str, c: MessageContext) -> list[Finding]:

@@ -79,10 +79,11 @@ def culprit(text: str) -> str:
 
 
 def change_summary(before: str | None, after: str | None) -> str:
-    """ "1 part GSM-7 -> 2 parts UCS-2: the emoji '😀'" (a side that is absent shows as "none")."""
-    old = sms_info(before).text() if before else "none"
+    """ "1 part GSM-7 (98 characters) -> 2 parts UCS-2 (71 characters): the emoji '😀'"; a new message shows
+    only its own parts, a cleared one "-> none"."""
     new_info = sms_info(after) if after else None
-    line = f"{old} -> {new_info.text() if new_info else 'none'}"
+    new = new_info.text() if new_info else "none"
+    line = f"{sms_info(before).text()} -> {new}" if before else new
     if after and new_info and new_info.encoding is Encoding.UCS2 and not (
             before and sms_info(before).encoding is Encoding.UCS2):
         line += f": {culprit(after)}"
