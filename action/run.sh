@@ -79,6 +79,7 @@ case "${TATANGO_COMMAND:-}" in
   apply)
     args=(apply)
     [ "${TATANGO_ALLOW_DESTROY:-false}" = "true" ] && args+=(--allow-destroy)
+    [ "${TATANGO_ALLOW_BULK:-false}" = "true" ] && args+=(--allow-bulk)
     case "${TATANGO_REVIEWED:-}" in
       auto) find_reviewed_plan ;;
       "") ;;

@@ -97,20 +97,20 @@ def received(url: str) -> int:
 def run_phase(phase: str, config: str, url: str) -> dict:
     """In a fresh process: load, read, plan (and apply); CPU and peak RSS of this process only."""
     from tatango_iac.api.client import TatangoClient
-    from tatango_iac.api.reader import read_live
+    from tatango_iac.apply.applier import Applier
     from tatango_iac.config.changed import scope_changed_since
     from tatango_iac.config.loader import load_or_raise
-    from tatango_iac.engine.applier import Applier
     from tatango_iac.engine.planner import plan
-    from tatango_iac.engine.scope import Scope
+    from tatango_iac.identity.scope import Scope
     from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL
+    from tatango_iac.workflow import read_account
 
     run_started = started = time.process_time()  # after the imports: the run's own CPU
     desired = load_or_raise([config], {})[0]
     scope = scope_changed_since("main", desired, os.environ) if phase == "scoped" else Scope()
     load_cpu = time.process_time() - started
     client = TatangoClient(url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=0)
-    live = read_live(client, desired, scope)
+    live = read_account(client, desired, scope)
     started = time.process_time()
     result = plan(desired, live, scope)
     plan_cpu = time.process_time() - started

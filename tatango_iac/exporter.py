@@ -25,6 +25,7 @@ from tatango_iac.config.discover import discover
 from tatango_iac.config.loader import load
 from tatango_iac.config.schema import SCHEMA_FILE, schema_text
 from tatango_iac.config.yamlsafe import YamlProblem, load_file
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.model import (
     CUSTOM_FIELD_ATTRS,
     LIST_FIELDS,
@@ -40,7 +41,7 @@ REQUIRED_REQUEST_KEYS = ("collected_data", "request_message", "success_action", 
 REQUIRED_FIELD_KEYS = ("label", "content_type", "max_length")
 
 
-class ExportError(Exception):
+class ExportError(TatangoIacError):
     """Nothing was written: the request cannot be met."""
 
 

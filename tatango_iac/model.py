@@ -7,7 +7,8 @@ compared, never written back (§10).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from enum import Enum
+from typing import Any, Callable, Optional
 
 LIST_MESSAGE_FIELDS = (
     "message_yes",
@@ -106,6 +107,7 @@ class DesiredList:
     renamed_from: Optional[str] = None
     id: Optional[int] = None  # pins the live list it manages (duplicate names)
     delete: bool = False  # plan the deletion of this one list
+    protect: bool = False  # never deleted nor stripped of custom-field data (engine.protection)
     keyword_names: Optional[list[str]] = None  # None: unmanaged
     keyword_sources: dict[str, Source] = field(default_factory=dict)  # upper-cased keyword -> where
     opt_in_type: Optional[str] = None
@@ -148,6 +150,9 @@ class AccountSettings:
     brand: Optional[str] = None  # the brand every opt-in confirmation, HELP and STOP reply must name
     source: Optional[Source] = None
     lint_sources: dict[str, Source] = field(default_factory=dict)  # where each account.lint key is written
+    safety: dict[str, Optional[int]] = field(default_factory=dict)  # thresholds as written (engine.safety)
+    protect: list[str] = field(default_factory=list)  # name patterns of protected lists
+    ignore: list[str] = field(default_factory=list)  # name patterns of unmanaged lists left out
 
 
 @dataclass(frozen=True)
@@ -223,3 +228,28 @@ class LiveAccount:
     shortcode: Optional[str] = None
     # Fields some answer did not report, as "list.message_reply", "webhook.cleaned"...
     unreported: set[str] = field(default_factory=set)
+
+
+class Child(Enum):
+    """A list's child collection, each read with its own call."""
+
+    WEBHOOKS = "webhooks"
+    CUSTOM_FIELDS = "custom fields"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What to read after the list index: the caller decides it (from the configuration), the reader only reads."""
+
+    children: tuple[tuple[Child, LiveList], ...] = ()  # in this order
+    keywords: tuple[str, ...] = ()  # to test for availability on the short code
+    shortcode: Optional[str] = None  # the configured short code (None: ask the account)
+
+    @property
+    def count(self) -> int:
+        needs_shortcode = bool(self.keywords) and not self.shortcode
+        return len(self.children) + len(self.keywords) + int(needs_shortcode)
+
+
+# Given the list index just read, what else to read (the planner decides: ``engine.reads``).
+ReadsFor = Callable[[list[LiveList]], Reads]

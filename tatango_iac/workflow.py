@@ -9,10 +9,13 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from tatango_iac.api.client import Clock, TatangoClient
 from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.config.loader import load_or_raise
+from tatango_iac.engine.forecast import forecast
 from tatango_iac.engine.plan import FORMAT_VERSION, Plan, comparable_from_saved
 from tatango_iac.engine.planner import plan as compute_plan
-from tatango_iac.engine.scope import Scope
-from tatango_iac.model import DesiredAccount
+from tatango_iac.engine.reads import reads_for
+from tatango_iac.errors import TatangoIacError
+from tatango_iac.identity.scope import Scope
+from tatango_iac.model import DesiredAccount, LiveAccount
 
 SANDBOX_STATE_DEFAULT = ".tatango-sandbox.json"
 
@@ -20,21 +23,28 @@ SANDBOX_STATE_DEFAULT = ".tatango-sandbox.json"
 make_clock: Callable[[], Clock] = Clock
 
 
-class StalePlan(Exception):
+class StalePlan(TatangoIacError):
     def __init__(self, reasons: list[str]):
         self.reasons = reasons
         super().__init__("plan is stale: " + "; ".join(reasons))
 
+    def user_message(self) -> str:
+        return ("plan is stale, refusing to apply (nothing was changed):\n  " + "\n  ".join(self.reasons) +
+                "\nRun `tatango-iac plan --out FILE` again and review it.")
 
-class ReviewMismatch(Exception):
+
+class ReviewMismatch(TatangoIacError):
     """A fresh plan does not have the actions of the reviewed one (apply --expect)."""
 
     def __init__(self, lines: list[str]):
         self.lines = lines
         super().__init__("\n".join(lines))
 
+    def user_message(self) -> str:
+        return "refusing to apply (nothing was changed): " + "\n".join(self.lines)
 
-class SavedPlanError(Exception):
+
+class SavedPlanError(TatangoIacError):
     pass
 
 
@@ -60,8 +70,24 @@ def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clo
 def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
               progress: Optional[Progress] = None) -> Plan:
     scope = scope or Scope()
-    live = read_live(client, desired, scope, progress)
-    return compute_plan(desired, live, scope)
+    before = client.calls
+    live = read_account(client, desired, scope, progress)
+    result = compute_plan(desired, live, scope)
+    result.forecast = forecast(result, client.calls - before, keyword_checks(live, desired), len(live.lists),
+                               client.pacer.base)
+    return result
+
+
+def read_account(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
+                 progress: Optional[Progress] = None) -> LiveAccount:
+    """The live account as a plan of ``desired`` within ``scope`` needs it (§4: nothing else)."""
+    return read_live(client, reads_for(desired, scope), progress)
+
+
+def keyword_checks(live: LiveAccount, desired: DesiredAccount) -> int:
+    """The availability tests a read made: one per keyword, and GET /shortcodes when none is configured."""
+    tested = len(live.keyword_available)
+    return tested + (1 if tested and not desired.account.shortcode else 0)
 
 
 def save_plan(plan: Plan, path: str) -> None:

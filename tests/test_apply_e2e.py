@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from tatango_iac import workflow
-from tatango_iac.engine.applier import Applier
+from tatango_iac.apply.applier import Applier
 from tatango_iac.config.loader import load_or_raise
 from tatango_iac.engine.planner import plan
-from tatango_iac.api.reader import read_live
 from tatango_iac.sandbox import SandboxServer
+from tatango_iac.workflow import read_account
 from tests.conftest import EXAMPLE_ENV, ROOT, run_cli, set_faults
 
 TOKEN = EXAMPLE_ENV["ACME_WEBHOOK_TOKEN"]
@@ -253,11 +253,11 @@ def test_an_uncertain_post_never_duplicates(api_env, examples_copy, sandbox, cli
 
 def test_interrupt_stops_before_the_next_request(client, clock):
     config = load_or_raise([str(ROOT / "examples")], EXAMPLE_ENV)[0]
-    the_plan = plan(config, read_live(client, config))
+    the_plan = plan(config, read_account(client, config))
     applier = Applier(client, on_done=lambda i, a: applier.request_stop() if i == 2 else None)
     result = applier.run(the_plan)
     assert result.interrupted and len(result.applied) == 2 and len(result.not_applied) == 8
-    assert [a.address for a in plan(config, read_live(client, config)).actions] == [a.address for a in result.not_applied]
+    assert [a.address for a in plan(config, read_account(client, config)).actions] == [a.address for a in result.not_applied]
 
 
 @pytest.mark.parametrize("signum, name", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import threading
 
-
 from tatango_iac.api.client import TatangoClient
-from tatango_iac.api.reader import read_live
+from tatango_iac.apply.applier import Applier
 from tatango_iac.config.loader import load_or_raise
-from tatango_iac.engine.applier import Applier
 from tatango_iac.engine.planner import plan
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
-from tatango_iac.workflow import make_plan
+from tatango_iac.workflow import make_plan, read_account
 from tests.conftest import EXAMPLE_ENV, ROOT, set_faults
 from tests.test_ordering import seed_lists
 
@@ -84,8 +82,8 @@ def test_two_plans_at_once_share_a_1200_per_hour_budget_and_both_finish(tmp_path
 
 def test_an_apply_refuses_to_create_what_another_apply_created_since_its_plan(client, sandbox):
     config = load_or_raise([str(ROOT / "examples")], EXAMPLE_ENV)[0]
-    late = plan(config, read_live(client, config))  # planned before the other apply ran
-    assert Applier(client).run(plan(config, read_live(client, config))).ok  # the other apply
+    late = plan(config, read_account(client, config))  # planned before the other apply ran
+    assert Applier(client).run(plan(config, read_account(client, config))).ok  # the other apply
     sandbox.requests.clear()
     result = Applier(client).run(late)
     assert not result.ok and result.outcome == "failed" and result.applied == []
@@ -100,7 +98,7 @@ def test_an_apply_refuses_to_create_a_webhook_another_apply_created_since_its_pl
 
     list_id = client.create_list({"name": "A"})["id"]
     config = desired_from({"lists": [{"name": "A", "webhooks": [{"callback_url": "https://h.example/x"}]}]})
-    late = plan(config, read_live(client, config))
+    late = plan(config, read_account(client, config))
     client.create_webhook(list_id, {"callback_url": "https://h.example/x"})  # the other apply
     result = Applier(client).run(late)
     assert not result.ok and "a webhook this plan creates on list id 1 appeared since the plan was made" in result.error
@@ -127,8 +125,8 @@ def test_a_replace_whose_create_failed_is_reported_half_done(api_env, examples_c
                                  "json": {"status": "error", "error": "Validation failed: Label is reserved"}}])
     result = run_cli(["apply", "--auto-approve", "--allow-destroy", str(examples_copy)], env=api_env)
     assert result.exit_code == 1
-    assert ('Half done: -/+ list["ACME VIP"].custom_field["zip_code"] (replace; DESTRUCTIVE; the API cannot update a '
-            "custom field: delete, then create (stored values are lost))\n  error: the field was deleted but not "
+    assert ('Half done: -/+ list["ACME VIP"].custom_field["zip_code"] (replace; DESTRUCTIVE; stored values of 0 '
+            "subscribers; the API cannot update a custom field: delete, then create (stored values are lost))\n  error: the field was deleted but not "
             "re-created: POST /lists/3/custom_fields: HTTP 422: Validation failed: Label is reserved") in result.stderr
     again = run_cli(["plan", str(examples_copy)], env=api_env)
     assert '+ list["ACME VIP"].custom_field["zip_code"] (create)' in again.stdout  # the rest, exactly
@@ -143,7 +141,7 @@ def test_a_create_whose_last_attempt_was_dropped_after_commit_is_re_read_before_
     set_faults(sandbox, script=[{"method": "POST", "path": "/custom_fields$", "fault": "drop_before", "times": 2},
                                 {"method": "POST", "path": "/custom_fields$", "fault": "drop_after"}])
     events: list[str] = []
-    result = Applier(client, on_event=events.append).run(plan(config, read_live(client, config)))
+    result = Applier(client, on_event=events.append).run(plan(config, read_account(client, config)))
     assert result.ok, result.error
     assert events[-1] == ("POST /lists/1/custom_fields: no answer from the API (connection dropped); re-read found "
                           "it; not retried")
@@ -157,7 +155,7 @@ def test_every_attempt_dropped_before_commit_is_reported_not_applied(client, san
     config = desired_from({"lists": [{"name": "A", "custom_fields": [
         {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5}]}]})
     set_faults(sandbox, script=[{"method": "POST", "path": "/custom_fields$", "fault": "drop_before", "times": 3}])
-    result = Applier(client).run(plan(config, read_live(client, config)))
+    result = Applier(client).run(plan(config, read_account(client, config)))
     assert result.outcome == "failed" and "re-read did not find it after 3 attempts; nothing was created" in \
         result.error
     assert client.list_custom_fields(1) == []

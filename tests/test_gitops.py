@@ -24,7 +24,7 @@ def test_nightly_drift_is_grouped_and_exit_codes_keep_drift_apart_from_errors(ap
     assert 'Managed lists missing from the account (1):\n  "ACME Store Alerts"' in text
     assert 'Lists in the account that no file manages (1):\n  "Side project"' in text
     data = json.loads(run_cli(["plan", "--format", "json", str(examples_copy)], env=api_env).stdout)["drift"]
-    assert data["changed_attributes"] == [{"address": 'list["ACME Deals"]', "action": "update",
+    assert data["changed_attributes"] == [{"address": 'list["ACME Deals"]', "list": "ACME Deals", "action": "update",
                                            "attribute": "message_reply", "live": "edited by hand",
                                            "desired": "ACME Deals: Thanks for your reply. Reply STOP to end, HELP "
                                                       "for help. Msg&data rates may apply."}]

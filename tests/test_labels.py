@@ -2,11 +2,12 @@
 reachable in one apply (the sandbox refuses a duplicate label, like the API)."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from tatango_iac.api.reader import read_live
-from tatango_iac.engine.applier import Applier
+from tatango_iac.apply.applier import Applier
 from tatango_iac.engine.planner import plan
+from tatango_iac.workflow import read_account
 from tests.planning import desired_from, summary
 
 
@@ -18,10 +19,10 @@ def seed_fields(client, fields: list[dict]) -> int:
 
 
 def converge_in_one_apply(client, config) -> list:
-    first = plan(config, read_live(client, config))
+    first = plan(config, read_account(client, config))
     result = Applier(client).run(first)
     assert result.ok, (result.error, summary(first))
-    assert summary(plan(config, read_live(client, config))) == []
+    assert summary(plan(config, read_account(client, config))) == []
     return first
 
 

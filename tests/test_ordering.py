@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import copy
 
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from tatango_iac.engine.applier import Applier
 from tatango_iac.api.client import TatangoClient
-from tatango_iac.engine.planner import PlanError, plan
-from tatango_iac.api.reader import read_live
+from tatango_iac.apply.applier import Applier
+from tatango_iac.engine.planner import plan
+from tatango_iac.errors import PlanError
 from tatango_iac.sandbox import SandboxServer
 from tatango_iac.sandbox.state import default_state
+from tatango_iac.workflow import read_account
 from tests.planning import BASE_LIST, desired_from, summary
 
 
@@ -33,10 +35,10 @@ def seed_lists(server: SandboxServer, lists: list[dict], webhooks: dict[int, lis
 
 def converge(client: TatangoClient, config) -> list:
     """Plan, apply every call in order (the sandbox enforces keyword rules), and return the plan."""
-    first = plan(config, read_live(client, config))
+    first = plan(config, read_account(client, config))
     result = Applier(client).run(first)
     assert result.ok, result.error
-    assert summary(plan(config, read_live(client, config))) == []
+    assert summary(plan(config, read_account(client, config))) == []
     return first
 
 
@@ -130,7 +132,7 @@ def test_every_plan_applied_call_by_call_converges(client, sandbox, data):
     seed_lists(sandbox, live_lists, live_hooks)
     config = desired_from(config_data)
     try:
-        first = plan(config, read_live(client, config))
+        first = plan(config, read_account(client, config))
     except PlanError as exc:
         # The only refusal allowed: a wanted keyword held by a list the config does not let go of.
         assert all("is held by list" in m for m in exc.messages), exc.messages
@@ -139,7 +141,7 @@ def test_every_plan_applied_call_by_call_converges(client, sandbox, data):
     event(f"applied {min(len(first.actions), 5)}+ actions")
     result = Applier(client).run(first)
     assert result.ok, (result.error, summary(first))
-    assert summary(plan(config, read_live(client, config))) == []
+    assert summary(plan(config, read_account(client, config))) == []
     names = [lst["name"] for lst in client.list_lists()]
     assert len(names) == len(set(names))  # never a duplicate list
 
@@ -153,6 +155,6 @@ def test_a_config_exported_from_the_live_state_plans_to_nothing(client, sandbox,
     for i, spec in enumerate(live_lists, 1):
         lists.append({**spec, "webhooks": [{"callback_url": u} for u in dict.fromkeys(live_hooks.get(i, []))]})
     config = desired_from({"lists": lists})
-    result = plan(config, read_live(client, config))
+    result = plan(config, read_account(client, config))
     # Converged but for duplicate live webhooks, which the planner cleans up.
     assert all(a.action == "delete" and a.reason.startswith("duplicate of") for a in result.actions)

@@ -38,7 +38,8 @@ def test_plan_json_is_documented_and_ordered(api_env, examples_copy):
     assert set(data) >= {"format_version", "actions", "summary", "unmanaged_lists", "config", "fingerprints", "drift"}
     assert [a["index"] for a in data["actions"]] == list(range(1, 11))
     assert data["summary"] == {"create": 10, "update": 0, "replace": 0, "delete": 0, "destructive": 0, "blocked": 0,
-                               "changes": True}
+                               "changes": True, "subscribers_affected": 0, "subscribers_unknown": 0,
+                               "conversations_changed": 0, "conversations_unknown": 0, "over_limit": False}
     first = data["actions"][0]
     assert set(first) >= {"action", "resource", "address", "before", "after", "destructive", "changes"}
     assert TOKEN not in result.stdout

@@ -5,7 +5,8 @@ import copy
 
 import pytest
 
-from tatango_iac.engine.planner import PlanError, plan
+from tatango_iac.engine.planner import plan
+from tatango_iac.errors import PlanError
 from tests.conftest import api_examples
 from tests.planning import desired, desired_from, live, raw_list, summary
 

@@ -66,10 +66,12 @@ def test_keyword_changes_in_json_and_drift_are_sets_too(api_env, examples_copy, 
     data = json.loads(run_cli(["plan", "--format", "json", str(examples_copy)], env=api_env).stdout)
     assert data["actions"][0]["changes"] == [{"path": "keyword_names", "op": "remove", "before": "BONUS",
                                               "after": None}]
-    assert data["drift"]["changed_attributes"] == [{"address": 'list["ACME Deals"].keywords', "action": "update",
-                                                    "attribute": "keyword_names", "live": "BONUS", "desired": None}]
+    assert data["drift"]["changed_attributes"] == [{"address": 'list["ACME Deals"].keywords', "list": "ACME Deals",
+                                                    "action": "update", "attribute": "keyword_names", "live": "BONUS",
+                                                    "desired": None, "op": "remove"}]
     drift = run_cli(["plan", "--drift", str(examples_copy)], env=api_env).stdout
-    assert 'list["ACME Deals"].keywords.keyword_names\n      live:    "BONUS"\n      desired: null' in drift
+    assert '  list["ACME Deals"].keywords\n      - keyword BONUS\n' in drift  # as in the plan, never live/desired
+    assert "live:" not in drift and "null" not in drift
 
 
 # ------------------------------------------------------------- opt-in requests

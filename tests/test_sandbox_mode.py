@@ -6,8 +6,8 @@ import json
 import pytest
 
 from tatango_iac.api.client import ApiError
-from tatango_iac.engine.planner import PlanError
-from tatango_iac.api.reader import read_live
+from tatango_iac.errors import PlanError
+from tatango_iac.workflow import read_account
 from tests.conftest import EXAMPLE_ENV, run_cli, seed
 from tests.planning import desired_from
 
@@ -32,10 +32,10 @@ def test_several_or_no_shortcodes(client, sandbox):
     state = sandbox.state.snapshot()
     seed(sandbox, {**state, "shortcodes": ["33733", "44844"]})
     with pytest.raises(PlanError, match=r"several short codes \(33733, 44844\): set account.shortcode"):
-        read_live(client, config)
+        read_account(client, config)
     seed(sandbox, {**state, "shortcodes": []})
     with pytest.raises(PlanError, match="no short code"):
-        read_live(client, config)
+        read_account(client, config)
 
 
 @pytest.mark.parametrize("call, error", [

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tatango_iac.api.client import AnswerError, ApiError
-from tatango_iac.api.reader import read_live
 from tatango_iac.engine.planner import plan
+from tatango_iac.workflow import read_account
 from tests.conftest import run_cli, set_faults
 from tests.planning import desired_from, summary
 
@@ -129,7 +129,7 @@ def test_numbers_and_booleans_as_strings_are_coerced_where_read(client, sandbox)
                                       "custom_fields": [{"key": "zip", "label": "Zip", "content_type": "text",
                                                          "max_length": 5}],
                                       "webhooks": [{"callback_url": "https://h.example/a", "subscribe": True}]}]})
-    live = read_live(client, config)
+    live = read_account(client, config)
     assert client.list_lists()[0]["id"] == "1"  # the wire really carries strings
     assert live.lists[0].id == 1 and live.lists[0].fields["email_subscribe"] is True
     assert live.custom_fields[1][0].attrs["max_length"] == 5
@@ -147,7 +147,7 @@ def test_a_value_that_cannot_be_coerced_is_an_error_naming_field_and_value(clien
     set_faults(sandbox, script=[answer(r"/lists$", json={"status": "OK", "count": 1, "pages_count": 1,
                                                          "lists": [lst]})])
     with pytest.raises(AnswerError) as err:
-        read_live(client, desired_from({"lists": []}))
+        read_account(client, desired_from({"lists": []}))
     assert str(err.value) == f"GET /lists: lists[0].{message} (the tool refuses to guess)"
 
 
@@ -186,17 +186,17 @@ def test_callback_urls_match_in_canonical_form(client, sandbox):
     sandbox.state.profile = NormalizedUrls()
     config = desired_from({"lists": [{"name": "A", "webhooks": [
         {"callback_url": "HTTPS://Hooks.Example.COM:443/In?x=1", "subscribe": True}]}]})
-    from tatango_iac.engine.applier import Applier
+    from tatango_iac.apply.applier import Applier
 
-    first = plan(config, read_live(client, config))
+    first = plan(config, read_account(client, config))
     assert Applier(client).run(first).ok
     stored = client.list_webhooks(client.list_lists()[0]["id"])[0]["callback_url"]
     assert stored == "https://hooks.example.com/In?x=1"  # the server normalised it
-    assert summary(plan(config, read_live(client, config))) == []  # and it is the same webhook
+    assert summary(plan(config, read_account(client, config))) == []  # and it is the same webhook
 
 
 def test_an_uncertain_webhook_post_is_found_by_its_canonical_url(client, sandbox):
-    from tatango_iac.engine.applier import Applier
+    from tatango_iac.apply.applier import Applier
     from tatango_iac.sandbox.profiles import NormalizedUrls
 
     sandbox.state.profile = NormalizedUrls()
@@ -204,7 +204,7 @@ def test_an_uncertain_webhook_post_is_found_by_its_canonical_url(client, sandbox
     config = desired_from({"lists": [{"name": "A", "webhooks": [{"callback_url": "HTTPS://H.Example:443/x"}]}]})
     set_faults(sandbox, script=[{"method": "POST", "path": "/webhooks$", "fault": "drop_after"}])
     events: list[str] = []
-    result = Applier(client, on_event=events.append).run(plan(config, read_live(client, config)))
+    result = Applier(client, on_event=events.append).run(plan(config, read_account(client, config)))
     assert result.ok and len(client.list_webhooks(list_id)) == 1
     assert events == [f"POST /lists/{list_id}/webhooks: no answer from the API (connection dropped); re-read found "
                       "it; not retried"]

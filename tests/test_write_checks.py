@@ -173,8 +173,9 @@ def test_a_webhook_answer_with_another_callback_url_stops_the_apply(api_env, exa
 
 
 def test_unreported_request_fields_are_never_sent_back_as_guesses(client, sandbox):
-    from tatango_iac.api.reader import read_live
-    from tatango_iac.engine.planner import PlanError, plan
+    from tatango_iac.engine.planner import plan
+    from tatango_iac.errors import PlanError
+    from tatango_iac.workflow import read_account
     from tests.planning import desired_from
 
     list_id = client.create_list({"name": "A"})["id"]
@@ -187,4 +188,4 @@ def test_unreported_request_fields_are_never_sent_back_as_guesses(client, sandbo
         "status": "OK", "count": 1, "pages_count": 1, "lists": [record]}}])
     config = desired_from({"lists": [{"name": "A", "bypass_opt_in_response": True}]})  # requests left unmanaged
     with pytest.raises(PlanError, match="does not report every field of the live opt-in requests"):
-        plan(config, read_live(client, config))
+        plan(config, read_account(client, config))

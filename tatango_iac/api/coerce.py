@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Optional
 
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.model import (
     CUSTOM_FIELD_ATTRS,
     LIST_FIELDS,
@@ -26,7 +27,7 @@ _INTEGER = re.compile(r"^\s*-?\d+\s*$")
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 
-class ShapeError(Exception):
+class ShapeError(TatangoIacError):
     """A value in an answer that is not of the type the tool relies on."""
 
     def __init__(self, where: str, message: str):

@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from tatango_iac.errors import TatangoIacError
+
 _NOT_FOUND = re.compile(r"^\s*[\w .'-]{0,40}\bnot found\.?\s*$", re.IGNORECASE)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 TITLE_SCAN_LIMIT = 65_536  # a page's title is near its top; never scan a huge body
 
 
-class ApiError(Exception):
+class ApiError(TatangoIacError):
     """Any failed API call. ``status`` is None for transport errors (no HTTP answer)."""
 
     def __init__(self, message: str, *, status: Optional[int], method: str, path: str, error: Optional[str] = None):
@@ -19,6 +21,9 @@ class ApiError(Exception):
         self.error = error  # the API's own error text, when it sent one (redacted)
         self.message = message
         super().__init__(f"{method} {path}: {message}")
+
+    def user_message(self) -> str:
+        return f"API call failed: {self}"
 
     @property
     def transport(self) -> bool:
@@ -44,7 +49,7 @@ class AnswerError(ApiError):
         return True
 
 
-class ConfigurationError(Exception):
+class ConfigurationError(TatangoIacError):
     """Bad credentials or URL settings: a usage error, reported before any call."""
 
 

@@ -1,22 +1,29 @@
 """Read the live account with the fewest API calls (§4), strictly (§10).
 
-``GET /lists`` pages (lists carry their keywords and opt-in settings); then, per managed
-list that exists, its webhooks only if the configuration manages them and its custom
-fields only if it manages those; then one availability test per keyword the plan would
-claim from outside the account. Nothing else. Every value is coerced and checked as it
+``GET /lists`` pages (lists carry their keywords and opt-in settings); then exactly the
+reads the caller asks for, given that index (``model.Reads``: see ``engine.reads`` for how the
+planner decides them: per managed list that exists, its webhooks only if the
+configuration manages them and its custom fields only if it manages those; one
+availability test per keyword the plan would claim from outside the account). Nothing
+else. The reader knows nothing of the configuration nor of the planner. Every value is coerced and checked as it
 is read; a field an answer does not carry is recorded as unreported.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional, Protocol, TypeVar
+from typing import Any, Callable, Optional, Protocol, TypeVar
 
 from tatango_iac.api import coerce
 from tatango_iac.api.client import AnswerError, TatangoClient
-from tatango_iac.engine.matching import match_lists
-from tatango_iac.engine.scope import Scope
-from tatango_iac.engine.steps import PlanError
+from tatango_iac.errors import PlanError
+from tatango_iac.model import (
+    Child,
+    LiveAccount,
+    LiveCustomField,
+    LiveList,
+    LiveWebhook,
+    ReadsFor,
+)
 from tatango_iac.secrets import REDACTOR, display
-from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount, LiveCustomField, LiveList, LiveWebhook
 
 T = TypeVar("T")
 
@@ -68,21 +75,9 @@ def read_custom_fields(client: TatangoClient, list_id: int, unreported: set[str]
         coerce.live_custom_field(f, f"custom_fields[{i}]", unreported) for i, f in enumerate(raw)])
 
 
-def claimed_new_keywords(lists: Iterable[DesiredList], live_keywords: set[str]) -> dict[str, DesiredList]:
-    """Keywords the configuration wants that no list of the account holds now: keyword -> its list."""
-    out: dict[str, DesiredList] = {}
-    for d in lists:
-        if d.delete:
-            continue
-        for kw in sorted(d.keywords or (), key=str):
-            if kw not in live_keywords:
-                out[kw] = d
-    return out
-
-
-def resolve_shortcode(client: TatangoClient, desired: DesiredAccount) -> str:
-    if desired.account.shortcode:
-        return desired.account.shortcode
+def resolve_shortcode(client: TatangoClient, configured: Optional[str]) -> str:
+    if configured:
+        return configured
     codes = client.shortcodes()
     if len(codes) == 1:
         return codes[0]
@@ -91,44 +86,25 @@ def resolve_shortcode(client: TatangoClient, desired: DesiredAccount) -> str:
     raise PlanError([f"the account has several short codes ({', '.join(codes)}): set account.shortcode"])
 
 
-def planned_reads(desired: DesiredAccount, live: LiveAccount, scope: Scope) -> list[tuple[str, DesiredList, LiveList]]:
-    selected = [d for d in desired.lists if scope.selects(d) and not d.delete]
-    match = match_lists(desired.lists, live.lists)  # ambiguity is reported by the planner
-    reads = []
-    for d in selected:
-        lst = match.matched.get(d.key)
-        if lst is None:
-            continue
-        if d.webhooks is not None:
-            reads.append(("webhooks", d, lst))
-        if d.custom_fields is not None:
-            reads.append(("custom_fields", d, lst))
-    return reads
-
-
-def read_live(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
-              progress: Optional[Progress] = None) -> LiveAccount:
-    scope = scope or Scope()
+def read_live(client: TatangoClient, reads_for: ReadsFor, progress: Optional[Progress] = None) -> LiveAccount:
+    """The list index, then exactly what ``reads_for`` asks for, given that index."""
     progress = progress or NoProgress()
     live = LiveAccount(lists=[])
     live.lists = read_lists(client, live.unreported)
-    reads = planned_reads(desired, live, scope)
-    held = {kw for lst in live.lists for kw in lst.keywords}
-    claimed = claimed_new_keywords((d for d in desired.lists if scope.selects(d)), held)
-    needs_shortcode = bool(claimed) and not desired.account.shortcode
+    reads = reads_for(live.lists)
     # The number of reads is known now: the rest of the work can show count, total and time left.
-    progress.start(1 + len(reads) + len(claimed) + int(needs_shortcode), done=1)
-    for kind, d, lst in reads:
-        if kind == "webhooks":
+    progress.start(1 + reads.count, done=1)
+    for child, lst in reads.children:
+        if child is Child.WEBHOOKS:
             live.webhooks[lst.id] = read_webhooks(client, lst.id, live.unreported)
         else:
             live.custom_fields[lst.id] = read_custom_fields(client, lst.id, live.unreported)
-        progress.advance(f"{kind.replace('_', ' ')} of {lst.name}")
-    if claimed:
-        live.shortcode = resolve_shortcode(client, desired)
-        if needs_shortcode:
+        progress.advance(f"{child.value} of {lst.name}")
+    if reads.keywords:
+        live.shortcode = resolve_shortcode(client, reads.shortcode)
+        if not reads.shortcode:
             progress.advance("short codes")
-        for kw in claimed:
+        for kw in reads.keywords:
             available, _error = client.test_keyword(live.shortcode, kw)
             live.keyword_available[kw] = available
             progress.advance(f"keyword {display(kw)}")

@@ -6,10 +6,11 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from tatango_iac.api.errors import ConfigurationError
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.secrets import redact
 
 
-class WaitTooLong(Exception):
+class WaitTooLong(TatangoIacError):
     def __init__(self, seconds: float, cap: float):
         self.seconds, self.cap = seconds, cap
         super().__init__(f"{seconds:.0f} s")

@@ -6,14 +6,22 @@ from typing import Any, Optional
 
 import click
 
+from tatango_iac.apply.applier import Applier, ApplyResult
 from tatango_iac.cli import options, output
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
-from tatango_iac.cli.main import Failure, cli
-from tatango_iac.engine.applier import Applier, ApplyResult
+from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
+from tatango_iac.cli.main import Failure, Partial, cli
+from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
-from tatango_iac.workflow import check_reviewed, load_saved_plan, make_plan, replan_saved, saved_scope
+from tatango_iac.workflow import (
+    check_reviewed,
+    load_saved_plan,
+    make_plan,
+    replan_saved,
+    saved_scope,
+)
 
 
 def _destructive_lines(actions: list[dict[str, Any]] | list[Action]) -> list[str]:
@@ -54,6 +62,8 @@ def _report(result: ApplyResult, total: int) -> None:
     if result.ok:
         output.out(f"\nApply complete: {len(result.applied)} of {total} action(s) applied.")
         return
+    if result.budget_stop and result.failed is None and not result.interrupted:
+        _report_partial(result, total)
     why = f"interrupted ({result.interrupted})" if result.interrupted and result.failed is None else "failed"
     lines = [f"\nApply {why}: {len(result.applied)} of {total} action(s) applied."]
     if result.failed is not None:
@@ -71,7 +81,23 @@ def _report(result: ApplyResult, total: int) -> None:
     raise Failure("\n".join(lines))
 
 
-def _run(client: Any, result: Plan) -> None:
+def _report_partial(result: ApplyResult, total: int) -> None:
+    """Stopped cleanly at the budget: exit 3 means "partial, run again" (the next run plans exactly the rest)."""
+    lines = [f"\nApply stopped at its budget: {len(result.applied)} of {total} action(s) applied; "
+             f"{len(result.not_applied)} left.", f"  ({result.budget_stop})"]
+    if result.applied:
+        lines += ["Applied:"] + [f"  {headline(a)}" for a in result.applied]
+    lines += ["Not applied (nothing of these was started):"] + [f"  {headline(a)}" for a in result.not_applied]
+    if not result.applied:
+        raise Failure("\n".join(lines[:2] + ["The budget does not leave room for a single action after the "
+                                             "reads: raise --max-calls / --max-time, or narrow with --target. "
+                                             "Nothing was changed."]))
+    lines.append("Run the same command again to apply the rest: it reads the account again and plans exactly "
+                 "what is left (exit code 3: partial, run again).")
+    raise Partial("\n".join(lines))
+
+
+def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> None:
     total = len(result.actions)
 
     def done(index: int, action: Action) -> None:
@@ -81,7 +107,7 @@ def _run(client: Any, result: Plan) -> None:
         if output.stderr_tty():
             output.err(f"[{index}/{total}] applying {action.address}...")
 
-    _report(Applier(client, on_done=done, on_start=start, on_event=output.event).run(result), total)
+    _report(Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget).run(result), total)
 
 
 @cli.command(**options.help_with_env("Change the live account to match the configuration."))
@@ -93,12 +119,17 @@ def _run(client: Any, result: Plan) -> None:
                    "(saved by `plan --out`, e.g. in a pull request); reads the account once.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--allow-destroy", is_flag=True, help="Allow list deletes and custom-field deletes/replaces.")
+@click.option("--allow-bulk", is_flag=True,
+              help="Apply a plan over the safety limits of account.safety (share of lists updated, lists deleted, "
+                   "webhooks changed, subscribers affected).")
 @options.target
 @options.changed_since
+@options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, targets: tuple[str, ...], changed_since: Optional[str], sandbox: bool,
-          sandbox_profile: Optional[str], rate: Optional[float], max_wait: Optional[float]) -> None:
+          allow_destroy: bool, allow_bulk: bool, targets: tuple[str, ...], changed_since: Optional[str],
+          max_calls: Optional[int], max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str],
+          rate: Optional[float], max_wait: Optional[float]) -> None:
     if plan_file and (paths or targets or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
     if not plan_file and not paths:
@@ -112,12 +143,17 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
     for known in (saved, reviewed):
         if known is not None:
             refuse_destructive(known["actions"], allow_destroy, saved=True)
+            refuse_over_limit(saved_exceeded(known), allow_bulk, saved=True)
     desired = load_desired(paths) if not saved else None
     if reviewed is not None:
         scope = saved_scope(reviewed)
     else:
         scope = scope_for(desired, targets, changed_since) if desired is not None else None
     with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
+        # The budget starts before the reads: they are calls of this run too.
+        budget = ApplyBudget(max_calls, max_time, calls=lambda: client.calls, now=client.clock.monotonic,
+                             interval=lambda: client.pacer.interval, start_calls=client.calls,
+                             start_time=client.clock.monotonic())
         progress = output.progress_for(client)
         if saved is not None:
             _desired, result = replan_saved(client, saved, os.environ, progress)
@@ -131,5 +167,6 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
             return
         output.out(render_plan(result, "text"), styled=output.stdout_colour())
         refuse_destructive(result.actions, allow_destroy)
+        refuse_over_limit(result.over_limit, allow_bulk)
         _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
-        _run(client, result)
+        _run(client, result, budget)

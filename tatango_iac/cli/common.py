@@ -13,14 +13,14 @@ from tatango_iac.cli.main import Failure
 from tatango_iac.config.changed import scope_changed_since
 from tatango_iac.config.diagnostics import render as render_diagnostics
 from tatango_iac.config.loader import load_or_raise
-from tatango_iac.engine.plan import Plan
+from tatango_iac.engine.plan import FORMAT_VERSION, Plan
 from tatango_iac.engine.render import (
     RENDERERS,
     render_drift_markdown,
     render_drift_text,
     render_text_tty,
 )
-from tatango_iac.engine.scope import Scope
+from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount
 from tatango_iac.workflow import api_client
 
@@ -74,15 +74,16 @@ def client_for(sandbox: bool, profile: Optional[str], rate: Optional[float],
         yield client
 
 
-def render_plan(plan: Plan, fmt: str, drift: bool = False) -> str:
+def render_plan(plan: Plan, fmt: str, drift: bool = False, saved_drift: Optional[dict] = None) -> str:
+    """``saved_drift``: the drift section of a saved plan (its actions no longer know their live lists)."""
     if drift:
-        text = render_drift_text(plan)
+        report = saved_drift if saved_drift is not None else plan.drift()
+        text = render_drift_text(report, plan.summary_line())
         if fmt == "markdown":
-            return render_drift_markdown(plan, text)
+            return render_drift_markdown(report, text)
         if fmt == "json":
-            data = plan.to_json()
-            return json.dumps({"format_version": data["format_version"], "summary": data["summary"],
-                               "drift": data["drift"]}, indent=2)
+            return json.dumps({"format_version": FORMAT_VERSION, "summary": plan.summary(), "drift": report},
+                              indent=2)
         return text
     if fmt == "text" and output.stdout_colour():
         return render_text_tty(plan)

@@ -1,7 +1,7 @@
 """The command group and the entry point: every error is a message and exit 1, never a traceback.
 
 Exit codes (§9): 0 success, 1 any error (usage errors too), 2 changes present
-(plan --detailed-exitcode).
+(plan --detailed-exitcode), 3 apply stopped at its --max-calls / --max-time budget (partial: run again).
 """
 from __future__ import annotations
 
@@ -13,20 +13,21 @@ from typing import Any, NoReturn, Optional
 import click
 
 from tatango_iac import __version__
-from tatango_iac.api.client import ApiError, ConfigurationError
 from tatango_iac.cli import output
-from tatango_iac.config.changed import ChangedSinceError
-from tatango_iac.config.diagnostics import ConfigError
-from tatango_iac.engine.planner import PlanError
 from tatango_iac.engine.render import render_markdown_error
-from tatango_iac.sandbox.storage import StateLocked
-from tatango_iac.workflow import ReviewMismatch, SavedPlanError, StalePlan
+from tatango_iac.errors import ExitCode, TatangoIacError
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_PARTIAL = ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGES, ExitCode.PARTIAL
 
 
-class Failure(Exception):
-    """An error already explained to the user: print it, exit 1."""
+class Failure(TatangoIacError):
+    """An error already explained to the user: print it as it is, exit 1."""
+
+
+class Partial(TatangoIacError):
+    """An apply that stopped cleanly at its budget: what it did and what is left, exit 3 ("run again")."""
+
+    exit_code = ExitCode.PARTIAL
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,33 +36,15 @@ def cli() -> None:
     """Configuration-as-code for Tatango SMS lists: validate, plan, apply, export, doctor."""
 
 
-def fail(message: str) -> NoReturn:
+def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
     output.err(f"Error: {message}")
     if output.state["markdown_errors"]:
         output.out(render_markdown_error(message))
-    sys.exit(EXIT_ERROR)
+    sys.exit(code)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt()
-
-
-def _message(exc: BaseException) -> Optional[str]:
-    """The user-facing text for an error we expect, or None."""
-    if isinstance(exc, ConfigError):
-        return f"{exc}\n{len(exc.diagnostics)} configuration error(s); nothing was read or changed"
-    if isinstance(exc, PlanError):
-        return "cannot plan (nothing was changed):\n  " + "\n  ".join(exc.messages)
-    if isinstance(exc, StalePlan):
-        return ("plan is stale, refusing to apply (nothing was changed):\n  " + "\n  ".join(exc.reasons) +
-                "\nRun `tatango-iac plan --out FILE` again and review it.")
-    if isinstance(exc, ReviewMismatch):
-        return "refusing to apply (nothing was changed): " + "\n".join(exc.lines)
-    if isinstance(exc, (SavedPlanError, ConfigurationError, ChangedSinceError, StateLocked)):
-        return str(exc)
-    if isinstance(exc, ApiError):
-        return f"API call failed: {exc}"
-    return None
 
 
 def main(argv: Optional[list[str]] = None) -> Any:
@@ -79,6 +62,9 @@ def main(argv: Optional[list[str]] = None) -> Any:
         sys.exit(EXIT_ERROR)  # not click's 2: 2 means "changes present"
     except click.Abort:  # Ctrl-C or SIGTERM outside an apply's writes (click turns it into Abort)
         fail("interrupted before anything was written; nothing was changed")
+    except Partial as exc:
+        output.out(str(exc))
+        sys.exit(exc.exit_code)
     except Failure as exc:
         output.err(str(exc))
         if output.state["markdown_errors"]:
@@ -86,10 +72,9 @@ def main(argv: Optional[list[str]] = None) -> Any:
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         fail("interrupted before anything was written; nothing was changed")
+    except TatangoIacError as exc:  # every error the tool expects: its own message and exit code
+        fail(exc.user_message(), exc.exit_code)
     except Exception as exc:
-        message = _message(exc)
-        if message is not None:
-            fail(message)
         if os.environ.get("TATANGO_DEBUG"):
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} (set TATANGO_DEBUG=1 for a traceback)")

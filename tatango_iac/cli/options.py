@@ -1,16 +1,36 @@
 """Options shared by several commands; each has its help text and names its environment variable."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import click
-
-from tatango_iac.sandbox.profiles import PROFILES
 
 ENV_HELP = ("Environment: TATANGO_EMAIL and TATANGO_API_KEY (credentials, never flags), TATANGO_API_URL "
             "(default https://app.tatango.com/api/v2), TATANGO_RATE_LIMIT (calls per hour), TATANGO_MAX_WAIT "
             "(seconds), TATANGO_SANDBOX_STATE and TATANGO_SANDBOX_PROFILE (with --sandbox), TATANGO_DEBUG=1 "
             "(a traceback for an internal error), NO_COLOR.")
+
+
+class ProfileName(click.ParamType):
+    """A sandbox behaviour profile's name, checked only when the option is given: a command that does
+    not run the sandbox never imports it (not even for --help; an unknown name lists the known ones)."""
+
+    name = "profile"
+
+    @staticmethod
+    def names() -> list[str]:
+        from tatango_iac.sandbox.profiles import PROFILES
+
+        return sorted(PROFILES)
+
+    def get_metavar(self, param: click.Parameter, ctx: Optional[click.Context] = None) -> str:
+        return "PROFILE"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> str:
+        names = self.names()
+        if value not in names:
+            self.fail(f"{value!r} is not one of {', '.join(map(repr, names))}.", param, ctx)
+        return str(value)
 
 
 def rate(f: Callable) -> Callable:
@@ -26,9 +46,9 @@ def max_wait(f: Callable) -> Callable:
 
 
 def sandbox(f: Callable) -> Callable:
-    f = click.option("--sandbox-profile", "sandbox_profile", type=click.Choice(sorted(PROFILES)), default=None,
+    f = click.option("--sandbox-profile", "sandbox_profile", type=ProfileName(), default=None,
                      help="With --sandbox (implied): a behaviour profile that flips one point the API reference "
-                          "leaves open (default $TATANGO_SANDBOX_PROFILE or faithful).")(f)
+                          "leaves open (default $TATANGO_SANDBOX_PROFILE or faithful; the README lists them).")(f)
     return click.option("--sandbox", is_flag=True,
                         help="Run against an embedded emulator whose state lives in .tatango-sandbox.json "
                              "(or $TATANGO_SANDBOX_STATE), unpaced.")(f)
@@ -43,6 +63,29 @@ def changed_since(f: Callable) -> Callable:
     return click.option("--changed-since", "changed_since", metavar="GIT_REF", default=None,
                         help="Refresh and plan only the lists whose definitions differ from GIT_REF (plus the lists "
                              "their keyword changes touch); the list index is still read in full.")(f)
+
+
+class Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        from tatango_iac.engine.budget import parse_duration
+
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def apply_budget(f: Callable) -> Callable:
+    f = click.option("--max-time", "max_time", type=Duration(), default=None, metavar="DURATION",
+                     help="Stop at an action boundary before this much time has passed (5h30m, 90m, 45s), reads "
+                          "included; exit 3 = partial, run again to apply the rest.")(f)
+    return click.option("--max-calls", "max_calls", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="Stop at an action boundary before N API calls have been made, reads included; "
+                             "exit 3 = partial, run again to apply the rest.")(f)
 
 
 def api(f: Callable) -> Callable:

@@ -9,6 +9,7 @@ import click
 from tatango_iac.cli import options, output
 from tatango_iac.cli.common import check_writable, client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.main import EXIT_CHANGES, EXIT_OK, cli
+from tatango_iac.engine.render import drift_failing
 from tatango_iac.workflow import make_plan, save_plan
 
 
@@ -20,11 +21,14 @@ from tatango_iac.workflow import make_plan, save_plan
               help="text for people, json for machines, markdown for a pull-request comment (also on error).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes or drift.")
 @click.option("--drift", is_flag=True, help="Group the differences as a drift report (any format).")
+@click.option("--disabled-webhooks", "disabled_webhooks", type=click.Choice(["fail", "report"]), default="fail",
+              show_default=True, help="With --drift --detailed-exitcode: whether a managed webhook disabled in the "
+                                      "account exits 2 (fail) or is only reported.")
 @options.target
 @options.changed_since
 @options.api
 def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode: bool, drift: bool,
-         targets: tuple[str, ...], changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
+         disabled_webhooks: str, targets: tuple[str, ...], changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
          rate: Optional[float], max_wait: Optional[float]) -> None:
     output.state["markdown_errors"] = fmt == "markdown"
     if out:
@@ -38,7 +42,8 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
         save_plan(result, out)
         output.err(f"Saved the plan and its drift report to {out}." if drift else
                    f"Saved the plan to {out}. Apply it with: tatango-iac apply --plan {out}")
-    sys.exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
+    changed = result.has_changes or (drift and drift_failing(result.drift(), disabled_webhooks == "fail"))
+    sys.exit(EXIT_CHANGES if detailed_exitcode and changed else EXIT_OK)
 
 
 @cli.command()
@@ -53,8 +58,11 @@ def show(plan_file: str, fmt: str, drift: bool, full: bool) -> None:
     from tatango_iac.engine.render import render_markdown
     from tatango_iac.workflow import load_saved_plan
 
-    saved = plan_from_json(load_saved_plan(plan_file))
+    data = load_saved_plan(plan_file)
+    saved = plan_from_json(data)
     if fmt == "markdown" and full and not drift:
         output.out(render_markdown(saved, budget=10**9))
     else:
-        output.out(render_plan(saved, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())
+        saved_drift = data.get("drift") if isinstance(data.get("drift"), dict) else None
+        output.out(render_plan(saved, fmt, drift, saved_drift),
+                   styled=fmt == "text" and not drift and output.stdout_colour())

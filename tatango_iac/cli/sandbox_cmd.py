@@ -9,7 +9,7 @@ import click
 
 from tatango_iac.cli import output
 from tatango_iac.cli.main import Failure, cli
-from tatango_iac.sandbox.profiles import PROFILES
+from tatango_iac.cli.options import ProfileName
 
 
 @cli.group()
@@ -22,7 +22,7 @@ def sandbox() -> None:
               help="Port on 127.0.0.1 (0: any free port; the first line printed names it).")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False), default=".tatango-sandbox.json",
               show_default=True, help="JSON file holding the account state (created if missing).")
-@click.option("--profile", type=click.Choice(sorted(PROFILES)), default="faithful", show_default=True,
+@click.option("--profile", type=ProfileName(), default="faithful", show_default=True,
               help="Behaviour profile: flip one point the API reference leaves open (see the README).")
 @click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, help="Probability of a random fault per call.")
 @click.option("--fault-kinds", default="429,500,502,503,html403,drop_before,drop_after", show_default=True,

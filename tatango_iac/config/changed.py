@@ -17,13 +17,14 @@ from typing import Any, Mapping
 
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.loader import load
-from tatango_iac.engine.scope import Scope
+from tatango_iac.errors import TatangoIacError
+from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, DesiredList
 
 GIT_TIMEOUT = 60
 
 
-class ChangedSinceError(Exception):
+class ChangedSinceError(TatangoIacError):
     pass
 
 
@@ -69,7 +70,7 @@ def _definition(lst: DesiredList) -> str:
 
 def _account(desired: DesiredAccount) -> Any:
     a = desired.account
-    return [a.shortcode, a.prune, sorted(a.lint.items())]
+    return [a.shortcode, a.prune, sorted(a.lint.items()), sorted(a.safety.items()), a.protect, a.ignore]
 
 
 def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str]) -> Scope:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 from typing import Iterable
+
+from tatango_iac.errors import TatangoIacError
 
 ERROR = "error"
 WARNING = "warning"
@@ -30,12 +32,15 @@ class Diagnostic:
         )
 
 
-class ConfigError(Exception):
+class ConfigError(TatangoIacError):
     """Raised when configuration cannot be used; carries every diagnostic found."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = sorted(diagnostics)
         super().__init__("\n".join(d.text() for d in self.diagnostics))
+
+    def user_message(self) -> str:
+        return f"{self}\n{len(self.diagnostics)} configuration error(s); nothing was read or changed"
 
 
 def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

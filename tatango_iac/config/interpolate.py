@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.secrets import Templated, register_secrets
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class UnsetVariable(Exception):
+class UnsetVariable(TatangoIacError):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)

@@ -17,6 +17,7 @@ from typing import Any, Optional
 import yaml
 
 from tatango_iac.config.diagnostics import ERROR, Diagnostic
+from tatango_iac.errors import TatangoIacError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 200_000  # constructed values per file, aliases expanded
@@ -61,7 +62,7 @@ class Located:
         return self.key_positions.get(tuple(path)) or self.where(path)
 
 
-class YamlProblem(Exception):
+class YamlProblem(TatangoIacError):
     def __init__(self, diagnostic: Diagnostic):
         self.diagnostic = diagnostic
         super().__init__(diagnostic.text())

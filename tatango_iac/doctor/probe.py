@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 from tatango_iac.api import coerce
 from tatango_iac.api.client import ApiError, Exchange, TatangoClient
 from tatango_iac.doctor.report import FAIL, NOTE, OK, WARN, Verdict
-from tatango_iac.engine.normalize import canonical_url
+from tatango_iac.identity.urls import canonical_url
 from tatango_iac.model import WEBHOOK_EVENTS
 
 PROBE_URL = "HTTPS://Probe.Tatango-IaC.invalid:443/hook?probe=1"

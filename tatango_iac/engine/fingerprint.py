@@ -11,9 +11,10 @@ import json
 from typing import Any
 
 from tatango_iac.engine.diffs import plain
-from tatango_iac.engine.matching import Match
-from tatango_iac.engine.normalize import canonical_url, norm_cf_attr, norm_list_field, norm_request
-from tatango_iac.engine.scope import Scope
+from tatango_iac.engine.normalize import norm_cf_attr, norm_list_field, norm_request
+from tatango_iac.identity.matching import Match
+from tatango_iac.identity.scope import Scope
+from tatango_iac.identity.urls import canonical_url
 from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount, LiveList, known
 
 

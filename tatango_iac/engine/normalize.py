@@ -3,17 +3,21 @@
 - texts: null and "" are the same; a cleared text is *sent* as "" (some servers ignore null);
 - email_subscribe/email_unsubscribe: null and false are the same; an address stays an address;
 - opt-in requests: every key, null/false when left out; follow_up_hour only counts with follow_up;
-- callback URLs: scheme and host lower case, default port dropped.
+- callback URLs: see ``tatango_iac.identity.urls`` (identity, shared with the reader and the applier).
 """
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from tatango_iac.engine.diffs import plain
-from tatango_iac.model import LIST_FLAG_FIELDS, LIST_TEXT_FIELDS, OPT_IN_REQUEST_FIELDS, UNKNOWN, known
+from tatango_iac.model import (
+    LIST_FLAG_FIELDS,
+    LIST_TEXT_FIELDS,
+    OPT_IN_REQUEST_FIELDS,
+    UNKNOWN,
+    known,
+)
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _REQUEST_KEEP_NULL = ("collected_data", "success_action", "follow_up_hour")
 
 
@@ -80,19 +84,3 @@ def norm_cf_attr(name: str, value: Any) -> Any:
 def differs(live: Any, wanted: Any) -> bool:
     """A value the API did not report is never a difference."""
     return known(live) and live != wanted
-
-
-def canonical_url(url: str) -> str:
-    """Scheme and host lower case, default port dropped: the same webhook however the server stores it."""
-    try:
-        parts = urlsplit(str(url))
-        port = parts.port
-    except ValueError:
-        return str(url)
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
-        host = f"{host}:{port}"
-    return urlunsplit((parts.scheme.lower(), userinfo + host, parts.path, parts.query, parts.fragment))

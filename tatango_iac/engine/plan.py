@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from tatango_iac import __version__
 from tatango_iac.secrets import display
+
+if TYPE_CHECKING:
+    from tatango_iac.engine.forecast import Forecast
 
 FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "replace", "delete")
@@ -34,7 +37,9 @@ class Action:
     list_id: Optional[int] = None
     target_id: Optional[int] = None
     payload: dict[str, Any] = field(default_factory=dict)
-    subscribers: Optional[int] = None
+    subscribers: Optional[int] = None  # destructive: the people whose data goes (None: unknown)
+    conversations: Optional[int] = None  # a message change: the subscribers whose conversation changes
+    changes_conversations: bool = False
     claims: frozenset[str] = frozenset()
 
     @property
@@ -57,8 +62,10 @@ class Action:
             data["reason"] = self.reason
         if self.notes:
             data["notes"] = list(self.notes)
-        if self.is_list_delete:
+        if self.destructive:
             data["subscribers"] = self.subscribers
+        if self.changes_conversations:
+            data["conversations"] = self.conversations
         return data
 
 
@@ -77,6 +84,9 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
     warnings: list[str] = field(default_factory=list)
+    # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
+    safety: dict[str, Any] = field(default_factory=dict)
+    forecast: Optional["Forecast"] = None  # what applying it costs (set once the read's cost is known)
     # What the plan saw, for the applier's check against concurrent applies (never serialized).
     live_list_ids: set[str] = field(default_factory=set, repr=False)
     live_webhook_ids: dict[int, set[str]] = field(default_factory=dict, repr=False)
@@ -85,19 +95,33 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actions) or bool(self.blocked)
 
+    @property
+    def over_limit(self) -> list[dict[str, Any]]:
+        """The thresholds this plan exceeds (apply needs --allow-bulk)."""
+        return list(self.safety.get("exceeded") or [])
+
     def summary(self) -> dict[str, Any]:
+        from tatango_iac.engine.safety import reach_summary  # safety builds on Action
+
         counts: dict[str, Any] = {name: sum(1 for a in self.actions if a.action == name) for name in ACTIONS}
         counts["destructive"] = sum(1 for a in self.actions if a.destructive)
         counts["blocked"] = len(self.blocked)
         counts["changes"] = self.has_changes
+        counts.update(reach_summary(self.actions))
+        counts["over_limit"] = bool(self.over_limit)
         return counts
 
     def summary_line(self) -> str:
+        from tatango_iac.engine.safety import people
+
         if not self.has_changes:
             return "No changes. The account matches the configuration."
         s = self.summary()
         line = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
                 f"{s['delete']} to delete.")
+        if s["destructive"]:
+            line += (f" {s['destructive']} destructive, affects "
+                     f"{people(s['subscribers_affected'], s['subscribers_unknown'])}.")
         return line + (f" {s['blocked']} blocked (see above)." if s["blocked"] else "")
 
     def compliance(self) -> dict[str, Any]:
@@ -116,15 +140,19 @@ class Plan:
             elif action.list_id is not None and not (action.is_list_delete and action.reason.startswith("prune")):
                 for change in action.changes or [{"path": "", "before": display(action.before),
                                                   "after": display(action.after)}]:
-                    changed.append({"address": action.address, "action": action.action,
-                                    "attribute": change["path"], "live": change["before"],
-                                    "desired": change["after"]})
+                    item = {"address": action.address, "list": action.list_name, "action": action.action,
+                            "attribute": change["path"], "live": change["before"], "desired": change["after"]}
+                    # A set or ordered-list member (a keyword, an opt-in request) says which side has it.
+                    item.update({k: change[k] for k in ("op", "from_list", "to_list") if k in change})
+                    changed.append(item)
         for blocked in self.blocked:
             if blocked.get("missing"):
                 missing.append({"list": blocked["list"], **({"probably_renamed_to": blocked["holder"]}
                                                              if blocked.get("probably_renamed") else {})})
         return {"changed_attributes": changed, "missing_lists": missing, "unmanaged_lists": self.unmanaged_lists,
-                "blocked": self.blocked, "disabled_webhooks": self.disabled_webhooks}
+                "blocked": self.blocked, "disabled_webhooks": self.disabled_webhooks,
+                "in_sync": not (changed or missing or self.unmanaged_lists or self.blocked or self.disabled_webhooks),
+                "lists": drifted_lists(changed, missing, self.blocked, self.disabled_webhooks)}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,7 +169,9 @@ class Plan:
             "drift": self.drift(),
             "notes": self.notes,
             "warnings": self.warnings,
+            "safety": self.safety,
             "fingerprints": self.fingerprints,
+            **({"forecast": self.forecast.to_json()} if self.forecast is not None else {}),
         }
 
     def dumps(self) -> str:
@@ -149,8 +179,28 @@ class Plan:
 
     def comparable(self) -> list[dict[str, Any]]:
         """What must be identical between a reviewed plan and the one recomputed at apply time."""
-        return [a.to_json(i + 1) for i, a in enumerate(self.actions)] + [
+        return [_without_counts(a.to_json(i + 1)) for i, a in enumerate(self.actions)] + [
             {"blocked": b["address"]} for b in self.blocked]
+
+
+# Subscriber counts move all day: a reviewed plan is not different because people joined since.
+# The thresholds are checked again on the fresh plan's own counts.
+_COUNTS = ("subscribers", "conversations")
+
+
+def _without_counts(action: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in action.items() if k not in _COUNTS}
+    if isinstance(kept.get("before"), dict) and "subscribers" in kept["before"]:  # a list delete shows its count
+        kept["before"] = {k: v for k, v in kept["before"].items() if k != "subscribers"}
+    return kept
+
+
+def drifted_lists(changed: list[dict[str, Any]], missing: list[dict[str, Any]], blocked: list[dict[str, Any]],
+                  disabled: list[dict[str, Any]]) -> list[str]:
+    """The managed lists the drift concerns, once each, in report order (the drift workflow's unit of work)."""
+    names = [c["list"] for c in changed] + [m["list"] for m in missing] + [b["list"] for b in blocked] + [
+        h["list"] for h in disabled]
+    return list(dict.fromkeys(str(n) for n in names if n))
 
 
 def plan_from_json(data: dict[str, Any]) -> Plan:
@@ -158,22 +208,26 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
-                      subscribers=a.get("subscribers")) for a in data.get("actions") or []]
+                      subscribers=a.get("subscribers"), conversations=a.get("conversations"),
+                      changes_conversations="conversations" in a) for a in data.get("actions") or []]
     for message in (data.get("compliance") or {}).get("messages") or []:
         index = message.get("action")
         if isinstance(index, int) and 1 <= index <= len(actions):
             actions[index - 1].review.append({k: v for k, v in message.items() if k not in ("action", "address",
                                                                                             "list")})
+    from tatango_iac.engine.forecast import Forecast
+
     drift = data.get("drift") or {}
     config = data.get("config") or {}
-    return Plan(actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
+    return Plan(forecast=Forecast.from_json(data.get("forecast")), actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
                 blocked=list(data.get("blocked") or []), notes=list(data.get("notes") or []),
                 disabled_webhooks=list(drift.get("disabled_webhooks") or []),
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
-                warnings=list(data.get("warnings") or []))
+                warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}))
 
 
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(saved.get("actions") or []) + [{"blocked": b["address"]} for b in saved.get("blocked") or []]
+    return [_without_counts(a) for a in saved.get("actions") or []] + [
+        {"blocked": b["address"]} for b in saved.get("blocked") or []]

@@ -15,17 +15,24 @@ from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
 from tatango_iac.engine.holders import check_holders
 from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
-from tatango_iac.engine.matching import match_lists
 from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
-from tatango_iac.engine.scope import Scope
-from tatango_iac.engine.steps import PHASE_FIRST, Context, PlanError, list_address, live_list_address
+from tatango_iac.engine.safety import annotate_reach, verdict
+from tatango_iac.engine.steps import (
+    PHASE_FIRST,
+    Context,
+    list_address,
+    live_list_address,
+)
 from tatango_iac.engine.webhooks import webhook_steps
+from tatango_iac.errors import PlanError
+from tatango_iac.identity.matching import match_lists
+from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount
 from tatango_iac.secrets import display
 
-__all__ = ["plan", "PlanError", "Scope"]
+__all__ = ["plan"]
 
 
 def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = None,
@@ -56,6 +63,9 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
                   config_digest=desired.digest, fingerprints=fingerprints(desired, live, match, scope),
                   targets=sorted(scope.lists) if scope.kind == "target" else [], scope=scope.to_json(),
                   warnings=_scope_warnings(scope, desired))
+    annotate_reach(result.actions, live)
+    managed_ids = {lst.id for d in desired.lists if not d.delete and (lst := match.matched.get(d.key)) is not None}
+    result.safety = verdict(result.actions, managed_ids, desired.account.safety)
     result.live_list_ids = {str(lst.id) for lst in live.lists}
     result.live_webhook_ids = {list_id: {str(h.id) for h in hooks} for list_id, hooks in live.webhooks.items()}
     result.notes = _unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)

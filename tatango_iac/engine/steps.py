@@ -5,9 +5,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from tatango_iac.engine.matching import Match
 from tatango_iac.engine.plan import Action
-from tatango_iac.engine.scope import Scope
+from tatango_iac.identity.matching import Match
+from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount
 from tatango_iac.secrets import display
 
@@ -15,12 +15,6 @@ from tatango_iac.secrets import display
 SUB_LIST, SUB_KEYWORDS, SUB_OPT_IN, SUB_CF_DELETE_EARLY, SUB_CF, SUB_WEBHOOK = 0, 1, 2, 3, 4, 5
 PHASE_FIRST, PHASE_MAIN, PHASE_LAST = 0, 1, 2
 HolderKey = tuple  # ("live", id) or ("new", desired key)
-
-
-class PlanError(Exception):
-    def __init__(self, messages: list[str]):
-        self.messages = messages
-        super().__init__("\n".join(messages))
 
 
 @dataclass

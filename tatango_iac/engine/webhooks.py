@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from typing import Any, Optional
 
-from tatango_iac.engine.normalize import canonical_url, differs
+from tatango_iac.engine.normalize import differs
 from tatango_iac.engine.plan import Action
 from tatango_iac.engine.steps import (
     PHASE_LAST,
@@ -25,7 +25,15 @@ from tatango_iac.engine.steps import (
     list_address,
     shown_name,
 )
-from tatango_iac.model import WEBHOOK_EVENTS, DesiredList, DesiredWebhook, LiveList, LiveWebhook, known
+from tatango_iac.identity.urls import canonical_url
+from tatango_iac.model import (
+    WEBHOOK_EVENTS,
+    DesiredList,
+    DesiredWebhook,
+    LiveList,
+    LiveWebhook,
+    known,
+)
 from tatango_iac.secrets import Templated, display, mask_url
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")

@@ -8,13 +8,15 @@ of directory), atomically (a temporary file, then a rename).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
 import threading
-import time
 from typing import Any, Iterator, Optional
+
+from filelock import FileLock, Timeout
+
+from tatango_iac.errors import TatangoIacError
 
 
 class Persisted:
@@ -62,7 +64,7 @@ class Persisted:
             json.dump(self.data, handle, separators=(",", ":"), sort_keys=True)
         os.replace(tmp, self.path)
 
-class StateLocked(Exception):
+class StateLocked(TatangoIacError):
     """Another command holds the state file for longer than we wait."""
 
 
@@ -72,20 +74,16 @@ def locked(path: str, timeout: float = 30.0) -> Iterator[None]:
 
     Each command loads the state, works, and writes it back; holding the lock from load to
     write-back serialises them. A command waits up to ``timeout`` seconds, then fails clearly.
+    ``filelock`` picks the OS's own lock (``fcntl`` on POSIX, ``msvcrt`` on Windows), so the
+    tool imports and runs where ``fcntl`` does not exist; the OS releases it if the process dies.
     """
-    lock_path = os.path.abspath(path) + ".lock"
-    handle = open(lock_path, "a+")
-    deadline = time.monotonic() + timeout
+    lock = FileLock(os.path.abspath(path) + ".lock", timeout=timeout)
     try:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StateLocked(f"another command is using the sandbox state {path} (waited {timeout:.0f} s; "
-                                      f"a `sandbox serve` on it holds it while it runs)") from None
-                time.sleep(0.05)
+        lock.acquire(poll_interval=0.05)
+    except Timeout:
+        raise StateLocked(f"another command is using the sandbox state {path} (waited {timeout:.0f} s; "
+                          f"a `sandbox serve` on it holds it while it runs)") from None
+    try:
         yield
     finally:
-        handle.close()  # closing releases the lock
+        lock.release()

@@ -129,6 +129,8 @@ def headline(action: Action) -> str:
         notes.append("DESTRUCTIVE")
     if action.is_list_delete:
         notes.append(subscribers_text(action.subscribers))
+    elif action.destructive:
+        notes.append(f"stored values of {subscribers_text(action.subscribers)}")
     if action.reason:
         notes.append(action.reason)
     symbol = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}[action.action]
@@ -137,3 +139,11 @@ def headline(action: Action) -> str:
 
 def subscribers_text(count: Any) -> str:
     return f"{count:,} subscribers" if isinstance(count, int) else "subscriber count unknown"
+
+
+def limit_lines(exceeded: list[dict[str, Any]]) -> list[str]:
+    """A plan over its safety thresholds, said first and plainly."""
+    if not exceeded:
+        return []
+    return ([f"OVER THE SAFETY LIMITS: apply refuses this plan without --allow-bulk ({len(exceeded)} limit(s)):"] +
+            [safe(f"  ! this plan {e['message']}") for e in exceeded])

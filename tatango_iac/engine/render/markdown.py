@@ -6,6 +6,7 @@ import html
 
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.render.lines import body_lines, headline, subscribers_text
+from tatango_iac.engine.safety import people
 from tatango_iac.engine.render.text import blocked_lines, unmanaged_lines
 from tatango_iac.terminal import safe
 
@@ -39,16 +40,23 @@ def _head(plan: Plan) -> list[str]:
     if plan.scope.get("kind") != "all":
         out.append(f"Scope: {html.escape(plan.scope['kind'])} ({len(plan.scope.get('lists', []))} list(s))")
     out.append("")
+    out += _limits(plan)
     if plan.has_changes:
         out += ["| create | update | replace | delete | destructive | blocked |", "|---:|---:|---:|---:|---:|---:|",
                 f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['destructive']} | "
                 f"{s['blocked']} |", ""]
+        out += _people(s)
+    if plan.actions and plan.forecast is not None:
+        sentence = html.escape(plan.forecast.sentence())
+        out += [f"> **Warning:** {sentence}" if not plan.forecast.fits_one_job else sentence, ""]
     if s["destructive"]:
-        out.append(f"> **Warning:** {s['destructive']} destructive action(s); apply needs `--allow-destroy`:")
+        out.append(f"> **Warning:** {s['destructive']} destructive action(s) affect "
+                   f"{people(s['subscribers_affected'], s['subscribers_unknown'])}; apply needs `--allow-destroy`:")
         for action in plan.actions:
             if action.destructive:
-                count = f", {subscribers_text(action.subscribers)}" if action.is_list_delete else ""
-                out.append(f"> - {_code(action.address)} ({action.action}{count})")
+                count = subscribers_text(action.subscribers)
+                out.append(f"> - {_code(action.address)} ({action.action}, "
+                           f"{count if action.is_list_delete else 'stored values of ' + count})")
         out.append("")
     for blocked in plan.blocked:
         out += [f"> **Blocked:** {html.escape(safe(blocked['message']))}", ""]
@@ -66,6 +74,25 @@ def _compliance_callout(plan: Plan) -> list[str]:
         for broken in message["breaks"]:
             out.append(f"> - {_code(message['address'])}: {html.escape(safe(broken['message']), quote=False)} "
                        f"({_code(broken['rule'])}, {broken['severity']})")
+    return out + [""]
+
+
+def _people(s: dict) -> list[str]:
+    out = []
+    if s["destructive"]:
+        out.append(f"Destructive actions affect **{people(s['subscribers_affected'], s['subscribers_unknown'])}**.")
+    if s["conversations_changed"] or s["conversations_unknown"]:
+        out.append("Message changes reach the conversations of "
+                   f"**{people(s['conversations_changed'], s['conversations_unknown'])}**.")
+    return out + [""] if out else []
+
+
+def _limits(plan: Plan) -> list[str]:
+    if not plan.over_limit:
+        return []
+    out = ["> [!CAUTION]", f"> **Over the safety limits:** apply refuses this plan without `--allow-bulk` "
+           f"({len(plan.over_limit)} limit(s)):"]
+    out += [f"> - this plan {html.escape(safe(e['message']))}" for e in plan.over_limit]
     return out + [""]
 
 
@@ -100,12 +127,6 @@ def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
     for warning in plan.warnings:
         head += f"\n_Warning: {html.escape(safe(warning))}_\n"
     return head
-
-
-def render_drift_markdown(plan: Plan, drift_text: str) -> str:
-    fence = _fence(drift_text)
-    return (f"### tatango-iac drift\n\n**{html.escape(plan.summary_line())}**\n\n{fence}\n{safe(drift_text)}\n"
-            f"{fence}\n")
 
 
 def render_markdown_error(message: str) -> str:

@@ -19,21 +19,24 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from tatango_iac.api.client import AnswerError, ApiError, TatangoClient, unwrap
-from tatango_iac.engine import verify
-from tatango_iac.engine.normalize import canonical_url
+from tatango_iac.apply import verify
+from tatango_iac.apply.verify import WriteMismatch
+from tatango_iac.engine.budget import ApplyBudget
+from tatango_iac.engine.forecast import guard_reads_before, write_calls
 from tatango_iac.engine.plan import Action, Plan
-from tatango_iac.engine.verify import WriteMismatch
+from tatango_iac.errors import TatangoIacError
+from tatango_iac.identity.urls import canonical_url
 from tatango_iac.secrets import display
 
 POST_ATTEMPTS = 3
 SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
 
-class NotApplied(Exception):
+class NotApplied(TatangoIacError):
     """The action was refused or found not to have happened: nothing was written."""
 
 
-class HalfDone(Exception):
+class HalfDone(TatangoIacError):
     """A replace whose delete succeeded and whose create did not."""
 
 
@@ -45,6 +48,7 @@ class ApplyResult:
     outcome: str = ""  # for the failed action: "failed" | "uncertain" | "half done" | "applied differently"
     not_applied: list[Action] = field(default_factory=list)
     interrupted: Optional[str] = None  # "Ctrl-C" or "SIGTERM"
+    budget_stop: Optional[str] = None  # why the budget (--max-calls / --max-time) stopped it before an action
 
     @property
     def ok(self) -> bool:
@@ -54,8 +58,9 @@ class ApplyResult:
 class Applier:
     def __init__(self, client: TatangoClient, on_done: Callable[[int, Action], None] = lambda i, a: None,
                  on_start: Callable[[int, Action], None] = lambda i, a: None,
-                 on_event: Callable[[str], None] = lambda message: None):
+                 on_event: Callable[[str], None] = lambda message: None, budget: Optional[ApplyBudget] = None):
         self.client = client
+        self.budget = budget
         self.on_done, self.on_start, self.on_event = on_done, on_start, on_event
         self.list_ids: dict[str, int] = {}
         self._stop = threading.Event()
@@ -88,6 +93,10 @@ class Applier:
                 result.interrupted = self._signal
                 result.not_applied = plan.actions[index - 1:]
                 return result
+            result.budget_stop = self._over_budget(plan, index)
+            if result.budget_stop:
+                result.not_applied = plan.actions[index - 1:]
+                return result
             self.on_start(index, action)
             outcome, error = self._attempt(action)
             if outcome != "applied":
@@ -98,6 +107,14 @@ class Applier:
             result.applied.append(action)
             self.on_done(index, action)
         return result
+
+    def _over_budget(self, plan: Plan, index: int) -> Optional[str]:
+        """Stop at this action boundary when the action would not fit what is left of the budget."""
+        if self.budget is None or not self.budget.limited:
+            return None
+        action, earlier = plan.actions[index - 1], plan.actions[:index - 1]
+        cost = write_calls(action) + guard_reads_before(action, earlier, len(plan.live_list_ids))
+        return self.budget.stop_reason(cost)
 
     def _attempt(self, action: Action) -> tuple[str, Optional[str]]:
         try:

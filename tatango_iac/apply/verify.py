@@ -13,12 +13,13 @@ from typing import Any
 
 from tatango_iac.api import coerce
 from tatango_iac.api.client import AnswerError
-from tatango_iac.engine.normalize import canonical_url
+from tatango_iac.errors import TatangoIacError
+from tatango_iac.identity.urls import canonical_url
 from tatango_iac.model import WEBHOOK_EVENTS, known, normalize_keyword
 from tatango_iac.secrets import display
 
 
-class WriteMismatch(Exception):
+class WriteMismatch(TatangoIacError):
     """The API answered, but did not apply the write as sent."""
 
     def __init__(self, what: str, sent: Any, got: Any, assumption: str):
