@@ -138,9 +138,9 @@ def measure(n: int) -> list[dict]:
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         config = write_config(tmp / "repo", n)
-        for phase, state in (("plan", seeded_state(n)), ("scoped", None), ("apply", None)):
+        for phase in ("plan", "scoped", "apply"):
+            state = seeded_state(n)
             if phase == "scoped":
-                state = seeded_state(n)
                 text = config.read_text()
                 config.write_text(text.replace("Text STOP to end.", "Text STOP to stop.", 1))
             if phase == "apply":

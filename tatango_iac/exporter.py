@@ -238,6 +238,11 @@ def _write(output: str, files: dict[str, str], force: bool, report: list[str]) -
     if not os.path.exists(schema_path) or force:
         with open(schema_path, "w", encoding="utf-8") as handle:
             handle.write(schema_text())
-    elif open(schema_path, encoding="utf-8").read() != schema_text():
+    elif _read(schema_path) != schema_text():
         report.append(f"Warning: {schema_path} is from another version; update it with "
                       f"`tatango-iac schema --output {output} --force`")
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()

@@ -40,11 +40,11 @@ class Templated(str):
     def __reduce__(self):  # deepcopy/pickle keep the template
         return (Templated, (str(self), self.template))
 
-    def upper(self) -> "Templated":  # type: ignore[override]
+    def upper(self) -> "Templated":
         """Keywords are upper-cased: keep the template so the keyword is still shown as ${...}."""
         return Templated(str.upper(self), self.template)
 
-    def strip(self, chars: str | None = None) -> "Templated":  # type: ignore[override]
+    def strip(self, chars: str | None = None) -> "Templated":
         return Templated(str.strip(self, chars), self.template)
 
 

@@ -16,8 +16,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from tatango_iac.cli import main
 from tatango_iac.api.client import TatangoClient
+from tatango_iac.cli import main
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
 from tatango_iac.sandbox.server import Faults
 

@@ -50,7 +50,7 @@ def reference_account() -> dict:
     state["lists"] = {str(r["id"]): r for r in lists}
     hooks = [EX["webhook_create"]["webhook"], EX["webhook_update"]["webhook"], EX["webhook_show"]["webhook"],
              EX["webhooks_index"]["webhooks"][0]]
-    for hook, list_id in zip(hooks, (11, 12, 2, 7)):
+    for hook, list_id in zip(hooks, (11, 12, 2, 7), strict=True):
         state["webhooks"][str(hook["id"])] = {**copy.deepcopy(hook), "list_id": list_id}
     field = {**copy.deepcopy(EX["custom_field_create"]["custom_field"]), "list_id": 11}
     state["custom_fields"]["11"] = {field["key"]: field}

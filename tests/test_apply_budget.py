@@ -156,8 +156,8 @@ def test_a_budget_that_does_not_leave_room_for_one_action_changes_nothing(api_en
     result = apply(api_env, examples_copy, "--max-calls", "9")  # the reads alone take 9 calls
     assert result.exit_code == 1, result.output
     assert "does not leave room for a single action" in result.output and "Nothing was changed." in result.output
-    assert [r for r in sandbox.api_requests() if r["method"] in ("PUT", "DELETE") or r["path"] == "/api/v2/lists"
-            and r["method"] == "POST"] == []
+    assert [r for r in sandbox.api_requests() if r["method"] in ("PUT", "DELETE") or (r["path"] == "/api/v2/lists"
+            and r["method"] == "POST")] == []
 
 
 def test_a_budget_large_enough_is_a_normal_apply(api_env, examples_copy):

@@ -280,7 +280,7 @@ def test_ctrl_c_or_sigterm_in_a_real_process_finishes_the_request_and_reports(tm
         while time.monotonic() < deadline and "done:" not in line:
             line = proc.stdout.readline()
         proc.send_signal(signum)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 1
         assert f"Apply interrupted ({name})" in err and "Not applied:" in err
         applied = int(re.search(rf"interrupted \({name}\): (\d+) of 10", err).group(1))

@@ -124,6 +124,5 @@ def test_a_changed_request_fails_the_replay():
     if RECORDING:
         pytest.skip("recording")
     client = TatangoClient("http://127.0.0.1:9/api/v2", SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=0, retries=0)
-    with RECORDER.use_cassette("list_create.yaml"):
-        with pytest.raises(CannotOverwriteExistingCassetteException):
-            client.create_list({**LIST, "message_help": "changed"}, ["VIP", "GOLD"])
+    with RECORDER.use_cassette("list_create.yaml"), pytest.raises(CannotOverwriteExistingCassetteException):
+        client.create_list({**LIST, "message_help": "changed"}, ["VIP", "GOLD"])

@@ -236,7 +236,7 @@ def test_a_new_reserved_keyword_is_refused_by_the_plan_a_live_one_kept(tmp_path,
 def test_encoding_and_the_character_that_forces_ucs2():
     assert sms_info("a" * 160).parts == 1 and sms_info("a" * 161).parts == 2 and sms_info("a" * 307).parts == 3
     assert sms_info("😀" * 35).length == 70 and sms_info("😀" * 35).parts == 1
-    assert culprit("Hi 😀") == "the emoji '😀'" and culprit("It’s") == "the curly quote '’'"
+    assert culprit("Hi 😀") == "the emoji '😀'" and culprit("It\u2019s") == "the curly quote '\u2019'"
     assert culprit("→") == "the character '→' (U+2192)" and culprit("plain") == ""
     assert change_summary("Hello", "Hello 😀") == ("1 part GSM-7 (5 characters) -> 1 part UCS-2 (8 characters): "
                                                    "the emoji '😀'")

@@ -68,11 +68,11 @@ def label_sets(draw):
     live_keys = draw(st.lists(st.sampled_from(KEYS), unique=True, max_size=3))
     live_labels = draw(st.permutations(LABELS))[:len(live_keys)]
     live = [{"key": k, "label": lab, "max_length": draw(st.sampled_from([5, 10]))}
-            for k, lab in zip(live_keys, live_labels)]
+            for k, lab in zip(live_keys, live_labels, strict=False)]
     want_keys = draw(st.lists(st.sampled_from(KEYS), unique=True, max_size=3))
     want_labels = draw(st.permutations(LABELS))[:len(want_keys)]
     wanted = [{"key": k, "label": lab, "max_length": draw(st.sampled_from([5, 10]))}
-              for k, lab in zip(want_keys, want_labels)]
+              for k, lab in zip(want_keys, want_labels, strict=False)]
     return live, wanted
 
 

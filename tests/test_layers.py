@@ -18,7 +18,10 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the TOML reader pip itself carries (no extra dependency)
+    from pip._vendor import tomli as tomllib  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "tatango_iac"
@@ -211,3 +214,10 @@ def test_the_sandbox_runs_where_fcntl_does_not_exist(tmp_path):
     assert out.splitlines() == [
         f"locked: another command is using the sandbox state {tmp_path / 'state.json'} (waited 0 s; "
         "a `sandbox serve` on it holds it while it runs)", "released"]
+
+
+def test_only_the_client_imports_requests_whatever_new_modules_appear():
+    # The contract lists its source modules; this holds for modules added after it was written too.
+    graph = import_graph()
+    direct = sorted(m for m, imported in graph.items() if imported & {"requests", "urllib3"})
+    assert direct == ["tatango_iac.api.client"]

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tatango_iac.config.loader import load
 from tatango_iac.config.lint import LINT_RULES, sms_parts
+from tatango_iac.config.loader import load
 from tests.conftest import EXAMPLE_ENV, EXAMPLES, run_cli
 
 GOOD_HELP = "ACME: Help at help@acme.example. Msg freq varies. Text STOP to end. Msg&data rates may apply."
@@ -77,7 +77,7 @@ def test_custom_field_rules(tmp_path):
             "      - {key: dflt, label: Dflt, content_type: text, max_length: 5, pattern: '^[0-9]+$', default_value: abc}\n"
             "      - {key: Upper, label: U, content_type: text, max_length: 0}\n")
     found = check(tmp_path, body)
-    assert [r for r in rules(found)] == ["schema", "schema"]  # schema errors stop the semantic pass for the file
+    assert list(rules(found)) == ["schema", "schema"]  # schema errors stop the semantic pass for the file
     body = body.rsplit("      - {key: Upper", 1)[0]
     found = check(tmp_path, body)
     assert rules(found) == ["custom-field-duplicate", "custom-field-duplicate", "custom-field-pattern",
@@ -130,7 +130,7 @@ def test_lint_rules_and_their_ids(tmp_path):
 
 
 def test_lint_rules_can_be_switched_off(tmp_path):
-    rules_off = ", ".join(f"{r}: {v}" for r, v in zip(LINT_RULES, ["false", "off", "'off'"] * 10))
+    rules_off = ", ".join(f"{r}: {v}" for r, v in zip(LINT_RULES, ["false", "off", "'off'"] * 10, strict=False))
     body = ("account:\n  brand: ACME\n  lint: {" + rules_off + "}\nlists:\n  - name: A\n    message_reply: '"
             + "x" * 200 + "'\n    message_stop: 'Bye ✓ bit.ly/x'\n    message_help: 'hi'\n"
             "    first_optin_message: 'Welcome'\n    keyword_names: [START, ALTO]\n")

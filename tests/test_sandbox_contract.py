@@ -32,7 +32,7 @@ def assert_same_shape(actual: dict, example: dict, extra_keys: set[str] = frozen
     def add_extra(node: Any) -> Any:
         if isinstance(node, dict):
             if {"callback_url", "subscribe"} <= set(node):
-                node.update({k: "scalar" for k in extra_keys})
+                node.update(dict.fromkeys(extra_keys, "scalar"))
             return {k: add_extra(v) for k, v in node.items()}
         if isinstance(node, list):
             return [add_extra(v) for v in node]

@@ -37,7 +37,7 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 RATE_LIMIT_WAITS = 50  # 429s that name their Retry-After: not counted as retries, but not endless either
 ANNOUNCE_WAITS_OVER = 10.0
 
-__all__ = ["ApiError", "AnswerError", "ConfigurationError", "Clock", "TatangoClient", "Exchange", "check_api_url"]
+__all__ = ["AnswerError", "ApiError", "Clock", "ConfigurationError", "Exchange", "TatangoClient", "check_api_url"]
 
 
 @dataclass
@@ -60,11 +60,11 @@ def _retry_class(client: "TatangoClient") -> type[Retry]:
             # A 429 is the client's own business (TatangoClient.request): it slows the pace down too.
             return status_code != 429 and super().is_retry(method, status_code, has_retry_after)
 
-        def parse_retry_after(self, retry_after: str) -> float:  # noqa: D401 - urllib3 hook
+        def parse_retry_after(self, retry_after: str) -> float:
             seconds = parse_retry_after(retry_after)
             return 0.0 if seconds is None else seconds
 
-        def sleep(self, response=None) -> None:  # noqa: D401 - urllib3 hook
+        def sleep(self, response=None) -> None:
             delay = parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
             if delay is not None and delay > client.max_wait:
                 raise WaitTooLong(delay, client.max_wait)
@@ -129,9 +129,10 @@ class TatangoClient:
         self.observers: list[Callable[[Exchange], None]] = []
         self.pacer = Pacer(interval=interval_for(rate_per_hour), clock=self.clock)
         retry_cls = _retry_class(self)
-        common = dict(total=retries, redirect=0, other=0, backoff_factor=backoff_factor,
-                      backoff_jitter=backoff_jitter, backoff_max=60.0, respect_retry_after_header=True,
-                      raise_on_status=False, raise_on_redirect=False)
+        common: dict[str, Any] = {
+            "total": retries, "redirect": 0, "other": 0, "backoff_factor": backoff_factor,
+            "backoff_jitter": backoff_jitter, "backoff_max": 60.0, "respect_retry_after_header": True,
+            "raise_on_status": False, "raise_on_redirect": False}
         idempotent = retry_cls(connect=retries, read=retries, status=retries, status_forcelist=RETRY_STATUSES,
                                allowed_methods=IDEMPOTENT | {"POST"}, **common)  # POST here: read-only ones only
         # A POST that creates is retried only where nothing can have been written: no connection made.
@@ -143,7 +144,7 @@ class TatangoClient:
         # Proxy and CA settings come from the environment: resolve them once, not on every call.
         settings = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
         self.session.trust_env = False
-        self._send_options = {"proxies": settings["proxies"], "verify": settings["verify"], "cert": settings["cert"]}
+        self._send_options: dict[str, Any] = {"proxies": settings["proxies"], "verify": settings["verify"], "cert": settings["cert"]}
         adapter = _MethodAwareAdapter(idempotent, post, self.pacer)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

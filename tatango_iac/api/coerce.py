@@ -127,7 +127,7 @@ def _opt_in_type(value: Any, where: str) -> Any:
 
 
 REQUEST_READERS: dict[str, Callable[[Any, str], Any]] = {
-    **{name: as_text for name in OPT_IN_REQUEST_FIELDS},
+    **dict.fromkeys(OPT_IN_REQUEST_FIELDS, as_text),
     "follow_up": lambda v, w: False if v is None else as_bool(v, w),
     "follow_up_hour": as_int_or_null,
 }

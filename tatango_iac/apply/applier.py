@@ -74,12 +74,18 @@ class Applier:
         self._signal = self._signal or why
         self._stop.set()
 
+    def _stop_handler(self, name: str) -> Callable[[int, Any], None]:
+        def handler(signum: int, frame: Any) -> None:
+            self.request_stop(name)
+
+        return handler
+
     def run(self, plan: Plan) -> ApplyResult:
         self._plan = plan
         previous = {}
         if threading.current_thread() is threading.main_thread():
             for signum, name in SIGNALS.items():
-                previous[signum] = signal.signal(signum, lambda s, f, name=name: self.request_stop(name))
+                previous[signum] = signal.signal(signum, self._stop_handler(name))
         try:
             return self._run(plan)
         finally:

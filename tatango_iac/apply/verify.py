@@ -66,7 +66,7 @@ def opt_in(answer: dict[str, Any], payload: dict[str, Any], path: str) -> None:
     sent = [r.get("collected_data") for r in payload.get("opt_in_requests") or []]
     answered = [r.get("collected_data") for r in got]
     # Count and order; what each request collects, where the answer reports it.
-    if len(answered) != len(sent) or any(known(a) and a != s for a, s in zip(answered, sent)):
+    if len(answered) != len(sent) or any(known(a) and a != s for a, s in zip(answered, sent, strict=True)):
         raise WriteMismatch("opt_in_requests", sent, [a if known(a) else "?" for a in answered],
                             "an opt-in PUT replaces all of the list's opt-in requests, in the order sent")
 

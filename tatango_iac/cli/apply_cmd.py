@@ -15,6 +15,7 @@ from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
+from tatango_iac.identity.scope import Scope
 from tatango_iac.workflow import (
     check_reviewed,
     load_saved_plan,
@@ -145,6 +146,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
             refuse_destructive(known["actions"], allow_destroy, saved=True)
             refuse_over_limit(saved_exceeded(known), allow_bulk, saved=True)
     desired = load_desired(paths) if not saved else None
+    scope: Optional[Scope]
     if reviewed is not None:
         scope = saved_scope(reviewed)
     else:
@@ -158,6 +160,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         if saved is not None:
             _desired, result = replan_saved(client, saved, os.environ, progress)
         else:
+            assert desired is not None  # loaded above whenever there is no saved plan
             result = make_plan(client, desired, scope, progress)
             if reviewed is not None:
                 check_reviewed(result, reviewed)

@@ -1,6 +1,7 @@
 """``tatango-iac plan``."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import Optional
 
@@ -8,7 +9,8 @@ import click
 
 from tatango_iac.cli import options, output
 from tatango_iac.cli.common import check_writable, client_for, load_desired, render_plan, scope_for
-from tatango_iac.cli.main import EXIT_CHANGES, EXIT_OK, cli
+from tatango_iac.cli.main import EXIT_CHANGES, EXIT_OK, Failure, cli
+from tatango_iac.drift.run import budgeted_drift
 from tatango_iac.engine.render import drift_failing
 from tatango_iac.workflow import make_plan, save_plan
 
@@ -21,6 +23,12 @@ from tatango_iac.workflow import make_plan, save_plan
               help="text for people, json for machines, markdown for a pull-request comment (also on error).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes or drift.")
 @click.option("--drift", is_flag=True, help="Group the differences as a drift report (any format).")
+@click.option("--budget", "budget", type=click.IntRange(min=1), default=None, metavar="CALLS",
+              help="With --drift: spend at most CALLS calls; the list index is read in full, the rest goes to the "
+                   "webhooks and custom fields of the lists checked least recently.")
+@click.option("--drift-state", "drift_state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="With --drift: when each list's webhooks and custom fields were last checked (read, then "
+                   "rewritten; list ids and times only). Without it the order is a deterministic nightly rotation.")
 @click.option("--disabled-webhooks", "disabled_webhooks", type=click.Choice(["fail", "report"]), default="fail",
               show_default=True, help="With --drift --detailed-exitcode: whether a managed webhook disabled in the "
                                       "account exits 2 (fail) or is only reported.")
@@ -28,15 +36,23 @@ from tatango_iac.workflow import make_plan, save_plan
 @options.changed_since
 @options.api
 def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode: bool, drift: bool,
-         disabled_webhooks: str, targets: tuple[str, ...], changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
+         budget: Optional[int], drift_state: Optional[str], disabled_webhooks: str, targets: tuple[str, ...],
+         changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
          rate: Optional[float], max_wait: Optional[float]) -> None:
     output.state["markdown_errors"] = fmt == "markdown"
+    if (budget is not None or drift_state) and not drift:
+        raise click.UsageError("--budget and --drift-state go with --drift (the nightly check)")
     if out:
         check_writable(out)
+    if drift_state and os.path.isdir(drift_state):  # its directory may not exist yet: a first night creates it
+        raise Failure(f"Error: --drift-state {drift_state} is a directory; give a file name. Nothing was read.")
     desired = load_desired(paths)
     scope = scope_for(desired, targets, changed_since)
     with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
-        result = make_plan(client, desired, scope, output.progress_for(client))
+        if budget is not None or drift_state:
+            result = budgeted_drift(client, desired, scope, budget, drift_state, output.progress_for(client))
+        else:
+            result = make_plan(client, desired, scope, output.progress_for(client))
     output.out(render_plan(result, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())
     if out:
         save_plan(result, out)

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from tatango_iac.model import RESERVED_KEYWORDS
-
 
 class Rule(str, Enum):
     SMS_LENGTH = "sms-length"

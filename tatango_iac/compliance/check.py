@@ -12,13 +12,9 @@ from enum import Enum
 from typing import Collection, Optional
 
 from tatango_iac.compliance import patterns as p
-from tatango_iac.compliance.catalogue import (
-    ADVISORY_KEYWORDS,
-    EXTENDED_KEYWORDS,
-    RESERVED_KEYWORDS,
-    Rule,
-)
+from tatango_iac.compliance.catalogue import ADVISORY_KEYWORDS, EXTENDED_KEYWORDS, Rule
 from tatango_iac.compliance.encoding import Encoding, outside_gsm7, sms_info
+from tatango_iac.model import RESERVED_KEYWORDS
 
 
 class Role(Enum):

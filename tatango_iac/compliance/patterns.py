@@ -54,15 +54,17 @@ _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 TOKEN_LIMIT = 320
 _PUNCTUATION = ".,;:!?()[]<>\"'\u201c\u201d\u2018\u2019"
 # Common top-level domains (and RFC 2606's .example), so "rates.Reply" is not taken for a URL.
-TLDS = frozenset("com net org io co us info biz me app shop store online site ly gl gd cc to be ca uk de fr es "
-                 "mx au edu gov ai tv link club example".split())
-SHORTENERS = frozenset("bit.ly bitly.com tinyurl.com goo.gl is.gd tiny.cc ow.ly t.co buff.ly rebrand.ly cutt.ly "
-                       "shorturl.at rb.gy t.ly v.gd lnkd.in tr.im bl.ink shorte.st adf.ly x.co qr.net".split())
+TLDS = frozenset({"com", "net", "org", "io", "co", "us", "info", "biz", "me", "app", "shop", "store", "online",
+                  "site", "ly", "gl", "gd", "cc", "to", "be", "ca", "uk", "de", "fr", "es", "mx", "au", "edu", "gov",
+                  "ai", "tv", "link", "club", "example"})
+SHORTENERS = frozenset({"bit.ly", "bitly.com", "tinyurl.com", "goo.gl", "is.gd", "tiny.cc", "ow.ly", "t.co", "buff.ly",
+                        "rebrand.ly", "cutt.ly", "shorturl.at", "rb.gy", "t.ly", "v.gd", "lnkd.in", "tr.im", "bl.ink",
+                        "shorte.st", "adf.ly", "x.co", "qr.net"})
 
 
 def tokens(text: str) -> Iterator[str]:
-    for token in text.split():
-        token = token.strip(_PUNCTUATION)
+    for word in text.split():
+        token = word.strip(_PUNCTUATION)
         if token and len(token) <= TOKEN_LIMIT:
             yield token
 

@@ -17,7 +17,7 @@ from tatango_iac.secrets import display
 
 LINT_RULES = tuple(info.rule.value for info in CATALOGUE.values() if info.configurable)
 
-__all__ = ["LINT_RULES", "GSM7_BASIC", "GSM7_EXTENSION", "has_contact", "lint_account", "lint_list", "sms_parts"]
+__all__ = ["GSM7_BASIC", "GSM7_EXTENSION", "LINT_RULES", "has_contact", "lint_account", "lint_list", "sms_parts"]
 
 
 def _report(c: Any, where: Source, message: str, rule: Rule, severity: Severity) -> None:

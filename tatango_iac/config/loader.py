@@ -25,7 +25,7 @@ from tatango_iac.model import (
 )
 from tatango_iac.secrets import display
 
-__all__ = ["load", "load_or_raise", "LoadedFile", "config_digest"]
+__all__ = ["LoadedFile", "config_digest", "load", "load_or_raise"]
 
 
 @dataclass

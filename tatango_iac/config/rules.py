@@ -154,14 +154,14 @@ def _check_keywords(c: Checker) -> None:
 
 
 def _check_opt_in(c: Checker, lst: DesiredList) -> None:
-    requests_ = lst.opt_in_requests
+    requests_ = lst.opt_in_requests or []
     if lst.opt_in_type == "double" and not requests_:
         c.error(at(lst, "opt_in_type"), "opt_in_type: double needs at least one opt_in_requests entry",
                 "opt-in-requests")
     if requests_ and lst.opt_in_type != "double":
         c.error(key_at(lst, "opt_in_requests"), "opt_in_requests are only used with opt_in_type: double",
                 "opt-in-requests")
-    for i, request in enumerate(requests_ or []):
+    for i, request in enumerate(requests_):
         last = i == len(requests_) - 1
         wanted = "optinsubscriber" if last else "nextrequest"
         if request.get("success_action") != wanted:

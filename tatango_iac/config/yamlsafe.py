@@ -192,7 +192,9 @@ class _Builder:
             value: Any = event.value  # keep dates as the text written: no field of ours is a date
         else:
             self._check_tag(event, _SAFE_SCALAR_TAGS, resolved)
-            node = yaml.ScalarNode(resolved, event.value, event.start_mark, event.end_mark, event.style)
+            start: Any = event.start_mark  # libyaml's Mark or the pure parser's: the stubs know only the latter
+            end: Any = event.end_mark
+            node = yaml.ScalarNode(resolved, event.value, start, end, event.style)
             value = self.scalar_loader.construct_object(node, deep=True)
             if isinstance(value, bool) and not event.style and event.value.lower() in _YAML11_BOOL_WORDS:
                 self._record("bool", path, None)
@@ -221,7 +223,7 @@ class _Builder:
         self._deliver(frame.container)
 
     def _alias(self, event: yaml.AliasEvent) -> None:
-        anchor = self.anchors.get(event.anchor)
+        anchor = self.anchors.get(event.anchor or "")  # an alias event always names its anchor
         if anchor is None:
             raise self.fail(event, f"found undefined alias '{event.anchor}'", "yaml-syntax")
         path = self._slot(event)

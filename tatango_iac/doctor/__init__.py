@@ -24,4 +24,4 @@ def run_doctor(client: TatangoClient, write_probe: bool = False,
     return Report(client.base_url, verdicts, calls=client.calls, probe=write_probe), interrupted
 
 
-__all__ = ["run_doctor", "Recorder", "Report"]
+__all__ = ["Recorder", "Report", "run_doctor"]

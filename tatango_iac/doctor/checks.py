@@ -30,7 +30,7 @@ LIST_SHAPE: dict[str, Kind] = {"id": coerce.as_int, "name": coerce.as_text,
                                **{f: coerce.as_flag_or_text if f in LIST_FLAG_FIELDS else _text for f in LIST_FIELDS}}
 WEBHOOK_SHAPE: dict[str, Kind] = {"id": coerce.as_int, "list_id": coerce.as_int, "callback_url": coerce.as_text,
                                   "enabled": coerce.as_bool, "created_at": _text, "updated_at": _text,
-                                  **{e: coerce.as_bool for e in WEBHOOK_EVENTS}}
+                                  **dict.fromkeys(WEBHOOK_EVENTS, coerce.as_bool)}
 FIELD_SHAPE: dict[str, Kind] = {"key": coerce.as_text, "label": _text, "content_type": _text, "pattern": _text,
                                 "default_value": _text, "max_length": coerce.as_int_or_null,
                                 "should_validate_regex_via_api": coerce.as_bool}

@@ -20,7 +20,8 @@ from tatango_iac.model import WEBHOOK_EVENTS
 
 PROBE_URL = "HTTPS://Probe.Tatango-IaC.invalid:443/hook?probe=1"
 EVENTS = {"subscribe": True, "unsubscribe": False, "message_sent": True, "reply_received": False, "cleaned": True}
-FIELD = {"key": "tatango_iac_probe", "label": "tatango-iac probe", "content_type": "text", "max_length": 5}
+FIELD_KEY = "tatango_iac_probe"
+FIELD: dict[str, Any] = {"key": FIELD_KEY, "label": "tatango-iac probe", "content_type": "text", "max_length": 5}
 
 
 def _request(collected: str, action: str, **extra: Any) -> dict[str, Any]:
@@ -39,6 +40,13 @@ class Probe:
         self.field_keys: list[str] = []
         self.statuses: dict[str, set[int]] = {"POST": set(), "DELETE": set()}
         client.observers.append(self._seen)
+
+    @property
+    def lid(self) -> int:
+        """The scratch list's id (the write checks run only once it exists)."""
+        if self.list_id is None:
+            raise RuntimeError("the scratch list does not exist")
+        return self.list_id
 
     def _seen(self, exchange: Exchange) -> None:
         if exchange.method in self.statuses and "test_keyword" not in exchange.url:
@@ -90,10 +98,10 @@ class Probe:
                        path=f"/shortcodes/{code}/test_keyword")
 
     def _live(self) -> dict[str, Any]:
-        return self.client.get_list(self.list_id)  # type: ignore[arg-type]
+        return self.client.get_list(self.lid)
 
     def _keywords(self, first: str, second: str) -> None:
-        answer = self.client.set_keywords(self.list_id, [second])  # type: ignore[arg-type]
+        answer = self.client.set_keywords(self.lid, [second])
         now = {str(k).upper() for k in self._live().get("keyword_names") or []}
         if now == {second}:
             self.add("a keywords PUT replaces the list's keywords", "replaced", OK)
@@ -105,12 +113,12 @@ class Probe:
         if "keyword_names" not in answer:
             self.add("a keywords PUT answers with the keywords", "no keyword_names in the answer", NOTE,
                      "the write cannot be checked from its answer")
-        self.client.set_keywords(self.list_id, [])  # type: ignore[arg-type]  # release them at once
+        self.client.set_keywords(self.lid, [])  # release them at once
 
     def _opt_in(self) -> None:
         two = [_request("zip_code", "nextrequest"), _request("yes", "optinsubscriber")]
-        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double", "opt_in_requests": two})
-        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double",
+        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double", "opt_in_requests": two})
+        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double",
                                                        "opt_in_requests": [_request("yes", "optinsubscriber")]})
         count = len(self._live().get("opt_in_requests") or [])
         self.add("an opt-in PUT replaces the requests", "replaced" if count == 1 else f"{count} requests after "
@@ -118,16 +126,16 @@ class Probe:
                  "apply stops: 'the API did not apply opt_in_requests as sent'")
         partial = {"collected_data": "yes", "request_message": "tatango-iac probe: reply YES",
                    "success_action": "optinsubscriber"}
-        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "double", "opt_in_requests": [partial]})
+        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double", "opt_in_requests": [partial]})
         request = (self._live().get("opt_in_requests") or [{}])[0]
         filled = [k for k in ("retry_message", "no_response_message", "opt_in_message") if request.get(k)]
         self.add("opt-in keys left out stay empty", "filled by the server: " + ", ".join(filled) if filled else
                  "they stay empty", NOTE if filled else OK, "the tool sends every key (null/false): defaults never "
                                                              "apply to its writes")
-        self.client.set_opt_in_settings(self.list_id, {"opt_in_type": "single"})
+        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "single"})
 
     def _webhook(self) -> None:
-        hook = self.client.create_webhook(self.list_id, {"callback_url": PROBE_URL, **EVENTS})  # type: ignore[arg-type]
+        hook = self.client.create_webhook(self.lid, {"callback_url": PROBE_URL, **EVENTS})
         hook_id = coerce.as_int(hook.get("id"), "webhook.id")
         self.hook_ids.append(hook_id)
         missing = [e for e in WEBHOOK_EVENTS if e not in hook]
@@ -145,15 +153,15 @@ class Probe:
                  if canonical_url(stored) == canonical_url(PROBE_URL) else "changed", OK if same else (
                      NOTE if canonical_url(stored) == canonical_url(PROBE_URL) else FAIL),
                  "URLs are matched in canonical form")
-        self.client.update_webhook(self.list_id, hook_id, {"subscribe": False})  # type: ignore[arg-type]
-        after = self.client.get_webhook(self.list_id, hook_id)  # type: ignore[arg-type]
+        self.client.update_webhook(self.lid, hook_id, {"subscribe": False})
+        after = self.client.get_webhook(self.lid, hook_id)
         reset = [e for e in WEBHOOK_EVENTS if e != "subscribe" and e in after and EVENTS[e] and
                  not coerce.as_bool(after[e], e)]
         self.add("a webhook PUT leaves the events it omits alone", "reset to false: " + ", ".join(reset) if reset
                  else "left alone", NOTE if reset else OK, "the tool always sends all five events")
-        self.client.delete_webhook(self.list_id, hook_id)  # type: ignore[arg-type]
+        self.client.delete_webhook(self.lid, hook_id)
         self.hook_ids.remove(hook_id)
-        self._delete_missing(lambda: self.client.delete_webhook(self.list_id, hook_id))  # type: ignore[arg-type]
+        self._delete_missing(lambda: self.client.delete_webhook(self.lid, hook_id))
 
     def _delete_missing(self, delete: Callable[[], Any]) -> None:
         try:
@@ -166,14 +174,14 @@ class Probe:
                  "counted as done")
 
     def _custom_field(self) -> None:
-        created = self.client.create_custom_field(self.list_id, FIELD)  # type: ignore[arg-type]
-        self.field_keys.append(FIELD["key"])
+        created = self.client.create_custom_field(self.lid, FIELD)
+        self.field_keys.append(FIELD_KEY)
         self.add("a custom-field create answers with the field", "yes" if created.get("key") == FIELD["key"] else
                  "another key", OK if created.get("key") == FIELD["key"] else FAIL)
-        self.client.delete_custom_field(self.list_id, FIELD["key"])  # type: ignore[arg-type]
-        gone = FIELD["key"] not in [f.get("key") for f in self.client.list_custom_fields(self.list_id)]  # type: ignore
+        self.client.delete_custom_field(self.lid, FIELD["key"])
+        gone = FIELD["key"] not in [f.get("key") for f in self.client.list_custom_fields(self.lid)]
         if gone:
-            self.field_keys.remove(FIELD["key"])
+            self.field_keys.remove(FIELD_KEY)
         self.add("a custom-field delete removes it", "removed" if gone else "still there", OK if gone else FAIL)
 
     def _statuses(self) -> None:
@@ -197,14 +205,15 @@ class Probe:
                 signal.signal(signum, handler)
 
     def _clean_up(self) -> None:
-        if self.list_id is None:
+        list_id = self.list_id
+        if list_id is None:
             return
         left: list[str] = []
-        for step, call in ([(f"webhook {h}", lambda h=h: self.client.delete_webhook(self.list_id, h))
-                            for h in self.hook_ids] +
-                           [(f"custom field {k}", lambda k=k: self.client.delete_custom_field(self.list_id, k))
-                            for k in self.field_keys] +
-                           [(f"list {self.list_id}", lambda: self.client.delete_list(self.list_id))]):
+        calls: list[tuple[str, Callable[[], Any]]] = [
+            *((f"webhook {h}", lambda h=h: self.client.delete_webhook(list_id, h)) for h in self.hook_ids),
+            *((f"custom field {k}", lambda k=k: self.client.delete_custom_field(list_id, k)) for k in self.field_keys),
+            (f"list {list_id}", lambda: self.client.delete_list(list_id))]
+        for step, call in calls:
             try:
                 call()
             except ApiError as exc:

@@ -57,9 +57,9 @@ def custom_field_steps(ctx: Context, index: int, d: DesiredList, live: Optional[
                 "delete", "replace"):
             frees[holder] = (f.key, f.attrs.get("label", ""))
     emit = _Emitter(ctx, index, d, live, deps)
-    for key, current in live_fields.items():
+    for key, live_field in live_fields.items():
         if verdicts[key] == "delete":
-            emit.delete(current, early=frees.get(key))
+            emit.delete(live_field, early=frees.get(key))
     for f in d.custom_fields:
         verdict, current = verdicts[f.key], live_fields.get(f.key)
         if verdict == "create":

@@ -87,6 +87,7 @@ class Plan:
     # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
     safety: dict[str, Any] = field(default_factory=dict)
     forecast: Optional["Forecast"] = None  # what applying it costs (set once the read's cost is known)
+    coverage: Optional[dict[str, Any]] = None  # budgeted drift: whose children were checked tonight
     # What the plan saw, for the applier's check against concurrent applies (never serialized).
     live_list_ids: set[str] = field(default_factory=set, repr=False)
     live_webhook_ids: dict[int, set[str]] = field(default_factory=dict, repr=False)
@@ -152,7 +153,8 @@ class Plan:
         return {"changed_attributes": changed, "missing_lists": missing, "unmanaged_lists": self.unmanaged_lists,
                 "blocked": self.blocked, "disabled_webhooks": self.disabled_webhooks,
                 "in_sync": not (changed or missing or self.unmanaged_lists or self.blocked or self.disabled_webhooks),
-                "lists": drifted_lists(changed, missing, self.blocked, self.disabled_webhooks)}
+                "lists": drifted_lists(changed, missing, self.blocked, self.disabled_webhooks),
+                **({"children_coverage": self.coverage} if self.coverage is not None else {})}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -219,7 +221,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
 
     drift = data.get("drift") or {}
     config = data.get("config") or {}
-    return Plan(forecast=Forecast.from_json(data.get("forecast")), actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
+    return Plan(forecast=Forecast.from_json(data.get("forecast")), coverage=drift.get("children_coverage"),
+                actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
                 blocked=list(data.get("blocked") or []), notes=list(data.get("notes") or []),
                 disabled_webhooks=list(drift.get("disabled_webhooks") or []),
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),

@@ -77,7 +77,7 @@ def reach_summary(actions: list[Action]) -> dict[str, int]:
 
 def limits(settings: dict[str, Optional[int]]) -> dict[str, Optional[int]]:
     """The thresholds in force: those written in account.safety (null: no limit), defaults for the rest."""
-    return {name: settings[name] if name in settings else default for name, default in DEFAULTS.items()}
+    return {name: settings.get(name, default) for name, default in DEFAULTS.items()}
 
 
 def _webhook_changed(action: Action) -> bool:

@@ -80,15 +80,15 @@ def webhook_steps(ctx: Context, index: int, d: DesiredList, live: Optional[LiveL
     pairs = _secret_pairs(unmatched, [u for u in by_url if u not in wanted_urls])
     paired_live = {url for url, _names in pairs.values()}
     paired = {id(unmatched[i]): pair for i, pair in pairs.items()}
-    for hook in d.webhooks:  # in the configuration's order
-        current = by_url.get(canonical_url(hook.callback_url))
+    for wanted in d.webhooks:  # in the configuration's order
+        current = by_url.get(canonical_url(wanted.callback_url))
         if current:
-            emit.update(hook, current[0])
-        elif id(hook) in paired:
-            url, names = paired[id(hook)]
-            emit.update(hook, by_url[url][0], secret_names=names)
+            emit.update(wanted, current[0])
+        elif id(wanted) in paired:
+            url, names = paired[id(wanted)]
+            emit.update(wanted, by_url[url][0], secret_names=names)
         else:
-            emit.create(hook)
+            emit.create(wanted)
     for url, hooks in by_url.items():
         keep = url in wanted_urls or url in paired_live
         for hook in hooks[1:] if keep else hooks:
@@ -119,7 +119,7 @@ class _Emitter(ChildEmitter):
             before["callback_url"] = HIDDEN
             changes.insert(0, {"path": "callback_url", "before": HIDDEN, "after": display(hook.callback_url, url=True)})
         # A complete body: the URL and every event, unmanaged ones from their live values (when reported).
-        payload = {"callback_url": hook.callback_url}
+        payload: dict[str, Any] = {"callback_url": hook.callback_url}
         for event in WEBHOOK_EVENTS:
             value = hook.events.get(event, current.events.get(event))
             if known(value):

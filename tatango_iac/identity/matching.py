@@ -31,9 +31,9 @@ def match_lists(desired: Iterable[DesiredList], live: Iterable[LiveList]) -> Mat
     result = Match()
     for d in desired:
         if d.id is not None:
-            lst = by_id.get(d.id)
-            result.matched[d.key] = lst
-            if lst is None and not d.delete:
+            pinned_list = by_id.get(d.id)
+            result.matched[d.key] = pinned_list
+            if pinned_list is None and not d.delete:
                 result.problems[d.key] = (
                     f"{d.source}: list '{d.name}' pins id {d.id}, which is not in the account (deleted?): "
                     "remove `id:` to create the list anew, or `delete: true` if it should stay gone")

@@ -10,6 +10,7 @@ Control API (no auth; loopback only), for tests and demos:
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import random
@@ -170,10 +171,10 @@ class SandboxServer:
             if step.get("method", method) == method and re.search(step.get("path", ""), path):
                 step["times"] = step.get("times", 1) - 1
                 return step if step["fault"] in SCRIPTED_KINDS else step["fault"]
-        if self.faults.rate and (writes or not self.faults.writes_only):
-            if self.random.random() < self.faults.rate:
-                kinds = [k for k in self.faults.kinds if writes or k != "drop_after"] or ["500"]
-                return self.random.choice(kinds)
+        if (self.faults.rate and (writes or not self.faults.writes_only)
+                and self.random.random() < self.faults.rate):
+            kinds = [k for k in self.faults.kinds if writes or k != "drop_after"] or ["500"]
+            return self.random.choice(kinds)
         return None
 
     # ---------------------------------------------------------------- server
@@ -224,10 +225,8 @@ class SandboxServer:
     @staticmethod
     def _drop(handler: BaseHTTPRequestHandler) -> None:
         handler.close_connection = True
-        try:
+        with contextlib.suppress(OSError):  # the client may have gone already
             handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _authorized(self, handler: BaseHTTPRequestHandler) -> bool:
         header = handler.headers.get("Authorization", "")

@@ -211,8 +211,8 @@ class State(Persisted):
         if not isinstance(raw_requests, list) or not raw_requests:
             raise SandboxError(422, "Opt in requests can't be blank for double opt-in")
         built = []
-        for index, raw in enumerate(raw_requests):
-            raw = self.profile.request_defaults(raw) if isinstance(raw, dict) else raw
+        for index, sent in enumerate(raw_requests):
+            raw = self.profile.request_defaults(sent) if isinstance(sent, dict) else sent
             built.append(self._opt_in_request(record, raw, index == len(raw_requests) - 1, bypass))
         current = record["opt_in_requests"] if record["opt_in_type"] == "double" else []
         record["opt_in_type"], record["opt_in_requests"] = "double", self.profile.requests_after_put(current, built)

@@ -42,7 +42,7 @@ def drift_status(drift: Drift) -> str:
 
 def _changed_lines(item: dict[str, Any], same_address: bool) -> list[str]:
     if item.get("op"):  # a keyword or an opt-in request added or removed: the plan's own +/- lines
-        change = {"path": item["attribute"], "op": item["op"], "before": item["live"], "after": item["desired"],
+        change: dict[str, Any] = {"path": item["attribute"], "op": item["op"], "before": item["live"], "after": item["desired"],
                   **{k: item[k] for k in ("from_list", "to_list") if k in item}}
         head = [] if same_address else [safe(f"  {item['address']}")]
         return head + [f"      {sign} {text}".rstrip() for sign, text in change_lines(change)]
@@ -84,11 +84,37 @@ def render_drift_text(drift: Drift, summary_line: str = "") -> str:
     if blocked:
         lines += ["", f"Blocked: {len(blocked)} change(s) need your decision (apply refuses until then):"]
         lines += [safe(f"  ! {b['address']}: {b['message']}") for b in blocked]
+    if drift.get("children_coverage") is not None:
+        lines += [""] + coverage_lines(drift["children_coverage"])
     status = drift_status(drift)
     lines += ["", status]
     if summary_line and status != "In sync." and not summary_line.startswith("No changes"):
         lines.append(summary_line)
     return "\n".join(lines)
+
+
+COVERAGE_SHOWN = 20  # the rest is in the JSON report (--out)
+
+
+def coverage_lines(coverage: dict[str, Any]) -> list[str]:
+    """Budgeted drift: whose webhooks and custom fields were checked tonight, and when the others were."""
+    total, checked, nights = coverage["lists"], coverage["checked"], coverage["full_coverage_nights"]
+    lines = [f"Webhooks and custom fields checked tonight: {checked} of {total} list(s)" +
+             (f" (budget {coverage['budget']} calls, {coverage['fixed_calls']} for the list index and keyword checks)"
+              if coverage["budget"] is not None else "") + "."]
+    if coverage["budget"] is not None:
+        lines.append(f"At this budget every list's are checked within {nights} night(s)." if nights is not None else
+                     "At this budget they are never checked: raise --budget.")
+    skipped = coverage["not_checked"]
+    if skipped:
+        lines.append(f"Not checked tonight ({len(skipped)}), least recently checked first:")
+        for item in skipped[:COVERAGE_SHOWN]:
+            when = f"last checked {item['last_checked']}" if item["last_checked"] else "never checked by this state"
+            lines.append(safe(f"  {item['list']} (id {item['id']}): {when}"))
+        if len(skipped) > COVERAGE_SHOWN:
+            lines.append(f"  ... and {len(skipped) - COVERAGE_SHOWN} more (all of them in the JSON report, --out)")
+    lines += [safe(f"Warning: {w}") for w in coverage.get("warnings") or []]
+    return lines
 
 
 def _fence(body: str) -> str:

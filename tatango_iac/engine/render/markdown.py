@@ -6,8 +6,8 @@ import html
 
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.render.lines import body_lines, headline, subscribers_text
-from tatango_iac.engine.safety import people
 from tatango_iac.engine.render.text import blocked_lines, unmanaged_lines
+from tatango_iac.engine.safety import people
 from tatango_iac.terminal import safe
 
 GITHUB_COMMENT_LIMIT = 65_536

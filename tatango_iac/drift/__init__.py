@@ -1,0 +1,1 @@
+"""Budgeted nightly drift: the index every night, children of the least recently checked lists."""
