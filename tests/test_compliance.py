@@ -266,3 +266,13 @@ def test_every_check_is_linear_in_the_text(field, context):
         # Doubling the text at most roughly doubles the time (a quadratic check would quadruple it).
         small, large = HOSTILE[0][:50_000] + HOSTILE[1][:50_000], HOSTILE[0][:100_000] + HOSTILE[1][:100_000]
         assert cost(large) < 4 * cost(small) + 0.05
+
+
+def test_a_message_that_takes_a_secret_is_checked_in_its_template_form(tmp_path):
+    path = write(tmp_path, "lists:\n  - name: A\n    message_stop: 'ACME: You are unsubscribed. ${PROMO_URL}'\n"
+                           "    message_reply: '${REPLY_TEXT}'\n")
+    env = {"PROMO_URL": "bit.ly/s3cr3tv4lue", "REPLY_TEXT": "sale stop2quit s3cr3tw0rd"}
+    for fmt in ("text", "json", "github"):
+        result = run_cli(["validate", "--format", fmt, str(path)], env=env)
+        assert "s3cr3t" not in result.output and "stop2quit" not in result.output and "bit.ly" not in result.output
+    assert "[stop-instructions]" in run_cli(["validate", str(path)], env=env).stdout  # still checked, as written

@@ -6,6 +6,15 @@ from typing import Any, Iterator, Optional
 
 from tatango_iac.compliance.check import MessageContext
 from tatango_iac.model import LIST_MESSAGE_FIELDS, OPT_IN_MESSAGE_FIELDS, DesiredList
+from tatango_iac.secrets import Templated
+
+
+def checked_text(value: Any) -> str:
+    """The text the rules read: a message that takes a ${...} value is read in its template form, since the
+    value may be a secret and a finding may quote the text (a URL, an offer)."""
+    if isinstance(value, Templated):
+        return value.template
+    return value if isinstance(value, str) else ""
 
 
 def brand_of(lst: DesiredList, account_brand: Optional[str]) -> Optional[str]:
@@ -26,17 +35,17 @@ def request_context(brand: Optional[str], requests: list[dict[str, Any]], index:
 
 
 def list_messages(lst: DesiredList, account_brand: Optional[str]) -> Iterator[tuple[str, str, tuple, MessageContext]]:
-    """(field, text, path in the list entry, context) for every non-empty message."""
+    """(field, text as the rules read it, path in the list entry, context) for every non-empty message."""
     brand = brand_of(lst, account_brand)
     plain = MessageContext(brand=brand)
     for name in LIST_MESSAGE_FIELDS:
-        value = lst.fields.get(name)
-        if isinstance(value, str) and value:
+        value = checked_text(lst.fields.get(name))
+        if value:
             yield name, value, (name,), plain
     requests = lst.opt_in_requests or []
     for i, request in enumerate(requests):
         context = request_context(brand, requests, i)
         for name in OPT_IN_MESSAGE_FIELDS:
-            value = request.get(name)
-            if isinstance(value, str) and value:
+            value = checked_text(request.get(name))
+            if value:
                 yield name, value, ("opt_in_requests", i, name), context

@@ -11,20 +11,13 @@ import re
 from typing import Any, Iterator, Optional
 
 from tatango_iac.compliance.check import Finding, MessageContext, Presence, check_message
-from tatango_iac.compliance.context import brand_of, request_context
+from tatango_iac.compliance.context import brand_of, checked_text, request_context
 from tatango_iac.compliance.encoding import change_summary, sms_info
 from tatango_iac.compliance.policy import Policy
 from tatango_iac.model import LIST_MESSAGE_FIELDS, OPT_IN_MESSAGE_FIELDS, DesiredAccount, DesiredList
-from tatango_iac.secrets import Templated
 
 _REQUEST_FIELD = re.compile(r"^opt_in_requests\[(\d+)\]\.(\w+)$")
 _SIZE_TOPICS = ("parts", "ucs2")  # findings about size: said as a state, not as something added
-
-
-def _checked(text: Any) -> str:
-    if isinstance(text, Templated):
-        return text.template
-    return text if isinstance(text, str) else ""
 
 
 def _phrase(finding: Finding, field: str, broke: bool, existed: bool) -> str:
@@ -39,7 +32,7 @@ def _phrase(finding: Finding, field: str, broke: bool, existed: bool) -> str:
 def review_message(field: str, path: str, before: Any, after: Any, context: MessageContext,
                    policy: Policy) -> dict[str, Any]:
     """One message's review: {"field", "sms": {"before", "after", "summary"}, "breaks", "fixes"}."""
-    old, new = _checked(before), _checked(after)
+    old, new = checked_text(before), checked_text(after)
     enabled = policy.enabled()
     was = {f.key: f for f in check_message(field, old, context, enabled)}
     now = {f.key: f for f in check_message(field, new, context, enabled)} if new else {}
@@ -93,12 +86,12 @@ def review_action(action: Any, lst: DesiredList, account_brand: Optional[str], p
     out: list[dict[str, Any]] = []
     if action.resource == "list":
         for name, path, before, after in _list_messages(action):
-            if _checked(before) or _checked(after):
+            if checked_text(before) or checked_text(after):
                 out.append(review_message(name, path, before, after, MessageContext(brand=brand), policy))
     elif action.resource == "opt_in_settings":
         wanted = (action.after or {}).get("opt_in_requests") or []
         for j, name, before, after in _request_messages(action):
-            if _checked(before) or _checked(after):
+            if checked_text(before) or checked_text(after):
                 out.append(review_message(name, f"opt_in_requests[{j}].{name}", before, after,
                                           request_context(brand, wanted, j), policy))
     return out
