@@ -81,14 +81,23 @@ def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str
         problems = [d for d in diagnostics if d.severity == ERROR][:3]
         raise ChangedSinceError(f"the configuration at {ref} does not load, so it cannot be compared: " +
                                 "; ".join(d.message for d in problems))
+    base = _protected_at(old)
     if old is not None and _account(old) != _account(desired):
-        return Scope()  # prune, short code or lint changed: every list is concerned
+        return Scope(ref=ref, **base)  # prune, short code or lint changed: every list is concerned
     before = {lst.key: _definition(lst) for lst in old.lists} if old else {}
     changed = {lst.name for lst in desired.lists if before.get(lst.key) != _definition(lst)}
     now_keys = {lst.key for lst in desired.lists}
     removed = {lst.name for lst in (old.lists if old else []) if lst.key not in now_keys}
     changed |= _keyword_neighbours(old, desired, changed)
-    return Scope("changed_since", frozenset(changed), frozenset(removed - changed), ref)
+    return Scope("changed_since", frozenset(changed), frozenset(removed - changed), ref, **base)
+
+
+def _protected_at(old: DesiredAccount | None) -> dict[str, Any]:
+    """What the configuration at the ref protected: lifting it in the same change as a delete is refused."""
+    if old is None:
+        return {}
+    return {"base_protected": frozenset(str(lst.name) for lst in old.lists if lst.protect),
+            "base_patterns": tuple(old.account.protect)}
 
 
 def _keyword_neighbours(old: DesiredAccount | None, new: DesiredAccount, changed: set[str]) -> set[str]:

@@ -67,6 +67,7 @@ def key_at(lst: DesiredList, *path: Any) -> Source:
 def check_account(account: DesiredAccount) -> tuple[list[Diagnostic], list[NewValueRule]]:
     checker = Checker(account)
     _check_names(checker)
+    _check_pins(checker)
     _check_keywords(checker)
     policy = lint_account(checker)
     for lst in account.lists:
@@ -114,13 +115,29 @@ def _check_renames(c: Checker, names: set[str]) -> None:
         renamed.setdefault(lst.renamed_from, lst)
 
 
+def _check_pins(c: Checker) -> None:
+    """One live list, one entry: two entries pinning one id would manage (or delete) it twice."""
+    first: dict[int, DesiredList] = {}
+    for lst in c.account.lists:
+        if lst.id is None:
+            continue
+        other = first.get(lst.id)
+        if other is not None and other.name != lst.name:  # same name too: list-name-duplicate says it
+            c.error(at(lst, "id"), f"list '{display(lst.name)}' pins id {lst.id}, which list '{display(other.name)}' "
+                    f"already pins at {at(other, 'id')}: one entry per live list", "list-id-duplicate")
+        first.setdefault(lst.id, lst)
+
+
 def _check_delete(c: Checker, lst: DesiredList) -> None:
     if not lst.delete:
         return
     data = lst.located.data
     for part in lst.path:
         data = data[part]
-    for key in sorted(set(data) - LIST_DELETE_KEYS):
+    if data.get("protect"):
+        c.error(key_at(lst, "protect"), f"list '{display(lst.name)}' has protect: true and delete: true: a protected "
+                "list is never deleted; lift protection in a change of its own first", "list-protected")
+    for key in sorted(set(data) - LIST_DELETE_KEYS - {"protect"}):
         c.error(key_at(lst, key), f"list '{display(lst.name)}' has delete: true, so '{key}' has no effect: a list "
                 "to delete carries only name (and id)", "list-delete")
 

@@ -18,6 +18,7 @@ from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
+from tatango_iac.engine.protection import guard_steps, removed_while_protected
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
@@ -49,6 +50,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     for index, d in enumerate(selected):
         _list_and_children(ctx, index, d, match.matched.get(d.key))
     unmanaged = _unmanaged(ctx)
+    guard_steps(ctx, unmanaged)  # protected lists and pinned deletes: refused before anything is ordered
     _deletes_that_free_keywords_go_first(ctx)
     check_holders(ctx)
     problems += ctx.problems + new_value_problems(desired.new_value_rules, [s.action for s in ctx.steps], ctx)
@@ -62,7 +64,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
                   config_paths=list(desired.paths or desired.files), config_files=list(desired.files),
                   config_digest=desired.digest, fingerprints=fingerprints(desired, live, match, scope),
                   targets=sorted(scope.lists) if scope.kind == "target" else [], scope=scope.to_json(),
-                  warnings=_scope_warnings(scope, desired))
+                  warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged))
     annotate_reach(result.actions, live)
     managed_ids = {lst.id for d in desired.lists if not d.delete and (lst := match.matched.get(d.key)) is not None}
     result.safety = verdict(result.actions, managed_ids, desired.account.safety)

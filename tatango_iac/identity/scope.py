@@ -13,6 +13,10 @@ class Scope:
     lists: frozenset[str] = frozenset()  # list names in scope (not "all")
     removed: frozenset[str] = frozenset()  # changed_since: names that left the configuration since the ref
     ref: Optional[str] = None
+    # What was protected at the ref (engine.protection): entries' names with protect: true, and the
+    # account.protect patterns. Protection lifted in the same change as a delete refuses the delete.
+    base_protected: frozenset[str] = frozenset()
+    base_patterns: tuple[str, ...] = ()
 
     @classmethod
     def targets(cls, names: Iterable[str]) -> "Scope":
@@ -27,16 +31,23 @@ class Scope:
         return self.full or lst.name in self.lists
 
     def to_json(self) -> dict[str, Any]:
-        if self.full:
-            return {"kind": "all"}
-        data: dict[str, Any] = {"kind": self.kind, "lists": sorted(self.lists)}
+        data: dict[str, Any] = {"kind": self.kind}
+        if not self.full:
+            data["lists"] = sorted(self.lists)
         if self.kind == "changed_since":
             data.update(ref=self.ref, removed=sorted(self.removed))
+        if self.base_protected or self.base_patterns:
+            data["protected_at_ref"] = {"ref": self.ref, "lists": sorted(self.base_protected),
+                                        "patterns": list(self.base_patterns)}
         return data
 
     @classmethod
     def from_json(cls, data: Optional[dict[str, Any]], targets: Iterable[str] = ()) -> "Scope":
+        base = (data or {}).get("protected_at_ref") or {}
+        protected = {"base_protected": frozenset(base.get("lists") or ()),
+                     "base_patterns": tuple(base.get("patterns") or ())}
         if not data or data.get("kind") in (None, "all"):
-            return cls.targets(targets)
+            scope = cls.targets(targets)
+            return cls(scope.kind, scope.lists, ref=base.get("ref"), **protected)
         return cls(data["kind"], frozenset(data.get("lists") or ()), frozenset(data.get("removed") or ()),
-                   data.get("ref"))
+                   data.get("ref"), **protected)

@@ -26,7 +26,9 @@ def unmanaged_lines(plan: Plan) -> list[str]:
     lines = [head]
     for u in plan.unmanaged_lists:
         kws = f", keywords {', '.join(u['keyword_names'])}" if u["keyword_names"] else ""
-        lines.append(safe(f"  * {value_text(u['name'])} (id {u['id']}, {subscribers_text(u['subscribers'])}{kws})"))
+        kept = f"; protected ({u['protected_by']}): never deleted" if u.get("protected_by") else ""
+        lines.append(safe(f"  * {value_text(u['name'])} (id {u['id']}, {subscribers_text(u['subscribers'])}{kws}"
+                          f"{kept})"))
     return lines
 
 
