@@ -25,15 +25,17 @@ find_reviewed_plan() {
       fail "could not ask GitHub which pull request was merged as $GITHUB_SHA"
   fi
   [ -n "$pr" ] || fail "no pull request was merged as ${GITHUB_SHA}: there is no reviewed plan to apply"
-  local head found run_id run_sha
+  local head found run_id run_sha name
+  # Several accounts in one repository: each account's reviewed plan is its own artifact.
+  name="tatango-plan-pr-$pr${TATANGO_ARTIFACT_ACCOUNT:+-$TATANGO_ARTIFACT_ACCOUNT}"
   head="$(gh api "repos/$repo/pulls/$pr" --jq '.head.sha')" || fail "could not read pull request #$pr"
-  found="$(gh api "repos/$repo/actions/artifacts?name=tatango-plan-pr-$pr&per_page=1" \
+  found="$(gh api "repos/$repo/actions/artifacts?name=$name&per_page=1" \
     --jq '.artifacts[0] | "\(.workflow_run.id) \(.workflow_run.head_sha)"')" || fail "could not list artifacts"
   run_id="${found%% *}"
   run_sha="${found##* }"
-  [ -n "$run_id" ] && [ "$run_id" != "null" ] || fail "no reviewed plan (artifact tatango-plan-pr-$pr) for #$pr"
+  [ -n "$run_id" ] && [ "$run_id" != "null" ] || fail "no reviewed plan (artifact $name) for #$pr"
   [ "$run_sha" = "$head" ] || fail "the last plan of #$pr was made for $run_sha, not for its last commit $head"
-  gh run download "$run_id" --repo "$repo" --name "tatango-plan-pr-$pr" --dir "$out/reviewed" >&2 ||
+  gh run download "$run_id" --repo "$repo" --name "$name" --dir "$out/reviewed" >&2 ||
     fail "could not download the reviewed plan of #$pr"
   [ -f "$out/reviewed/plan.json" ] || fail "the reviewed plan of #$pr has no plan.json (the plan failed?)"
   reviewed_plan="$out/reviewed/plan.json"

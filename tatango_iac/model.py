@@ -68,10 +68,21 @@ def known(value: Any) -> bool:
 
 
 @dataclass(frozen=True)
+class Via:
+    """How a value written in a template or account.defaults reached a list."""
+
+    origin: str  # 'template "store"' or 'account.defaults'
+    list_label: str  # the list as addresses show it
+    list_source: "Source"
+
+
+@dataclass(frozen=True)
 class Source:
     file: str
     line: int
     col: int
+    # Set when the value was written in a template or defaults: the list it reached (not compared).
+    via: Optional[Via] = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
@@ -124,6 +135,16 @@ class DesiredList:
     # Where the list was written, for rules that need exact positions (e.g. the 2nd keyword).
     located: Any = field(default=None, repr=False, compare=False)
     path: tuple = field(default=(), repr=False, compare=False)
+    # Fields taken from a template or account.defaults: field -> config.templates.Origin.
+    origins: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The entry as assembled (templates applied, ${list.*} resolved): what --changed-since compares.
+    definition: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    templates: tuple[str, ...] = ()  # the templates it extends, nearest first
+
+    def origin_label(self, name: str) -> str:
+        """'' when the field is written on the list, else 'template "store"' or 'account.defaults'."""
+        origin = self.origins.get(name)
+        return origin.label if origin is not None else ""
 
     @property
     def key(self) -> str:
@@ -144,6 +165,7 @@ class DesiredList:
 
 @dataclass
 class AccountSettings:
+    name: Optional[str] = None  # names the credentials' variables (api.credentials) and every plan
     shortcode: Optional[str] = None
     prune: bool = False
     lint: dict[str, Any] = field(default_factory=dict)  # rule id -> off/warning/error, or true/false

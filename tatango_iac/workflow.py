@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Mapping, Optional
 
 from tatango_iac.api.client import Clock, TatangoClient
+from tatango_iac.api.credentials import account_identity
 from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.config.loader import load_or_raise
 from tatango_iac.engine.forecast import forecast
@@ -51,16 +52,19 @@ class SavedPlanError(TatangoIacError):
 @contextmanager
 def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clock: Optional[Clock] = None,
                on_event: Optional[Callable[[str], None]] = None, profile: Optional[str] = None,
-               max_wait: Optional[float] = None) -> Iterator[TatangoClient]:
+               max_wait: Optional[float] = None, account: Optional[str] = None) -> Iterator[TatangoClient]:
     clock = clock or make_clock()
     if not sandbox and not profile:
-        yield TatangoClient.from_env(env, rate_per_hour=rate, clock=clock, on_event=on_event, max_wait=max_wait)
+        yield TatangoClient.from_env(env, rate_per_hour=rate, clock=clock, on_event=on_event, max_wait=max_wait,
+                                     account=account)
         return
     from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
     from tatango_iac.sandbox.profiles import profile_named
     from tatango_iac.sandbox.storage import locked
 
-    state_file = env.get("TATANGO_SANDBOX_STATE") or SANDBOX_STATE_DEFAULT
+    # Each named account gets its own sandbox account, as each has its own real one.
+    state_file = env.get("TATANGO_SANDBOX_STATE") or (
+        f".tatango-sandbox-{account.lower()}.json" if account else SANDBOX_STATE_DEFAULT)
     chosen = profile_named(profile or env.get("TATANGO_SANDBOX_PROFILE"))
     with locked(state_file), SandboxServer(state_file, profile=chosen) as server:
         yield TatangoClient(server.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=rate or 0, clock=clock,
@@ -75,6 +79,7 @@ def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Sc
     result = compute_plan(desired, live, scope)
     result.forecast = forecast(result, client.calls - before, keyword_checks(live, desired), len(live.lists),
                                client.pacer.base)
+    result.account = account_identity(desired.account.name, client.base_url)
     return result
 
 
@@ -137,6 +142,10 @@ def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str,
 
 def check_reviewed(fresh: Plan, reviewed: dict[str, Any]) -> None:
     """apply --expect: the fresh plan must have exactly the reviewed actions (one read of the account)."""
+    reviewed_account = (reviewed.get("account") or {}).get("name")
+    if reviewed_account != fresh.account.get("name"):
+        raise ReviewMismatch([f"the reviewed plan is for account {reviewed_account or '(unnamed)'}, this configuration "
+                              f"is for account {fresh.account.get('name') or '(unnamed)'}: nothing was changed"])
     old, new = comparable_from_saved(reviewed), fresh.comparable()
     if old == new:
         return

@@ -20,6 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from tatango_iac.api.credentials import api_url, credential_names
 from tatango_iac.api.errors import AnswerError, ApiError, ConfigurationError, error_text, html_title
 from tatango_iac.api.pacing import DEFAULT_RATE, Clock, Pacer, interval_for
 from tatango_iac.api.pages import read_all_pages
@@ -155,17 +156,20 @@ class TatangoClient:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, rate_per_hour: Optional[float] = None,
-                 max_wait: Optional[float] = None, **kwargs: Any) -> "TatangoClient":
-        email = env.get("TATANGO_EMAIL", "")
-        key = env.get("TATANGO_API_KEY", "")
-        missing = [name for name, value in (("TATANGO_EMAIL", email), ("TATANGO_API_KEY", key)) if not value]
+                 max_wait: Optional[float] = None, account: Optional[str] = None, **kwargs: Any) -> "TatangoClient":
+        names = credential_names(account)
+        email = env.get(names.email, "")
+        key = env.get(names.api_key, "")
+        missing = names.missing(env)
         if missing:
-            raise ConfigurationError(f"set {' and '.join(missing)} in the environment (credentials are never flags)")
+            whose = f" for account '{account}' (account.name)" if account else ""
+            raise ConfigurationError(f"set {' and '.join(missing)} in the environment{whose} (credentials are never "
+                                     "flags)")
         if rate_per_hour is None:
             rate_per_hour = _env_number(env, "TATANGO_RATE_LIMIT", DEFAULT_RATE, "a number of calls per hour")
         if max_wait is None:
             max_wait = _env_number(env, "TATANGO_MAX_WAIT", DEFAULT_MAX_WAIT, "a number of seconds")
-        return cls(env.get("TATANGO_API_URL") or DEFAULT_API_URL, email, key, rate_per_hour=rate_per_hour,
+        return cls(api_url(names, env) or DEFAULT_API_URL, email, key, rate_per_hour=rate_per_hour,
                    max_wait=max_wait, **kwargs)
 
     @property

@@ -151,7 +151,9 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         scope = saved_scope(reviewed)
     else:
         scope = scope_for(desired, targets, changed_since) if desired is not None else None
-    with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
+    # The credentials are the account's: named in the configuration, or in the saved plan.
+    account = desired.account.name if desired is not None else (saved or {}).get("account", {}).get("name")
+    with client_for(sandbox, sandbox_profile, rate, max_wait, account) as client:
         # The budget starts before the reads: they are calls of this run too.
         budget = ApplyBudget(max_calls, max_time, calls=lambda: client.calls, now=client.clock.monotonic,
                              interval=lambda: client.pacer.interval, start_calls=client.calls,

@@ -1,2 +1,10 @@
 """Registers every command on the group (imported by ``main``)."""
-from tatango_iac.cli import apply_cmd, doctor_cmd, export_cmd, plan_cmd, sandbox_cmd, validate_cmd  # noqa: F401
+from tatango_iac.cli import (  # noqa: F401
+    apply_cmd,
+    doctor_cmd,
+    export_cmd,
+    plan_cmd,
+    pull_cmd,
+    sandbox_cmd,
+    validate_cmd,
+)

@@ -68,9 +68,9 @@ def check_writable(path: str) -> None:
 
 @contextmanager
 def client_for(sandbox: bool, profile: Optional[str], rate: Optional[float],
-               max_wait: Optional[float]) -> Iterator[TatangoClient]:
+               max_wait: Optional[float], account: Optional[str] = None) -> Iterator[TatangoClient]:
     with api_client(sandbox or bool(profile), rate, os.environ, on_event=output.event, profile=profile,
-                    max_wait=max_wait) as client:
+                    max_wait=max_wait, account=account) as client:
         yield client
 
 

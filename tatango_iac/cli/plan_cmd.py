@@ -48,7 +48,7 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
         raise Failure(f"Error: --drift-state {drift_state} is a directory; give a file name. Nothing was read.")
     desired = load_desired(paths)
     scope = scope_for(desired, targets, changed_since)
-    with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
+    with client_for(sandbox, sandbox_profile, rate, max_wait, desired.account.name) as client:
         if budget is not None or drift_state:
             result = budgeted_drift(client, desired, scope, budget, drift_state, output.progress_for(client))
         else:

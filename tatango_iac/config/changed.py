@@ -62,10 +62,8 @@ def _materialise(ref: str, paths: list[str], into: str) -> list[str]:
 
 
 def _definition(lst: DesiredList) -> str:
-    data = lst.located.data
-    for part in lst.path:
-        data = data[part]
-    return json.dumps(data, sort_keys=True, default=str)
+    """The entry as assembled: a change to a template or account.defaults changes every list it reaches."""
+    return json.dumps(lst.definition, sort_keys=True, default=str)
 
 
 def _account(desired: DesiredAccount) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from tatango_iac.compliance.catalogue import catalogue_markdown
-from tatango_iac.config.schema import load_schema
+from tatango_iac.config.schema import load_schema, resolve_ref
 
 BEGIN, END = "<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"
 PROFILES_BEGIN, PROFILES_END = "<!-- BEGIN PROFILES -->", "<!-- END PROFILES -->"
@@ -42,6 +42,8 @@ def _type(prop: dict[str, Any]) -> str:
 def _rows(node: dict[str, Any], prefix: str) -> Iterator[str]:
     required = set(node.get("required", []))
     for name, prop in node.get("properties", {}).items():
+        if "$ref" in prop:
+            continue  # a list field reused by templates and defaults: their own row says so
         key = f"{prefix}{name}"
         flag = " (required)" if name in required else ""
         yield f"| `{key}`{flag} | {_type(prop)} | {prop['description']} |"
@@ -49,6 +51,14 @@ def _rows(node: dict[str, Any], prefix: str) -> Iterator[str]:
             yield from _rows(prop, f"{key}.")
         elif prop.get("type") == "array" and prop.get("items", {}).get("type") == "object":
             yield from _rows(prop["items"], f"{key}[].")
+    for pattern, prop in node.get("patternProperties", {}).items():
+        # A name-keyed mapping (templates, vars): one row for any NAME, then the named value's keys.
+        target = resolve_ref(prop)
+        key = f"{prefix}NAME"
+        yield f"| `{key}` | {_type(target) if target.get('type') != 'object' else 'object'} (NAME: `{pattern}`) | " \
+              f"{prop['description']} |"
+        if target.get("type") == "object":
+            yield from _rows(target, f"{key}.")
 
 
 def reference_markdown() -> str:

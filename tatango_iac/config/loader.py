@@ -12,6 +12,7 @@ from tatango_iac.config.diagnostics import ERROR, ConfigError, Diagnostic, error
 from tatango_iac.config.discover import discover
 from tatango_iac.config.interpolate import interpolate
 from tatango_iac.config.schema import schema_diagnostics, type_name
+from tatango_iac.config.templates import Assembled, Assembler
 from tatango_iac.config.yamlsafe import Located, YamlProblem, load_file
 from tatango_iac.model import (
     LIST_FIELDS,
@@ -21,6 +22,7 @@ from tatango_iac.model import (
     DesiredList,
     DesiredWebhook,
     Source,
+    Via,
     normalize_keyword,
 )
 from tatango_iac.secrets import display
@@ -69,9 +71,20 @@ def _source(located: Located, path: tuple) -> Source:
     return Source(located.file, line, col)
 
 
-def _build_list(located: Located, index: int, data: dict[str, Any]) -> DesiredList:
+def _build_list(located: Located, index: int, assembled: Assembled) -> DesiredList:
     base = ("lists", index)
-    lst = DesiredList(name=data["name"], source=_source(located, base + ("name",)), located=located, path=base)
+    data = assembled.data
+    lst = DesiredList(name=data["name"], source=_source(located, base + ("name",)), located=located, path=base,
+                      origins=assembled.origins, definition=data, templates=assembled.template_names)
+
+    def source(*path: Any) -> Source:
+        origin = assembled.origins.get(path[0])
+        if origin is None:
+            return _source(located, base + path)
+        line, col = origin.located.where(origin.path + path[1:])
+        shown = json.dumps(display(lst.name), ensure_ascii=False)
+        return Source(origin.located.file, line, col, via=Via(origin.label, shown, lst.source))
+
     lst.fields = {k: data[k] for k in LIST_FIELDS if k in data}
     lst.renamed_from = data.get("renamed_from")
     lst.id = data.get("id")
@@ -81,7 +94,7 @@ def _build_list(located: Located, index: int, data: dict[str, Any]) -> DesiredLi
     if "keyword_names" in data:
         lst.keyword_names = list(data["keyword_names"])
         for j, keyword in enumerate(lst.keyword_names):
-            lst.keyword_sources.setdefault(normalize_keyword(keyword), _source(located, base + ("keyword_names", j)))
+            lst.keyword_sources.setdefault(normalize_keyword(keyword), source("keyword_names", j))
     lst.opt_in_type = data.get("opt_in_type")
     lst.bypass_opt_in_response = data.get("bypass_opt_in_response")
     if "opt_in_requests" in data:
@@ -89,13 +102,13 @@ def _build_list(located: Located, index: int, data: dict[str, Any]) -> DesiredLi
     if "custom_fields" in data:
         lst.custom_fields = [
             DesiredCustomField(key=f["key"], attrs={k: v for k, v in f.items() if k != "key"},
-                               source=_source(located, base + ("custom_fields", j)))
+                               source=source("custom_fields", j))
             for j, f in enumerate(data["custom_fields"])
         ]
     if "webhooks" in data:
         lst.webhooks = [
             DesiredWebhook(callback_url=w["callback_url"], events={k: v for k, v in w.items() if k != "callback_url"},
-                           source=_source(located, base + ("webhooks", j, "callback_url")))
+                           source=source("webhooks", j, "callback_url"))
             for j, w in enumerate(data["webhooks"])
         ]
     return lst
@@ -119,15 +132,19 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def config_digest(files: list[LoadedFile], found: Iterable[str] = ()) -> str:
-    """Covers every file's bytes and resolved values, and the set of files the walk found:
-    a file added to a planned directory makes a saved plan stale."""
+def config_digest(files: list[LoadedFile], found: Iterable[str] = (), lists: Iterable[DesiredList] = ()) -> str:
+    """Covers every file's bytes and resolved values, the set of files the walk found (a file
+    added to a planned directory makes a saved plan stale), and each list as assembled (its
+    ${list.*} strings are resolved, env values included, only then)."""
     digest = hashlib.sha256()
     digest.update(json.dumps(sorted(found)).encode())
     for loaded in files:
         digest.update(loaded.located.file.encode() + b"\0" + hashlib.sha256(loaded.raw).digest())
         resolved = json.dumps(_canonical(loaded.located.data), sort_keys=True).encode()
         digest.update(hashlib.sha256(resolved).digest())
+    for lst in lists:
+        assembled = json.dumps(_canonical(lst.definition), sort_keys=True, default=str).encode()
+        digest.update(hashlib.sha256(assembled).digest())
     return "sha256:" + digest.hexdigest()
 
 
@@ -143,7 +160,7 @@ def _account_settings(item: LoadedFile, account_file: Located | None,
                                  "only", "account-duplicate"))
         return None, account_file
     acc = data["account"] or {}
-    return AccountSettings(shortcode=acc.get("shortcode"), prune=bool(acc.get("prune", False)),
+    return AccountSettings(name=acc.get("name"), shortcode=acc.get("shortcode"), prune=bool(acc.get("prune", False)),
                            lint=dict(acc.get("lint") or {}), brand=acc.get("brand"), source=_source(item.located, ("account",)),
                            lint_sources={key: Source(item.located.file, *item.located.key_where(("account", "lint", key)))
                                          for key in acc.get("lint") or {}},
@@ -151,18 +168,33 @@ def _account_settings(item: LoadedFile, account_file: Located | None,
                            ignore=[str(p) for p in acc.get("ignore") or []]), item.located
 
 
+def _assemble_lists(loaded: list[LoadedFile], assembler: Assembler) -> list[DesiredList]:
+    lists: list[DesiredList] = []
+    for item in loaded:
+        for index, raw_list in enumerate(item.located.data.get("lists") or []):
+            assembled = assembler.assemble(item.located, ("lists", index), raw_list)
+            if assembled is not None and not assembler.refused:
+                lists.append(_build_list(item.located, index, assembled))
+    return lists
+
+
 def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
-         missing_env: str = ERROR) -> tuple[DesiredAccount | None, list[Diagnostic]]:
+         missing_env: str = ERROR, overrides: Mapping[str, str] | None = None) -> tuple[DesiredAccount | None,
+                                                                                        list[Diagnostic]]:
     """Load every file; return the desired model (None if any error) and all diagnostics.
 
     missing_env="warning" lets validate run where secrets are not available (pre-commit):
     an unset variable is then reported as a warning and its ${...} text is kept.
+    overrides (shown path -> another file) reads a file's would-be content under its own name:
+    pull checks its edits this way before it writes anything.
     """
     from tatango_iac.config.rules import check_account  # late import: rules depend on the model built here
 
     paths = list(paths)
     env = os.environ if env is None else env
     files, diagnostics = discover(paths)
+    if overrides:
+        files = [(overrides.get(shown, real), shown) for real, shown in files]
     loaded: list[LoadedFile] = []
     for real, shown in files:
         located, raw, problems = read_located(real, shown, env, missing_env)
@@ -171,17 +203,21 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
         if located is not None and not [e for e in errors(problems) if e.rule != "env-unset"]:
             loaded.append(LoadedFile(located, raw))
     settings, account_file = AccountSettings(), None
-    lists: list[DesiredList] = []
+    assembler = Assembler(env)
     for item in loaded:
         found, account_file = _account_settings(item, account_file, diagnostics)
         settings = found or settings
-        for index, raw_list in enumerate(item.located.data.get("lists") or []):
-            lists.append(_build_list(item.located, index, raw_list))
+        if found is not None:
+            assembler.set_defaults(item.located)
+        assembler.add_file(item.located)
+    assembler.check_templates()
+    lists = _assemble_lists(loaded, assembler)
+    diagnostics.extend(assembler.finish())
     if not files or (errors(diagnostics) and not loaded):
         return None, sorted(diagnostics)
     _label_lists(lists)
     account = DesiredAccount(lists=lists, account=settings, files=[f.located.file for f in loaded],
-                             digest=config_digest(loaded, (shown for _real, shown in files)), paths=paths)
+                             digest=config_digest(loaded, (shown for _real, shown in files), lists), paths=paths)
     rule_diagnostics, account.new_value_rules = check_account(account)
     diagnostics.extend(rule_diagnostics)
     if errors(diagnostics):

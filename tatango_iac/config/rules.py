@@ -23,6 +23,7 @@ from tatango_iac.model import (
     DesiredList,
     NewValueRule,
     Source,
+    Via,
     normalize_keyword,
 )
 from tatango_iac.secrets import display
@@ -40,12 +41,32 @@ class Checker:
         self.out: list[Diagnostic] = []
         self.new_value_rules: list[NewValueRule] = []
         self.pattern_seconds = 0.0  # time spent matching custom-field patterns (bounded: config.patterns)
+        # Findings on values from a template or defaults, by place and rule: reported once, with the lists.
+        self.inherited: dict[tuple[str, int, int, str, str], list[tuple[str, Via]]] = {}
 
     def error(self, where: Source, message: str, rule: str) -> None:
-        self.out.append(Diagnostic(where.file, where.line, where.col, ERROR, message, rule))
+        self._emit(where, ERROR, message, rule)
 
     def warn(self, where: Source, message: str, rule: str) -> None:
-        self.out.append(Diagnostic(where.file, where.line, where.col, WARNING, message, rule))
+        self._emit(where, WARNING, message, rule)
+
+    def _emit(self, where: Source, severity: str, message: str, rule: str) -> None:
+        if where.via is None:
+            self.out.append(Diagnostic(where.file, where.line, where.col, severity, message, rule))
+        else:
+            key = (where.file, where.line, where.col, severity, rule)
+            self.inherited.setdefault(key, []).append((message, where.via))
+
+    def finish(self) -> list[Diagnostic]:
+        """Each finding on a template's line once, naming the first list it reaches and how many."""
+        for (file, line, col, severity, rule), found in self.inherited.items():
+            message, via = found[0]
+            lists = len({v.list_label for _m, v in found})
+            reach = (f"in list {via.list_label} at {via.list_source}" if lists == 1 else
+                     f"in {lists} lists, first list {via.list_label} at {via.list_source}")
+            self.out.append(Diagnostic(file, line, col, severity, f"{message} (from {via.origin}; {reach})", rule))
+        self.inherited.clear()
+        return self.out
 
     def new_value(self, lst: DesiredList, kind: str, detail: Any, where: Source, message: str, rule: str) -> None:
         """A warning now; an error in the plan if the plan writes the value new."""
@@ -54,14 +75,23 @@ class Checker:
 
 
 def at(lst: DesiredList, *path: Any) -> Source:
-    line, col = lst.located.where(lst.path + path)
-    return Source(lst.located.file, line, col)
+    """Where the value at path is written: on the list, or in the template or defaults it came from."""
+    origin = lst.origins.get(path[0]) if path else None
+    if origin is None:
+        line, col = lst.located.where(lst.path + path)
+        return Source(lst.located.file, line, col)
+    line, col = origin.located.where(origin.path + path[1:])
+    return Source(origin.located.file, line, col, via=Via(origin.label, lst.label or lst.name, lst.source))
 
 
 def key_at(lst: DesiredList, *path: Any) -> Source:
     """Where a key itself is written (for rules about a whole block, e.g. opt_in_requests)."""
-    line, col = lst.located.key_where(lst.path + path)
-    return Source(lst.located.file, line, col)
+    origin = lst.origins.get(path[0]) if path else None
+    if origin is None:
+        line, col = lst.located.key_where(lst.path + path)
+        return Source(lst.located.file, line, col)
+    line, col = origin.located.key_where(origin.path + path[1:])
+    return Source(origin.located.file, line, col, via=Via(origin.label, lst.label or lst.name, lst.source))
 
 
 def check_account(account: DesiredAccount) -> tuple[list[Diagnostic], list[NewValueRule]]:
@@ -77,7 +107,7 @@ def check_account(account: DesiredAccount) -> tuple[list[Diagnostic], list[NewVa
         _check_webhooks(checker, lst)
         _check_characters(checker, lst)
         lint_list(checker, lst, policy)
-    return checker.out, checker.new_value_rules
+    return checker.finish(), checker.new_value_rules
 
 
 def _check_names(c: Checker) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable
@@ -37,11 +38,28 @@ def dotted(path: tuple) -> str:
     return out or "(top level)"
 
 
+def resolve_ref(node: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local ``$ref`` (templates and defaults reuse the list fields' schemas)."""
+    root = load_schema()
+    while "$ref" in node:
+        target: Any = root
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
 def schema_at(path: Iterable) -> dict[str, Any]:
-    """The sub-schema governing the instance at a path (our schema has no combinators)."""
+    """The sub-schema governing the instance at a path (no combinators: only local refs)."""
     node = load_schema()
     for part in path:
-        node = node["items"] if isinstance(part, int) else node.get("properties", {}).get(part, {})
+        if isinstance(part, int):
+            node = node["items"]
+        elif part in node.get("properties", {}):
+            node = node["properties"][part]
+        else:  # a template's name or a var's name: the one pattern property applies
+            node = next(iter(node.get("patternProperties", {}).values()), {})
+        node = resolve_ref(node)
     return node
 
 
@@ -90,13 +108,26 @@ def _message(error: jsonschema.ValidationError, path: tuple, located: Located) -
     return f"{name}: {error.message.replace(repr(str(error.instance)), _shown(error.instance))}"
 
 
+def _name_diagnostics(located: Located, path: tuple, instance: dict[str, Any], node: dict[str, Any],
+                      out: list[Diagnostic]) -> None:
+    """Keys of a name-keyed mapping (templates, vars) that do not match its name pattern."""
+    pattern = next(iter(node["patternProperties"]))
+    for key in sorted(k for k in instance if not re.search(pattern, k)):
+        out.append(_diag(located.file, located.key_where(path + (key,)),
+                         f"{dotted(path)}: name '{key[:100]}' must match {pattern}", "unknown-key"))
+
+
 def schema_diagnostics(located: Located, data: Any) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for error in validator().iter_errors(data):
         path = tuple(error.absolute_path)
         where = located.where(path)
         if error.validator == "additionalProperties":
-            allowed = sorted(schema_at(path).get("properties", {}))
+            node = schema_at(path)
+            allowed = sorted(node.get("properties", {}))
+            if node.get("patternProperties"):
+                _name_diagnostics(located, path, error.instance, node, out)
+                continue
             for key in sorted(set(error.instance) - set(allowed)):
                 hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) if len(key) <= 100 else []
                 suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; allowed: {', '.join(allowed)}"

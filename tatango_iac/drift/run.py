@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Optional
 
 from tatango_iac.api.client import TatangoClient
+from tatango_iac.api.credentials import account_identity
 from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.drift import state as drift_state
 from tatango_iac.drift.schedule import Candidate, Selection, select
@@ -75,6 +76,7 @@ def budgeted_drift(client: TatangoClient, desired: DesiredAccount, scope: Scope,
     live = read_live(client, tonight_reads, progress)
     selection = chosen[0]
     result = compute_plan(without_children(desired, {c.key for c in selection.skipped}), live, scope)
+    result.account = account_identity(desired.account.name, client.base_url)
     warnings = [f"drift state {p}" for p in state.problems] + coverage_warnings(selection)
     result.coverage = {**selection.to_json(state.checked), "warnings": warnings}
     result.warnings += warnings

@@ -41,6 +41,8 @@ class Action:
     conversations: Optional[int] = None  # a message change: the subscribers whose conversation changes
     changes_conversations: bool = False
     claims: frozenset[str] = frozenset()
+    # Fields taken from a template or account.defaults -> 'template "store"' (engine.provenance).
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_list_delete(self) -> bool:
@@ -64,6 +66,8 @@ class Action:
             data["notes"] = list(self.notes)
         if self.destructive:
             data["subscribers"] = self.subscribers
+        if self.origins:
+            data["from"] = dict(self.origins)
         if self.changes_conversations:
             data["conversations"] = self.conversations
         return data
@@ -84,6 +88,8 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
     warnings: list[str] = field(default_factory=list)
+    # The account the plan read: {"name": account.name or None, "api": the API's host}.
+    account: dict[str, Any] = field(default_factory=dict)
     # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
     safety: dict[str, Any] = field(default_factory=dict)
     forecast: Optional["Forecast"] = None  # what applying it costs (set once the read's cost is known)
@@ -111,6 +117,14 @@ class Plan:
         counts.update(reach_summary(self.actions))
         counts["over_limit"] = bool(self.over_limit)
         return counts
+
+    def account_line(self) -> str:
+        """Which account the plan read, for a reviewer of a repository that holds several."""
+        if not self.account:
+            return ""
+        name = self.account.get("name")
+        return f"Account: {name} (read at {self.account.get('api')})" if name else (
+            f"Account: the one of TATANGO_EMAIL (read at {self.account.get('api')})")
 
     def summary_line(self) -> str:
         from tatango_iac.engine.safety import people
@@ -160,6 +174,7 @@ class Plan:
         return {
             "format_version": FORMAT_VERSION,
             "tool_version": __version__,
+            "account": self.account,
             "config": {"paths": self.config_paths, "files": self.config_files, "digest": self.config_digest},
             "targets": self.targets,
             "scope": self.scope,
@@ -211,7 +226,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
                       subscribers=a.get("subscribers"), conversations=a.get("conversations"),
-                      changes_conversations="conversations" in a) for a in data.get("actions") or []]
+                      changes_conversations="conversations" in a, origins=dict(a.get("from") or {}))
+               for a in data.get("actions") or []]
     for message in (data.get("compliance") or {}).get("messages") or []:
         index = message.get("action")
         if isinstance(index, int) and 1 <= index <= len(actions):
@@ -228,7 +244,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
-                warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}))
+                warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}),
+                account=dict(data.get("account") or {}))
 
 
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:

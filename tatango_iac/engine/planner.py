@@ -19,6 +19,7 @@ from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
+from tatango_iac.engine.provenance import annotate
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
@@ -59,6 +60,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     actions = schedule(ctx, names_of(ctx))
     if ctx.problems:
         raise PlanError(ctx.problems)
+    annotate(actions, desired)
     review_plan(actions, desired)
     result = Plan(actions=actions, unmanaged_lists=unmanaged, blocked=ctx.blocked,
                   config_paths=list(desired.paths or desired.files), config_files=list(desired.files),

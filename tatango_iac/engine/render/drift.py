@@ -43,7 +43,7 @@ def drift_status(drift: Drift) -> str:
 def _changed_lines(item: dict[str, Any], same_address: bool) -> list[str]:
     if item.get("op"):  # a keyword or an opt-in request added or removed: the plan's own +/- lines
         change: dict[str, Any] = {"path": item["attribute"], "op": item["op"], "before": item["live"], "after": item["desired"],
-                  **{k: item[k] for k in ("from_list", "to_list") if k in item}}
+                                  **{k: item[k] for k in ("from_list", "to_list") if k in item}}
         head = [] if same_address else [safe(f"  {item['address']}")]
         return head + [f"      {sign} {text}".rstrip() for sign, text in change_lines(change)]
     where = f"{item['address']}.{item['attribute']}" if item["attribute"] else \
@@ -76,8 +76,8 @@ def render_drift_text(drift: Drift, summary_line: str = "") -> str:
               for u in unmanaged]
     disabled = drift.get("disabled_webhooks") or []
     if disabled:
-        lines += ["", f"Disabled webhooks ({len(disabled)}): they receive no events; re-enable them in the web UI "
-                      "(the API has no call for it)"]
+        lines += ["", (f"Disabled webhooks ({len(disabled)}): they receive no events; re-enable them in the web "
+                       "UI (the API has no call for it)")]
         lines += [safe(f"  {value_text(h['callback_url'])} of list {value_text(h['list'])} (id {h['id']})")
                   for h in disabled]
     blocked = drift.get("blocked") or []

@@ -76,8 +76,10 @@ def _is_text_change(change: dict[str, Any]) -> bool:
 
 def change_lines(change: dict[str, Any]) -> list[Line]:
     path = safe(change["path"])
+    if change.get("from"):  # the value is written in a template or account.defaults, not on the list
+        path += safe(f" (from {change['from']})")
     op = change.get("op")
-    if path == "keyword_names" and op:
+    if change["path"] == "keyword_names" and op:
         keyword = safe(str(change["after"] if op == "add" else change["before"]))
         other = change.get("from_list") if op == "add" else change.get("to_list")
         where = f" ({'from' if op == 'add' else 'to'} list {value_text(other)})" if other else ""

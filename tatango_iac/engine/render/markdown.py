@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from tatango_iac.engine.plan import Plan
+from tatango_iac.engine.provenance import by_origin
 from tatango_iac.engine.render.lines import body_lines, headline, subscribers_text
 from tatango_iac.engine.render.text import blocked_lines, unmanaged_lines
 from tatango_iac.engine.safety import people
@@ -37,6 +38,8 @@ def _head(plan: Plan) -> list[str]:
     s = plan.summary()
     paths = ", ".join(_code(p) for p in plan.config_paths) or "(none)"
     out = [f"**{html.escape(plan.summary_line())}**", "", f"Configuration: {paths}"]
+    if plan.account:
+        out.append(html.escape(safe(plan.account_line()), quote=False))
     if plan.scope.get("kind") != "all":
         out.append(f"Scope: {html.escape(plan.scope['kind'])} ({len(plan.scope.get('lists', []))} list(s))")
     out.append("")
@@ -60,6 +63,12 @@ def _head(plan: Plan) -> list[str]:
         out.append("")
     for blocked in plan.blocked:
         out += [f"> **Blocked:** {html.escape(safe(blocked['message']))}", ""]
+    rows = by_origin(plan.actions)
+    if rows:  # a change to one template reads as one change, however many lists it reaches
+        out += ["| from | lists | fields |", "|---|---:|---|"]
+        out += [f"| {html.escape(safe(label), quote=False)} | {count} | {', '.join(_code(f) for f in fields)} |"
+                for label, count, fields in rows]
+        out.append("")
     return _compliance_callout(plan) + out
 
 

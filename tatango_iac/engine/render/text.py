@@ -6,6 +6,7 @@ from typing import Callable
 import click
 
 from tatango_iac.engine.plan import Plan
+from tatango_iac.engine.provenance import origin_lines
 from tatango_iac.engine.render.lines import body_lines, headline, limit_lines, subscribers_text, value_text
 from tatango_iac.terminal import safe
 
@@ -42,7 +43,8 @@ def blocked_lines(plan: Plan) -> list[str]:
 
 def footer_lines(plan: Plan, colour: Colour) -> list[str]:
     lines: list[str] = []
-    for section in (unmanaged_lines(plan), blocked_lines(plan), [safe(f"Note: {n}") for n in plan.notes]):
+    for section in (origin_lines(plan.actions), unmanaged_lines(plan), blocked_lines(plan),
+                    [safe(f"Note: {n}") for n in plan.notes]):
         if section:
             lines += section + [""]
     lines += [safe(f"Warning: {w}") for w in plan.warnings]
@@ -62,9 +64,10 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
 
 
 def render_text(plan: Plan, colour: Colour = _plain) -> str:
+    lines: list[str] = [safe(plan.account_line()), ""] if plan.account.get("name") else []
     # Over a threshold: said at the top (before a long plan) and again above the summary line.
-    lines: list[str] = [colour(line, "delete") for line in limit_lines(plan.over_limit)]
-    lines += [""] if lines else []
+    limits = [colour(line, "delete") for line in limit_lines(plan.over_limit)]
+    lines += limits + ([""] if limits else [])
     if plan.actions:
         lines += ["tatango-iac will perform these actions, in this order:", ""]
         for index, action in enumerate(plan.actions, 1):
