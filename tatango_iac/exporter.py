@@ -3,8 +3,10 @@
 Whatever the account holds is valid configuration: legacy values the rules would refuse
 for new objects are exported as they are (validate warns about them). Secrets in callback
 URLs (query values, path tokens, a userinfo password) become ``${TATANGO_SECRET_...}``
-placeholders. Nothing is overwritten without ``--force``; a list already defined in the
-target directory is reported, not written twice; lists sharing a name get ``id:`` pins.
+placeholders. A list already defined in the target directory (by its ``id:`` pin first,
+then by name) is reported, never written twice; ``--force`` rewrites the files export owns
+and never a hand-written file that defines other lists (``export_targets``); lists sharing
+a name get ``id:`` pins.
 Everything is validated before anything is written.
 """
 from __future__ import annotations
@@ -21,11 +23,10 @@ import yaml
 from tatango_iac.api.client import TatangoClient
 from tatango_iac.api.reader import read_children, read_lists
 from tatango_iac.config.diagnostics import ERROR
-from tatango_iac.config.discover import discover
 from tatango_iac.config.loader import load
 from tatango_iac.config.schema import SCHEMA_FILE, schema_text
-from tatango_iac.config.yamlsafe import YamlProblem, load_file
 from tatango_iac.errors import TatangoIacError
+from tatango_iac.export_targets import Entry, Existing, free_file_name, scan
 from tatango_iac.model import (
     CUSTOM_FIELD_ATTRS,
     LIST_FIELDS,
@@ -56,10 +57,6 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 
 
 _Dumper.add_representer(str, _str)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "list"
 
 
 def _lit(text: str) -> str:
@@ -142,26 +139,6 @@ def list_document(lst: LiveList, hooks: list[LiveWebhook], fields: list[LiveCust
     return doc
 
 
-def defined_lists(directory: str) -> dict[tuple[str, Any], str]:
-    """(name, id) of every list already written in the directory -> where, read leniently."""
-    found: dict[tuple[str, Any], str] = {}
-    if not os.path.isdir(directory):
-        return found
-    files, _problems = discover([directory])
-    for real, shown in files:
-        try:
-            documents, _raw = load_file(real, shown)
-        except YamlProblem:
-            continue
-        for located in documents:
-            data = located.data if isinstance(located.data, dict) else {}
-            for index, entry in enumerate(data.get("lists") or []):
-                if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                    line = located.where(("lists", index))[0]
-                    found[(entry["name"], entry.get("id"))] = f"{shown}:{line}"
-    return found
-
-
 def render(doc: dict[str, Any]) -> str:
     return (f"# yaml-language-server: $schema={SCHEMA_FILE}\n" +
             yaml.dump({"version": 1, "lists": [doc]}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100))
@@ -177,25 +154,27 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
             raise ExportError(f"no live list named {', '.join(repr(m) for m in missing)}; nothing was written")
         lists = [lst for lst in lists if lst.name in names]
     repeated = Counter(lst.name for lst in lists)
-    already = defined_lists(output)
+    existing = scan(output)
     secrets = None if include_secrets else Placeholders()
     report: list[str] = []
-    files: dict[str, str] = {}
+    files: dict[str, str] = {}  # path -> text
+    taken: set[str] = set()
     for lst in lists:
-        pin = repeated[lst.name] > 1
-        where = already.get((lst.name, lst.id)) or (None if pin else already.get((lst.name, None)))
-        if where:
-            report.append(f"Warning: list '{lst.name}' (id {lst.id}) is already defined at {where}; not written")
-            continue
+        entry = existing.defining(lst, repeated[lst.name] == 1)
+        pin = repeated[lst.name] > 1 or (entry is not None and entry.id is not None)
+        if entry is not None:
+            path = _target_of_defined(lst, entry, existing, force, report)
+            if path is None:
+                continue
+        else:
+            path = os.path.join(output, free_file_name(output, lst, pin, taken))
         hooks, fields = read_children(client, lst, unreported)
         repeats = Counter(h.callback_url for h in hooks)
         for url, count in sorted(repeats.items()):
             if count > 1:
                 report.append(f"Warning: list '{lst.name}' has {count} webhooks with the URL {mask_url(url)}: "
                               f"exported once; a plan deletes the {count - 1} duplicate(s)")
-        filename = f"{_slug(lst.name)}-{lst.id}.yaml" if pin or f"{_slug(lst.name)}.yaml" in files else \
-            f"{_slug(lst.name)}.yaml"
-        files[filename] = render(list_document(lst, hooks, fields, pin, secrets))
+        files[path] = render(list_document(lst, hooks, fields, pin, secrets))
     _validate(files, env)
     _write(output, files, force, report)
     if secrets and secrets.values:
@@ -208,32 +187,56 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
     return report
 
 
+def _target_of_defined(lst: LiveList, entry: Entry, existing: Existing, force: bool,
+                       report: list[str]) -> Optional[str]:
+    """The file to rewrite for a list already defined in the directory, or None (reported why)."""
+    renamed = f" (renamed in the web UI from '{entry.name}')" if entry.name != lst.name else ""
+    if not force:
+        hint = (f"; take the new name with `tatango-iac pull --list '{entry.name}' ...` or rewrite the file with "
+                "--force") if renamed else ""
+        report.append(f"Warning: list '{lst.name}' (id {lst.id}){renamed} is already defined at {entry.where}; not "
+                      f"written{hint}")
+        return None
+    if not existing.owned(entry):
+        report.append(f"Warning: list '{lst.name}' (id {lst.id}){renamed} is defined at {entry.where}, a file that "
+                      "holds other lists or the account settings: not rewritten (take live values into it with "
+                      "`tatango-iac pull`)")
+        return None
+    report.append(f"rewriting {entry.file}: list '{lst.name}' (id {lst.id}){renamed}")
+    return entry.file
+
+
 def _validate(files: dict[str, str], env: Optional[Mapping[str, str]]) -> None:
     """Load what would be written, exactly as validate would; refuse to write an invalid file."""
     if not files:
         return
     with tempfile.TemporaryDirectory(prefix="tatango-export-") as scratch:
-        for name, text in files.items():
-            with open(os.path.join(scratch, name), "w", encoding="utf-8") as handle:
+        shown = {}
+        for n, (path, text) in enumerate(sorted(files.items())):
+            name = os.path.join(scratch, f"{n}.yaml")
+            shown[name] = path
+            with open(name, "w", encoding="utf-8") as handle:
                 handle.write(text)
         _account, diagnostics = load([scratch], os.environ if env is None else env, missing_env="warning")
         problems = [d for d in diagnostics if d.severity == ERROR]
         if problems:
-            lines = [d.text().replace(scratch + os.sep, "") for d in problems]
+            lines = []
+            for d in problems:
+                text = d.text()
+                for name, path in shown.items():
+                    text = text.replace(name, path)
+                lines.append(text)
             raise ExportError("the exported files would not be valid configuration; nothing was written:\n  " +
                               "\n  ".join(lines))
 
 
 def _write(output: str, files: dict[str, str], force: bool, report: list[str]) -> None:
-    taken = [name for name in files if os.path.exists(os.path.join(output, name))]
-    if taken and not force:
-        raise ExportError("these files exist and --force was not given; nothing was written:\n  " +
-                          "\n  ".join(os.path.join(output, name) for name in taken))
+    """New files get names no file has (export_targets); only files export owns are rewritten, with --force."""
     os.makedirs(output, exist_ok=True)
-    for name, text in files.items():
-        with open(os.path.join(output, name), "w", encoding="utf-8") as handle:
+    for path, text in files.items():
+        with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
-        report.append(f"wrote {os.path.join(output, name)}")
+        report.append(f"wrote {path}")
     schema_path = os.path.join(output, SCHEMA_FILE)
     if not os.path.exists(schema_path) or force:
         with open(schema_path, "w", encoding="utf-8") as handle:

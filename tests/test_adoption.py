@@ -119,19 +119,19 @@ def test_legacy_values_are_errors_only_where_the_plan_writes_them_new(api_env, s
     assert result.exit_code == 1 and "the API refuses to create a field without it" in result.stderr
 
 
-def test_export_never_overwrites_without_force_and_never_writes_a_list_twice(api_env, client, tmp_path):
+def test_export_never_overwrites_a_hand_written_file_and_never_writes_a_list_twice(api_env, client, tmp_path):
     client.create_list({"name": "VIP Club"}, ["VIP"])
     out = tmp_path / "out"
     out.mkdir()
     (out / "vip-club.yaml").write_text("version: 1\nlists:\n  - name: Something else\n")
-    refused = export(api_env, out)
-    assert refused.exit_code == 1 and f"{out}/vip-club.yaml" in refused.stderr and "--force" in refused.stderr
-    assert (out / "vip-club.yaml").read_text().endswith("Something else\n")  # nothing was written
-    forced = export(api_env, out, "--force")
-    assert forced.exit_code == 0 and "name: VIP Club" in (out / "vip-club.yaml").read_text()
+    for extra in ([], ["--force"]):  # a file that defines another list is never overwritten, forced or not
+        result = export(api_env, out, *extra)
+        assert result.exit_code == 0, result.output
+        assert (out / "vip-club.yaml").read_text().endswith("Something else\n")
+    assert "name: VIP Club" in (out / "vip-club-1.yaml").read_text()
     again = export(api_env, out)
     assert again.exit_code == 0 and "Exported 0 list(s)." in again.stdout
-    assert f"list 'VIP Club' (id 1) is already defined at {out}/vip-club.yaml:4; not written" in again.stderr
+    assert f"list 'VIP Club' (id 1) is already defined at {out}/vip-club-1.yaml:4; not written" in again.stderr
 
 
 def test_the_schema_modeline_points_to_a_schema_file_where_the_files_are_written(api_env, client, tmp_path):

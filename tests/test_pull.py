@@ -43,7 +43,7 @@ lists:
 
 
 def env_for(api_env: dict) -> dict:
-    return {**api_env, "HELP_EMAIL": "help@acme.example", "CRM_TOKEN": TOKEN}
+    return {**api_env, "HELP_EMAIL": "desk@deals-pull.example", "CRM_TOKEN": TOKEN}
 
 
 def applied(tmp_path: Path, api_env: dict, text: str = CONFIG) -> Path:
@@ -140,7 +140,7 @@ def test_a_changed_secret_keeps_its_template_and_names_the_variable(api_env, cli
     deals = lists(client)["Deals"]
     hook = client.list_webhooks(deals["id"])[0]
     client.update_webhook(deals["id"], hook["id"], {**hook, "callback_url": f"https://crm.acme.example/in?token={NEW_TOKEN}"})
-    client.update_list(deals["id"], {"message_help": "Deals: help at help@acme.example. Text STOP to quit."})
+    client.update_list(deals["id"], {"message_help": "Deals: help at desk@deals-pull.example. Text STOP to quit."})
     result = pull(api_env, path, "--all")
     assert result.exit_code == 0, result.output
     text = path.read_text()
@@ -155,7 +155,7 @@ def test_a_changed_secret_keeps_its_template_and_names_the_variable(api_env, cli
 
 def test_a_variable_changed_in_place_is_named_never_written(api_env, client, tmp_path):
     path = applied(tmp_path, api_env)
-    client.update_list(lists(client)["Deals"]["id"], {"message_help": "Deals: help at sms@acme.example. Text STOP "
+    client.update_list(lists(client)["Deals"]["id"], {"message_help": "Deals: help at sms@deals-pull.example. Text STOP "
                                                                       "to end."})
     result = pull(api_env, path, "--all")
     assert result.exit_code == 0, result.output

@@ -15,14 +15,14 @@ account:
     message_stop: "You have been unsubscribed from ${list.name}. No more msgs."
 templates:
   store:
-    message_help: "ACME ${list.name}: help at help@acme.example. Text STOP to end."
+    message_help: "ACME ${list.name}: help at care@store-help.example. Text STOP to end."
     webhooks:
       - callback_url: "https://hooks.acme.example/t?store=${var.store}"
         subscribe: true
 """
 STORES = "version: 1\nlists:\n" + "".join(
     f"  - name: Store {i}\n    extends: store\n    vars: {{store: '{i}'}}\n" for i in range(3)) + (
-    "  - name: Own\n    message_help: 'Own help: help@acme.example. Text STOP to end.'\n")
+    "  - name: Own\n    message_help: 'Own help: care@store-help.example. Text STOP to end.'\n")
 
 
 @pytest.fixture(autouse=True)
@@ -44,12 +44,12 @@ def config(tmp_path, api_env):
 
 def test_a_template_change_is_one_change_per_list_grouped(config, api_env):
     text = (config / "account.yaml").read_text()
-    (config / "account.yaml").write_text(text.replace("help at help@", "help: help@"))
+    (config / "account.yaml").write_text(text.replace("help at care@", "help: care@"))
     result = run_cli(["plan", str(config)], env=api_env)
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.count('~ message_help (from template "store"):') == 3
-    assert '+     "ACME Store 1: help: help@acme.example. Text STOP to end."' in out
+    assert '+     "ACME Store 1: help: care@store-help.example. Text STOP to end."' in out, out
     assert 'list["Own"]' not in out
     assert ('Changes that come from templates and account.defaults (each list is planned above):\n'
             '  template "store": 3 lists, message_help\n') in out

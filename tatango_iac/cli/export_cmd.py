@@ -15,7 +15,7 @@ from tatango_iac.cli.main import Failure, cli
 @click.option("--output", "directory", type=click.Path(file_okay=False), default="exported", show_default=True,
               help="Directory to write one YAML file per list into (and tatango.schema.json, for editors).")
 @click.option("--list", "names", multiple=True, metavar="NAME", help="Export only this list (repeatable).")
-@click.option("--force", is_flag=True, help="Overwrite files that exist (never writes a list already defined there).")
+@click.option("--force", is_flag=True, help="Rewrite the files export owns (one file per list it already defined there); never a hand-written file that defines other lists.")
 @click.option("--include-secrets", is_flag=True, help="Write webhook URLs with their secrets instead of ${...}.")
 @options.api
 def export(directory: str, names: tuple[str, ...], force: bool, include_secrets: bool, sandbox: bool,
