@@ -88,10 +88,14 @@ case "${TATANGO_COMMAND:-}" in
       *) reviewed_plan="$TATANGO_REVIEWED" ;;
     esac
     if [ -n "$reviewed_plan" ]; then args+=(--expect "$reviewed_plan"); else args+=(--auto-approve); fi
+    [ -n "${TATANGO_MAX_TIME:-}" ] && args+=(--max-time "$TATANGO_MAX_TIME")
     tatango-iac "${args[@]}" "${extra[@]}" "${paths[@]}" 2> >(tee "$out/apply.err" >&2)
     code=$?
     wait  # for tee
-    [ "$code" -ne 0 ] && comment_on_pr
+    # 3: stopped cleanly at --max-time with the rest still to apply: the workflow starts the next run.
+    publish partial "$([ "$code" -eq 3 ] && echo true || echo false)"
+    publish pull-request "$pr"
+    [ "$code" -ne 0 ] && [ "$code" -ne 3 ] && comment_on_pr
     ;;
   drift)
     tatango-iac plan --detailed-exitcode --drift --out "$out/drift.json" "${extra[@]}" "${paths[@]}" \
@@ -112,4 +116,6 @@ publish exitcode "$code"
 # A plan with changes (2) is what a pull request is for; only an error fails the step. Drift (2) fails
 # the nightly job on purpose: that is its alert.
 if [ "${TATANGO_COMMAND}" = "plan" ] && [ "$code" -eq 2 ]; then exit 0; fi
+# A partial apply (3) is not a failure: the apply workflow chains the next run on the partial output.
+if [ "${TATANGO_COMMAND}" = "apply" ] && [ "$code" -eq 3 ]; then exit 0; fi
 exit "$code"

@@ -128,7 +128,7 @@ class TatangoClient:
         self.random = random.Random(seed)
         self.on_event = on_event
         self.observers: list[Callable[[Exchange], None]] = []
-        self.pacer = Pacer(interval=interval_for(rate_per_hour), clock=self.clock)
+        self.pacer = Pacer(interval=interval_for(rate_per_hour), clock=self.clock, random=self.random)
         retry_cls = _retry_class(self)
         common: dict[str, Any] = {
             "total": retries, "redirect": 0, "other": 0, "backoff_factor": backoff_factor,

@@ -1,12 +1,17 @@
-"""Pacing: one call every 3 s by default (with a small margin), slower after a 429.
+"""Pacing: one call every 3 s by default (with a small margin); after a 429, a fair share.
 
 The documented limit is 1200 calls per hour for the whole account, so another job on
-the same account (a drift check, a second pull request) eats the same budget. After a
-429 the pace slows down (x1.5, up to one call every 30 s) and recovers slowly after a
-run of answered calls, so two jobs settle instead of retrying in lockstep.
+the same account (a drift check, a second pull request, another repository) eats the
+same budget. The pace adapts the way TCP shares a link (AIMD): each 429 multiplies the
+interval (the other job gets room at once), and each answered call takes a small step
+back towards the configured pace (additive in rate), so two jobs settle near half the
+account each, probing for room as soon as the other finishes, and never sit idle for
+long. While slowed down, every wait gets random jitter of +-JITTER of the interval (never
+faster than the configured pace), so two jobs do not fall into lockstep.
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Optional
@@ -15,7 +20,9 @@ DEFAULT_RATE = 1200  # calls per hour: the documented limit
 MARGIN = 0.1  # seconds added to every interval: the limit is not published beyond "1 call every 3 seconds"
 SAFE_INTERVAL = 3600.0 / DEFAULT_RATE + MARGIN
 MAX_INTERVAL = 30.0
-RECOVER_AFTER = 20  # answered calls in a row before the pace speeds up again
+BACKOFF = 1.5  # the interval after a 429: x1.5 (the rate drops by a third)
+RECOVER_STEP = 0.2  # each answered call adds this share of the configured rate back (from half: full in 3 calls)
+JITTER = 0.15  # +-15% on each wait while slowed down
 
 
 def interval_for(rate_per_hour: Optional[float]) -> float:
@@ -35,7 +42,7 @@ class Clock:
 
 @dataclass
 class Pacer:
-    """Keeps request starts at least ``interval`` seconds apart."""
+    """Keeps request starts at least ``interval`` seconds apart; ``base`` is the configured pace."""
 
     interval: float
     clock: Clock
@@ -43,7 +50,7 @@ class Pacer:
     last: Optional[float] = None
     calls: int = 0
     starts: list[float] = field(default_factory=list)
-    _calm: int = 0
+    random: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
         if self.base < 0:
@@ -52,7 +59,7 @@ class Pacer:
     def wait(self) -> None:
         now = self.clock.monotonic()
         if self.last is not None and self.interval > 0:
-            remaining = self.last + self.interval - now
+            remaining = self.last + self.gap() - now
             if remaining > 0:
                 self.clock.sleep(remaining)
                 now = self.clock.monotonic()
@@ -61,14 +68,22 @@ class Pacer:
         if len(self.starts) < 100_000:  # for tests and benchmarks; bounded
             self.starts.append(now)
 
+    def gap(self) -> float:
+        """The next wait: the interval, with jitter while slowed down (never under the configured pace)."""
+        if self.interval <= self.base:
+            return self.interval
+        return max(self.base, self.interval * self.random.uniform(1 - JITTER, 1 + JITTER))
+
     def slow_down(self) -> None:
-        self.interval = min(max(self.interval * 1.5, SAFE_INTERVAL), MAX_INTERVAL)
-        self._calm = 0
+        """A 429: someone else uses the account's budget too. Multiplicative decrease of the rate."""
+        self.interval = min(max(self.interval, self.base, SAFE_INTERVAL) * BACKOFF, MAX_INTERVAL)
 
     def recovered(self) -> None:
+        """An answered call: additive increase of the rate, up to the configured pace."""
         if self.interval <= self.base:
             return
-        self._calm += 1
-        if self._calm >= RECOVER_AFTER:
-            self.interval = max(self.base, self.interval / 1.5)
-            self._calm = 0
+        floor = self.base if self.base > 0 else SAFE_INTERVAL
+        rate = 1.0 / self.interval + RECOVER_STEP / floor
+        self.interval = max(self.base, 1.0 / rate)
+        if self.base == 0 and self.interval <= floor:
+            self.interval = 0.0  # an unpaced client (tests, the sandbox) is unpaced again once recovered

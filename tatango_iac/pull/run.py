@@ -34,6 +34,7 @@ from tatango_iac.model import (
     Reads,
 )
 from tatango_iac.pull.changes import Edit, EditKind, ListPull, describe, list_pull
+from tatango_iac.pull.inherited import own_copies
 from tatango_iac.pull.yamledit import Document, EditError
 from tatango_iac.secrets import display
 
@@ -56,9 +57,9 @@ class PullReport:
 def definition(d: DesiredList, path: tuple) -> tuple[str, tuple]:
     """Where attribute ``path`` of list ``d`` is written: (file, path inside that file's document).
 
-    The one place that decides where pull writes a value. Today every value is written in
-    the list's own entry; shared defaults (``account.defaults``, ``templates:``) extend this
-    to write a drifted value at the list rather than into what other lists share.
+    The one place that decides where pull writes a value: always in the list's own entry,
+    also for a value the list takes from ``account.defaults`` or a template (``pull.inherited``
+    gives it its own copy there), never into what other lists share.
     """
     return d.source.file, tuple(d.path) + tuple(path)
 
@@ -98,6 +99,9 @@ def pull(client: TatangoClient, paths: list[str], names: list[str], env: Mapping
                                    secrets))
     report.secrets = dict(secrets.values)
     for p in pulls:
+        if p.desired.origins:  # written at the list, never into the template other lists share
+            p.edits, notes = own_copies(p.desired, p.edits)
+            p.warnings += notes
         report.warnings += p.warnings
         for edit in p.edits:
             report.lines.append(f"{definition(p.desired, edit.path)[0]}: list {display(p.desired.name)!r}: "

@@ -41,8 +41,14 @@ def _double(value: str) -> str:
     return text if _reads_back(text, value) else json.dumps(value)  # escapes for what YAML would fold
 
 
+class Flow(str):
+    """A collection already rendered as one flow value (pull.inherited): written as it is."""
+
+
 def inline(value: Any, style: Style = Style.PLAIN) -> str:
     """A scalar on one line (flow context or after ``key: ``)."""
+    if isinstance(value, Flow):
+        return str(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
