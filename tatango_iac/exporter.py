@@ -27,6 +27,7 @@ from tatango_iac.config.loader import load
 from tatango_iac.config.schema import SCHEMA_FILE, schema_text
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.export_targets import Entry, Existing, free_file_name, scan
+from tatango_iac.export_templates import TEMPLATE, TEMPLATES_FILE, factor
 from tatango_iac.model import (
     CUSTOM_FIELD_ATTRS,
     LIST_FIELDS,
@@ -145,7 +146,7 @@ def render(doc: dict[str, Any]) -> str:
 
 
 def export_account(client: TatangoClient, output: str, names: list[str], include_secrets: bool, force: bool = False,
-                   env: Optional[Mapping[str, str]] = None) -> list[str]:
+                   env: Optional[Mapping[str, str]] = None, templates: bool = False) -> list[str]:
     unreported: set[str] = set()
     lists = read_lists(client, unreported)
     if names:
@@ -158,6 +159,7 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
     secrets = None if include_secrets else Placeholders()
     report: list[str] = []
     files: dict[str, str] = {}  # path -> text
+    docs: dict[str, dict[str, Any]] = {}  # path -> the list's document, rendered once shared values are factored
     taken: set[str] = set()
     for lst in lists:
         entry = existing.defining(lst, repeated[lst.name] == 1)
@@ -174,7 +176,10 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
             if count > 1:
                 report.append(f"Warning: list '{lst.name}' has {count} webhooks with the URL {mask_url(url)}: "
                               f"exported once; a plan deletes the {count - 1} duplicate(s)")
-        files[path] = render(list_document(lst, hooks, fields, pin, secrets))
+        docs[path] = list_document(lst, hooks, fields, pin, secrets)
+    if templates:
+        _templates(output, docs, files, force)
+    files.update({path: render(doc) for path, doc in docs.items()})
     _validate(files, env)
     _write(output, files, force, report)
     if secrets and secrets.values:
@@ -185,6 +190,19 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
         report.append("Warning: --include-secrets: webhook URLs were written in clear; do not commit them")
     report.append(f"Exported {len(files)} list(s).")
     return report
+
+
+def _templates(output: str, docs: dict[str, dict[str, Any]], files: dict[str, str], force: bool) -> None:
+    """export --templates: values most lists share go into one template (export_templates)."""
+    template = factor(list(docs.values()))
+    if not template:
+        return
+    path = os.path.join(output, TEMPLATES_FILE)
+    if os.path.exists(path) and not force:
+        raise ExportError(f"{path} exists; nothing was written (rewrite it with --force, or export elsewhere)")
+    files[path] = (f"# yaml-language-server: $schema={SCHEMA_FILE}\n" +
+                   yaml.dump({"version": 1, "templates": {TEMPLATE: template}}, Dumper=_Dumper, sort_keys=False,
+                             allow_unicode=True, width=100))
 
 
 def _target_of_defined(lst: LiveList, entry: Entry, existing: Existing, force: bool,

@@ -124,14 +124,16 @@ def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> Non
               help="Apply a plan over the safety limits of account.safety (share of lists updated, lists deleted, "
                    "webhooks changed, subscribers affected).")
 @options.target
+@options.exclude
 @options.changed_since
 @options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, allow_bulk: bool, targets: tuple[str, ...], changed_since: Optional[str],
+          allow_destroy: bool, allow_bulk: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
+          changed_since: Optional[str],
           max_calls: Optional[int], max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str],
           rate: Optional[float], max_wait: Optional[float]) -> None:
-    if plan_file and (paths or targets or changed_since or expect_file):
+    if plan_file and (paths or targets or excludes or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
     if not plan_file and not paths:
         raise click.UsageError("give the configuration PATH... or --plan FILE")
@@ -150,7 +152,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
     if reviewed is not None:
         scope = saved_scope(reviewed)
     else:
-        scope = scope_for(desired, targets, changed_since) if desired is not None else None
+        scope = scope_for(desired, targets, changed_since, excludes) if desired is not None else None
     # The credentials are the account's: named in the configuration, or in the saved plan.
     account = desired.account.name if desired is not None else (saved or {}).get("account", {}).get("name")
     with client_for(sandbox, sandbox_profile, rate, max_wait, account) as client:

@@ -1,6 +1,7 @@
 """Helpers shared by plan, apply and export: cheap checks that run before the first API call."""
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import os
@@ -46,13 +47,18 @@ def check_targets(desired: DesiredAccount, targets: tuple[str, ...] | list[str])
     raise Failure("Error: " + "\n".join(lines) + "\nNothing was read or changed.")
 
 
-def scope_for(desired: DesiredAccount, targets: tuple[str, ...], changed_since: Optional[str]) -> Scope:
+def scope_for(desired: DesiredAccount, targets: tuple[str, ...], changed_since: Optional[str],
+              excludes: tuple[str, ...] = ()) -> Scope:
     if targets and changed_since:
         raise Failure("Error: give --target or --changed-since, not both")
     check_targets(desired, targets)
-    if changed_since:
-        return scope_changed_since(changed_since, desired, os.environ)
-    return Scope.targets(targets)
+    if set(targets) & set(excludes):
+        raise Failure(f"Error: --target and --exclude both name {sorted(set(targets) & set(excludes))[0]!r}. "
+                      "Nothing was read or changed.")
+    # An --exclude that names no configured list may name a live one: the planner checks it against the
+    # account's lists once the index is read, before any write.
+    scope = scope_changed_since(changed_since, desired, os.environ) if changed_since else Scope.targets(targets)
+    return dataclasses.replace(scope, excluded=frozenset(excludes))
 
 
 def check_writable(path: str) -> None:

@@ -59,6 +59,12 @@ def target(f: Callable) -> Callable:
                         help="Restrict reads and actions to this list (repeatable).")(f)
 
 
+def exclude(f: Callable) -> Callable:
+    return click.option("--exclude", "excludes", multiple=True, metavar="LIST_NAME",
+                        help="Leave this list out: not read, planned, reported as unmanaged, pruned or checked for "
+                             "drift (repeatable; a configured or a live list's name).")(f)
+
+
 def changed_since(f: Callable) -> Callable:
     return click.option("--changed-since", "changed_since", metavar="GIT_REF", default=None,
                         help="Refresh and plan only the lists whose definitions differ from GIT_REF (plus the lists "

@@ -33,11 +33,12 @@ from tatango_iac.workflow import make_plan, save_plan
               show_default=True, help="With --drift --detailed-exitcode: whether a managed webhook disabled in the "
                                       "account exits 2 (fail) or is only reported.")
 @options.target
+@options.exclude
 @options.changed_since
 @options.api
 def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode: bool, drift: bool,
          budget: Optional[int], drift_state: Optional[str], disabled_webhooks: str, targets: tuple[str, ...],
-         changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
+         excludes: tuple[str, ...], changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
          rate: Optional[float], max_wait: Optional[float]) -> None:
     output.state["markdown_errors"] = fmt == "markdown"
     if (budget is not None or drift_state) and not drift:
@@ -47,7 +48,7 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
     if drift_state and os.path.isdir(drift_state):  # its directory may not exist yet: a first night creates it
         raise Failure(f"Error: --drift-state {drift_state} is a directory; give a file name. Nothing was read.")
     desired = load_desired(paths)
-    scope = scope_for(desired, targets, changed_since)
+    scope = scope_for(desired, targets, changed_since, excludes)
     with client_for(sandbox, sandbox_profile, rate, max_wait, desired.account.name) as client:
         if budget is not None or drift_state:
             result = budgeted_drift(client, desired, scope, budget, drift_state, output.progress_for(client))

@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
+from tatango_iac.config.clear_secrets import check_clear_secrets
 from tatango_iac.config.diagnostics import ERROR, WARNING, Diagnostic
 from tatango_iac.config.lint import lint_account, lint_list
 from tatango_iac.config.patterns import check_patterns
@@ -259,6 +260,7 @@ def _check_webhooks(c: Checker, lst: DesiredList) -> None:
             c.error(hook.source, f"webhook '{shown}' is already defined at {seen[hook.callback_url]}",
                     "webhook-duplicate")
         seen.setdefault(hook.callback_url, hook.source)
+    check_clear_secrets(c, lst)
 
 
 def _texts(lst: DesiredList) -> Iterator[tuple[tuple, Any, bool]]:

@@ -92,6 +92,8 @@ class Plan:
     account: dict[str, Any] = field(default_factory=dict)
     # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
     safety: dict[str, Any] = field(default_factory=dict)
+    # engine.ignoring: {"count", "patterns", "excluded"}: the lists account.ignore and --exclude left out.
+    ignored: dict[str, Any] = field(default_factory=dict)
     forecast: Optional["Forecast"] = None  # what applying it costs (set once the read's cost is known)
     coverage: Optional[dict[str, Any]] = None  # budgeted drift: whose children were checked tonight
     # What the plan saw, for the applier's check against concurrent applies (never serialized).
@@ -168,6 +170,7 @@ class Plan:
                 "blocked": self.blocked, "disabled_webhooks": self.disabled_webhooks,
                 "in_sync": not (changed or missing or self.unmanaged_lists or self.blocked or self.disabled_webhooks),
                 "lists": drifted_lists(changed, missing, self.blocked, self.disabled_webhooks),
+                **({"ignored": self.ignored} if self.ignored.get("count") else {}),
                 **({"children_coverage": self.coverage} if self.coverage is not None else {})}
 
     def to_json(self) -> dict[str, Any]:
@@ -187,6 +190,7 @@ class Plan:
             "notes": self.notes,
             "warnings": self.warnings,
             "safety": self.safety,
+            "ignored": self.ignored,
             "fingerprints": self.fingerprints,
             **({"forecast": self.forecast.to_json()} if self.forecast is not None else {}),
         }
@@ -245,7 +249,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
                 warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}),
-                account=dict(data.get("account") or {}))
+                ignored=dict(data.get("ignored") or {}), account=dict(data.get("account") or {}))
 
 
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:

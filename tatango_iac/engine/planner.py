@@ -14,6 +14,7 @@ from tatango_iac.compliance.review import review_plan
 from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
 from tatango_iac.engine.holders import check_holders
+from tatango_iac.engine.ignoring import ignored, ignored_summary, unknown_excludes
 from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
@@ -48,6 +49,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     problems += [match.problems[d.key] for d in selected if d.key in match.problems]
     problems += _unavailable_keywords(selected, live)
     ctx = Context(desired, live, match, scope)
+    problems += unknown_excludes(ctx)
     for index, d in enumerate(selected):
         _list_and_children(ctx, index, d, match.matched.get(d.key))
     unmanaged = _unmanaged(ctx)
@@ -67,6 +69,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
                   config_digest=desired.digest, fingerprints=fingerprints(desired, live, match, scope),
                   targets=sorted(scope.lists) if scope.kind == "target" else [], scope=scope.to_json(),
                   warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged))
+    result.ignored = ignored_summary(ctx)
     annotate_reach(result.actions, live)
     managed_ids = {lst.id for d in desired.lists if not d.delete and (lst := match.matched.get(d.key)) is not None}
     result.safety = verdict(result.actions, managed_ids, desired.account.safety)
@@ -97,7 +100,7 @@ def _unmanaged(ctx: Context) -> list[dict[str, Any]]:
     prune = ctx.desired.account.prune
     unmanaged = []
     for lst in ctx.live.lists:
-        if lst.id in managed or (not ctx.scope.full and lst.name not in ctx.scope.removed):
+        if lst.id in managed or (not ctx.scope.full and lst.name not in ctx.scope.removed) or ignored(ctx, lst):
             continue
         unmanaged.append({"id": lst.id, "name": lst.name, "subscribers": lst.subscribers,
                           "keyword_names": sorted(lst.keywords), "action": "delete" if prune else "ignore"})

@@ -17,6 +17,8 @@ class Scope:
     # account.protect patterns. Protection lifted in the same change as a delete refuses the delete.
     base_protected: frozenset[str] = frozenset()
     base_patterns: tuple[str, ...] = ()
+    # --exclude: lists (by name, configured or not) left out of this plan: not read, planned, reported or pruned.
+    excluded: frozenset[str] = frozenset()
 
     @classmethod
     def targets(cls, names: Iterable[str]) -> "Scope":
@@ -28,7 +30,7 @@ class Scope:
         return self.kind == "all"
 
     def selects(self, lst: DesiredList) -> bool:
-        return self.full or lst.name in self.lists
+        return lst.name not in self.excluded and (self.full or lst.name in self.lists)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}
@@ -36,6 +38,8 @@ class Scope:
             data["lists"] = sorted(self.lists)
         if self.kind == "changed_since":
             data.update(ref=self.ref, removed=sorted(self.removed))
+        if self.excluded:
+            data["excluded"] = sorted(self.excluded)
         if self.base_protected or self.base_patterns:
             data["protected_at_ref"] = {"ref": self.ref, "lists": sorted(self.base_protected),
                                         "patterns": list(self.base_patterns)}
@@ -44,10 +48,12 @@ class Scope:
     @classmethod
     def from_json(cls, data: Optional[dict[str, Any]], targets: Iterable[str] = ()) -> "Scope":
         base = (data or {}).get("protected_at_ref") or {}
-        protected = {"base_protected": frozenset(base.get("lists") or ()),
-                     "base_patterns": tuple(base.get("patterns") or ())}
+        names: frozenset[str] = frozenset(base.get("lists") or ())
+        patterns: tuple[str, ...] = tuple(base.get("patterns") or ())
+        excluded: frozenset[str] = frozenset((data or {}).get("excluded") or ())
         if not data or data.get("kind") in (None, "all"):
             scope = cls.targets(targets)
-            return cls(scope.kind, scope.lists, ref=base.get("ref"), **protected)
+            return cls(scope.kind, scope.lists, ref=base.get("ref"), base_protected=names, base_patterns=patterns,
+                       excluded=excluded)
         return cls(data["kind"], frozenset(data.get("lists") or ()), frozenset(data.get("removed") or ()),
-                   data.get("ref"), **protected)
+                   data.get("ref"), names, patterns, excluded)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from tatango_iac.engine.ignoring import ignored_line
 from tatango_iac.engine.render.lines import change_lines, subscribers_text, value_text
 from tatango_iac.terminal import safe
 
@@ -74,6 +75,8 @@ def render_drift_text(drift: Drift, summary_line: str = "") -> str:
     lines += ["", f"Lists in the account that no file manages ({len(unmanaged)}):"]
     lines += [safe(f"  {value_text(u['name'])} (id {u['id']}, {subscribers_text(u['subscribers'])})")
               for u in unmanaged]
+    if drift.get("ignored"):
+        lines.append(safe(ignored_line(drift["ignored"])))
     disabled = drift.get("disabled_webhooks") or []
     if disabled:
         lines += ["", (f"Disabled webhooks ({len(disabled)}): they receive no events; re-enable them in the web "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from tatango_iac.engine.ignoring import ignored_line
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.provenance import by_origin
 from tatango_iac.engine.render.lines import body_lines, headline, subscribers_text
@@ -135,6 +136,8 @@ def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
         head += f"\n_Note: {html.escape(safe(note))}_\n"
     for warning in plan.warnings:
         head += f"\n_Warning: {html.escape(safe(warning))}_\n"
+    if ignored_line(plan.ignored):
+        head += f"\n_{html.escape(safe(ignored_line(plan.ignored)))}_\n"
     return head
 
 

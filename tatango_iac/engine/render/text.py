@@ -5,6 +5,7 @@ from typing import Callable
 
 import click
 
+from tatango_iac.engine.ignoring import ignored_line
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.provenance import origin_lines
 from tatango_iac.engine.render.lines import body_lines, headline, limit_lines, subscribers_text, value_text
@@ -48,6 +49,7 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
         if section:
             lines += section + [""]
     lines += [safe(f"Warning: {w}") for w in plan.warnings]
+    lines += [safe(line) for line in [ignored_line(plan.ignored)] if line]
     review = plan.compliance()
     if review["breaks"] or review["fixes"]:
         marked = " (lines marked ! above)" if review["breaks"] else ""
