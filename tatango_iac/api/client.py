@@ -25,6 +25,7 @@ from tatango_iac.api.errors import AnswerError, ApiError, ConfigurationError, er
 from tatango_iac.api.pacing import DEFAULT_RATE, Clock, Pacer, interval_for
 from tatango_iac.api.pages import read_all_pages
 from tatango_iac.api.transport import WaitTooLong, check_api_url, parse_retry_after, transport_reason
+from tatango_iac.digests import DigestKey
 from tatango_iac.secrets import REDACTOR, redact
 
 log = logging.getLogger("tatango_iac.client")
@@ -151,6 +152,10 @@ class TatangoClient:
         self.session.mount("https://", adapter)
         self.timeout = timeout
 
+    def digest_key(self) -> DigestKey:
+        """Keys the digests a plan carries (digests.py): derived from credentials that never leave the runner."""
+        return DigestKey.from_credentials(self._email, self._api_key)
+
     def __repr__(self) -> str:
         return f"TatangoClient(base_url={self.base_url!r}, email={self._email!r}, api_key='****')"
 
@@ -256,7 +261,7 @@ class TatangoClient:
             detail = f": {redact(title)}" if title else ""
             if status >= 400:
                 raise ApiError(f"HTTP {status} with a non-JSON body ({kind}{detail}); a firewall or proxy may have "
-                               "answered instead of the API", status=status, method=method, path=path)
+                               "answered instead of the API", status=status, method=method, path=path, non_json=True)
             raise AnswerError(f"HTTP {status} with a body that is not a JSON object ({kind}{detail})",
                               status=status, method=method, path=path)
         if status >= 400 or payload.get("status") == "error":

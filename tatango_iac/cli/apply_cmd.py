@@ -7,22 +7,19 @@ from typing import Any, Optional
 import click
 
 from tatango_iac.apply.applier import Applier, ApplyResult
-from tatango_iac.cli import options, output
+from tatango_iac.cli import options, output, readback_out
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
 from tatango_iac.cli.main import Failure, Partial, cli
+from tatango_iac.cli.readback_out import confirm_apply
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
 from tatango_iac.identity.scope import Scope
-from tatango_iac.workflow import (
-    check_reviewed,
-    load_saved_plan,
-    make_plan,
-    replan_saved,
-    saved_scope,
-)
+from tatango_iac.model import DesiredAccount
+from tatango_iac.review import Verdict, compare, needs_digests
+from tatango_iac.workflow import load_saved_plan, make_plan, replan_saved, saved_scope
 
 
 def _destructive_lines(actions: list[dict[str, Any]] | list[Action]) -> list[str]:
@@ -61,8 +58,7 @@ def _confirm(auto_approve: bool) -> None:
 
 def _report(result: ApplyResult, total: int) -> None:
     if result.ok:
-        output.out(f"\nApply complete: {len(result.applied)} of {total} action(s) applied.")
-        return
+        return  # "complete" is said by the read-back (readback_out), only for what it saw
     if result.budget_stop and result.failed is None and not result.interrupted:
         _report_partial(result, total)
     why = f"interrupted ({result.interrupted})" if result.interrupted and result.failed is None else "failed"
@@ -98,7 +94,8 @@ def _report_partial(result: ApplyResult, total: int) -> None:
     raise Partial("\n".join(lines))
 
 
-def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> None:
+def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, wait: float,
+         budget: Optional[ApplyBudget] = None) -> None:
     total = len(result.actions)
 
     def done(index: int, action: Action) -> None:
@@ -108,7 +105,25 @@ def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> Non
         if output.stderr_tty():
             output.err(f"[{index}/{total}] applying {action.address}...")
 
-    _report(Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget).run(result), total)
+    outcome = Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget,
+                      settle_wait=wait).run(result)
+    _report(outcome, total)
+    confirm_apply(client, desired, outcome, total, verify, wait)
+
+
+def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any]) -> bool:
+    """apply --expect: refuse a plan that does not mean what was reviewed; True if nothing is left to do."""
+    check = compare(fresh, reviewed)
+    if check.verdict is Verdict.ALREADY_APPLIED:
+        output.out(f"Already applied: the {len(check.done)} action(s) of the reviewed plan are in the account "
+                   "(read just now). Nothing was changed.")
+        return True
+    if check.verdict is Verdict.REST:
+        output.out(f"The account already has {len(check.done)} of the reviewed plan's action(s) (an earlier apply "
+                   f"stopped part-way); applying exactly the remaining {len(fresh.actions)}.")
+        for address in check.done:
+            output.out(f"  already in the account: {address}")
+    return False
 
 
 @cli.command(**options.help_with_env("Change the live account to match the configuration."))
@@ -123,21 +138,29 @@ def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> Non
 @click.option("--allow-bulk", is_flag=True,
               help="Apply a plan over the safety limits of account.safety (share of lists updated, lists deleted, "
                    "webhooks changed, subscribers affected).")
+@readback_out.no_verify
+@readback_out.verify_wait
 @options.target
 @options.exclude
 @options.changed_since
 @options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, allow_bulk: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
+          allow_destroy: bool, allow_bulk: bool, no_verify: bool, verify_wait: float, targets: tuple[str, ...],
+          excludes: tuple[str, ...],
           changed_since: Optional[str],
           max_calls: Optional[int], max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str],
           rate: Optional[float], max_wait: Optional[float]) -> None:
     if plan_file and (paths or targets or excludes or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
+    if expect_file and (targets or changed_since):
+        raise click.UsageError("--expect applies the reviewed plan's own scope (its --target or --changed-since lists); "
+                               "leave out --target and --changed-since")
     if not plan_file and not paths:
         raise click.UsageError("give the configuration PATH... or --plan FILE")
     reviewed = load_saved_plan(expect_file) if expect_file else None
+    if reviewed is not None and needs_digests(reviewed):
+        raise Failure(f"Refusing to apply: {needs_digests(reviewed)}. Nothing was read or changed.")
     saved = load_saved_plan(plan_file) if plan_file else None
     # Cheap checks first: everything that can fail without the API fails before the first call.
     if not (auto_approve or saved or reviewed or output.stdin_tty()):
@@ -162,12 +185,12 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
                              start_time=client.clock.monotonic())
         progress = output.progress_for(client)
         if saved is not None:
-            _desired, result = replan_saved(client, saved, os.environ, progress)
+            desired, result = replan_saved(client, saved, os.environ, progress)
         else:
             assert desired is not None  # loaded above whenever there is no saved plan
             result = make_plan(client, desired, scope, progress)
-            if reviewed is not None:
-                check_reviewed(result, reviewed)
+            if reviewed is not None and _reviewed_is_done(result, reviewed):
+                return
         refuse_blocked(result)
         if not result.has_changes:
             output.out("No changes. The account matches the configuration.")
@@ -176,4 +199,5 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         refuse_destructive(result.actions, allow_destroy)
         refuse_over_limit(result.over_limit, allow_bulk)
         _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
-        _run(client, result, budget)
+        assert desired is not None
+        _run(client, result, desired, not no_verify, verify_wait, budget)

@@ -6,32 +6,40 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from tatango_iac import __version__
+from tatango_iac.digests import DigestKey
+from tatango_iac.engine.kinds import POSSIBLE, REASONS, Kind, Reason, Resource
 from tatango_iac.secrets import display
 
 if TYPE_CHECKING:
     from tatango_iac.engine.forecast import Forecast
 
-FORMAT_VERSION = "1"
-ACTIONS = ("create", "update", "replace", "delete")
-RESOURCES = ("list", "keywords", "opt_in_settings", "custom_field", "webhook")
+# Bumped when a plan file of the previous version cannot be read as this one (README: "format_version").
+# 2: every action carries its reason_code (apply --plan/--expect rely on it).
+FORMAT_VERSION = "2"
 
 
 @dataclass
 class Action:
-    action: str
-    resource: str
+    action: Kind
+    resource: Resource
     address: str
     list_name: str  # the list's name as it may be shown (a ${...} name shows its template)
     before: Optional[dict[str, Any]] = None
     after: Optional[dict[str, Any]] = None
     destructive: bool = False
-    reason: str = ""
+    reason: str = ""  # prose for people; programs read reason_code
+    reason_code: Optional[Reason] = None  # None: the kind's plain reason (kinds.REASONS)
     changes: list[dict[str, Any]] = field(default_factory=list)  # display-safe, computed by the planner
     notes: list[str] = field(default_factory=list)
     # What the change does to the messages it writes (compliance.review): display-safe, shown by the renderers
     # and under the plan's "compliance" key, but not part of the action's own JSON (a reviewed plan's actions
     # compare the same whatever the rule set of the tool that made it).
     review: list[dict[str, Any]] = field(default_factory=list)
+    # Keyed digests (digests.py) of what will be sent and of the live values it replaces: what a
+    # reviewed plan is compared by, since the display masks tokens and shows ${...} as templates.
+    payload_digest: str = ""
+    before_digest: str = ""
+    target_digest: str = ""  # "" when the object does not exist yet (created by this plan)
     # Execution details (never serialized: may hold resolved secrets).
     list_key: str = ""  # the configuration entry (unique even when names repeat)
     list_id: Optional[int] = None
@@ -44,9 +52,34 @@ class Action:
     # Fields taken from a template or account.defaults -> 'template "store"' (engine.provenance).
     origins: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Words (from a saved plan, or a caller) become the enums; an unknown word or combination is refused.
+        self.action, self.resource = Kind(self.action), Resource(self.resource)
+        if (self.action, self.resource) not in POSSIBLE:
+            raise ValueError(f"no such action: {self.action} {self.resource}")
+        self.reason_code = REASONS[self.action][0] if self.reason_code is None else Reason(self.reason_code)
+        if self.reason_code not in REASONS[self.action]:
+            raise ValueError(f"reason {self.reason_code} does not go with {self.action}")
+
+    @property
+    def code(self) -> Reason:
+        assert self.reason_code is not None  # set in __post_init__
+        return self.reason_code
+
+    def seal(self, key: DigestKey) -> None:
+        """Digest what will be sent, what it replaces, and the ids it acts on (a delete sends nothing else).
+
+        The ids are left out for an object this plan creates: they exist only once it is applied, and
+        a re-run after a part-way apply must still recognise the rest of the reviewed plan."""
+        self.payload_digest = key.digest({"resource": self.resource, "action": self.action, "payload": self.payload})
+        # What it overwrites or removes; a subscriber count is not overwritten (people join all the time).
+        replaced = {k: v for k, v in self.before.items() if k != "subscribers"} if self.before else self.before
+        self.before_digest = key.digest(replaced)
+        self.target_digest = key.digest([self.list_id, self.target_id]) if self.list_id is not None else ""
+
     @property
     def is_list_delete(self) -> bool:
-        return self.resource == "list" and self.action == "delete"
+        return self.resource is Resource.LIST and self.action is Kind.DELETE
 
     def to_json(self, index: int) -> dict[str, Any]:
         data = {
@@ -56,10 +89,15 @@ class Action:
             "address": self.address,
             "list": self.list_name,
             "destructive": self.destructive,
+            "reason_code": str(self.code),
             "before": display(self.before),
             "after": display(self.after),
             "changes": self.changes,
         }
+        if self.payload_digest:
+            data["payload_digest"] = self.payload_digest
+            data["before_digest"] = self.before_digest
+            data["target_digest"] = self.target_digest
         if self.reason:
             data["reason"] = self.reason
         if self.notes:
@@ -88,6 +126,10 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
     warnings: list[str] = field(default_factory=list)
+    # The read-back after apply (§13): the lists it covers and its cost in calls (engine.recheck).
+    readback: dict[str, Any] = field(default_factory=dict)
+    # Values the account holds in another form than configured (engine.forms): no action, a note.
+    stored_forms: list[dict[str, Any]] = field(default_factory=list)
     # The account the plan read: {"name": account.name or None, "api": the API's host}.
     account: dict[str, Any] = field(default_factory=dict)
     # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
@@ -112,7 +154,7 @@ class Plan:
     def summary(self) -> dict[str, Any]:
         from tatango_iac.engine.safety import reach_summary  # safety builds on Action
 
-        counts: dict[str, Any] = {name: sum(1 for a in self.actions if a.action == name) for name in ACTIONS}
+        counts: dict[str, Any] = {kind.value: sum(1 for a in self.actions if a.action is kind) for kind in Kind}
         counts["destructive"] = sum(1 for a in self.actions if a.destructive)
         counts["blocked"] = len(self.blocked)
         counts["changes"] = self.has_changes
@@ -152,9 +194,9 @@ class Plan:
         """The same changes grouped the way a nightly drift report reads them."""
         changed, missing = [], []
         for action in self.actions:
-            if action.resource == "list" and action.action == "create":
+            if action.resource is Resource.LIST and action.action is Kind.CREATE:
                 missing.append({"list": action.list_name})
-            elif action.list_id is not None and not (action.is_list_delete and action.reason.startswith("prune")):
+            elif action.list_id is not None and action.code is not Reason.DELETE_BECAUSE_PRUNED:
                 for change in action.changes or [{"path": "", "before": display(action.before),
                                                   "after": display(action.after)}]:
                     item = {"address": action.address, "list": action.list_name, "action": action.action,
@@ -189,6 +231,8 @@ class Plan:
             "drift": self.drift(),
             "notes": self.notes,
             "warnings": self.warnings,
+            "readback": self.readback,
+            "stored_forms": self.stored_forms,
             "safety": self.safety,
             "ignored": self.ignored,
             "fingerprints": self.fingerprints,
@@ -228,10 +272,12 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     """A saved plan, for showing it again (its values are the display-safe ones: it cannot be applied as is)."""
     actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
+                      reason_code=a.get("reason_code"),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
                       subscribers=a.get("subscribers"), conversations=a.get("conversations"),
-                      changes_conversations="conversations" in a, origins=dict(a.get("from") or {}))
-               for a in data.get("actions") or []]
+                      changes_conversations="conversations" in a, origins=dict(a.get("from") or {}),
+                      payload_digest=a.get("payload_digest", ""), before_digest=a.get("before_digest", ""),
+                      target_digest=a.get("target_digest", "")) for a in data.get("actions") or []]
     for message in (data.get("compliance") or {}).get("messages") or []:
         index = message.get("action")
         if isinstance(index, int) and 1 <= index <= len(actions):
@@ -249,6 +295,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
                 warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}),
+                readback=dict(data.get("readback") or {}), stored_forms=list(data.get("stored_forms") or []),
                 ignored=dict(data.get("ignored") or {}), account=dict(data.get("account") or {}))
 
 

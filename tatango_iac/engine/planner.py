@@ -11,16 +11,20 @@ import json
 from typing import Any, Iterable, Optional
 
 from tatango_iac.compliance.review import review_plan
+from tatango_iac.digests import DigestKey, process_key
 from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
+from tatango_iac.engine.forms import form_notes, stored_forms
 from tatango_iac.engine.holders import check_holders
 from tatango_iac.engine.ignoring import ignored, ignored_summary, unknown_excludes
+from tatango_iac.engine.kinds import Reason
 from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
 from tatango_iac.engine.provenance import annotate
+from tatango_iac.engine.recheck import readback_info
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
@@ -39,8 +43,12 @@ __all__ = ["plan"]
 
 
 def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = None,
-         targets: Iterable[str] = ()) -> Plan:
-    """Compute the ordered plan; raise PlanError for anything that makes it unsafe to apply."""
+         targets: Iterable[str] = (), key: Optional[DigestKey] = None) -> Plan:
+    """Compute the ordered plan; raise PlanError for anything that makes it unsafe to apply.
+
+    ``key`` keys every digest the plan carries (digests.py); a plan to be compared in another
+    process (apply --plan/--expect) must be made with the account's key."""
+    key = key or process_key()
     scope = scope or Scope.targets(targets)
     selected = [d for d in desired.lists if scope.selects(d)]
     problems = [f"--target '{t}' is not a list in the configuration" for t in sorted(scope.lists)
@@ -63,10 +71,13 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     if ctx.problems:
         raise PlanError(ctx.problems)
     annotate(actions, desired)
+    for action in actions:
+        action.seal(key)
     review_plan(actions, desired)
     result = Plan(actions=actions, unmanaged_lists=unmanaged, blocked=ctx.blocked,
                   config_paths=list(desired.paths or desired.files), config_files=list(desired.files),
-                  config_digest=desired.digest, fingerprints=fingerprints(desired, live, match, scope),
+                  config_digest=key.digest(desired.digest),
+                  fingerprints=fingerprints(desired, live, match, scope, key),
                   targets=sorted(scope.lists) if scope.kind == "target" else [], scope=scope.to_json(),
                   warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged))
     result.ignored = ignored_summary(ctx)
@@ -75,7 +86,10 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     result.safety = verdict(result.actions, managed_ids, desired.account.safety)
     result.live_list_ids = {str(lst.id) for lst in live.lists}
     result.live_webhook_ids = {list_id: {str(h.id) for h in hooks} for list_id, hooks in live.webhooks.items()}
-    result.notes = _unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)
+    result.stored_forms = stored_forms(desired, live, match, scope)
+    result.readback = readback_info(desired, live, actions)
+    result.notes = (_unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)
+                    + form_notes(result.stored_forms))
     return result
 
 
@@ -106,7 +120,7 @@ def _unmanaged(ctx: Context) -> list[dict[str, Any]]:
                           "keyword_names": sorted(lst.keywords), "action": "delete" if prune else "ignore"})
         if prune:
             delete_list_step(ctx, lst, live_list_address(lst.name), lst.name, "",
-                             reason="prune: no file manages this list")
+                             reason="prune: no file manages this list", code=Reason.DELETE_BECAUSE_PRUNED)
     return unmanaged
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tatango_iac.engine.kinds import Kind
 from tatango_iac.engine.plan import Action
 from tatango_iac.secrets import display
 from tatango_iac.terminal import safe
@@ -95,6 +96,11 @@ def change_lines(change: dict[str, Any]) -> list[Line]:
     return [("~", f"{path}: {value_text(change['before'])} -> {value_text(change['after'])}")]
 
 
+SIGNS: dict[Kind, str] = {Kind.CREATE: "+", Kind.UPDATE: "~", Kind.REPLACE: "-/+", Kind.DELETE: "-"}
+if set(SIGNS) != set(Kind):  # checked at import: every kind has its sign
+    raise RuntimeError("the renderer has no sign for some kind of action")
+
+
 def _review_lines(review: dict[str, Any]) -> list[Line]:
     """One message: SMS parts and encoding before -> after, rules broken (!) and fixed."""
     lines: list[Line] = [(" ", safe(f"sms {review['field']}: {review['sms']['summary']}"))]
@@ -112,21 +118,21 @@ def body_lines(action: Action) -> list[Line]:
     review: parts, encoding, rules broken and fixed), then the action's notes."""
     reviews = list(action.review)
     lines: list[Line] = []
-    if action.action in ("update", "replace"):
+    if action.action in (Kind.UPDATE, Kind.REPLACE):
         for change in action.changes:
             lines += change_lines(change)
             mine = [r for r in reviews if _owns(change, r)]
             reviews = [r for r in reviews if r not in mine]
             lines += [line for review in mine for line in _review_lines(review)]
     else:
-        shown = display(action.after if action.action == "create" else action.before)
-        lines = attribute_lines("+" if action.action == "create" else "-", shown)
+        shown = display(action.after if action.action is Kind.CREATE else action.before)
+        lines = attribute_lines("+" if action.action is Kind.CREATE else "-", shown)
     lines += [line for review in reviews for line in _review_lines(review)]
     return lines + [(" ", f"note: {safe(note)}") for note in action.notes]
 
 
 def headline(action: Action) -> str:
-    notes = [action.action]
+    notes: list[str] = [action.action.value]
     if action.destructive:
         notes.append("DESTRUCTIVE")
     if action.is_list_delete:
@@ -135,8 +141,7 @@ def headline(action: Action) -> str:
         notes.append(f"stored values of {subscribers_text(action.subscribers)}")
     if action.reason:
         notes.append(action.reason)
-    symbol = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}[action.action]
-    return safe(f"{symbol} {action.address} ({'; '.join(notes)})")
+    return safe(f"{SIGNS[action.action]} {action.address} ({'; '.join(notes)})")
 
 
 def subscribers_text(count: Any) -> str:
