@@ -13,8 +13,8 @@ from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
 from tatango_iac.cli.main import Failure, Partial, cli
 from tatango_iac.cli.readback_out import confirm_apply
 from tatango_iac.engine.budget import ApplyBudget
-from tatango_iac.engine.recheck import readback_calls
 from tatango_iac.engine.plan import Action, Plan
+from tatango_iac.engine.recheck import readback_calls
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
 from tatango_iac.identity.scope import Scope
