@@ -10,7 +10,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import pytest
 import requests
@@ -114,6 +114,18 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("TATANGO_API_URL", "TATANGO_EMAIL", "TATANGO_API_KEY", "TATANGO_RATE_LIMIT", "TATANGO_SANDBOX_STATE"):
         monkeypatch.delenv(name, raising=False)
     os.environ.pop("TATANGO_DEBUG", None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redactor() -> Iterator[None]:
+    """Each CLI run is a fresh process that masks only its own secrets; in-process runs share the module's
+    redactor, so a secret one test registers (HELP_EMAIL=help@...) must not mask another test's output."""
+    from tatango_iac.secrets import REDACTOR
+
+    words, others = set(REDACTOR._words), set(REDACTOR._others)
+    yield
+    with REDACTOR._lock:
+        REDACTOR._words, REDACTOR._others = words, others
 
 
 # ------------------------------------------------------------- no side effects

@@ -34,14 +34,15 @@ def test_detailed_exitcode(api_env, examples_copy):
 def test_plan_json_is_documented_and_ordered(api_env, examples_copy):
     result = run_cli(["plan", "--format", "json", str(examples_copy)], env=api_env)
     data = json.loads(result.stdout)
-    assert data["format_version"] == "1"
+    assert data["format_version"] == "2"
     assert set(data) >= {"format_version", "actions", "summary", "unmanaged_lists", "config", "fingerprints", "drift"}
     assert [a["index"] for a in data["actions"]] == list(range(1, 11))
     assert data["summary"] == {"create": 10, "update": 0, "replace": 0, "delete": 0, "destructive": 0, "blocked": 0,
                                "changes": True, "subscribers_affected": 0, "subscribers_unknown": 0,
                                "conversations_changed": 0, "conversations_unknown": 0, "over_limit": False}
     first = data["actions"][0]
-    assert set(first) >= {"action", "resource", "address", "before", "after", "destructive", "changes"}
+    assert set(first) >= {"action", "resource", "address", "before", "after", "destructive", "changes", "reason_code"}
+    assert {a["reason_code"] for a in data["actions"]} == {"create_because_missing"}
     assert TOKEN not in result.stdout
     hook = next(a for a in data["actions"] if a["resource"] == "webhook" and "vip" in a["address"])
     assert hook["after"]["callback_url"] == "https://hooks.acme-retail.example/tatango/vip?token=${ACME_WEBHOOK_TOKEN}"

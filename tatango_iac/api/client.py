@@ -256,7 +256,7 @@ class TatangoClient:
             detail = f": {redact(title)}" if title else ""
             if status >= 400:
                 raise ApiError(f"HTTP {status} with a non-JSON body ({kind}{detail}); a firewall or proxy may have "
-                               "answered instead of the API", status=status, method=method, path=path)
+                               "answered instead of the API", status=status, method=method, path=path, non_json=True)
             raise AnswerError(f"HTTP {status} with a body that is not a JSON object ({kind}{detail})",
                               status=status, method=method, path=path)
         if status >= 400 or payload.get("status") == "error":

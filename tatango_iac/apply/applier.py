@@ -23,6 +23,7 @@ from tatango_iac.apply import verify
 from tatango_iac.apply.verify import WriteMismatch
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.forecast import guard_reads_before, write_calls
+from tatango_iac.engine.kinds import Kind, Resource, check_complete
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.urls import canonical_url
@@ -145,7 +146,7 @@ class Applier:
         return self.list_ids[action.list_key]  # created earlier in this run: the planner orders it so
 
     def execute(self, action: Action) -> None:
-        getattr(self, f"_{action.action}_{action.resource}")(action)
+        HANDLERS[action.action, action.resource](self, action)
 
     def _create_list(self, action: Action) -> None:
         self._guard_list_creates()
@@ -174,12 +175,10 @@ class Applier:
         verify.keywords(answer, sent, "PUT", f"/lists/{list_id}/keywords",
                         "a keywords PUT replaces the list's keywords with those sent")
 
-    def _create_opt_in_settings(self, action: Action) -> None:
+    def _set_opt_in_settings(self, action: Action) -> None:
         list_id = self._list_id(action)
         answer = self.client.set_opt_in_settings(list_id, action.payload)
         verify.opt_in(answer, action.payload, f"/lists/{list_id}/opt_in_settings")
-
-    _update_opt_in_settings = _create_opt_in_settings
 
     def _create_custom_field(self, action: Action) -> None:
         list_id = self._list_id(action)
@@ -265,7 +264,7 @@ class Applier:
         if self._checked_lists or self._plan is None:
             return
         self._checked_lists = True
-        wanted = {a.payload["name"] for a in self._plan.actions if a.resource == "list" and a.action == "create"}
+        wanted = {a.payload["name"] for a in self._plan.actions if a.resource is Resource.LIST and a.action is Kind.CREATE}
         known_ids = self._plan.live_list_ids
         clash = sorted({str(lst.get("name")) for lst in self.client.list_lists()
                         if lst.get("name") in wanted and str(lst.get("id")) not in known_ids})
@@ -279,9 +278,28 @@ class Applier:
             return  # a list created in this run has no webhook we did not make
         self._checked_hooks.add(list_id)
         wanted = {canonical_url(a.payload["callback_url"]) for a in self._plan.actions
-                  if a.resource == "webhook" and a.action == "create" and a.list_id == list_id}
+                  if a.resource is Resource.WEBHOOK and a.action is Kind.CREATE and a.list_id == list_id}
         known_ids = self._plan.live_webhook_ids.get(list_id, set())
         if any(canonical_url(h.get("callback_url", "")) in wanted and str(h.get("id")) not in known_ids
                for h in self.client.list_webhooks(list_id)):
             raise NotApplied(f"a webhook this plan creates on list id {list_id} appeared since the plan was made "
                              "(another apply?); nothing was created. Run `tatango-iac plan` again")
+
+
+# One handler per (kind, resource) the planner can produce; checked complete when this module is imported,
+# so a new kind of action cannot reach an apply without its handler.
+HANDLERS: dict[tuple[Kind, Resource], Callable[[Applier, Action], None]] = {
+    (Kind.CREATE, Resource.LIST): Applier._create_list,
+    (Kind.UPDATE, Resource.LIST): Applier._update_list,
+    (Kind.DELETE, Resource.LIST): Applier._delete_list,
+    (Kind.UPDATE, Resource.KEYWORDS): Applier._update_keywords,
+    (Kind.CREATE, Resource.OPT_IN_SETTINGS): Applier._set_opt_in_settings,  # one PUT creates or replaces them
+    (Kind.UPDATE, Resource.OPT_IN_SETTINGS): Applier._set_opt_in_settings,
+    (Kind.CREATE, Resource.CUSTOM_FIELD): Applier._create_custom_field,
+    (Kind.REPLACE, Resource.CUSTOM_FIELD): Applier._replace_custom_field,
+    (Kind.DELETE, Resource.CUSTOM_FIELD): Applier._delete_custom_field,
+    (Kind.CREATE, Resource.WEBHOOK): Applier._create_webhook,
+    (Kind.UPDATE, Resource.WEBHOOK): Applier._update_webhook,
+    (Kind.DELETE, Resource.WEBHOOK): Applier._delete_webhook,
+}
+check_complete(HANDLERS, "the applier's handler table")

@@ -133,7 +133,7 @@ class Checks:
                 observed, why = f"HTTP 401: {exc.error or 'unauthorized'}", "TATANGO_EMAIL or TATANGO_API_KEY is wrong"
             elif exc.status is None:
                 observed, why = exc.message, "no answer: check TATANGO_API_URL and the network"
-            elif "non-JSON" in exc.message:
+            elif exc.non_json:
                 observed, why = exc.message, "a firewall or proxy answered, not the API: check allow-lists"
             else:
                 observed, why = exc.message, "the account endpoint failed"

@@ -12,6 +12,7 @@ import json
 from typing import Any, Optional
 
 from tatango_iac.engine.diffs import field_changes
+from tatango_iac.engine.kinds import Kind, Reason, Resource
 from tatango_iac.engine.normalize import differs, norm_cf_attr
 from tatango_iac.engine.plan import Action
 from tatango_iac.engine.steps import (
@@ -78,22 +79,25 @@ class _Emitter(ChildEmitter):
     def delete(self, current: Optional[LiveCustomField], early: Optional[tuple[str, str]],
                half_of_replace: bool = False) -> None:
         assert current is not None
-        reason = ""
+        reason, code = "", Reason.DELETE_BECAUSE_NO_CONFIGURATION
         if early:
             reason = f"frees the label {early[1]!r} for custom_field[{json.dumps(early[0])}] first"
+            code = Reason.DELETE_TO_RELEASE_LABEL
         if half_of_replace:
             reason = f"replace, step 1 of 2 ({REPLACE_REASON}); {reason}"
-        action = Action("delete", "custom_field", self._address(current.key), shown_name(self.d),
+            code = Reason.DELETE_BECAUSE_CANNOT_UPDATE
+        action = Action(Kind.DELETE, Resource.CUSTOM_FIELD, self._address(current.key), shown_name(self.d),
                         before={"key": current.key, **_known(current.attrs)}, destructive=True,
-                        payload={"key": current.key}, reason=reason)
+                        payload={"key": current.key}, reason=reason, reason_code=code)
         order = (PHASE_MAIN, self.index, SUB_CF_DELETE_EARLY) if early else (PHASE_LAST, self.index, SUB_CF)
         self.add(action, order)
 
     def create(self, wanted: DesiredCustomField, current: Optional[LiveCustomField] = None) -> None:
         payload = {"key": wanted.key, **wanted.attrs}
-        reason = f"replace, step 2 of 2 ({REPLACE_REASON})" if current is not None else ""
-        action = Action("create", "custom_field", self._address(wanted.key), shown_name(self.d), after=payload,
-                        payload=payload, reason=reason)
+        split = current is not None  # the second half of a replace split around a label
+        action = Action(Kind.CREATE, Resource.CUSTOM_FIELD, self._address(wanted.key), shown_name(self.d),
+                        after=payload, payload=payload, reason=f"replace, step 2 of 2 ({REPLACE_REASON})" if split else "",
+                        reason_code=Reason.CREATE_BECAUSE_CANNOT_UPDATE if split else Reason.CREATE_BECAUSE_MISSING)
         self.add(action, (PHASE_MAIN, self.index, SUB_CF))
 
     def replace(self, wanted: DesiredCustomField, current: Optional[LiveCustomField]) -> None:
@@ -105,8 +109,9 @@ class _Emitter(ChildEmitter):
             norm_cf_attr(a, current.attrs.get(a)), norm_cf_attr(a, wanted.attrs[a]))}
         changed_after = {a: wanted.attrs[a] for a in changed_before}
         payload = {"key": wanted.key, **{a: v for a, v in after.items() if a != "key" and v is not None}}
-        action = Action("replace", "custom_field", self._address(wanted.key), shown_name(self.d), before=before,
-                        after=after, destructive=True, payload=payload, reason=REPLACE_REASON,
+        action = Action(Kind.REPLACE, Resource.CUSTOM_FIELD, self._address(wanted.key), shown_name(self.d),
+                        before=before, after=after, destructive=True, payload=payload, reason=REPLACE_REASON,
+                        reason_code=Reason.REPLACE_BECAUSE_CANNOT_UPDATE,
                         changes=field_changes(changed_before, changed_after))
         self.add(action, (PHASE_MAIN, self.index, SUB_CF))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from tatango_iac.engine.diffs import field_changes, request_changes
+from tatango_iac.engine.kinds import Kind, Reason, Resource
 from tatango_iac.engine.normalize import (
     complete_request,
     differs,
@@ -38,7 +39,7 @@ def list_steps(ctx: Context, index: int, d: DesiredList, live: Optional[LiveList
     if d.delete:
         if live is not None:
             delete_list_step(ctx, live, list_address(d), shown_name(d), d.key,
-                             reason="delete: true in the configuration")
+                             reason="delete: true in the configuration", code=Reason.DELETE_BY_REQUEST)
         return None
     if live is None:
         return _create(ctx, index, d, key)
@@ -47,12 +48,13 @@ def list_steps(ctx: Context, index: int, d: DesiredList, live: Optional[LiveList
     return None
 
 
-def delete_list_step(ctx: Context, live: LiveList, address: str, name: str, list_key: str, reason: str) -> Step:
+def delete_list_step(ctx: Context, live: LiveList, address: str, name: str, list_key: str, reason: str,
+                     code: Reason) -> Step:
     """Deleting a list frees its keywords; ordering moves it first when a kept list wants one of them."""
     before = {"id": live.id, "name": live.name, "keyword_names": sorted(live.keywords),
               "subscribers": live.subscribers}
-    action = Action("delete", "list", address, name, before=before, destructive=True, list_id=live.id,
-                    subscribers=live.subscribers, reason=reason, list_key=list_key)
+    action = Action(Kind.DELETE, Resource.LIST, address, name, before=before, destructive=True, list_id=live.id,
+                    subscribers=live.subscribers, reason=reason, reason_code=code, list_key=list_key)
     return ctx.add(Step(action, (PHASE_LAST, 10**9, 0), ("live", live.id), effect="delete_list"))
 
 
@@ -63,8 +65,8 @@ def _create(ctx: Context, index: int, d: DesiredList, key: tuple) -> Step:
     if d.keyword_names is not None:
         after["keyword_names"] = list(keywords)
         payload["keyword_names"] = list(keywords)
-    action = Action("create", "list", list_address(d), shown_name(d), after=after, payload=payload,
-                    claims=frozenset(keywords), list_key=d.key)
+    action = Action(Kind.CREATE, Resource.LIST, list_address(d), shown_name(d), after=after, payload=payload,
+                    claims=frozenset(keywords), list_key=d.key, reason_code=Reason.CREATE_BECAUSE_MISSING)
     return ctx.add(Step(action, (PHASE_MAIN, index, SUB_LIST), key, effect="create_list", final_keywords=keywords))
 
 
@@ -81,9 +83,11 @@ def _update(ctx: Context, index: int, d: DesiredList, live: LiveList, key: tuple
             payload[name] = outgoing_list_field(name, value)
     if not after:
         return
-    reason = f"renamed from '{live.name}'" if "name" in after else ""
-    action = Action("update", "list", list_address(d), shown_name(d), before=before, after=after, list_id=live.id,
-                    payload=payload, reason=reason, changes=field_changes(before, after), list_key=d.key)
+    renamed = "name" in after
+    action = Action(Kind.UPDATE, Resource.LIST, list_address(d), shown_name(d), before=before, after=after,
+                    list_id=live.id, payload=payload, reason=f"renamed from '{live.name}'" if renamed else "",
+                    reason_code=Reason.UPDATE_BECAUSE_RENAMED if renamed else Reason.UPDATE_BECAUSE_DIFFERS,
+                    changes=field_changes(before, after), list_key=d.key)
     ctx.add(Step(action, (PHASE_MAIN, index, SUB_LIST), key))
 
 
@@ -94,9 +98,9 @@ def _keywords(ctx: Context, index: int, d: DesiredList, live: LiveList, key: tup
     if set(final) == live.keywords:
         return
     # before/after/changes are filled in by ordering: the state this step meets when applied in order.
-    action = Action("update", "keywords", f"{list_address(d)}.keywords", shown_name(d), list_id=live.id,
+    action = Action(Kind.UPDATE, Resource.KEYWORDS, f"{list_address(d)}.keywords", shown_name(d), list_id=live.id,
                     payload={"keyword_names": list(final)}, claims=frozenset(set(final) - live.keywords),
-                    list_key=d.key)
+                    list_key=d.key, reason_code=Reason.UPDATE_BECAUSE_DIFFERS)
     ctx.add(Step(action, (PHASE_MAIN, index, SUB_KEYWORDS), key, effect="set_keywords", final_keywords=final))
 
 
@@ -144,7 +148,9 @@ def opt_in_step(ctx: Context, index: int, d: DesiredList, live: Optional[LiveLis
     if not changes:  # a new list starts single, with no requests and bypass off
         return
     payload = _opt_in_payload(d, want_type, wanted)
-    action = Action("create" if live is None else "update", "opt_in_settings", address, shown_name(d),
+    kind, code = (Kind.CREATE, Reason.CREATE_BECAUSE_MISSING) if live is None else (
+        Kind.UPDATE, Reason.UPDATE_BECAUSE_DIFFERS)
+    action = Action(kind, Resource.OPT_IN_SETTINGS, address, shown_name(d), reason_code=code,
                     before=None if live is None else before, after=after, list_id=live.id if live else None,
                     payload=payload, changes=changes if live is not None else [], list_key=d.key)
     ctx.add(Step(action, (PHASE_MAIN, index, SUB_OPT_IN), holder_key(d, live), deps=set(deps)))

@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any, Optional
 
 from tatango_iac.engine.diffs import keyword_changes
+from tatango_iac.engine.kinds import Kind, Reason, Resource
 from tatango_iac.engine.plan import Action
 from tatango_iac.engine.steps import Context, HolderKey, Step
 from tatango_iac.model import LiveList
@@ -91,8 +92,10 @@ def _release_step(ctx: Context, pending: list[Step], held_by: dict[HolderKey, se
         if not freed:
             continue
         a = step.action
-        action = Action("update", "keywords", a.address, a.list_name, list_id=a.list_id, list_key=a.list_key,
-                        payload={"keyword_names": keep}, reason=f"release {', '.join(freed)} for another list first")
+        action = Action(Kind.UPDATE, Resource.KEYWORDS, a.address, a.list_name, list_id=a.list_id,
+                        list_key=a.list_key, payload={"keyword_names": keep},
+                        reason=f"release {', '.join(freed)} for another list first",
+                        reason_code=Reason.UPDATE_TO_RELEASE_KEYWORDS)
         release = Step(action, (0,) + step.order[1:], step.holder, effect="set_keywords", final_keywords=tuple(keep))
         return ctx.add(release)
     return None

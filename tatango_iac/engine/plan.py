@@ -6,26 +6,28 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from tatango_iac import __version__
+from tatango_iac.engine.kinds import POSSIBLE, REASONS, Kind, Reason, Resource
 from tatango_iac.secrets import display
 
 if TYPE_CHECKING:
     from tatango_iac.engine.forecast import Forecast
 
-FORMAT_VERSION = "1"
-ACTIONS = ("create", "update", "replace", "delete")
-RESOURCES = ("list", "keywords", "opt_in_settings", "custom_field", "webhook")
+# Bumped when a plan file of the previous version cannot be read as this one (README: "format_version").
+# 2: every action carries its reason_code (apply --plan/--expect rely on it).
+FORMAT_VERSION = "2"
 
 
 @dataclass
 class Action:
-    action: str
-    resource: str
+    action: Kind
+    resource: Resource
     address: str
     list_name: str  # the list's name as it may be shown (a ${...} name shows its template)
     before: Optional[dict[str, Any]] = None
     after: Optional[dict[str, Any]] = None
     destructive: bool = False
-    reason: str = ""
+    reason: str = ""  # prose for people; programs read reason_code
+    reason_code: Optional[Reason] = None  # None: the kind's plain reason (kinds.REASONS)
     changes: list[dict[str, Any]] = field(default_factory=list)  # display-safe, computed by the planner
     notes: list[str] = field(default_factory=list)
     # Execution details (never serialized: may hold resolved secrets).
@@ -40,9 +42,23 @@ class Action:
     # Fields taken from a template or account.defaults -> 'template "store"' (engine.provenance).
     origins: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Words (from a saved plan, or a caller) become the enums; an unknown word or combination is refused.
+        self.action, self.resource = Kind(self.action), Resource(self.resource)
+        if (self.action, self.resource) not in POSSIBLE:
+            raise ValueError(f"no such action: {self.action} {self.resource}")
+        self.reason_code = REASONS[self.action][0] if self.reason_code is None else Reason(self.reason_code)
+        if self.reason_code not in REASONS[self.action]:
+            raise ValueError(f"reason {self.reason_code} does not go with {self.action}")
+
+    @property
+    def code(self) -> Reason:
+        assert self.reason_code is not None  # set in __post_init__
+        return self.reason_code
+
     @property
     def is_list_delete(self) -> bool:
-        return self.resource == "list" and self.action == "delete"
+        return self.resource is Resource.LIST and self.action is Kind.DELETE
 
     def to_json(self, index: int) -> dict[str, Any]:
         data = {
@@ -52,6 +68,7 @@ class Action:
             "address": self.address,
             "list": self.list_name,
             "destructive": self.destructive,
+            "reason_code": str(self.code),
             "before": display(self.before),
             "after": display(self.after),
             "changes": self.changes,
@@ -108,7 +125,7 @@ class Plan:
     def summary(self) -> dict[str, Any]:
         from tatango_iac.engine.safety import reach_summary  # safety builds on Action
 
-        counts: dict[str, Any] = {name: sum(1 for a in self.actions if a.action == name) for name in ACTIONS}
+        counts: dict[str, Any] = {kind.value: sum(1 for a in self.actions if a.action is kind) for kind in Kind}
         counts["destructive"] = sum(1 for a in self.actions if a.destructive)
         counts["blocked"] = len(self.blocked)
         counts["changes"] = self.has_changes
@@ -141,9 +158,9 @@ class Plan:
         """The same changes grouped the way a nightly drift report reads them."""
         changed, missing = [], []
         for action in self.actions:
-            if action.resource == "list" and action.action == "create":
+            if action.resource is Resource.LIST and action.action is Kind.CREATE:
                 missing.append({"list": action.list_name})
-            elif action.list_id is not None and not (action.is_list_delete and action.reason.startswith("prune")):
+            elif action.list_id is not None and action.code is not Reason.DELETE_BECAUSE_PRUNED:
                 for change in action.changes or [{"path": "", "before": display(action.before),
                                                   "after": display(action.after)}]:
                     item = {"address": action.address, "list": action.list_name, "action": action.action,
@@ -216,6 +233,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     """A saved plan, for showing it again (its values are the display-safe ones: it cannot be applied as is)."""
     actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
                       after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
+                      reason_code=a.get("reason_code"),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
                       subscribers=a.get("subscribers"), conversations=a.get("conversations"),
                       changes_conversations="conversations" in a, origins=dict(a.get("from") or {}))

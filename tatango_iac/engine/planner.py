@@ -14,6 +14,7 @@ from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
 from tatango_iac.engine.holders import check_holders
 from tatango_iac.engine.ignoring import ignored, ignored_summary, unknown_excludes
+from tatango_iac.engine.kinds import Reason
 from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
@@ -104,7 +105,7 @@ def _unmanaged(ctx: Context) -> list[dict[str, Any]]:
                           "keyword_names": sorted(lst.keywords), "action": "delete" if prune else "ignore"})
         if prune:
             delete_list_step(ctx, lst, live_list_address(lst.name), lst.name, "",
-                             reason="prune: no file manages this list")
+                             reason="prune: no file manages this list", code=Reason.DELETE_BECAUSE_PRUNED)
     return unmanaged
 
 

@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from typing import Any, Optional
 
+from tatango_iac.engine.kinds import Kind, Reason, Resource
 from tatango_iac.engine.normalize import differs
 from tatango_iac.engine.plan import Action
 from tatango_iac.engine.steps import (
@@ -92,7 +93,10 @@ def webhook_steps(ctx: Context, index: int, d: DesiredList, live: Optional[LiveL
     for url, hooks in by_url.items():
         keep = url in wanted_urls or url in paired_live
         for hook in hooks[1:] if keep else hooks:
-            emit.delete(hook, reason=f"duplicate of webhook id {hooks[0].id}" if keep else "")
+            if keep:
+                emit.delete(hook, f"duplicate of webhook id {hooks[0].id}", Reason.DELETE_BECAUSE_DUPLICATE)
+            else:
+                emit.delete(hook, "", Reason.DELETE_BECAUSE_NO_CONFIGURATION)
 
 
 class _Emitter(ChildEmitter):
@@ -101,8 +105,8 @@ class _Emitter(ChildEmitter):
 
     def create(self, hook: DesiredWebhook) -> None:
         payload = {"callback_url": hook.callback_url, **{e: bool(hook.events.get(e, False)) for e in WEBHOOK_EVENTS}}
-        action = Action("create", "webhook", self._address(hook.callback_url), shown_name(self.d), after=payload,
-                        payload=payload)
+        action = Action(Kind.CREATE, Resource.WEBHOOK, self._address(hook.callback_url), shown_name(self.d),
+                        after=payload, payload=payload, reason_code=Reason.CREATE_BECAUSE_MISSING)
         self.add(action, (PHASE_MAIN, self.index, SUB_WEBHOOK))
 
     def update(self, hook: DesiredWebhook, current: LiveWebhook, secret_names: Optional[list[str]] = None) -> None:
@@ -112,8 +116,9 @@ class _Emitter(ChildEmitter):
         before: dict[str, Any] = {"callback_url": hook.callback_url, **{e: current.events[e] for e in changed}}
         after: dict[str, Any] = {"callback_url": hook.callback_url, **changed}
         changes = [{"path": e, "before": current.events[e], "after": v} for e, v in sorted(changed.items())]
-        reason = ""
+        reason, code = "", Reason.UPDATE_BECAUSE_DIFFERS
         if secret_names:
+            code = Reason.UPDATE_BECAUSE_SECRET_CHANGED
             which = ", ".join(f"${{{n}}}" for n in secret_names)
             reason = f"the value of {which} differs from the live URL"
             before["callback_url"] = HIDDEN
@@ -124,12 +129,13 @@ class _Emitter(ChildEmitter):
             value = hook.events.get(event, current.events.get(event))
             if known(value):
                 payload[event] = bool(value)
-        action = Action("update", "webhook", self._address(hook.callback_url), shown_name(self.d), before=before,
-                        after=after, target_id=current.id, payload=payload, reason=reason, changes=changes)
+        action = Action(Kind.UPDATE, Resource.WEBHOOK, self._address(hook.callback_url), shown_name(self.d),
+                        before=before, after=after, target_id=current.id, payload=payload, reason=reason,
+                        reason_code=code, changes=changes)
         self.add(action, (PHASE_MAIN, self.index, SUB_WEBHOOK), after_create=False)
 
-    def delete(self, hook: LiveWebhook, reason: str) -> None:
+    def delete(self, hook: LiveWebhook, reason: str, code: Reason) -> None:
         before = {"callback_url": mask_url(hook.callback_url), **{e: v for e, v in hook.events.items() if known(v)}}
-        action = Action("delete", "webhook", self._address(hook.callback_url), shown_name(self.d), before=before,
-                        target_id=hook.id, reason=reason)
+        action = Action(Kind.DELETE, Resource.WEBHOOK, self._address(hook.callback_url), shown_name(self.d),
+                        before=before, target_id=hook.id, reason=reason, reason_code=code)
         self.add(action, (PHASE_LAST, self.index, SUB_WEBHOOK), after_create=False)

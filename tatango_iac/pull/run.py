@@ -18,6 +18,7 @@ from tatango_iac.api.client import TatangoClient
 from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.config.diagnostics import ConfigError, errors
 from tatango_iac.config.loader import load, load_or_raise
+from tatango_iac.engine.kinds import Reason
 from tatango_iac.engine.plan import Action
 from tatango_iac.engine.planner import plan
 from tatango_iac.engine.reads import reads_for
@@ -186,7 +187,7 @@ def _check(paths: list[str], env: Mapping[str, str], report: PullReport, pulls: 
 
 def _left_on_purpose(action: Action, kept: set[str]) -> bool:
     """What pull said it would not write: a changed ${VARIABLE} (in a webhook URL or in a text)."""
-    if "differs from the live URL" in action.reason:
+    if action.code is Reason.UPDATE_BECAUSE_SECRET_CHANGED:
         return True
     return bool(action.changes) and all(c["path"] in kept for c in action.changes)
 

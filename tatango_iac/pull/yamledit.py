@@ -16,12 +16,13 @@ from typing import Any
 import ruamel.yaml
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.pull.scalars import Style, block, inline
 
 Path = tuple
 
 
-class EditError(Exception):
+class EditError(TatangoIacError):
     """The file cannot be edited safely at this place (the message names FILE:LINE:COL)."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tatango_iac.engine.kinds import Kind
 from tatango_iac.engine.plan import Action
 from tatango_iac.secrets import display
 from tatango_iac.terminal import safe
@@ -95,18 +96,23 @@ def change_lines(change: dict[str, Any]) -> list[Line]:
     return [("~", f"{path}: {value_text(change['before'])} -> {value_text(change['after'])}")]
 
 
+SIGNS: dict[Kind, str] = {Kind.CREATE: "+", Kind.UPDATE: "~", Kind.REPLACE: "-/+", Kind.DELETE: "-"}
+if set(SIGNS) != set(Kind):  # checked at import: every kind has its sign
+    raise RuntimeError("the renderer has no sign for some kind of action")
+
+
 def body_lines(action: Action) -> list[Line]:
     """Attributes for create/delete, changes for update/replace, then the action's notes."""
-    if action.action in ("update", "replace"):
+    if action.action in (Kind.UPDATE, Kind.REPLACE):
         lines = [line for change in action.changes for line in change_lines(change)]
     else:
-        shown = display(action.after if action.action == "create" else action.before)
-        lines = attribute_lines("+" if action.action == "create" else "-", shown)
+        shown = display(action.after if action.action is Kind.CREATE else action.before)
+        lines = attribute_lines("+" if action.action is Kind.CREATE else "-", shown)
     return lines + [(" ", f"note: {safe(note)}") for note in action.notes]
 
 
 def headline(action: Action) -> str:
-    notes = [action.action]
+    notes: list[str] = [action.action.value]
     if action.destructive:
         notes.append("DESTRUCTIVE")
     if action.is_list_delete:
@@ -115,8 +121,7 @@ def headline(action: Action) -> str:
         notes.append(f"stored values of {subscribers_text(action.subscribers)}")
     if action.reason:
         notes.append(action.reason)
-    symbol = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}[action.action]
-    return safe(f"{symbol} {action.address} ({'; '.join(notes)})")
+    return safe(f"{SIGNS[action.action]} {action.address} ({'; '.join(notes)})")
 
 
 def subscribers_text(count: Any) -> str:
