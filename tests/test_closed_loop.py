@@ -95,7 +95,7 @@ def test_a_value_accepted_but_not_held_is_exit_1_naming_list_attribute_sent_and_
     assert "Apply complete" not in result.output
     assert "Apply not confirmed: 1 of 1 action(s) applied, but a re-read (" in result.stderr
     assert ('! list["ACME Deals"]: the API accepted message_help but holds "ACME Deals: Daily de" (sent "ACME Deals: '
-            'Daily deals. Help: help@acme-retail.example. Text STOP to end. Msg&data rates may apply.")'
+            'Daily deals. 4 msgs/mo. Help: help@acme-retail.example. Text STOP to end. Msg&data rates may apply.")'
             in result.stderr)
 
 
@@ -244,8 +244,8 @@ def test_a_value_stored_in_another_form_surfaces_once_and_never_loops(api_env, e
          "Msg&data rates may apply. \"\n    message_stop")
     first = apply(api_env, examples_copy)
     assert first.exit_code == 1
-    assert ('list["ACME Deals"]: the API stored message_help "ACME Deals: Weekly deals. Help: help@acme-retail.example.'
-            ' Text STOP to end. Msg&data rates may apply. " as "ACME Deals: Weekly deals. Help: help@acme-retail.example.'
+    assert ('list["ACME Deals"]: the API stored message_help "ACME Deals: Weekly deals. 4 msgs/mo. Help: help@acme-retail.example.'
+            ' Text STOP to end. Msg&data rates may apply. " as "ACME Deals: Weekly deals. 4 msgs/mo. Help: help@acme-retail.example.'
             ' Text STOP to end. Msg&data rates may apply."; write') in first.stderr
     assert 'custom_field["zip_code"]: the API stored default_value "00000 " as "00000"' in first.stderr
     assert "`tatango-iac doctor --record`" in first.stderr
