@@ -197,11 +197,11 @@ def test_a_template_finding_is_reported_once_with_the_lists_it_reaches(tmp_path)
     write(tmp_path, {"account.yaml": bad, "stores.yaml": "version: 1\nlists:\n" + body})
     result = run_cli(["validate", "--format", "json", str(tmp_path)])
     report = json.loads(result.stdout)
-    help_findings = [d for d in report["diagnostics"] if d["rule"] == "help-content"]
+    help_findings = [d for d in report["diagnostics"] if d["rule"] == "help-contact"]
     assert len(help_findings) == 2
     inherited = next(d for d in help_findings if d["file"].endswith("account.yaml"))
     assert (inherited["line"], inherited["col"]) == (10, 19)  # the template's line
-    assert inherited["message"] == ('HELP response should give contact details and STOP instructions (from template '
+    assert inherited["message"] == ('message_help lacks a contact (e-mail, phone number or URL) (from template '
                                     f'"store"; in 200 lists, first list "S0" at {tmp_path}/stores.yaml:3:11)')
     own = next(d for d in help_findings if d["file"].endswith("stores.yaml"))
     assert "from template" not in own["message"]
@@ -210,7 +210,8 @@ def test_a_template_finding_is_reported_once_with_the_lists_it_reaches(tmp_path)
 def test_a_single_list_finding_names_the_list_and_defaults(tmp_path):
     text = "version: 1\naccount:\n  defaults:\n    message_stop: 'bye'\nlists:\n  - name: Only\n"
     result = run_cli(["validate", str(write(tmp_path, {"a.yaml": text}))])
-    assert (f"a.yaml:4:19: warning: STOP response should confirm the opt-out (e.g. 'You have been unsubscribed') "
+    assert (f"a.yaml:4:19: warning: message_stop lacks a confirmation of the opt-out ('You are unsubscribed. No more "
+            "messages will be sent.') "
             f'(from account.defaults; in list "Only" at {tmp_path}/a.yaml:6:11) [stop-confirmation]') in result.stdout
 
 
@@ -265,3 +266,17 @@ def test_the_readmes_template_example_validates_as_described(tmp_path):
     assert austin.fields["message_help"] == "ACME Austin store: help at 800-555-0100. Text STOP to end."
     assert nyc.webhooks[0].callback_url == "https://hooks.acme.example/t?store=1&token=tok-1234567890"
     assert nyc.webhooks[0].callback_url.template == "https://hooks.acme.example/t?store=1&token=${ACME_WEBHOOK_TOKEN}"
+
+
+def test_an_unset_variable_in_a_template_text_is_env_unset_and_a_warning_for_hooks(tmp_path):
+    text = ("version: 1\ntemplates:\n  t:\n    webhooks:\n      - callback_url: 'https://h.example/${list.name}?"
+            "token=${HOOK_TOKEN}'\nlists:\n  - name: A\n    extends: t\n  - name: B\n    extends: t\n")
+    path = write(tmp_path, {"a.yaml": text})
+    strict = run_cli(["validate", str(path)], env={"HOOK_TOKEN": None})
+    assert strict.exit_code == 1
+    assert strict.stdout.count("[env-unset]") == 1
+    assert ("a.yaml:5:23: error: environment variable HOOK_TOKEN is not set (used as ${HOOK_TOKEN}) (from template "
+            '"t"; in 2 lists, first list "A") [env-unset]') in strict.stdout
+    hook = run_cli(["validate", "--allow-missing-env", str(path)], env={"HOOK_TOKEN": None})
+    assert hook.exit_code == 0, hook.output
+    assert "warning: environment variable HOOK_TOKEN is not set" in hook.stdout

@@ -89,6 +89,7 @@ def _build_list(located: Located, index: int, assembled: Assembled) -> DesiredLi
     lst.renamed_from = data.get("renamed_from")
     lst.id = data.get("id")
     lst.delete = bool(data.get("delete", False))
+    lst.brand_given, lst.brand = "brand" in data, data.get("brand")
     lst.protect = bool(data.get("protect", False))
     if "keyword_names" in data:
         lst.keyword_names = list(data["keyword_names"])
@@ -163,7 +164,9 @@ def _account_settings(item: LoadedFile, account_file: Located | None,
         return None, account_file
     acc = data["account"] or {}
     return AccountSettings(name=acc.get("name"), shortcode=acc.get("shortcode"), prune=bool(acc.get("prune", False)),
-                           lint=dict(acc.get("lint") or {}), source=_source(item.located, ("account",)),
+                           lint=dict(acc.get("lint") or {}), brand=acc.get("brand"), source=_source(item.located, ("account",)),
+                           lint_sources={key: Source(item.located.file, *item.located.key_where(("account", "lint", key)))
+                                         for key in acc.get("lint") or {}},
                            safety=dict(acc.get("safety") or {}), protect=[str(p) for p in acc.get("protect") or []],
                            ignore=[str(p) for p in acc.get("ignore") or []]), item.located
 
@@ -203,7 +206,7 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
         if located is not None and not [e for e in errors(problems) if e.rule != "env-unset"]:
             loaded.append(LoadedFile(located, raw))
     settings, account_file = AccountSettings(), None
-    assembler = Assembler(env)
+    assembler = Assembler(env, missing_env)
     for item in loaded:
         found, account_file = _account_settings(item, account_file, diagnostics)
         settings = found or settings
