@@ -185,7 +185,7 @@ def test_lists_sharing_a_name_are_exported_with_id_pins_and_can_be_renamed_or_de
     pinned[1].write_text(pinned[1].read_text().split("  message_yes")[0] + "  delete: true\n")
     deleted = run_cli(["apply", "--auto-approve", "--allow-destroy", str(out)], env=env)
     assert deleted.exit_code == 0, deleted.output
-    assert '- list["Pizza Campaign (old)"] (delete; DESTRUCTIVE' in deleted.stdout
+    assert '- list["Pizza Campaign (old)", id=9] (delete; DESTRUCTIVE' in deleted.stdout
     assert [lst["id"] for lst in client.list_lists() if lst["name"].startswith("Pizza")] == [8, 100]
     unpinned = tmp_path / "unpinned.yaml"
     unpinned.write_text("version: 1\nlists:\n  - name: Pizza Campaign\n")

@@ -7,6 +7,7 @@ import pytest
 
 from tatango_iac import workflow
 from tatango_iac.engine.planner import plan
+from tatango_iac.engine.render import render_markdown, render_text
 from tatango_iac.identity.scope import Scope
 from tests.conftest import run_cli
 from tests.planning import desired_from, live, raw_list
@@ -119,7 +120,10 @@ def test_a_pin_whose_live_list_has_another_name_never_deletes_it():
             in refused["message"])
     assert 'is named "Old Promo", but id 7 is the live list "Customers"' in refused["message"]
     same = plan(desired_from({"lists": [{"name": "Customers", "id": 7, "delete": True}]}), account)
-    assert [(a.action, a.list_id) for a in same.actions] == [("delete", 7)]
+    assert [(a.action, a.list_id, a.address) for a in same.actions] == [("delete", 7, 'list["Customers", id=7]')]
+    # The headline, the destructive callout and the PR comment name the live list by name and id.
+    assert render_text(same).count('list["Customers", id=7]') == 1
+    assert '> - `list["Customers", id=7]` (delete, 41,210 subscribers)' in render_markdown(same)
 
 
 def test_two_entries_pinning_one_id_is_a_validate_error_naming_both(tmp_path):

@@ -6,6 +6,7 @@ sandbox over HTTP (subscriber counts are seeded into the sandbox's state).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from tatango_iac import workflow
 from tatango_iac.engine.planner import plan
 from tests.conftest import run_cli
 from tests.planning import desired_from, live, raw_list
+from tests.test_action import CI, gitops, pr_context  # noqa: F401 - the offline GitHub Actions runner
 
 
 @pytest.fixture(autouse=True)
@@ -252,3 +254,27 @@ def test_account_safety_in_the_configuration_lifts_a_limit(api_env, applied, san
     account.write_text(yaml.safe_dump(data))
     done = run_cli(["apply", "--auto-approve", "--allow-destroy", str(applied)], env=api_env)
     assert done.exit_code == 0, done.output
+
+
+def test_the_action_checks_the_reviewed_verdict_and_passes_allow_bulk(gitops, sandbox, client):  # noqa: F811
+    assert gitops.action({"command": "apply"}, {})[0] == 0
+    set_subscribers(sandbox, "ACME Deals", 41_210)
+    gitops.git("checkout", "-q", "-b", "retire-deals")
+    (gitops.repo / "tatango" / "lists" / "deals.yaml").write_text(
+        "version: 1\nlists:\n  - name: ACME Deals\n    delete: true\n")
+    gitops.git("commit", "-q", "-am", "retire deals")
+    ran = gitops.workflow(CI / "tatango-pr.yml", pr_context(gitops, 9))
+    markdown = Path(ran[1][2]["plan-markdown"]).read_text()
+    assert "> [!CAUTION]" in markdown and "affect 41,210 subscribers" in markdown
+    head = gitops.git("rev-parse", "HEAD")
+    gitops.git("checkout", "-q", "main")
+    gitops.git("merge", "-q", "--ff-only", "retire-deals")
+    gitops.teach_gh(head, 9, head)
+    sandbox.requests.clear()
+    inputs = {"command": "apply", "reviewed": "auto", "allow-destroy": "true"}
+    assert gitops.action(inputs, {})[0] == 1
+    assert "the saved plan is over the safety limits" in gitops.last.stderr
+    assert sandbox.api_requests() == []  # refused from the reviewed plan's verdict, before the first call
+    shutil.rmtree(Path(gitops.env["RUNNER_TEMP"]) / "tatango" / "reviewed")  # the next job starts afresh
+    assert gitops.action({**inputs, "allow-bulk": "true"}, {})[0] == 0, gitops.last.stderr
+    assert "ACME Deals" not in [lst["name"] for lst in client.list_lists()]

@@ -1,7 +1,10 @@
 """``--changed-since GIT_REF``: which lists a pull request touches, found without the API.
 
-The configuration at GIT_REF is read from git (``git ls-tree`` / ``git show``) into a
-scratch directory and loaded like any other; a list is in scope when its definition
+The files that changed since GIT_REF (by git blob id, ``config.changed_files``) are read
+from git (``git show``) into a scratch directory and loaded like any other, with the files
+that define ``account:`` or ``templates:``; the lists of unchanged files are as they are
+now (all files are loaded at the ref when one defining ``account:`` or ``templates:``
+changed); a list is in scope when its definition
 differs (or it is new), plus every list whose keywords its keyword changes touch: the
 configured holder of a keyword at GIT_REF and its holder now. Lists that left the
 configuration are noted so that, with prune, their deletion is planned. A change to
@@ -9,12 +12,14 @@ configuration are noted so that, with prune, their deletion is planned. A change
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import tempfile
 from typing import Any, Mapping
 
+from tatango_iac.config.changed_files import diff_files
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.loader import load
 from tatango_iac.errors import TatangoIacError
@@ -28,10 +33,10 @@ class ChangedSinceError(TatangoIacError):
     pass
 
 
-def _git(*args: str, cwd: str | None = None) -> str:
+def _git(*args: str, cwd: str | None = None, input: str | None = None) -> str:
     try:
         done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False,
-                              cwd=cwd)
+                              cwd=cwd, input=input)
     except FileNotFoundError:
         raise ChangedSinceError("--changed-since needs git, which is not installed") from None
     except subprocess.TimeoutExpired:
@@ -41,24 +46,39 @@ def _git(*args: str, cwd: str | None = None) -> str:
     return done.stdout
 
 
-def _materialise(ref: str, paths: list[str], into: str) -> list[str]:
-    """Write the files under each PATH as they were at ref; return the PATHs inside ``into``."""
+def _show(ref: str, name: str, top: str) -> bytes:
+    return subprocess.run(["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT, check=False,
+                          cwd=top).stdout
+
+
+def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str], set[str] | None]:
+    """Write what the comparison needs of the configuration at ref into ``into``: its PATHs there, and the
+    repository paths of the files that changed (None: every file was written, as a change to ``account:`` or
+    ``templates:`` may concern every list)."""
     _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     top = _git("rev-parse", "--show-toplevel").strip()
-    moved = []
-    for path in paths:
+    relatives = []
+    for path in desired.paths:
         relative = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
         if relative.startswith(".."):
             raise ChangedSinceError(f"{path} is outside the git repository, so --changed-since cannot compare it")
-        for name in _git("ls-tree", "-r", "--name-only", "--full-name", ref, "--", relative, cwd=top).splitlines():
-            target = os.path.join(into, name)  # laid out as in the repository
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            content = subprocess.run(["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT,
-                                     check=False, cwd=top).stdout
-            with open(target, "wb") as handle:
-                handle.write(content)
-        moved.append(os.path.join(into, relative))
-    return moved
+        relatives.append(relative)
+    diff, at_ref = diff_files(_git, ref, relatives, desired.files, top, lambda name: _show(ref, name, top))
+    names = sorted(at_ref) if diff.shared_changed else diff.base_files(at_ref)
+    for name in names:
+        target = os.path.join(into, name)  # laid out as in the repository
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as handle:
+            handle.write(_show(ref, name, top))
+    moved = [os.path.join(into, relative) for relative in relatives]
+    return moved, None if diff.shared_changed else diff.changed
+
+
+def _unchanged_lists(desired: DesiredAccount, changed: set[str]) -> list[DesiredList]:
+    """The lists whose file is the same at the ref: their definitions there are what they are now."""
+    top = os.path.realpath(_git("rev-parse", "--show-toplevel").strip())
+    return [lst for lst in desired.lists
+            if os.path.relpath(os.path.realpath(lst.source.file), top) not in changed]
 
 
 def _definition(lst: DesiredList) -> str:
@@ -73,12 +93,16 @@ def _account(desired: DesiredAccount) -> Any:
 
 def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str]) -> Scope:
     with tempfile.TemporaryDirectory(prefix="tatango-ref-") as scratch:
-        old_paths = [p for p in _materialise(ref, desired.paths, scratch) if os.path.exists(p)]
+        materialised, changed = _materialise(ref, desired, scratch)
+        old_paths = [p for p in materialised if os.path.exists(p)]
         old, diagnostics = load(old_paths, env, missing_env="warning") if old_paths else (None, [])
     if old_paths and old is None:
         problems = [d for d in diagnostics if d.severity == ERROR][:3]
         raise ChangedSinceError(f"the configuration at {ref} does not load, so it cannot be compared: " +
                                 "; ".join(d.message for d in problems))
+    if changed is not None:  # only the changed files were loaded at the ref: the others are as they are now
+        unchanged = _unchanged_lists(desired, changed)
+        old = dataclasses.replace(old or desired, lists=[*(old.lists if old else []), *unchanged])
     base = _protected_at(old)
     if old is not None and _account(old) != _account(desired):
         return Scope(ref=ref, **base)  # prune, short code or lint changed: every list is concerned

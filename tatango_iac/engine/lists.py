@@ -1,6 +1,7 @@
 """Actions on a list itself: create, update (rename and attributes), delete, keywords, opt-in settings."""
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 from tatango_iac.engine.diffs import field_changes, request_changes
@@ -38,8 +39,12 @@ def list_steps(ctx: Context, index: int, d: DesiredList, live: Optional[LiveList
     key = holder_key(d, live)
     if d.delete:
         if live is not None:
-            delete_list_step(ctx, live, list_address(d), shown_name(d), d.key,
-                             reason="delete: true in the configuration", code=Reason.DELETE_BY_REQUEST)
+            # A pinned delete names the live list it hits, by its live name and id (engine.protection refuses
+            # it when the entry's name is another).
+            address = list_address(d) if d.id is None else (
+                f"list[{json.dumps(live.name, ensure_ascii=False)}, id={live.id}]")
+            delete_list_step(ctx, live, address, shown_name(d), d.key, reason="delete: true in the configuration",
+                             code=Reason.DELETE_BY_REQUEST)
         return None
     if live is None:
         return _create(ctx, index, d, key)
