@@ -11,8 +11,9 @@ managed by the configuration.
   the configuration (one file per list, as `export` writes it) differs, so only it and
   account.yaml are loaded at the ref;
 - apply: the account is empty and everything is created.
-"minimum" is what §4 allows; "naive" is one GET per object (and, for apply, a re-read of
-every object written). At the default pace of one call every 3.1 s every call is 3.1 s of CI.
+"minimum" is what §4 allows (for apply, with the read-back of §13: the index and each
+written list's webhooks and custom fields); "naive" is one GET per object (and, for apply,
+a re-read of every object written). At the default pace of one call every 3.1 s every call is 3.1 s of CI.
 With --write-readme the README's performance section is rewritten from this one run.
 """
 from __future__ import annotations
@@ -103,9 +104,11 @@ def run_phase(phase: str, config: str, url: str) -> dict:
     """In a fresh process: load, read, plan (and apply); CPU and peak RSS of this process only."""
     from tatango_iac.api.client import TatangoClient
     from tatango_iac.apply.applier import Applier
+    from tatango_iac.apply.readback import read_back
     from tatango_iac.config.changed import scope_changed_since
     from tatango_iac.config.loader import load_or_raise
     from tatango_iac.engine.planner import plan
+    from tatango_iac.engine.recheck import readback_calls
     from tatango_iac.identity.scope import Scope
     from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL
     from tatango_iac.workflow import read_account
@@ -122,6 +125,10 @@ def run_phase(phase: str, config: str, url: str) -> dict:
     if phase == "apply":
         outcome = Applier(client).run(result)
         assert outcome.ok, outcome.error
+        calls_before = client.calls
+        check = read_back(client, desired, outcome.applied)  # what apply does after its last write (§13)
+        assert check.ok, check.lines()
+        assert client.calls - calls_before == readback_calls(result)  # the plan states the read-back's cost
     return {"cpu_s": time.process_time() - run_started, "model_cpu_s": load_cpu + plan_cpu, "client_calls": client.calls,
             "actions": len(result.actions), "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
@@ -133,9 +140,10 @@ def minimum_and_naive(phase: str, n: int) -> tuple[int, int]:
         return pages + 2 * n, objects  # the index, webhooks and custom fields of each managed list
     if phase == "scoped":
         return pages + 2, objects  # the index, the changed list's webhooks and custom fields
-    # The index, a keyword test each, the re-read of the index before the first create, one write per object.
-    minimum = pages + n + 1 + objects
-    return minimum, minimum + objects
+    # The index, a keyword test each, the re-read of the index before the first create, one write per object,
+    # and the read-back (§13): the index again, and the webhooks and custom fields of each list written.
+    writes = pages + n + 1 + objects
+    return writes + pages + 2 * n, writes + objects
 
 
 def measure(n: int) -> list[dict]:
@@ -219,7 +227,7 @@ def prose(rows: list[dict]) -> str:
     median = per_call[len(per_call) // 2] if per_call else 0.0
     budget = int(JOB_LIMIT_HOURS * 3600 / PACE)
     plan_lists = (budget - 1) // 2
-    apply_lists = (budget - 2) // (2 + HOOKS + FIELDS)
+    apply_lists = (budget - 3) // (4 + HOOKS + FIELDS)
     return "\n".join([
         f"At {largest} lists a full plan makes {by['plan']['calls']} calls ({by['plan']['ci_minutes']:.0f} min of CI "
         f"at the default pace) and a pull-request plan of one changed list {by['scoped']['calls']} "
@@ -230,8 +238,9 @@ def prose(rows: list[dict]) -> str:
         f"**Large accounts.** A GitHub job may run {JOB_LIMIT_HOURS} hours: {budget:,} calls at one every {PACE} s. "
         f"A full plan costs 1 + 2 calls per list that manages its webhooks and custom fields, so it fits up to about "
         f"{plan_lists:,} such lists; a first import (`export`) costs the same. An apply from nothing costs about "
-        f"{2 + HOOKS + FIELDS} calls per list of this shape (list, keyword test, {HOOKS} webhooks, {FIELDS} custom "
-        f"fields, and one re-read of the index before the first create), so about {apply_lists:,} lists per job. "
+        f"{4 + HOOKS + FIELDS} calls per list of this shape (list, keyword test, {HOOKS} webhooks, {FIELDS} custom "
+        f"fields, the read-back of its webhooks and custom fields after the writes, and one re-read of the index "
+        f"before the first create), so about {apply_lists:,} lists per job. "
         "Beyond that: keep pull-request plans scoped (`--changed-since`, the shipped workflow does); a large apply "
         "runs as a chain of `apply --max-time 5h30m` runs, each stopping cleanly between two actions (exit 3) and the "
         "next applying the rest (the shipped apply workflow chains them; `plan` forecasts how many); and the "

@@ -260,11 +260,13 @@ class Reads:
     children: tuple[tuple[Child, LiveList], ...] = ()  # in this order
     keywords: tuple[str, ...] = ()  # to test for availability on the short code
     shortcode: Optional[str] = None  # the configured short code (None: ask the account)
+    # Lists to read through GET /lists/{id}: the index left out a field the configuration manages (§13).
+    objects: tuple[LiveList, ...] = ()
 
     @property
     def count(self) -> int:
         needs_shortcode = bool(self.keywords) and not self.shortcode
-        return len(self.children) + len(self.keywords) + int(needs_shortcode)
+        return len(self.objects) + len(self.children) + len(self.keywords) + int(needs_shortcode)
 
 
 # Given the list index just read, what else to read (the planner decides: ``engine.reads``).

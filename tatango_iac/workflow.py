@@ -14,6 +14,7 @@ from tatango_iac.engine.forecast import forecast
 from tatango_iac.engine.plan import FORMAT_VERSION, Plan, comparable_from_saved
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
+from tatango_iac.engine.recheck import readback_calls
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, LiveAccount
@@ -78,7 +79,7 @@ def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Sc
     live = read_account(client, desired, scope, progress)
     result = compute_plan(desired, live, scope)
     result.forecast = forecast(result, client.calls - before, keyword_checks(live, desired), len(live.lists),
-                               client.pacer.base)
+                               client.pacer.base, readback=readback_calls(result))
     result.account = account_identity(desired.account.name, client.base_url)
     return result
 

@@ -39,6 +39,12 @@ CHANGED = {
     "custom-fields-paged": {"the custom-field index is read in one call": "note"},
     "odd-timestamps": {"timestamps are ISO 8601": "warn"},
     "opt-in-defaults": {"opt-in keys left out stay empty": "note"},
+    "read-lag": {"a write shows in the next read": "note"},
+    "page-cap": {},
+    "index-summary": {"lists: every field the tool manages is reported": "warn"},
+    "strips-whitespace": {},
+    "stale-answers": {},
+    "soft-delete-webhooks": {"deleting a missing object answers the API's own 404 'not found'": "note"},
 }
 
 

@@ -16,13 +16,19 @@ import requests
 from tatango_iac.sandbox.profiles import PROFILES
 from tests.conftest import EXAMPLE_ENV, ROOT, run_cli
 
-STOPS = {"keywords-add": "a keywords PUT replaces the list's keywords",
-         "opt-in-append": "an opt-in PUT replaces all of the list's opt-in requests"}
-EXTRA_LIST = """# A list that exercises what the examples do not: many custom fields, a URL in another form.
+# Where a profile makes the tool stop, and the message that names what the API did: {profile: {round: text}}.
+STOPS = {"keywords-add": {2: "a keywords PUT replaces the list's keywords"},
+         "opt-in-append": {2: "an opt-in PUT replaces all of the list's opt-in requests"},
+         "strips-whitespace": {1: 'the API stored message_help "Edge cases: help at edge.example. Reply STOP to '
+                                  'end. " as "Edge cases: help at edge.example. Reply STOP to end."'},
+         "soft-delete-webhooks": {2: "the API answered the delete, but a re-read still finds it"}}
+EXTRA_LIST = """# A list that exercises what the examples do not: many custom fields, a URL in another form,
+# a text with a trailing space (a server may strip it).
 version: 1
 lists:
   - name: Edge cases
     keyword_names: [EDGE]
+    message_help: "Edge cases: help at edge.example. Reply STOP to end. "
     custom_fields:
 {fields}
     webhooks:
@@ -31,12 +37,24 @@ lists:
 """
 
 
+@pytest.fixture(autouse=True)
+def _fake_clock(monkeypatch):
+    """Waits (the read-back's, retries) advance a fake clock: the matrix never sleeps for real."""
+    from tatango_iac import workflow
+    from tests.conftest import FakeClock
+
+    clock = FakeClock()
+    monkeypatch.setattr(workflow, "make_clock", lambda: clock)
+    return clock
+
+
 def config_for(tmp_path: Path) -> Path:
     import shutil
 
     target = tmp_path / "config"
     shutil.copytree(ROOT / "examples", target, ignore=shutil.ignore_patterns("invalid", "ci"))
     fields = "\n".join(f"      - {{key: f{i}, label: F{i}, content_type: text, max_length: 20}}" for i in range(12))
+    fields += "\n      - {key: padded, label: Padded, content_type: text, max_length: 20, default_value: \"x \"}"
     (target / "lists" / "edge.yaml").write_text(EXTRA_LIST.format(fields=fields))
     return target
 
@@ -59,39 +77,55 @@ def assert_no_duplicates(state_file: Path) -> None:
     assert len(hooks) == len(set(hooks)), hooks
 
 
-def apply_and_judge(profile: str, env: dict, config: Path, state_file: Path) -> str:
+def apply_and_judge(profile: str, env: dict, config: Path, state_file: Path, round_: int) -> str:
     """Apply; return "converged" or "stopped", after checking the rules that hold either way."""
     before = plan_json(profile, env, config)
     assert before["summary"]["destructive"] == 0, before["actions"]  # nothing we change here is destructive
+    assert before["readback"]["calls"] >= 1  # the plan states the read-back's cost
     result = cli(profile, env, "apply", "--auto-approve", str(config))
     assert "internal error" not in result.output and "Traceback" not in result.output
     assert_no_duplicates(state_file)
     after = plan_json(profile, env, config)
-    assert after["summary"]["destructive"] == 0, after["actions"]  # never from a type difference
+    assert after["summary"]["destructive"] == 0, after["actions"]  # never from a type or form difference
     if result.exit_code == 0:
-        assert "Apply complete" in result.stdout
+        assert "shows the account now matches the configuration" in result.stdout  # "complete" = a re-read matched
         assert after["summary"]["changes"] is False, after["actions"]  # "done" means done
         return "converged"
-    assert STOPS.get(profile, "<no stop expected>") in result.stderr, result.stderr
-    assert "(assumption that failed:" in result.stderr
+    assert "Apply complete" not in result.output
+    assert STOPS.get(profile, {}).get(round_, "<no stop expected>") in result.stderr, result.stderr
     return "stopped"
 
 
+def back_to_back(profile: str, env: dict, config: Path, state_file: Path) -> None:
+    """A second apply started right after the first one exits acts on a view that holds the first one's writes."""
+    again = cli(profile, env, "apply", "--auto-approve", str(config))
+    assert_no_duplicates(state_file)
+    assert again.exit_code == 0, again.output
+    assert "No changes. The account matches the configuration." in again.stdout
+
+
 @pytest.mark.parametrize("profile", sorted(PROFILES))
-def test_plan_apply_plan_under_every_profile(profile, tmp_path):
+def test_plan_apply_change_apply_plan_under_every_profile(profile, tmp_path):
     state_file = tmp_path / "sandbox.json"
     env = {**EXAMPLE_ENV, "TATANGO_SANDBOX_STATE": str(state_file)}
     config = config_for(tmp_path)
-    assert apply_and_judge(profile, env, config, state_file) == "converged"  # creates meet no open point
-    # Round two changes what the open points are about: keywords, opt-in requests, events, a cleared text.
-    deals, vip = config / "lists" / "deals.yaml", config / "lists" / "vip.yaml"
+    expected = STOPS.get(profile, {})
+    assert apply_and_judge(profile, env, config, state_file, 1) == ("stopped" if 1 in expected else "converged")
+    back_to_back(profile, env, config, state_file)
+    # Round two changes what the open points are about: keywords, opt-in requests, events, a cleared text,
+    # and a webhook deleted.
+    deals, vip, edge = config / "lists" / "deals.yaml", config / "lists" / "vip.yaml", config / "lists" / "edge.yaml"
     deals.write_text(deals.read_text().replace("[SAVE, SALE, COUPONS]", "[SAVE, SALE, BARGAIN]")
                      .replace("        unsubscribe: true\n", "").replace("        subscribe: true\n",
                                                                          "        subscribe: false\n"))
     vip.write_text(vip.read_text().replace("follow_up_hour: 2", "follow_up_hour: 3")
                    .replace("email_digest: sms-team@acme-retail.example", "email_digest: null"))
-    outcome = apply_and_judge(profile, env, config, state_file)
-    assert outcome == ("stopped" if profile in STOPS else "converged")
+    text = edge.read_text()
+    edge.write_text(text[:text.index("    webhooks:")] + "    webhooks: []\n")
+    outcome = apply_and_judge(profile, env, config, state_file, 2)
+    assert outcome == ("stopped" if 2 in expected else "converged")
+    if outcome == "converged":
+        back_to_back(profile, env, config, state_file)
 
 
 def test_sandbox_serve_takes_a_profile(tmp_path):

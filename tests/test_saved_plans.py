@@ -55,7 +55,7 @@ def test_changes_the_plan_does_not_depend_on_never_make_it_stale(api_env, applie
             hook["enabled"] = False
     result = run_cli(["apply", "--plan", str(out)], env=api_env)
     assert result.exit_code == 0, result.output
-    assert "Apply complete: 1 of 1 action(s) applied." in result.stdout
+    assert "Apply complete: 1 of 1 action(s) applied; a re-read" in result.stdout
 
 
 @pytest.mark.parametrize("change, reason", [

@@ -32,8 +32,8 @@ def test_items_that_do_not_add_up_to_count_are_an_error_never_a_shorter_account(
     one = {"id": 1, "name": "A", "keyword_names": []}
     set_faults(sandbox, script=[answer(r"/lists$", json={"status": "OK", "count": 3, "pages_count": 1,
                                                          "lists": [one]})])
-    with pytest.raises(AnswerError, match="count says 3, its 1 page\\(s\\) held 1 distinct item"):
-        client.list_lists()
+    with pytest.raises(AnswerError, match="count says 3, its 2 page\\(s\\) held 1 distinct item"):
+        client.list_lists()  # page 2 is asked for too: the data, not pages_count, decides
 
 
 def test_pages_are_followed_and_ids_de_duplicated_across_pages(client, sandbox):
@@ -96,10 +96,11 @@ def test_a_404_on_delete_is_done_only_when_the_api_says_not_found(api_env, examp
     failed = run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env)
     assert failed.exit_code == 1 and "Failed (not applied): - " in failed.stderr
     assert "HTTP 404 with a non-JSON body" in failed.stderr
-    # The API's own JSON "Webhook not found" (the webhook was deleted meanwhile) counts as done.
+    # The API's own JSON "Webhook not found" (the webhook was deleted meanwhile: the delete commits, the
+    # answer says not found) counts as done; the read-back confirms it is gone.
     hook_id = next(r for r in sandbox.api_requests("DELETE"))["path"].rsplit("/", 1)[1]
     list_id = next(lst["id"] for lst in client.list_lists() if lst["name"] == "ACME Deals")
-    set_faults(sandbox, script=[answer(r"/webhooks/\d+$", method="DELETE", fault="answer", status=404,
+    set_faults(sandbox, script=[answer(r"/webhooks/\d+$", method="DELETE", fault="answer_after", status=404,
                                        json={"status": "error", "error": "Webhook not found"})])
     done = run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env)
     assert done.exit_code == 0, done.output

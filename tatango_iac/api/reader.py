@@ -10,12 +10,14 @@ is read; a field an answer does not carry is recorded as unreported.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Optional, Protocol, TypeVar
 
 from tatango_iac.api import coerce
 from tatango_iac.api.client import AnswerError, TatangoClient
 from tatango_iac.errors import PlanError
 from tatango_iac.model import (
+    LIST_FIELDS,
     Child,
     LiveAccount,
     LiveCustomField,
@@ -26,6 +28,8 @@ from tatango_iac.model import (
 from tatango_iac.secrets import REDACTOR, display
 
 T = TypeVar("T")
+# What an index item and the list's own answer must agree on when both carry it.
+_COMPARED_KEYS = ("name", "keyword_names", "opt_in_type", "opt_in_requests") + LIST_FIELDS
 
 
 class Progress(Protocol):
@@ -55,9 +59,39 @@ def _coerced(method: str, path: str, read: Callable[[], T]) -> T:
 
 
 def read_lists(client: TatangoClient, unreported: set[str]) -> list[LiveList]:
-    raw = client.list_lists()
+    return _lists(client.list_lists(), unreported)
+
+
+def _lists(raw: list[dict[str, Any]], unreported: set[str]) -> list[LiveList]:
     return _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", unreported)
                                                for i, r in enumerate(raw)])
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(display(value), ensure_ascii=False)[:200]
+
+
+def _merged(index_item: dict[str, Any], own: dict[str, Any], path: str) -> dict[str, Any]:
+    """The index item completed by the list's own answer; two different values for one field stop (§13)."""
+    for name in _COMPARED_KEYS:
+        if name in own and name in index_item and own[name] != index_item[name]:
+            raise AnswerError(f"GET /lists and GET {path} disagree on {name}: {_shown(index_item[name])} in the "
+                              f"index, {_shown(own[name])} from the list itself; both are plausible readings, so "
+                              "the tool does not guess which the account holds (run again; if it stays, report it "
+                              "with `tatango-iac doctor --record`)", status=200, method="GET", path=path)
+    return {**own, **index_item}
+
+
+def _complete(client: TatangoClient, raw: list[dict[str, Any]], objects: tuple[LiveList, ...],
+              progress: "Progress") -> list[dict[str, Any]]:
+    """Managed fields an index item leaves out, read from the list's own endpoint (only the lists asked for)."""
+    position = {str(item.get("id")): i for i, item in enumerate(raw) if isinstance(item, dict)}
+    completed = list(raw)
+    for lst in objects:
+        i = position[str(lst.id)]
+        completed[i] = _merged(raw[i], client.get_list(lst.id), f"/lists/{lst.id}")
+        progress.advance(f"list {lst.name}")
+    return completed
 
 
 def read_webhooks(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveWebhook]:
@@ -90,10 +124,12 @@ def read_live(client: TatangoClient, reads_for: ReadsFor, progress: Optional[Pro
     """The list index, then exactly what ``reads_for`` asks for, given that index."""
     progress = progress or NoProgress()
     live = LiveAccount(lists=[])
-    live.lists = read_lists(client, live.unreported)
-    reads = reads_for(live.lists)
+    raw = client.list_lists()
+    index = _lists(raw, set())
+    reads = reads_for(index)
     # The number of reads is known now: the rest of the work can show count, total and time left.
     progress.start(1 + reads.count, done=1)
+    live.lists = _lists(_complete(client, raw, reads.objects, progress) if reads.objects else raw, live.unreported)
     for child, lst in reads.children:
         if child is Child.WEBHOOKS:
             live.webhooks[lst.id] = read_webhooks(client, lst.id, live.unreported)

@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 
 from tatango_iac.api.client import AnswerError, ApiError, TatangoClient, unwrap
 from tatango_iac.apply import verify
+from tatango_iac.apply.settle import settle
 from tatango_iac.apply.verify import WriteMismatch
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.forecast import guard_reads_before, write_calls
@@ -59,9 +60,11 @@ class ApplyResult:
 class Applier:
     def __init__(self, client: TatangoClient, on_done: Callable[[int, Action], None] = lambda i, a: None,
                  on_start: Callable[[int, Action], None] = lambda i, a: None,
-                 on_event: Callable[[str], None] = lambda message: None, budget: Optional[ApplyBudget] = None):
+                 on_event: Callable[[str], None] = lambda message: None, budget: Optional[ApplyBudget] = None,
+                 settle_wait: float = 60.0):
         self.client = client
         self.budget = budget
+        self.settle_wait = settle_wait
         self.on_done, self.on_start, self.on_event = on_done, on_start, on_event
         self.list_ids: dict[str, int] = {}
         self._stop = threading.Event()
@@ -127,7 +130,7 @@ class Applier:
         try:
             self.execute(action)
         except WriteMismatch as exc:
-            return "applied differently", str(exc)
+            return self._settle(action, exc)
         except NotApplied as exc:
             return "failed", str(exc)
         except HalfDone as exc:
@@ -136,6 +139,17 @@ class Applier:
             return ("uncertain" if exc.uncertain else "failed"), str(exc)
         except Exception as exc:  # any surprise in handling an answer: the write may have happened
             return "uncertain", f"unexpected {type(exc).__name__} while handling the answer: {exc}"
+        return "applied", None
+
+    def _settle(self, action: Action, mismatch: WriteMismatch) -> tuple[str, Optional[str]]:
+        """An answer that disagrees is not proof: a re-read of the object decides (§13)."""
+        list_id = action.list_id if action.list_id is not None else self.list_ids.get(action.list_key)
+        try:
+            settle(self.client, action, list_id, mismatch, self.settle_wait, self.on_event)
+        except WriteMismatch as held:
+            return "applied differently", str(held)
+        except ApiError as exc:
+            return "uncertain", f"{mismatch}; the re-read that would settle it failed: {exc}"
         return "applied", None
 
     # ------------------------------------------------------------ dispatch

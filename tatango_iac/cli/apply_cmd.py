@@ -7,15 +7,17 @@ from typing import Any, Optional
 import click
 
 from tatango_iac.apply.applier import Applier, ApplyResult
-from tatango_iac.cli import options, output
+from tatango_iac.cli import options, output, readback_out
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
 from tatango_iac.cli.main import Failure, Partial, cli
+from tatango_iac.cli.readback_out import confirm_apply
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
 from tatango_iac.identity.scope import Scope
+from tatango_iac.model import DesiredAccount
 from tatango_iac.workflow import (
     check_reviewed,
     load_saved_plan,
@@ -61,8 +63,7 @@ def _confirm(auto_approve: bool) -> None:
 
 def _report(result: ApplyResult, total: int) -> None:
     if result.ok:
-        output.out(f"\nApply complete: {len(result.applied)} of {total} action(s) applied.")
-        return
+        return  # "complete" is said by the read-back (readback_out), only for what it saw
     if result.budget_stop and result.failed is None and not result.interrupted:
         _report_partial(result, total)
     why = f"interrupted ({result.interrupted})" if result.interrupted and result.failed is None else "failed"
@@ -98,7 +99,8 @@ def _report_partial(result: ApplyResult, total: int) -> None:
     raise Partial("\n".join(lines))
 
 
-def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> None:
+def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, wait: float,
+         budget: Optional[ApplyBudget] = None) -> None:
     total = len(result.actions)
 
     def done(index: int, action: Action) -> None:
@@ -108,7 +110,10 @@ def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> Non
         if output.stderr_tty():
             output.err(f"[{index}/{total}] applying {action.address}...")
 
-    _report(Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget).run(result), total)
+    outcome = Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget,
+                      settle_wait=wait).run(result)
+    _report(outcome, total)
+    confirm_apply(client, desired, outcome, total, verify, wait)
 
 
 @cli.command(**options.help_with_env("Change the live account to match the configuration."))
@@ -123,13 +128,16 @@ def _run(client: Any, result: Plan, budget: Optional[ApplyBudget] = None) -> Non
 @click.option("--allow-bulk", is_flag=True,
               help="Apply a plan over the safety limits of account.safety (share of lists updated, lists deleted, "
                    "webhooks changed, subscribers affected).")
+@readback_out.no_verify
+@readback_out.verify_wait
 @options.target
 @options.exclude
 @options.changed_since
 @options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, allow_bulk: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
+          allow_destroy: bool, allow_bulk: bool, no_verify: bool, verify_wait: float, targets: tuple[str, ...],
+          excludes: tuple[str, ...],
           changed_since: Optional[str],
           max_calls: Optional[int], max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str],
           rate: Optional[float], max_wait: Optional[float]) -> None:
@@ -162,7 +170,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
                              start_time=client.clock.monotonic())
         progress = output.progress_for(client)
         if saved is not None:
-            _desired, result = replan_saved(client, saved, os.environ, progress)
+            desired, result = replan_saved(client, saved, os.environ, progress)
         else:
             assert desired is not None  # loaded above whenever there is no saved plan
             result = make_plan(client, desired, scope, progress)
@@ -176,4 +184,5 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         refuse_destructive(result.actions, allow_destroy)
         refuse_over_limit(result.over_limit, allow_bulk)
         _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
-        _run(client, result, budget)
+        assert desired is not None
+        _run(client, result, desired, not no_verify, verify_wait, budget)

@@ -20,6 +20,7 @@ from tatango_iac.model import WEBHOOK_EVENTS
 
 PROBE_URL = "HTTPS://Probe.Tatango-IaC.invalid:443/hook?probe=1"
 EVENTS = {"subscribe": True, "unsubscribe": False, "message_sent": True, "reply_received": False, "cleaned": True}
+PROBE_WAIT = 30.0  # seconds a probe read waits for its write to show (reads that lag writes)
 FIELD_KEY = "tatango_iac_probe"
 FIELD: dict[str, Any] = {"key": FIELD_KEY, "label": "tatango-iac probe", "content_type": "text", "max_length": 5}
 
@@ -39,6 +40,7 @@ class Probe:
         self.hook_ids: list[int] = []
         self.field_keys: list[str] = []
         self.statuses: dict[str, set[int]] = {"POST": set(), "DELETE": set()}
+        self.lagged = 0.0  # the longest a write took to show in a read
         client.observers.append(self._seen)
 
     @property
@@ -84,6 +86,9 @@ class Probe:
         self._opt_in()
         self._webhook()
         self._custom_field()
+        self.add("a write shows in the next read", "yes" if not self.lagged else f"only after up to "
+                 f"{self.lagged:.0f} s", OK if not self.lagged else NOTE,
+                 "apply's read-back waits for its writes to show (--verify-wait, default 60 s)")
 
     def _free_keywords(self) -> tuple[str, str]:
         code = self.client.shortcodes()[0]
@@ -97,12 +102,35 @@ class Probe:
         raise ApiError("no free random keyword found for the probe", status=None, method="POST",
                        path=f"/shortcodes/{code}/test_keyword")
 
-    def _live(self) -> dict[str, Any]:
-        return self.client.get_list(self.lid)
+    def _live(self, until: Callable[[dict[str, Any]], bool] = lambda record: True) -> dict[str, Any]:
+        """The scratch list, read again (bounded wait) while it does not show the write yet (§13: reads may lag)."""
+        record: dict[str, Any] = self._settled(lambda: self.client.get_list(self.lid), until)
+        return record
+
+    def _settled(self, read: Callable[[], Any], until: Callable[[Any], bool]) -> Any:
+        """Read until ``until`` holds, waiting (1, 2, 4... s, at most PROBE_WAIT in all) while it does not."""
+        start, delay = self.client.clock.monotonic(), 1.0
+        while True:
+            try:
+                value = read()
+            except ApiError as exc:
+                if not exc.not_found or self.client.clock.monotonic() - start >= PROBE_WAIT:
+                    raise
+                value = None  # a lagging read may not find an object created a moment ago
+            if value is not None and until(value):
+                return value
+            waited = self.client.clock.monotonic() - start
+            if waited >= PROBE_WAIT and value is not None:
+                self.lagged = max(self.lagged, waited)
+                return value
+            self.lagged = max(self.lagged, waited + delay)
+            self.client.clock.sleep(min(delay, PROBE_WAIT))
+            delay *= 2
 
     def _keywords(self, first: str, second: str) -> None:
         answer = self.client.set_keywords(self.lid, [second])
-        now = {str(k).upper() for k in self._live().get("keyword_names") or []}
+        now = {str(k).upper() for k in self._live(
+            lambda rec: {str(k).upper() for k in rec.get("keyword_names") or []} != {first}).get("keyword_names") or []}
         if now == {second}:
             self.add("a keywords PUT replaces the list's keywords", "replaced", OK)
         elif now == {first, second}:
@@ -120,14 +148,20 @@ class Probe:
         self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double", "opt_in_requests": two})
         self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double",
                                                        "opt_in_requests": [_request("yes", "optinsubscriber")]})
-        count = len(self._live().get("opt_in_requests") or [])
+        count = len(self._live(lambda rec: len(rec.get("opt_in_requests") or []) not in (0, 2)).get(
+            "opt_in_requests") or [])
         self.add("an opt-in PUT replaces the requests", "replaced" if count == 1 else f"{count} requests after "
                  "sending 1 over 2", OK if count == 1 else FAIL,
                  "apply stops: 'the API did not apply opt_in_requests as sent'")
         partial = {"collected_data": "yes", "request_message": "tatango-iac probe: reply YES",
                    "success_action": "optinsubscriber"}
         self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double", "opt_in_requests": [partial]})
-        request = (self._live().get("opt_in_requests") or [{}])[0]
+        def carries(request: Any) -> bool:
+            return isinstance(request, dict) and request.get("request_message") == partial["request_message"]
+
+        requests_ = self._live(lambda rec: any(carries(r) for r in rec.get("opt_in_requests") or [])).get(
+            "opt_in_requests") or [{}]
+        request = next((r for r in requests_ if carries(r)), requests_[0])
         filled = [k for k in ("retry_message", "no_response_message", "opt_in_message") if request.get(k)]
         self.add("opt-in keys left out stay empty", "filled by the server: " + ", ".join(filled) if filled else
                  "they stay empty", NOTE if filled else OK, "the tool sends every key (null/false): defaults never "
@@ -154,7 +188,8 @@ class Probe:
                      NOTE if canonical_url(stored) == canonical_url(PROBE_URL) else FAIL),
                  "URLs are matched in canonical form")
         self.client.update_webhook(self.lid, hook_id, {"subscribe": False})
-        after = self.client.get_webhook(self.lid, hook_id)
+        after = self._settled(lambda: self.client.get_webhook(self.lid, hook_id),
+                              lambda h: h.get("subscribe") in (False, "false"))
         reset = [e for e in WEBHOOK_EVENTS if e != "subscribe" and e in after and EVENTS[e] and
                  not coerce.as_bool(after[e], e)]
         self.add("a webhook PUT leaves the events it omits alone", "reset to false: " + ", ".join(reset) if reset
@@ -179,7 +214,9 @@ class Probe:
         self.add("a custom-field create answers with the field", "yes" if created.get("key") == FIELD["key"] else
                  "another key", OK if created.get("key") == FIELD["key"] else FAIL)
         self.client.delete_custom_field(self.lid, FIELD["key"])
-        gone = FIELD["key"] not in [f.get("key") for f in self.client.list_custom_fields(self.lid)]
+        keys = self._settled(lambda: [f.get("key") for f in self.client.list_custom_fields(self.lid)],
+                             lambda found: FIELD["key"] not in found)
+        gone = FIELD["key"] not in keys
         if gone:
             self.field_keys.remove(FIELD_KEY)
         self.add("a custom-field delete removes it", "removed" if gone else "still there", OK if gone else FAIL)

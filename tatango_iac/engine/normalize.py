@@ -3,10 +3,15 @@
 - texts: null and "" are the same; a cleared text is *sent* as "" (some servers ignore null);
 - email_subscribe/email_unsubscribe: null and false are the same; an address stays an address;
 - opt-in requests: every key, null/false when left out; follow_up_hour only counts with follow_up;
-- callback URLs: see ``tatango_iac.identity.urls`` (identity, shared with the reader and the applier).
+- callback URLs: see ``tatango_iac.identity.urls`` (identity, shared with the reader and the applier);
+- texts in another *form* (§13): line endings, Unicode composition, whitespace at either end
+  of a line. A server that stores a text in such a form (a Rails app that strips attributes)
+  holds the same value; the planner compares forms, so no update or destructive replace is
+  planned again every night for it, and ``engine.forms`` reports "the API stored X as Y".
 """
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from tatango_iac.engine.diffs import plain
@@ -21,13 +26,21 @@ from tatango_iac.model import (
 _REQUEST_KEEP_NULL = ("collected_data", "success_action", "follow_up_hour")
 
 
+def text_form(value: Any) -> Any:
+    """A text as the planner compares it: one line-ending convention, composed, no edge whitespace."""
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n".join(line.strip() for line in text.split("\n")).strip()
+
+
 def norm_list_field(name: str, value: Any) -> Any:
     if value is UNKNOWN:
         return UNKNOWN
     value = plain(value)
     if name in LIST_FLAG_FIELDS:
-        return False if value is None else value
-    return "" if value is None else value
+        return False if value is None else text_form(value)
+    return "" if value is None else text_form(value)
 
 
 def outgoing_list_field(name: str, value: Any) -> Any:
@@ -57,7 +70,7 @@ def norm_request(request: dict[str, Any]) -> dict[str, Any]:
         elif value is None and name not in _REQUEST_KEEP_NULL:
             out[name] = ""
         else:
-            out[name] = value
+            out[name] = text_form(value)
     return out
 
 
@@ -77,7 +90,7 @@ def norm_cf_attr(name: str, value: Any) -> Any:
     if name == "should_validate_regex_via_api":
         return bool(value)
     if name in ("pattern", "default_value", "label"):
-        return "" if value is None else value
+        return "" if value is None else text_form(value)
     return value
 
 

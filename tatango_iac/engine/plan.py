@@ -101,6 +101,10 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
     warnings: list[str] = field(default_factory=list)
+    # The read-back after apply (§13): the lists it covers and its cost in calls (engine.recheck).
+    readback: dict[str, Any] = field(default_factory=dict)
+    # Values the account holds in another form than configured (engine.forms): no action, a note.
+    stored_forms: list[dict[str, Any]] = field(default_factory=list)
     # The account the plan read: {"name": account.name or None, "api": the API's host}.
     account: dict[str, Any] = field(default_factory=dict)
     # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
@@ -194,6 +198,8 @@ class Plan:
             "drift": self.drift(),
             "notes": self.notes,
             "warnings": self.warnings,
+            "readback": self.readback,
+            "stored_forms": self.stored_forms,
             "safety": self.safety,
             "ignored": self.ignored,
             "fingerprints": self.fingerprints,
@@ -250,6 +256,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
                 warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}),
+                readback=dict(data.get("readback") or {}), stored_forms=list(data.get("stored_forms") or []),
                 ignored=dict(data.get("ignored") or {}), account=dict(data.get("account") or {}))
 
 

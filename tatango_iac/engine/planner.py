@@ -12,6 +12,7 @@ from typing import Any, Iterable, Optional
 
 from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
+from tatango_iac.engine.forms import form_notes, stored_forms
 from tatango_iac.engine.holders import check_holders
 from tatango_iac.engine.ignoring import ignored, ignored_summary, unknown_excludes
 from tatango_iac.engine.kinds import Reason
@@ -21,6 +22,7 @@ from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
 from tatango_iac.engine.provenance import annotate
+from tatango_iac.engine.recheck import readback_info
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
@@ -74,7 +76,10 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     result.safety = verdict(result.actions, managed_ids, desired.account.safety)
     result.live_list_ids = {str(lst.id) for lst in live.lists}
     result.live_webhook_ids = {list_id: {str(h.id) for h in hooks} for list_id, hooks in live.webhooks.items()}
-    result.notes = _unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)
+    result.stored_forms = stored_forms(desired, live, match, scope)
+    result.readback = readback_info(desired, live, actions)
+    result.notes = (_unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)
+                    + form_notes(result.stored_forms))
     return result
 
 

@@ -2,12 +2,15 @@
 
 Per selected, managed list that exists: its webhooks only if the configuration manages
 them, its custom fields only if it manages those; then one availability test for each
-keyword the configuration claims that no list of the account holds. Pure: no I/O.
+keyword the configuration claims that no list of the account holds; and the list itself
+(``GET /lists/{id}``) where the index's item leaves out a field the configuration manages.
+Pure: no I/O.
 """
 from __future__ import annotations
 
 from typing import Iterable, Optional
 
+from tatango_iac.engine.recheck import missing_managed
 from tatango_iac.identity.matching import match_lists
 from tatango_iac.identity.scope import Scope
 from tatango_iac.model import (
@@ -39,11 +42,13 @@ def reads_for(desired: DesiredAccount, scope: Optional[Scope] = None) -> ReadsFo
     def decide(index: list[LiveList]) -> Reads:
         selected = [d for d in desired.lists if scope.selects(d) and not d.delete]
         match = match_lists(desired.lists, index)  # ambiguity is reported by the planner
-        children = []
+        children, objects = [], []
         for d in selected:
             lst = match.matched.get(d.key)
             if lst is None:
                 continue
+            if missing_managed(d, lst):  # the index left out a managed field: read the list itself (§13)
+                objects.append(lst)
             if d.webhooks is not None:
                 children.append((Child.WEBHOOKS, lst))
             if d.custom_fields is not None:
@@ -54,6 +59,7 @@ def reads_for(desired: DesiredAccount, scope: Optional[Scope] = None) -> ReadsFo
             children=tuple(children),
             keywords=tuple(claimed),
             shortcode=desired.account.shortcode,
+            objects=tuple(objects),
         )
 
     return decide

@@ -14,7 +14,8 @@ def render_list(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
-def paginate(items: list[dict[str, Any]], query: dict[str, str], key: str) -> Response:
+def paginate(items: list[dict[str, Any]], query: dict[str, str], key: str, served: Any = None) -> Response:
+    """``served`` (a profile's page_served): how many items a page really holds for the per_page asked."""
     try:
         per_page = int(query.get("per_page", 10))
         page = int(query.get("page", 1))
@@ -22,9 +23,10 @@ def paginate(items: list[dict[str, Any]], query: dict[str, str], key: str) -> Re
         raise SandboxError(400, "page and per_page must be integers") from None
     per_page = max(1, min(per_page, 1000))
     page = max(1, page)
-    start = (page - 1) * per_page
+    size = served(per_page) if served else per_page
+    start = (page - 1) * size
     return 200, {"status": "OK", "per_page": per_page, "count": len(items), "page": page,
-                 "pages_count": math.ceil(len(items) / per_page), key: items[start:start + per_page]}
+                 "pages_count": math.ceil(len(items) / per_page), key: items[start:start + size]}
 
 
 def _object(body: Any, key: str) -> dict[str, Any]:
@@ -54,7 +56,8 @@ def test_keyword(state: State, params, body, query) -> Response:
 
 
 def list_lists(state: State, params, body, query) -> Response:
-    return paginate([render_list(r) for r in state.all_lists()], query, "lists")
+    return paginate([state.profile.index_item(render_list(r)) for r in state.all_lists()], query, "lists",
+                    state.profile.page_served)
 
 
 def get_list(state: State, params, body, query) -> Response:
@@ -110,7 +113,8 @@ def delete_custom_field(state: State, params, body, query) -> Response:
 
 
 def list_webhooks(state: State, params, body, query) -> Response:
-    return paginate([state.profile.webhook_out(h) for h in state.webhooks(int(params["id"]))], query, "webhooks")
+    return paginate([state.profile.webhook_out(h) for h in state.webhooks(int(params["id"]))], query, "webhooks",
+                    state.profile.page_served)
 
 
 def get_webhook(state: State, params, body, query) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import json
 import math
 import random
@@ -301,11 +302,9 @@ class SandboxServer:
             return 404, {"status": "error", "error": "The specified endpoint could not be found."}, None
         with self.state.lock:
             try:
-                status, payload = route.handler(self.state, params, body, query)
+                status, payload = self._handle(route, params, body, query, path)
             except SandboxError as exc:
                 return exc.status, {"status": "error", "error": exc.error}, None
-            if route.writes:
-                self.state.save()
         if fault == "drop_after":
             raise _Drop()  # the write is committed, but the client never hears so
         if isinstance(fault, dict):
@@ -313,6 +312,26 @@ class SandboxServer:
         if status < 300:
             status, payload = self.state.profile.respond(method, status, payload)
         return status, payload, None
+
+    def _handle(self, route: routes.Route, params: dict[str, str], body: Any, query: dict[str, str],
+                path: str) -> tuple[int, Any]:
+        """Run a handler through the profile's hooks (state lock held)."""
+        profile, state = self.state.profile, self.state
+        if not route.writes:
+            view = profile.read_view(state.data) if route.method == "GET" else None
+            if view is None:
+                return route.handler(state, params, body, query)
+            state.save()  # the lag moved on
+            return route.handler(State(data=view, profile=profile), params, body, query)
+        # Only a profile that answers from the old account pays for a copy of it.
+        wants_old = route.method == "PUT" and type(profile).put_answer is not Profile.put_answer
+        old = copy.deepcopy(state.data) if wants_old else None
+        profile.before_write(state.data)
+        status, payload = route.handler(state, params, profile.incoming(body), query)
+        state.save()
+        if old is not None and status < 300:
+            payload = profile.put_answer(path, old, payload)
+        return status, payload
 
     @staticmethod
     def _scripted(step: dict[str, Any]) -> tuple[Any, Any, Optional[dict]]:

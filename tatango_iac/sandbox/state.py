@@ -343,7 +343,10 @@ class State(Persisted):
         return hook
 
     def delete_webhook(self, list_id: int, webhook_id: int) -> None:
-        self.get_webhook(list_id, webhook_id)
+        hook = self.get_webhook(list_id, webhook_id)
+        if self.profile.soft_deletes_webhooks():
+            hook["enabled"] = False
+            return
         del self.data["webhooks"][str(webhook_id)]
 
     # ----------------------------------------------------------- subscribers

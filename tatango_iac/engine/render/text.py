@@ -1,6 +1,7 @@
 """The Terraform-like text plan (the drift report is in drift.py)."""
 from __future__ import annotations
 
+import textwrap
 from typing import Callable
 
 import click
@@ -53,11 +54,23 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
     destructive = plan.summary()["destructive"]
     if destructive:
         lines.append(colour(f"{destructive} destructive action(s): apply needs --allow-destroy.", "delete"))
+    lines += readback_lines(plan)
     lines += [colour(line, "delete") for line in limit_lines(plan.over_limit)]
     if plan.actions and plan.forecast is not None:
-        lines.append(plan.forecast.sentence())
+        lines += textwrap.wrap(plan.forecast.sentence(), 118, subsequent_indent="  ", break_on_hyphens=False)
     lines.append(colour(plan.summary_line(), "update" if plan.has_changes else "create"))
     return lines
+
+
+def readback_lines(plan: Plan) -> list[str]:
+    """The read-back's cost, stated before anyone approves the plan (§13)."""
+    info = plan.readback
+    if not plan.actions or not info:
+        return []
+    children = f" and {info['child_reads']} webhook/custom-field index(es)" if info.get("child_reads") else ""
+    objects = f", {info['object_reads']} list(s) read one by one" if info.get("object_reads") else ""
+    return [f"Read-back: after its last write, apply re-reads what it touched: {info['calls']} call(s)",
+            f"  ({info['index_pages']} list index page(s){objects}{children}); `apply --no-verify` skips it."]
 
 
 def render_text(plan: Plan, colour: Colour = _plain) -> str:
