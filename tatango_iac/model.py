@@ -193,7 +193,7 @@ class DesiredAccount:
     lists: list[DesiredList]
     account: AccountSettings
     files: list[str]
-    digest: str
+    digest: str = field(repr=False)  # covers resolved ${...} values: never written, only keyed (digests.py)
     paths: list[str] = field(default_factory=list)  # the PATH arguments the files were found from
     new_value_rules: list[NewValueRule] = field(default_factory=list)
 

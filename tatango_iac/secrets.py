@@ -13,10 +13,11 @@ Every text the tool prints that may carry text from the API or from ``${...}``
 from __future__ import annotations
 
 import base64
+import json
 import re
 import threading
 from typing import Any, Iterable
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 MASK = "****"
 _SECRET_PARAM = re.compile(r"(token|key|secret|password|passwd|pwd|sig|signature|auth)", re.IGNORECASE)
@@ -127,6 +128,13 @@ _BASIC_AUTH = re.compile(r"(Basic\s+)[A-Za-z0-9+/=]{8,}", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def encodings(text: str) -> set[str]:
+    """The forms a secret takes once sent or echoed: as is, percent-, form- and JSON-escaped."""
+    forms = {text, quote(text, safe=""), quote(text), quote_plus(text), json.dumps(text)[1:-1],
+             json.dumps(text, ensure_ascii=False)[1:-1]}
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
 class Redactor:
     """Masks registered secrets and every URL in free text, in time linear in the text.
 
@@ -145,7 +153,15 @@ class Redactor:
                 text = str(value) if value is not None else ""
                 if len(text) < MIN_SECRET_LENGTH:
                     continue
-                (self._words if _WORD.fullmatch(text) else self._others).add(text)
+                # An API error may echo the value as it was sent: percent-, form- or JSON-escaped.
+                for form in encodings(text):
+                    (self._words if _WORD.fullmatch(form) else self._others).add(form)
+
+    def clear(self) -> None:
+        """Forget every registered secret (a CLI run is one process; the test suite runs many in one)."""
+        with self._lock:
+            self._words.clear()
+            self._others.clear()
 
     def register_credentials(self, email: str, api_key: str) -> None:
         """The API key and the Basic header that carries it."""

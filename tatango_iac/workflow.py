@@ -12,6 +12,7 @@ from tatango_iac.api.reader import Progress, read_live
 from tatango_iac.config.loader import load_or_raise
 from tatango_iac.engine.forecast import forecast
 from tatango_iac.engine.plan import FORMAT_VERSION, Plan, comparable_from_saved
+from tatango_iac.engine.planfile import plan_shape_problem
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
 from tatango_iac.engine.recheck import readback_calls
@@ -33,17 +34,6 @@ class StalePlan(TatangoIacError):
     def user_message(self) -> str:
         return ("plan is stale, refusing to apply (nothing was changed):\n  " + "\n  ".join(self.reasons) +
                 "\nRun `tatango-iac plan --out FILE` again and review it.")
-
-
-class ReviewMismatch(TatangoIacError):
-    """A fresh plan does not have the actions of the reviewed one (apply --expect)."""
-
-    def __init__(self, lines: list[str]):
-        self.lines = lines
-        super().__init__("\n".join(lines))
-
-    def user_message(self) -> str:
-        return "refusing to apply (nothing was changed): " + "\n".join(self.lines)
 
 
 class SavedPlanError(TatangoIacError):
@@ -77,7 +67,7 @@ def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Sc
     scope = scope or Scope()
     before = client.calls
     live = read_account(client, desired, scope, progress)
-    result = compute_plan(desired, live, scope)
+    result = compute_plan(desired, live, scope, key=client.digest_key())
     result.forecast = forecast(result, client.calls - before, keyword_checks(live, desired), len(live.lists),
                                client.pacer.base, readback=readback_calls(result))
     result.account = account_identity(desired.account.name, client.base_url)
@@ -111,9 +101,11 @@ def load_saved_plan(path: str) -> dict[str, Any]:
         raise SavedPlanError(f"cannot read plan file {path}: {exc.strerror}") from None
     except ValueError as exc:
         raise SavedPlanError(f"{path} is not a plan file (invalid JSON: {exc})") from None
-    if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION or not isinstance(
-            saved.get("actions"), list) or not isinstance(saved.get("config"), dict):
+    if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION:
         raise SavedPlanError(f"{path} is not a tatango-iac plan file of format_version {FORMAT_VERSION}")
+    problem = plan_shape_problem(saved)
+    if problem:
+        raise SavedPlanError(f"{path} is not a valid plan file: {problem}")
     return saved
 
 
@@ -125,7 +117,7 @@ def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str,
                  progress: Optional[Progress] = None) -> tuple[DesiredAccount, Plan]:
     """Recompute a saved plan from its config and the live account; refuse if anything moved."""
     desired, _ = load_or_raise(saved["config"].get("paths") or [], env)
-    if desired.digest != saved["config"].get("digest"):
+    if client.digest_key().digest(desired.digest) != saved["config"].get("digest"):
         raise StalePlan(["the configuration (a file, the set of files, or a ${...} value it uses) changed since "
                          "the plan was made"])
     fresh = make_plan(client, desired, saved_scope(saved), progress)
@@ -139,26 +131,6 @@ def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str,
     if reasons:
         raise StalePlan(reasons)
     return desired, fresh
-
-
-def check_reviewed(fresh: Plan, reviewed: dict[str, Any]) -> None:
-    """apply --expect: the fresh plan must have exactly the reviewed actions (one read of the account)."""
-    reviewed_account = (reviewed.get("account") or {}).get("name")
-    if reviewed_account != fresh.account.get("name"):
-        raise ReviewMismatch([f"the reviewed plan is for account {reviewed_account or '(unnamed)'}, this configuration "
-                              f"is for account {fresh.account.get('name') or '(unnamed)'}: nothing was changed"])
-    old, new = comparable_from_saved(reviewed), fresh.comparable()
-    if old == new:
-        return
-    lines = ["the plan made now differs from the reviewed plan (something changed in the account, or in the "
-             "configuration, after the review):"]
-    old_addresses = [f"{a.get('action', 'blocked')} {a.get('address', a.get('blocked'))}" for a in old]
-    new_addresses = [f"{a.get('action', 'blocked')} {a.get('address', a.get('blocked'))}" for a in new]
-    lines += [f"  only in the reviewed plan: {a}" for a in old_addresses if a not in new_addresses]
-    lines += [f"  only in the plan made now: {a}" for a in new_addresses if a not in old_addresses]
-    if len(lines) == 1:
-        lines.append("  the same actions, with different details (before/after values or order)")
-    raise ReviewMismatch(lines)
 
 
 def _describe_fingerprint(key: str, old: Optional[str], new: Optional[str]) -> str:

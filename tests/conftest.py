@@ -110,6 +110,14 @@ def examples_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_redactor() -> None:
+    """Each CLI run is its own process in real use: one test's secrets must not mask another's text."""
+    from tatango_iac.secrets import REDACTOR
+
+    REDACTOR.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("TATANGO_API_URL", "TATANGO_EMAIL", "TATANGO_API_KEY", "TATANGO_RATE_LIMIT", "TATANGO_SANDBOX_STATE"):
         monkeypatch.delenv(name, raising=False)

@@ -61,7 +61,7 @@ def test_plan_out_saves_no_secret_and_no_api_key(api_env, examples_copy, tmp_pat
     assert result.exit_code == 0 and "Saved the plan" in result.stderr
     text = out.read_text()
     saved = json.loads(text)
-    assert saved["config"]["digest"].startswith("sha256:") and saved["fingerprints"]["lists"]
+    assert saved["config"]["digest"].startswith("hmac-sha256:") and saved["fingerprints"]["lists"]
     assert TOKEN not in text and api_env["TATANGO_API_KEY"] not in text
 
 

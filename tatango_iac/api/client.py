@@ -25,6 +25,7 @@ from tatango_iac.api.errors import AnswerError, ApiError, ConfigurationError, er
 from tatango_iac.api.pacing import DEFAULT_RATE, Clock, Pacer, interval_for
 from tatango_iac.api.pages import read_all_pages
 from tatango_iac.api.transport import WaitTooLong, check_api_url, parse_retry_after, transport_reason
+from tatango_iac.digests import DigestKey
 from tatango_iac.secrets import REDACTOR, redact
 
 log = logging.getLogger("tatango_iac.client")
@@ -150,6 +151,10 @@ class TatangoClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.timeout = timeout
+
+    def digest_key(self) -> DigestKey:
+        """Keys the digests a plan carries (digests.py): derived from credentials that never leave the runner."""
+        return DigestKey.from_credentials(self._email, self._api_key)
 
     def __repr__(self) -> str:
         return f"TatangoClient(base_url={self.base_url!r}, email={self._email!r}, api_key='****')"

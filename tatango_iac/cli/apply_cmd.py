@@ -18,13 +18,8 @@ from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
 from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount
-from tatango_iac.workflow import (
-    check_reviewed,
-    load_saved_plan,
-    make_plan,
-    replan_saved,
-    saved_scope,
-)
+from tatango_iac.review import Verdict, compare, needs_digests
+from tatango_iac.workflow import load_saved_plan, make_plan, replan_saved, saved_scope
 
 
 def _destructive_lines(actions: list[dict[str, Any]] | list[Action]) -> list[str]:
@@ -116,6 +111,21 @@ def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, wait:
     confirm_apply(client, desired, outcome, total, verify, wait)
 
 
+def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any]) -> bool:
+    """apply --expect: refuse a plan that does not mean what was reviewed; True if nothing is left to do."""
+    check = compare(fresh, reviewed)
+    if check.verdict is Verdict.ALREADY_APPLIED:
+        output.out(f"Already applied: the {len(check.done)} action(s) of the reviewed plan are in the account "
+                   "(read just now). Nothing was changed.")
+        return True
+    if check.verdict is Verdict.REST:
+        output.out(f"The account already has {len(check.done)} of the reviewed plan's action(s) (an earlier apply "
+                   f"stopped part-way); applying exactly the remaining {len(fresh.actions)}.")
+        for address in check.done:
+            output.out(f"  already in the account: {address}")
+    return False
+
+
 @cli.command(**options.help_with_env("Change the live account to match the configuration."))
 @click.argument("paths", nargs=-1)
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
@@ -143,9 +153,14 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
           rate: Optional[float], max_wait: Optional[float]) -> None:
     if plan_file and (paths or targets or excludes or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
+    if expect_file and (targets or changed_since):
+        raise click.UsageError("--expect applies the reviewed plan's own scope (its --target or --changed-since lists); "
+                               "leave out --target and --changed-since")
     if not plan_file and not paths:
         raise click.UsageError("give the configuration PATH... or --plan FILE")
     reviewed = load_saved_plan(expect_file) if expect_file else None
+    if reviewed is not None and needs_digests(reviewed):
+        raise Failure(f"Refusing to apply: {needs_digests(reviewed)}. Nothing was read or changed.")
     saved = load_saved_plan(plan_file) if plan_file else None
     # Cheap checks first: everything that can fail without the API fails before the first call.
     if not (auto_approve or saved or reviewed or output.stdin_tty()):
@@ -174,8 +189,8 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         else:
             assert desired is not None  # loaded above whenever there is no saved plan
             result = make_plan(client, desired, scope, progress)
-            if reviewed is not None:
-                check_reviewed(result, reviewed)
+            if reviewed is not None and _reviewed_is_done(result, reviewed):
+                return
         refuse_blocked(result)
         if not result.has_changes:
             output.out("No changes. The account matches the configuration.")

@@ -134,7 +134,10 @@ def _canonical(value: Any) -> Any:
 def config_digest(files: list[LoadedFile], found: Iterable[str] = (), lists: Iterable[DesiredList] = ()) -> str:
     """Covers every file's bytes and resolved values, the set of files the walk found (a file
     added to a planned directory makes a saved plan stale), and each list as assembled (its
-    ${list.*} strings are resolved, env values included, only then)."""
+    ${list.*} strings are resolved, env values included, only then).
+
+    It covers resolved ${...} values, so it is key material for a keyed digest, kept in memory
+    only: a plan file carries ``DigestKey.digest`` of it (tatango_iac.digests), never this."""
     digest = hashlib.sha256()
     digest.update(json.dumps(sorted(found)).encode())
     for loaded in files:

@@ -6,20 +6,15 @@ a new subscriber or a timestamp the server rewrites never makes a saved plan sta
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
+from tatango_iac.digests import DigestKey
 from tatango_iac.engine.diffs import plain
 from tatango_iac.engine.normalize import norm_cf_attr, norm_list_field, norm_request
 from tatango_iac.identity.matching import Match
 from tatango_iac.identity.scope import Scope
 from tatango_iac.identity.urls import canonical_url
 from tatango_iac.model import DesiredAccount, DesiredList, LiveAccount, LiveList, known
-
-
-def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()[:16]
 
 
 def _list_state(d: DesiredList, lst: LiveList) -> dict[str, Any]:
@@ -30,7 +25,10 @@ def _list_state(d: DesiredList, lst: LiveList) -> dict[str, Any]:
     return state
 
 
-def fingerprints(desired: DesiredAccount, live: LiveAccount, match: Match, scope: Scope) -> dict[str, str]:
+def fingerprints(desired: DesiredAccount, live: LiveAccount, match: Match, scope: Scope,
+                 key: DigestKey) -> dict[str, str]:
+    """Keyed: a webhook's live URL carries its token, and a plain hash of it could be brute-forced."""
+    digest = key.digest
     prints = {"lists": digest(sorted([lst.id, lst.name, sorted(lst.keywords)] for lst in live.lists))}
     for d in desired.lists:
         lst = match.matched.get(d.key)

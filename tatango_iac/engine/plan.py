@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from tatango_iac import __version__
+from tatango_iac.digests import DigestKey
 from tatango_iac.engine.kinds import POSSIBLE, REASONS, Kind, Reason, Resource
 from tatango_iac.secrets import display
 
@@ -30,6 +31,11 @@ class Action:
     reason_code: Optional[Reason] = None  # None: the kind's plain reason (kinds.REASONS)
     changes: list[dict[str, Any]] = field(default_factory=list)  # display-safe, computed by the planner
     notes: list[str] = field(default_factory=list)
+    # Keyed digests (digests.py) of what will be sent and of the live values it replaces: what a
+    # reviewed plan is compared by, since the display masks tokens and shows ${...} as templates.
+    payload_digest: str = ""
+    before_digest: str = ""
+    target_digest: str = ""  # "" when the object does not exist yet (created by this plan)
     # Execution details (never serialized: may hold resolved secrets).
     list_key: str = ""  # the configuration entry (unique even when names repeat)
     list_id: Optional[int] = None
@@ -56,6 +62,17 @@ class Action:
         assert self.reason_code is not None  # set in __post_init__
         return self.reason_code
 
+    def seal(self, key: DigestKey) -> None:
+        """Digest what will be sent, what it replaces, and the ids it acts on (a delete sends nothing else).
+
+        The ids are left out for an object this plan creates: they exist only once it is applied, and
+        a re-run after a part-way apply must still recognise the rest of the reviewed plan."""
+        self.payload_digest = key.digest({"resource": self.resource, "action": self.action, "payload": self.payload})
+        # What it overwrites or removes; a subscriber count is not overwritten (people join all the time).
+        replaced = {k: v for k, v in self.before.items() if k != "subscribers"} if self.before else self.before
+        self.before_digest = key.digest(replaced)
+        self.target_digest = key.digest([self.list_id, self.target_id]) if self.list_id is not None else ""
+
     @property
     def is_list_delete(self) -> bool:
         return self.resource is Resource.LIST and self.action is Kind.DELETE
@@ -73,6 +90,10 @@ class Action:
             "after": display(self.after),
             "changes": self.changes,
         }
+        if self.payload_digest:
+            data["payload_digest"] = self.payload_digest
+            data["before_digest"] = self.before_digest
+            data["target_digest"] = self.target_digest
         if self.reason:
             data["reason"] = self.reason
         if self.notes:
@@ -242,8 +263,9 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                       reason_code=a.get("reason_code"),
                       changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
                       subscribers=a.get("subscribers"), conversations=a.get("conversations"),
-                      changes_conversations="conversations" in a, origins=dict(a.get("from") or {}))
-               for a in data.get("actions") or []]
+                      changes_conversations="conversations" in a, origins=dict(a.get("from") or {}),
+                      payload_digest=a.get("payload_digest", ""), before_digest=a.get("before_digest", ""),
+                      target_digest=a.get("target_digest", "")) for a in data.get("actions") or []]
     from tatango_iac.engine.forecast import Forecast
 
     drift = data.get("drift") or {}

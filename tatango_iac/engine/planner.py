@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Optional
 
+from tatango_iac.digests import DigestKey, process_key
 from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
 from tatango_iac.engine.forms import form_notes, stored_forms
@@ -41,8 +42,12 @@ __all__ = ["plan"]
 
 
 def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = None,
-         targets: Iterable[str] = ()) -> Plan:
-    """Compute the ordered plan; raise PlanError for anything that makes it unsafe to apply."""
+         targets: Iterable[str] = (), key: Optional[DigestKey] = None) -> Plan:
+    """Compute the ordered plan; raise PlanError for anything that makes it unsafe to apply.
+
+    ``key`` keys every digest the plan carries (digests.py); a plan to be compared in another
+    process (apply --plan/--expect) must be made with the account's key."""
+    key = key or process_key()
     scope = scope or Scope.targets(targets)
     selected = [d for d in desired.lists if scope.selects(d)]
     problems = [f"--target '{t}' is not a list in the configuration" for t in sorted(scope.lists)
@@ -65,9 +70,12 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     if ctx.problems:
         raise PlanError(ctx.problems)
     annotate(actions, desired)
+    for action in actions:
+        action.seal(key)
     result = Plan(actions=actions, unmanaged_lists=unmanaged, blocked=ctx.blocked,
                   config_paths=list(desired.paths or desired.files), config_files=list(desired.files),
-                  config_digest=desired.digest, fingerprints=fingerprints(desired, live, match, scope),
+                  config_digest=key.digest(desired.digest),
+                  fingerprints=fingerprints(desired, live, match, scope, key),
                   targets=sorted(scope.lists) if scope.kind == "target" else [], scope=scope.to_json(),
                   warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged))
     result.ignored = ignored_summary(ctx)
