@@ -153,7 +153,7 @@ def test_apply_refuses_a_protected_replace_even_with_allow_destroy(api_env, exam
     shown = run_cli(["plan", "--detailed-exitcode", str(examples_copy)], env=api_env)
     assert shown.exit_code == 2
     assert ('! list["ACME VIP"].custom_field["zip_code"]: refused to replace list["ACME VIP"].custom_field["zip_code"] '
-            '"ACME VIP"') in shown.stdout
+            'of the list "ACME VIP" (id 3, 0 subscribers): the list is protected by protect: true') in shown.stdout
     assert "the list is protected by protect: true" in shown.stdout
     md = run_cli(["plan", "--format", "markdown", str(examples_copy)], env=api_env).stdout
     assert "**Blocked:** refused to replace" in md

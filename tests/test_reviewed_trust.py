@@ -194,7 +194,7 @@ def test_after_a_part_way_apply_a_rerun_applies_exactly_the_rest(api_env, exampl
     assert again.exit_code == 0, again.output
     assert "The account already has 1 of the reviewed plan's action(s)" in again.stdout
     assert f"  already in the account: {saved['actions'][0]['address']}" in again.stdout
-    assert "Apply complete: 9 of 9 action(s) applied." in again.stdout
+    assert "Apply complete: 9 of 9 action(s) applied" in again.stdout
     writes = [r for r in sandbox.api_requests() if r["method"] != "GET" and "test_keyword" not in r["path"]]
     created = [json.dumps(r["body"]) for r in writes if r["method"] == "POST" and r["path"].endswith("/lists")]
     assert len(writes) == 9 and created and not any("ACME Deals" in body for body in created)  # done, not redone

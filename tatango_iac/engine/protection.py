@@ -121,7 +121,7 @@ def _refused(step: Step, live: LiveList, reason: str, wrong_pin: bool) -> dict[s
     address = action.address
     if action.is_list_delete:  # name the list the deletion would hit, whatever the entry says
         address = f"list[{json.dumps(live.name, ensure_ascii=False)}, id={live.id}]"
-    what = "delete the list" if action.is_list_delete else f"{action.action} {address}"
+    what = "delete the list" if action.is_list_delete else f"{action.action} {address} of the list"
     message = (f"refused to {what} {json.dumps(live.name, ensure_ascii=False)} (id {live.id}, "
                f"{_people(live.subscribers)}): {reason}.")
     return {"list": action.list_name, "address": address, "action": action.action,

@@ -127,7 +127,7 @@ def _deleted(chosen: dict[str, Optional[int]], m: dict[str, Any]) -> Optional[di
     if maximum is None or m["lists_deleted"] <= maximum:
         return None
     return _over(Limit.LISTS_DELETED, maximum, m["lists_deleted"],
-                 f"deletes {m['lists_deleted']} lists; the limit is {maximum} "
+                 f"deletes {m['lists_deleted']} list(s); the limit is {maximum} "
                  f"(account.safety.{Limit.LISTS_DELETED.value})")
 
 
@@ -136,7 +136,7 @@ def _webhooks(chosen: dict[str, Optional[int]], m: dict[str, Any]) -> Optional[d
     if maximum is None or m["webhooks_changed"] <= maximum:
         return None
     return _over(Limit.WEBHOOKS_CHANGED, maximum, m["webhooks_changed"],
-                 f"deletes or re-points {m['webhooks_changed']} webhooks; the limit is {maximum} "
+                 f"deletes or re-points {m['webhooks_changed']} webhook(s); the limit is {maximum} "
                  f"(account.safety.{Limit.WEBHOOKS_CHANGED.value})")
 
 
