@@ -126,6 +126,10 @@ class DesiredList:
     opt_in_requests: Optional[list[dict[str, Any]]] = None
     custom_fields: Optional[list[DesiredCustomField]] = None
     webhooks: Optional[list[DesiredWebhook]] = None
+    # The brand its messages must name (compliance lint only; never sent to the API). brand_given: the entry
+    # wrote `brand:` (null there switches the account's brand off for this list).
+    brand: Optional[str] = None
+    brand_given: bool = False
     # Shown in addresses: the name, plus the id when several entries share the name.
     label: str = ""
     # Where the list was written, for rules that need exact positions (e.g. the 2nd keyword).
@@ -164,8 +168,10 @@ class AccountSettings:
     name: Optional[str] = None  # names the credentials' variables (api.credentials) and every plan
     shortcode: Optional[str] = None
     prune: bool = False
-    lint: dict[str, bool] = field(default_factory=dict)
+    lint: dict[str, Any] = field(default_factory=dict)  # rule id -> off/warning/error, or true/false
+    brand: Optional[str] = None  # the brand every opt-in confirmation, HELP and STOP reply must name
     source: Optional[Source] = None
+    lint_sources: dict[str, Source] = field(default_factory=dict)  # where each account.lint key is written
     safety: dict[str, Optional[int]] = field(default_factory=dict)  # thresholds as written (engine.safety)
     protect: list[str] = field(default_factory=list)  # name patterns of protected lists
     ignore: list[str] = field(default_factory=list)  # name patterns of unmanaged lists left out

@@ -95,7 +95,7 @@ def test_a_list_removed_from_the_configuration_is_pruned_in_a_scoped_plan(repo, 
 
 
 def test_a_change_to_account_settings_plans_every_list(repo, api_env, sandbox):
-    edit(repo / "tatango" / "account.yaml", "sms-length: true", "sms-length: false")
+    edit(repo / "tatango" / "account.yaml", "sms-length: warning", "sms-length: off")
     sandbox.requests.clear()
     data = plan_json(api_env, "--changed-since", "main", "tatango/")
     assert data["scope"] == {"kind": "all"} and len(reads(sandbox)) == 5

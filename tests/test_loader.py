@@ -128,7 +128,7 @@ def test_unknown_keys_are_named_with_a_did_you_mean(tmp_path):
     _account, diagnostics = load([str(path)], {})
     assert texts(diagnostics) == [
         f"{path}:4:5: error: unknown key 'keywords' in lists[0]; did you mean 'keyword_names'? [unknown-key]",
-        f"{path}:5:5: error: unknown key 'zzz' in lists[0]; allowed: bypass_opt_in_response, custom_fields, "
+        f"{path}:5:5: error: unknown key 'zzz' in lists[0]; allowed: brand, bypass_opt_in_response, custom_fields, "
         "delete, email_digest, email_subscribe, email_unsubscribe, extends, first_optin_message, id, keyword_names, "
         "message_already_subscribed, message_help, message_reply, message_stop, message_yes, name, opt_in_requests, "
         "opt_in_type, protect, renamed_from, second_optin_message, vars, webhooks [unknown-key]"]

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from tatango_iac.config.lint import sms_parts
+from tatango_iac.config.lint import LINT_RULES, sms_parts
 from tatango_iac.config.loader import load
 from tests.conftest import EXAMPLE_ENV, EXAMPLES, run_cli
 
-GOOD_HELP = "ACME: Help at help@acme.example. Text STOP to end. Msg&data rates may apply."
+GOOD_HELP = "ACME: Help at help@acme.example. Msg freq varies. Text STOP to end. Msg&data rates may apply."
 
 
 def check(tmp_path: Path, body: str, env=None):
@@ -113,19 +113,36 @@ def test_lint_rules_and_their_ids(tmp_path):
             "    first_optin_message: 'Welcome!'\n")
     found = check(tmp_path, body)
     assert all(sev == "warning" for _l, sev, _r, _m in found)
-    assert sorted(rules(found)) == ["gsm7", "help-content", "optin-disclosure", "sms-length", "stop-confirmation"]
-    messages = {r: m for _l, _s, r, m in found}
-    assert messages["sms-length"] == "message_reply is 161 characters: sent as 2 SMS parts"
-    assert "'✓'" in messages["gsm7"]
-    assert messages["optin-disclosure"] == ("opt-in confirmation first_optin_message lacks 'Msg&data rates may apply', "
-                                            "STOP, HELP")
+    by_line: dict[int, list[str]] = {}
+    for line, _s, rule, _m in found:
+        by_line.setdefault(line, []).append(rule)
+    by_line = {line: sorted(found_rules) for line, found_rules in by_line.items()}
+    assert by_line == {
+        4: ["help-instructions", "sms-length", "stop-instructions"],
+        5: ["gsm7", "stop-confirmation"],
+        6: ["frequency-disclosure", "help-contact", "rates-disclosure", "stop-instructions"],
+        7: ["frequency-disclosure", "help-instructions", "rates-disclosure", "stop-instructions"],
+    }
+    messages = {(line, r): m for line, _s, r, m in found}
+    assert messages[(4, "sms-length")] == "message_reply has 161 characters: sent as 2 SMS parts"
+    assert "'✓'" in messages[(5, "gsm7")]
+    assert messages[(7, "rates-disclosure")] == "first_optin_message lacks 'Msg&data rates may apply'"
 
 
 def test_lint_rules_can_be_switched_off(tmp_path):
-    body = ("account:\n  lint: {sms-length: false, gsm7: false, optin-disclosure: false, help-content: false, "
-            "stop-confirmation: false}\nlists:\n  - name: A\n    message_reply: '" + "x" * 200 + "'\n"
-            "    message_stop: 'Bye ✓'\n    message_help: 'hi'\n    first_optin_message: 'Welcome'\n")
+    rules_off = ", ".join(f"{r}: {v}" for r, v in zip(LINT_RULES, ["false", "off", "'off'"] * 10, strict=False))
+    body = ("account:\n  brand: ACME\n  lint: {" + rules_off + "}\nlists:\n  - name: A\n    message_reply: '"
+            + "x" * 200 + "'\n    message_stop: 'Bye ✓ bit.ly/x'\n    message_help: 'hi'\n"
+            "    first_optin_message: 'Welcome'\n    keyword_names: [START, ALTO]\n")
     assert check(tmp_path, body) == []
+
+
+def test_old_lint_keys_still_work_with_a_deprecation_warning(tmp_path):
+    body = ("account:\n  lint: {optin-disclosure: false, help-content: false}\nlists:\n  - name: A\n"
+            "    message_help: 'ACME: 4 msgs/mo. Reply STOP to end. Msg&data rates may apply.'\n"
+            "    first_optin_message: 'ACME: 4 msgs/mo.'\n")
+    assert [(line, r) for line, _s, r, _m in check(tmp_path, body)] == [(3, "lint-deprecated"),
+                                                                         (3, "lint-deprecated")]
 
 
 def test_lint_applies_to_opt_in_request_messages(tmp_path):
@@ -133,7 +150,9 @@ def test_lint_applies_to_opt_in_request_messages(tmp_path):
             "      - {collected_data: 'yes', request_message: 'Reply YES', success_action: optinsubscriber,"
             " opt_in_message: 'Thanks'}\n")
     found = check(tmp_path, body)
-    assert [(line, rule) for line, _s, rule, _m in found] == [(6, "optin-disclosure")]
+    assert {(line, rule) for line, _s, rule, _m in found} == {
+        (6, "consent-wording"), (6, "rates-disclosure"), (6, "frequency-disclosure"), (6, "stop-instructions"),
+        (6, "help-instructions")}
 
 
 def test_good_messages_pass(tmp_path):

@@ -197,11 +197,11 @@ def test_a_template_finding_is_reported_once_with_the_lists_it_reaches(tmp_path)
     write(tmp_path, {"account.yaml": bad, "stores.yaml": "version: 1\nlists:\n" + body})
     result = run_cli(["validate", "--format", "json", str(tmp_path)])
     report = json.loads(result.stdout)
-    help_findings = [d for d in report["diagnostics"] if d["rule"] == "help-content"]
+    help_findings = [d for d in report["diagnostics"] if d["rule"] == "help-contact"]
     assert len(help_findings) == 2
     inherited = next(d for d in help_findings if d["file"].endswith("account.yaml"))
     assert (inherited["line"], inherited["col"]) == (10, 19)  # the template's line
-    assert inherited["message"] == ('HELP response should give contact details and STOP instructions (from template '
+    assert inherited["message"] == ('message_help lacks a contact (e-mail, phone number or URL) (from template '
                                     f'"store"; in 200 lists, first list "S0" at {tmp_path}/stores.yaml:3:11)')
     own = next(d for d in help_findings if d["file"].endswith("stores.yaml"))
     assert "from template" not in own["message"]
@@ -210,7 +210,8 @@ def test_a_template_finding_is_reported_once_with_the_lists_it_reaches(tmp_path)
 def test_a_single_list_finding_names_the_list_and_defaults(tmp_path):
     text = "version: 1\naccount:\n  defaults:\n    message_stop: 'bye'\nlists:\n  - name: Only\n"
     result = run_cli(["validate", str(write(tmp_path, {"a.yaml": text}))])
-    assert (f"a.yaml:4:19: warning: STOP response should confirm the opt-out (e.g. 'You have been unsubscribed') "
+    assert (f"a.yaml:4:19: warning: message_stop lacks a confirmation of the opt-out ('You are unsubscribed. No more "
+            "messages will be sent.') "
             f'(from account.defaults; in list "Only" at {tmp_path}/a.yaml:6:11) [stop-confirmation]') in result.stdout
 
 

@@ -9,7 +9,7 @@ from tests.conftest import run_cli
 SEED = "version: 1\nlists:\n" + "".join(
     f"""  - name: Store {i}
     keyword_names: [STORE{i}]
-    message_help: "Store {i}: help at care@store-help.example. Text STOP to end."
+    message_help: "Store {i}: help at care@store-help.example. Text STOP to end. 4 msgs/mo. Msg&data rates may apply."
     message_stop: "You are unsubscribed. No more msgs."
     custom_fields:
       - key: zip
@@ -18,7 +18,7 @@ SEED = "version: 1\nlists:\n" + "".join(
         max_length: 5
 """ for i in range(4)) + """  - name: Odd one
     keyword_names: [ODD]
-    message_help: "Odd: call 512-555-0100. Text STOP to end."
+    message_help: "Odd: call 512-555-0100. Text STOP to end. 4 msgs/mo. Msg&data rates may apply."
     message_stop: "Bye, no more messages."
 """
 
@@ -48,7 +48,7 @@ def test_shared_values_go_into_one_template_and_plan_to_no_changes(seeded, tmp_p
     result = run_cli(["export", "--templates", "--output", str(out)], env=seeded)
     assert result.exit_code == 0, result.output
     template = yaml.safe_load((out / "templates.yaml").read_text())["templates"]["exported"]
-    assert template["message_help"] == "${list.name}: help at care@store-help.example. Text STOP to end."
+    assert template["message_help"] == "${list.name}: help at care@store-help.example. Text STOP to end. 4 msgs/mo. Msg&data rates may apply."
     assert template["message_stop"] == "You are unsubscribed. No more msgs."
     assert template["custom_fields"] == [{"key": "zip", "label": "ZIP", "content_type": "text", "max_length": 5,
                                           "should_validate_regex_via_api": False}]
@@ -58,7 +58,7 @@ def test_shared_values_go_into_one_template_and_plan_to_no_changes(seeded, tmp_p
     assert store["extends"] == "exported" and list(store)[:2] == ["name", "extends"]
     assert not {"message_help", "message_stop", "custom_fields"} & set(store)
     odd = written["Odd one"]  # its own values win
-    assert odd["message_help"] == "Odd: call 512-555-0100. Text STOP to end."
+    assert odd["message_help"] == "Odd: call 512-555-0100. Text STOP to end. 4 msgs/mo. Msg&data rates may apply."
     assert odd["custom_fields"] == [] and odd["extends"] == "exported"
     assert run_cli(["validate", "--strict", str(out)]).exit_code == 0
     plan = run_cli(["plan", str(out)], env=seeded)

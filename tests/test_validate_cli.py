@@ -12,14 +12,15 @@ def write(tmp_path, text):
     return path
 
 
-WARN_ONLY = "version: 1\nlists:\n  - name: A\n    message_help: 'hello'\n"
-ERROR = "version: 1\nlists:\n  - name: A\n    keyword_names: [X]\n    message_help: 'hello'\n"
+HELP = "'A: 4 msgs/mo. Reply STOP to end. Msg&data rates may apply.'"  # lacks only a contact
+WARN_ONLY = f"version: 1\nlists:\n  - name: A\n    message_help: {HELP}\n"
+ERROR = f"version: 1\nlists:\n  - name: A\n    keyword_names: [X]\n    message_help: {HELP}\n"
 
 
 def test_text_format_and_exit_codes(tmp_path):
     ok = run_cli(["validate", str(write(tmp_path, WARN_ONLY))])
     assert ok.exit_code == 0
-    assert ok.stdout.strip().endswith("[help-content]")
+    assert ok.stdout.strip().endswith("[help-contact]")
     assert "0 error(s), 1 warning(s)." in ok.stderr
     strict = run_cli(["validate", "--strict", str(tmp_path / "c.yaml")])
     assert strict.exit_code == 1

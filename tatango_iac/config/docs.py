@@ -1,7 +1,8 @@
 """Generate README sections from their sources, so the two cannot drift: the configuration
-reference from the schema, the sandbox's behaviour profiles from the profiles themselves.
+reference from the schema, the sandbox's behaviour profiles from the profiles themselves,
+the compliance rule catalogue from ``compliance.catalogue``.
 
-    python -m tatango_iac.config.docs --write   # rewrite both sections of README.md
+    python -m tatango_iac.config.docs --write   # rewrite these sections of README.md
 """
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
+from tatango_iac.compliance.catalogue import catalogue_markdown
 from tatango_iac.config.schema import load_schema, resolve_ref
 
 BEGIN, END = "<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"
 PROFILES_BEGIN, PROFILES_END = "<!-- BEGIN PROFILES -->", "<!-- END PROFILES -->"
+RULES_BEGIN, RULES_END = "<!-- BEGIN RULE CATALOGUE -->", "<!-- END RULE CATALOGUE -->"
 
 
 def _type(prop: dict[str, Any]) -> str:
     if "enum" in prop:
-        return " \\| ".join(f"`{json.dumps(v) if v is None else v}`" for v in prop["enum"])
+        return " \\| ".join(f"`{json.dumps(v) if v is None or isinstance(v, bool) else v}`" for v in prop["enum"])
     if "const" in prop:
         return f"`{prop['const']}`"
     kind = prop.get("type", "")
@@ -80,7 +83,8 @@ def _replace(text: str, begin: str, end: str, body: str) -> str:
 
 def write_readme(path: Path) -> None:
     text = _replace(path.read_text(), BEGIN, END, reference_markdown())
-    path.write_text(_replace(text, PROFILES_BEGIN, PROFILES_END, profiles_markdown()))
+    text = _replace(text, PROFILES_BEGIN, PROFILES_END, profiles_markdown())
+    path.write_text(_replace(text, RULES_BEGIN, RULES_END, catalogue_markdown()))
 
 
 if __name__ == "__main__":

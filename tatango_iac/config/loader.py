@@ -89,6 +89,7 @@ def _build_list(located: Located, index: int, assembled: Assembled) -> DesiredLi
     lst.renamed_from = data.get("renamed_from")
     lst.id = data.get("id")
     lst.delete = bool(data.get("delete", False))
+    lst.brand_given, lst.brand = "brand" in data, data.get("brand")
     lst.protect = bool(data.get("protect", False))
     if "keyword_names" in data:
         lst.keyword_names = list(data["keyword_names"])
@@ -163,7 +164,9 @@ def _account_settings(item: LoadedFile, account_file: Located | None,
         return None, account_file
     acc = data["account"] or {}
     return AccountSettings(name=acc.get("name"), shortcode=acc.get("shortcode"), prune=bool(acc.get("prune", False)),
-                           lint=dict(acc.get("lint") or {}), source=_source(item.located, ("account",)),
+                           lint=dict(acc.get("lint") or {}), brand=acc.get("brand"), source=_source(item.located, ("account",)),
+                           lint_sources={key: Source(item.located.file, *item.located.key_where(("account", "lint", key)))
+                                         for key in acc.get("lint") or {}},
                            safety=dict(acc.get("safety") or {}), protect=[str(p) for p in acc.get("protect") or []],
                            ignore=[str(p) for p in acc.get("ignore") or []]), item.located
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from tatango_iac.config.clear_secrets import check_clear_secrets
 from tatango_iac.config.diagnostics import ERROR, WARNING, Diagnostic
-from tatango_iac.config.lint import lint_list
+from tatango_iac.config.lint import lint_account, lint_list
 from tatango_iac.config.patterns import check_patterns
 from tatango_iac.model import (
     LIST_MESSAGE_FIELDS,
@@ -100,13 +100,14 @@ def check_account(account: DesiredAccount) -> tuple[list[Diagnostic], list[NewVa
     _check_names(checker)
     _check_pins(checker)
     _check_keywords(checker)
+    policy = lint_account(checker)
     for lst in account.lists:
         _check_delete(checker, lst)
         _check_opt_in(checker, lst)
         _check_custom_fields(checker, lst)
         _check_webhooks(checker, lst)
         _check_characters(checker, lst)
-        lint_list(checker, lst)
+        lint_list(checker, lst, policy)
     return checker.finish(), checker.new_value_rules
 
 

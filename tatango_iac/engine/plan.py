@@ -31,6 +31,10 @@ class Action:
     reason_code: Optional[Reason] = None  # None: the kind's plain reason (kinds.REASONS)
     changes: list[dict[str, Any]] = field(default_factory=list)  # display-safe, computed by the planner
     notes: list[str] = field(default_factory=list)
+    # What the change does to the messages it writes (compliance.review): display-safe, shown by the renderers
+    # and under the plan's "compliance" key, but not part of the action's own JSON (a reviewed plan's actions
+    # compare the same whatever the rule set of the tool that made it).
+    review: list[dict[str, Any]] = field(default_factory=list)
     # Keyed digests (digests.py) of what will be sent and of the live values it replaces: what a
     # reviewed plan is compared by, since the display masks tokens and shows ${...} as templates.
     payload_digest: str = ""
@@ -179,6 +183,13 @@ class Plan:
                      f"{people(s['subscribers_affected'], s['subscribers_unknown'])}.")
         return line + (f" {s['blocked']} blocked (see above)." if s["blocked"] else "")
 
+    def compliance(self) -> dict[str, Any]:
+        """Every reviewed message, with the action it belongs to; counts of rules broken and fixed."""
+        messages = [{"action": i + 1, "address": a.address, "list": a.list_name, **review}
+                    for i, a in enumerate(self.actions) for review in a.review]
+        return {"breaks": sum(len(m["breaks"]) for m in messages), "fixes": sum(len(m["fixes"]) for m in messages),
+                "messages": messages}
+
     def drift(self) -> dict[str, Any]:
         """The same changes grouped the way a nightly drift report reads them."""
         changed, missing = [], []
@@ -216,6 +227,7 @@ class Plan:
             "actions": [a.to_json(i + 1) for i, a in enumerate(self.actions)],
             "blocked": self.blocked,
             "unmanaged_lists": self.unmanaged_lists,
+            "compliance": self.compliance(),
             "drift": self.drift(),
             "notes": self.notes,
             "warnings": self.warnings,
@@ -266,6 +278,11 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                       changes_conversations="conversations" in a, origins=dict(a.get("from") or {}),
                       payload_digest=a.get("payload_digest", ""), before_digest=a.get("before_digest", ""),
                       target_digest=a.get("target_digest", "")) for a in data.get("actions") or []]
+    for message in (data.get("compliance") or {}).get("messages") or []:
+        index = message.get("action")
+        if isinstance(index, int) and 1 <= index <= len(actions):
+            actions[index - 1].review.append({k: v for k, v in message.items() if k not in ("action", "address",
+                                                                                            "list")})
     from tatango_iac.engine.forecast import Forecast
 
     drift = data.get("drift") or {}

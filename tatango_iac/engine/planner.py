@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Optional
 
+from tatango_iac.compliance.review import review_plan
 from tatango_iac.digests import DigestKey, process_key
 from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
@@ -72,6 +73,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     annotate(actions, desired)
     for action in actions:
         action.seal(key)
+    review_plan(actions, desired)
     result = Plan(actions=actions, unmanaged_lists=unmanaged, blocked=ctx.blocked,
                   config_paths=list(desired.paths or desired.files), config_files=list(desired.files),
                   config_digest=key.digest(desired.digest),

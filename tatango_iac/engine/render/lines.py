@@ -147,13 +147,33 @@ if set(SIGNS) != set(Kind):  # checked at import: every kind has its sign
     raise RuntimeError("the renderer has no sign for some kind of action")
 
 
+def _review_lines(review: dict[str, Any]) -> list[Line]:
+    """One message: SMS parts and encoding before -> after, rules broken (!) and fixed."""
+    lines: list[Line] = [(" ", safe(f"sms {review['field']}: {review['sms']['summary']}"))]
+    lines += [("!", safe(f"breaks {b['rule']} ({b['severity']}): {b['message']}")) for b in review["breaks"]]
+    return lines + [(" ", safe(f"fixes {f['rule']}: {f['message']}")) for f in review["fixes"]]
+
+
+def _owns(change: dict[str, Any], review: dict[str, Any]) -> bool:
+    path, field = change["path"], review["field"]
+    return field == path or field.startswith(path + ".")
+
+
 def body_lines(action: Action) -> list[Line]:
-    """Attributes for create/delete, changes for update/replace, then the action's notes."""
+    """Attributes for create/delete, changes for update/replace (each changed message followed by its
+    review: parts, encoding, rules broken and fixed), then the action's notes."""
+    reviews = list(action.review)
+    lines: list[Line] = []
     if action.action in (Kind.UPDATE, Kind.REPLACE):
-        lines = [line for change in action.changes for line in change_lines(change)]
+        for change in action.changes:
+            lines += change_lines(change)
+            mine = [r for r in reviews if _owns(change, r)]
+            reviews = [r for r in reviews if r not in mine]
+            lines += [line for review in mine for line in _review_lines(review)]
     else:
         shown = display(action.after if action.action is Kind.CREATE else action.before)
         lines = attribute_lines("+" if action.action is Kind.CREATE else "-", shown)
+    lines += [line for review in reviews for line in _review_lines(review)]
     return lines + [(" ", f"note: {safe(note)}") for note in action.notes]
 
 

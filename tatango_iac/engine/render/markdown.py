@@ -38,7 +38,7 @@ def _fence(body: str) -> str:
 def _head(plan: Plan) -> list[str]:
     s = plan.summary()
     paths = ", ".join(_code(p) for p in plan.config_paths) or "(none)"
-    out = ["### tatango-iac plan", "", f"**{html.escape(plan.summary_line())}**", "", f"Configuration: {paths}"]
+    out = [f"**{html.escape(plan.summary_line())}**", "", f"Configuration: {paths}"]
     if plan.account:
         out.append(html.escape(safe(plan.account_line()), quote=False))
     if plan.scope.get("kind") != "all":
@@ -70,7 +70,21 @@ def _head(plan: Plan) -> list[str]:
         out += [f"| {html.escape(safe(label), quote=False)} | {count} | {', '.join(_code(f) for f in fields)} |"
                 for label, count, fields in rows]
         out.append("")
-    return out
+    return _compliance_callout(plan) + out
+
+
+def _compliance_callout(plan: Plan) -> list[str]:
+    """At the very top when a change breaks a message rule: the reviewer must not miss it."""
+    review = plan.compliance()
+    if not review["breaks"]:
+        return []
+    out = ["> [!WARNING]", f"> **Compliance:** this change breaks {review['breaks']} message rule(s)"
+           + (f" and fixes {review['fixes']}" if review["fixes"] else "") + ":"]
+    for message in review["messages"]:
+        for broken in message["breaks"]:
+            out.append(f"> - {_code(message['address'])}: {html.escape(safe(broken['message']), quote=False)} "
+                       f"({_code(broken['rule'])}, {broken['severity']})")
+    return out + [""]
 
 
 def _people(s: dict) -> list[str]:
@@ -104,7 +118,7 @@ def _body(plan: Plan) -> list[str]:
 
 
 def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
-    head = "\n".join(_head(plan))
+    head = "\n".join(["### tatango-iac plan", ""] + _head(plan))
     body_lines = _body(plan)
     if body_lines:
         body = "\n".join(body_lines)

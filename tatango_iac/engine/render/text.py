@@ -51,6 +51,11 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
             lines += section + [""]
     lines += [safe(f"Warning: {w}") for w in plan.warnings]
     lines += [safe(line) for line in [ignored_line(plan.ignored)] if line]
+    review = plan.compliance()
+    if review["breaks"] or review["fixes"]:
+        marked = " (lines marked ! above)" if review["breaks"] else ""
+        lines.append(f"Compliance: this change breaks {review['breaks']} message rule(s) and fixes "
+                     f"{review['fixes']}{marked}.")
     destructive = plan.summary()["destructive"]
     if destructive:
         lines.append(colour(f"{destructive} destructive action(s): apply needs --allow-destroy.", "delete"))
