@@ -18,15 +18,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.plan_calls import PACE, config_lists, sandbox_process, seeded_state
+from benchmarks.plan_calls import PACE, sandbox_process, seeded_state, write_config
 
 JOB_LIMIT_S = 6 * 3600
 DAILY_CALLS = 24 * 1200
 
 
 def measure(lists: int, budget: int, max_nights: int = 60) -> dict[str, Any]:
-    import yaml
-
     from tatango_iac.api.client import TatangoClient
     from tatango_iac.config.loader import load_or_raise
     from tatango_iac.drift import state as drift_state
@@ -36,9 +34,7 @@ def measure(lists: int, budget: int, max_nights: int = 60) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
-        config = tmp / "config.yaml"
-        config.write_text(yaml.safe_dump({"version": 1, "account": {"shortcode": "33733"},
-                                          "lists": config_lists(lists)}, sort_keys=False))
+        config = write_config(tmp / "repo", lists)  # one file per list: a file may hold at most 5 MiB
         desired = load_or_raise([str(config)], {})[0]
         state_file = str(tmp / "drift-state.json")
         night = datetime(2026, 12, 1, 6, 17, tzinfo=timezone.utc)

@@ -132,3 +132,14 @@ def test_every_account_of_the_example_validates_with_the_shared_templates():
     for account in ("acme", "acme-staging"):
         result = run_cli(["validate", "--strict", *paths(account)])
         assert result.exit_code == 0, result.output
+
+
+def test_a_saved_plan_is_applied_with_the_credentials_of_its_account(two_sandboxes, tmp_path):
+    acme, staging = two_sandboxes
+    env = env_for(acme, staging)
+    saved = tmp_path / "plan.json"
+    assert run_cli(["plan", "--out", str(saved), *paths("acme-staging")], env=env).exit_code == 0
+    assert json.loads(saved.read_text())["account"]["name"] == "acme_staging"
+    applied = run_cli(["apply", "--plan", str(saved)], env=env)
+    assert applied.exit_code == 0, applied.output
+    assert names(staging) == ["QA store"] and names(acme) == []

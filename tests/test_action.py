@@ -276,7 +276,7 @@ def test_a_partial_apply_starts_the_next_run_until_the_apply_is_done(gitops, san
     workflow = yaml.safe_load((CI / "tatango-apply.yml").read_text())
     step = next(s for s in workflow["jobs"]["apply"]["steps"] if s.get("id") == "apply")
     assert step["with"]["max-time"] == "5h30m"  # under the job's 6 hours
-    step["with"].update({"reviewed": "", "args": "--max-calls 13"})  # a small budget stands in for hours
+    step["with"].update({"reviewed": "", "args": "--max-calls 18"})  # a small budget stands in for hours
     chained = tmp_path / "tatango-apply.yml"
     chained.write_text(yaml.safe_dump(workflow))
     runs = 0

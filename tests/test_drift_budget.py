@@ -194,3 +194,23 @@ def test_selection_is_linear_and_spends_the_budget_least_recent_first():
     chosen = select(cands, last, day=0, budget=2_410, fixed_calls=10)
     assert len(chosen.checked) == 1200 and chosen.nights == 9
     assert all(c.list_id % 2 == 1 for c in chosen.checked)  # never checked first
+
+
+def test_a_state_file_without_a_budget_reads_everything_and_records_it(api_env, account, sandbox, tmp_path,
+                                                                        tonight):
+    state = tmp_path / "state.json"
+    before = len(sandbox.api_requests())
+    result = drift(api_env, account, "--drift-state", str(state))
+    assert result.exit_code == 0, result.output
+    assert len(children_read(sandbox, before)) == LISTS
+    assert "Webhooks and custom fields checked tonight: 6 of 6 list(s)." in result.stdout
+    assert set(json.loads(state.read_text())["checked"].values()) == {"2026-11-30T06:17:00Z"}
+
+
+def test_a_deleted_list_leaves_the_state_file(api_env, account, sandbox, client, tmp_path, tonight):
+    state = tmp_path / "state.json"
+    assert drift(api_env, account, "--drift-state", str(state)).exit_code == 0
+    gone = next(lst["id"] for lst in client.list_lists() if lst["name"] == "L0")
+    client.delete_list(gone)
+    drift(api_env, account, "--budget", "5", "--drift-state", str(state))
+    assert str(gone) not in json.loads(state.read_text())["checked"]  # bounded by the account

@@ -266,3 +266,17 @@ def test_the_readmes_template_example_validates_as_described(tmp_path):
     assert austin.fields["message_help"] == "ACME Austin store: help at 800-555-0100. Text STOP to end."
     assert nyc.webhooks[0].callback_url == "https://hooks.acme.example/t?store=1&token=tok-1234567890"
     assert nyc.webhooks[0].callback_url.template == "https://hooks.acme.example/t?store=1&token=${ACME_WEBHOOK_TOKEN}"
+
+
+def test_an_unset_variable_in_a_template_text_is_env_unset_and_a_warning_for_hooks(tmp_path):
+    text = ("version: 1\ntemplates:\n  t:\n    webhooks:\n      - callback_url: 'https://h.example/${list.name}?"
+            "token=${HOOK_TOKEN}'\nlists:\n  - name: A\n    extends: t\n  - name: B\n    extends: t\n")
+    path = write(tmp_path, {"a.yaml": text})
+    strict = run_cli(["validate", str(path)], env={"HOOK_TOKEN": None})
+    assert strict.exit_code == 1
+    assert strict.stdout.count("[env-unset]") == 1
+    assert ("a.yaml:5:23: error: environment variable HOOK_TOKEN is not set (used as ${HOOK_TOKEN}) (from template "
+            '"t"; in 2 lists, first list "A") [env-unset]') in strict.stdout
+    hook = run_cli(["validate", "--allow-missing-env", str(path)], env={"HOOK_TOKEN": None})
+    assert hook.exit_code == 0, hook.output
+    assert "warning: environment variable HOOK_TOKEN is not set" in hook.stdout

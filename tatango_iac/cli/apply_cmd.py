@@ -14,6 +14,7 @@ from tatango_iac.cli.main import Failure, Partial, cli
 from tatango_iac.cli.readback_out import confirm_apply
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
+from tatango_iac.engine.recheck import readback_calls
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
 from tatango_iac.identity.scope import Scope
@@ -200,4 +201,6 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         refuse_over_limit(result.over_limit, allow_bulk)
         _confirm(auto_approve or saved is not None or reviewed is not None)  # a saved or reviewed plan was the review
         assert desired is not None
+        # The read-back after the last write is part of the run: the budget keeps its calls for the end.
+        budget.reserve = 0 if no_verify else readback_calls(result)
         _run(client, result, desired, not no_verify, verify_wait, budget)

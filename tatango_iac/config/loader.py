@@ -206,7 +206,7 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
         if located is not None and not [e for e in errors(problems) if e.rule != "env-unset"]:
             loaded.append(LoadedFile(located, raw))
     settings, account_file = AccountSettings(), None
-    assembler = Assembler(env)
+    assembler = Assembler(env, missing_env)
     for item in loaded:
         found, account_file = _account_settings(item, account_file, diagnostics)
         settings = found or settings

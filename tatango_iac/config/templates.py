@@ -109,9 +109,13 @@ def _needs_expansion(value: Any) -> bool:
     return False
 
 
-def _diag(origin: Origin, message: str, rule: str, key: bool = False) -> Diagnostic:
+def _diag(origin: Origin, message: str, rule: str, key: bool = False, severity: str = ERROR) -> Diagnostic:
     line, col = origin.located.key_where(origin.path) if key else origin.located.where(origin.path)
-    return Diagnostic(origin.located.file, line, col, ERROR, message, rule)
+    return Diagnostic(origin.located.file, line, col, severity, message, rule)
+
+
+class UnknownReference(UnsetVariable):
+    """A ${list.*} or ${var.*} the list does not define (an unset ${ENV} stays an UnsetVariable)."""
 
 
 def _where(origin: Origin) -> str:
@@ -122,8 +126,9 @@ def _where(origin: Origin) -> str:
 class Assembler:
     """Templates and defaults of one configuration; ``assemble`` applies them to a list entry."""
 
-    def __init__(self, env: Mapping[str, str]):
+    def __init__(self, env: Mapping[str, str], missing_env: str = ERROR):
         self.env = env
+        self.missing_env = missing_env  # "warning" for validate --allow-missing-env (pre-commit)
         self.templates: dict[str, Layer] = {}
         self.defaults: Optional[Layer] = None
         self.diagnostics: list[Diagnostic] = []
@@ -131,7 +136,7 @@ class Assembler:
         self._budget = _Budget()
         self.refused = False  # an expansion limit was hit: nothing more is expanded
         self.uses: dict[str, int] = {}  # template name -> lists that reach it
-        self._references: dict[tuple[str, tuple[int, int], str], list[Any]] = {}
+        self._references: dict[tuple[str, tuple[int, int], str, str, str], list[Any]] = {}
 
     # ------------------------------------------------------------ collecting
     def add_file(self, located: Located) -> None:
@@ -269,7 +274,7 @@ class Assembler:
             if kind == "var" and isinstance(variables.get(key), str):
                 return str(variables[key])
             where = "vars of the list, its templates or account.defaults" if kind == "var" else "list.name only"
-            raise UnsetVariable(f"'${{{reference}}}' is not defined (from the {where}; write $${{ for a literal ${{)")
+            raise UnknownReference(f"'${{{reference}}}' is not defined (from the {where}; write $${{ for a literal ${{)")
 
         for key in list(data):
             if key in IDENTITY_KEYS + META_KEYS:
@@ -299,9 +304,13 @@ class Assembler:
             at = Origin(origin.located, origin.path + sub, origin.label)
             try:
                 result = interpolate_string(item, self.env, own)
-            except UnsetVariable as exc:
-                self._reference_error(at, exc.message, data)
+            except UnknownReference as exc:
+                self._reference_error(at, exc.message, data, "template-reference", ERROR)
                 ok = False
+                return item
+            except UnsetVariable as exc:  # an unset ${ENV}: like anywhere else (a warning with --allow-missing-env)
+                self._reference_error(at, exc.message, data, "env-unset", self.missing_env)
+                ok = self.missing_env != ERROR
                 return item
             if not self._spend(at, (len(result), 0), data):
                 ok = False
@@ -310,17 +319,17 @@ class Assembler:
         resolved = walk(value, ())
         return ok, resolved
 
-    def _reference_error(self, at: Origin, message: str, data: dict[str, Any]) -> None:
+    def _reference_error(self, at: Origin, message: str, data: dict[str, Any], rule: str, severity: str) -> None:
         """One diagnostic per place and message, counting the lists (a template reaches hundreds)."""
-        key = (at.located.file, at.located.where(at.path), message)
+        key = (at.located.file, at.located.where(at.path), message, rule, severity)
         found = self._references.setdefault(key, [at, json.dumps(display(data.get("name")), ensure_ascii=False), 0])
         found[2] += 1
 
     def finish(self) -> list[Diagnostic]:
-        for (_file, _where, message), (at, first, count) in self._references.items():
+        for (_file, _where, message, rule, severity), (at, first, count) in self._references.items():
             reach = f"in list {first}" if count == 1 else f"in {count} lists, first list {first}"
             self.diagnostics.append(_diag(at, f"{message} ({'from ' + at.label + '; ' if at.label else ''}{reach})",
-                                          "template-reference"))
+                                          rule, severity=severity))
         self._references.clear()
         return self.diagnostics
 

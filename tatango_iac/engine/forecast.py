@@ -104,8 +104,8 @@ class Forecast:
                  f"{self.guard_reads} re-read(s) before creates"]
         if self.readback:
             parts.append(f"{self.readback} re-read(s) after the writes")
-        pace = f"at one call every {self.interval:g} s" if self.interval > 0 else "unpaced"
-        text = f"Apply forecast: {self.calls} API call(s) ({', '.join(parts)}), {duration(self.seconds)} {pace}."
+        when = f"{duration(self.seconds)} at one call every {self.interval:g} s" if self.interval > 0 else "unpaced"
+        text = f"Apply forecast: {self.calls} API call(s) ({', '.join(parts)}), {when}."
         if self.fits_one_job:
             return text
         if self.jobs == 0:
