@@ -11,7 +11,7 @@ from tatango_iac.cli import options, output, readback_out
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
 from tatango_iac.cli.main import Failure, Partial, cli
-from tatango_iac.cli.readback_out import confirm_apply
+from tatango_iac.cli.readback_out import confirm_apply, orphan_lines
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.recheck import readback_calls
@@ -57,7 +57,7 @@ def _confirm(auto_approve: bool) -> None:
         raise Failure("Apply cancelled. Nothing was changed.")
 
 
-def _report(result: ApplyResult, total: int) -> None:
+def _report(result: ApplyResult, total: int, desired: DesiredAccount) -> None:
     if result.ok:
         return  # "complete" is said by the read-back (readback_out), only for what it saw
     if result.budget_stop and result.failed is None and not result.interrupted:
@@ -75,6 +75,7 @@ def _report(result: ApplyResult, total: int) -> None:
         pending = [result.failed] + pending
     if pending:
         lines += ["Not applied:"] + [f"  {headline(a)}" for a in pending]
+    lines += orphan_lines(result, desired)
     lines.append("Run `tatango-iac plan` to see exactly what remains.")
     raise Failure("\n".join(lines))
 
@@ -108,7 +109,7 @@ def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, wait:
 
     outcome = Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget,
                       settle_wait=wait).run(result)
-    _report(outcome, total)
+    _report(outcome, total, desired)
     confirm_apply(client, desired, outcome, total, verify, wait)
 
 

@@ -1,7 +1,8 @@
 """What apply says once its writes are done: "complete" only for what a re-read showed (§13)."""
 from __future__ import annotations
 
-from typing import Any
+import shlex
+from typing import Any, Optional
 
 import click
 
@@ -10,7 +11,9 @@ from tatango_iac.apply.applier import ApplyResult
 from tatango_iac.apply.readback import DEFAULT_WAIT, read_back
 from tatango_iac.cli import output
 from tatango_iac.cli.main import Failure
+from tatango_iac.engine.plan import Action
 from tatango_iac.model import DesiredAccount
+from tatango_iac.secrets import display
 
 no_verify = click.option(
     "--no-verify", is_flag=True,
@@ -41,3 +44,36 @@ def confirm_apply(client: Any, desired: DesiredAccount, result: ApplyResult, tot
     raise Failure("\n".join([f"\nApply not confirmed: {done}, but a re-read ({check.calls} call(s)) shows the "
                              "account does not hold all of it:", *[f"  ! {line}" for line in check.lines()],
                              "Run `tatango-iac plan` to see exactly what differs."]))
+
+
+def _keywords(side: Optional[dict[str, Any]]) -> set[str]:
+    return {str(k) for k in (side or {}).get("keyword_names") or []}
+
+
+def orphaned_keywords(applied: list[Action], pending: list[Action]) -> dict[str, str]:
+    """Keywords an applied step released that a step not applied claims: now on no list (keyword -> its list)."""
+    released: set[str] = set()
+    for action in applied:
+        released = (released | (_keywords(action.before) - _keywords(action.after))) - _keywords(action.after)
+        if action.resource == "list" and action.action == "create":
+            released -= set(action.claims)
+    out: dict[str, str] = {}
+    for action in pending:
+        for kw in (set(action.claims) | (_keywords(action.after) - _keywords(action.before))) & released:
+            out.setdefault(kw, action.list_name)
+    return out
+
+
+def orphan_lines(result: ApplyResult, desired: DesiredAccount) -> list[str]:
+    """When an apply stops between a keyword's release and its claim: name each keyword and the finishing command."""
+    pending = ([result.failed] if result.failed is not None else []) + [
+        a for a in result.not_applied if a is not result.failed]
+    orphans = orphaned_keywords(result.applied, pending)
+    if not orphans:
+        return []
+    lists = sorted(set(orphans.values()))
+    command = ["tatango-iac", "apply"] + [part for name in lists for part in ("--target", name)] + list(
+        desired.paths or desired.files)
+    return ["Keywords now on no list (released, not yet claimed; a phone that texts one gets no answer): "
+            + ", ".join(f"{display(kw)} (for list {name!r})" for kw, name in sorted(orphans.items())),
+            f"Finish the move with: {shlex.join(command)}"]
