@@ -118,7 +118,7 @@ def test_lint_rules_and_their_ids(tmp_path):
         by_line.setdefault(line, []).append(rule)
     by_line = {line: sorted(found_rules) for line, found_rules in by_line.items()}
     assert by_line == {
-        4: ["help-instructions", "sms-length", "stop-instructions"],
+        4: ["help-instructions", "rates-disclosure", "sms-length", "stop-instructions"],
         5: ["gsm7", "stop-confirmation"],
         6: ["frequency-disclosure", "help-contact", "rates-disclosure", "stop-instructions"],
         7: ["frequency-disclosure", "help-instructions", "rates-disclosure", "stop-instructions"],

@@ -85,8 +85,8 @@ CATALOGUE: dict[Rule, RuleInfo] = {info.rule: info for info in (
              "a frequency given only in vague words (\"periodic\", \"occasional\", \"from time to time\")",
              "audits treat vague frequency as no disclosure", (CTIA_HANDBOOK, MICROSOFT)),
     RuleInfo(Rule.RATES_DISCLOSURE, Severity.WARNING,
-             f"{CONFIRMATIONS}, `message_help`, consent requests (`message_yes`, the double opt-in request that asks "
-             "for consent)",
+             f"{CONFIRMATIONS}, `message_help`, `message_already_subscribed`, `message_reply`, consent requests "
+             "(`message_yes`, the double opt-in request that asks for consent)",
              "no \"Msg&data rates may apply\" (or \"Message and data rates may apply\")",
              "the subscriber may pay for each message", (CTIA_HANDBOOK, CARRIER_FORMATS, VONAGE, MICROSOFT)),
     RuleInfo(Rule.STOP_INSTRUCTIONS, Severity.WARNING,
