@@ -6,8 +6,20 @@ set -uo pipefail
 
 out="${TATANGO_OUT:-${RUNNER_TEMP:-$PWD}/tatango}"
 mkdir -p "$out"
-read -r -a paths <<< "${TATANGO_PATHS:-tatango/}"
-read -r -a extra <<< "${TATANGO_ARGS:-}"
+# paths and args: one item per line (a YAML block scalar), so a list name or a path may hold spaces and
+# a second line is never dropped. Each line is trimmed; blank lines are skipped; nothing is ever
+# evaluated by the shell (no word splitting, no globbing, no $(...)).
+lines_of() {
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do
+    line="${line%$'\r'}"
+    line="${line#"${line%%[![:space:]]*}"}"
+    line="${line%"${line##*[![:space:]]}"}"
+    [ -n "$line" ] && printf '%s\0' "$line"
+  done <<< "$1"
+}
+mapfile -d '' -t paths < <(lines_of "${TATANGO_PATHS:-tatango/}")
+mapfile -d '' -t extra < <(lines_of "${TATANGO_ARGS:-}")
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
 outputs="${GITHUB_OUTPUT:-/dev/null}"
 repo="${GITHUB_REPOSITORY:-}"
@@ -16,6 +28,9 @@ reviewed_plan=""
 
 publish() { echo "$1=$2" >> "$outputs"; }
 fail() { echo "::error::$1" >&2; publish exitcode 1; exit 1; }
+# A pull-request number reaches gh api paths: only digits, checked before any call.
+check_pr() { [[ "$1" =~ ^[1-9][0-9]{0,9}$ ]] || fail "pull-request must be a pull request number (digits), not '$1'"; }
+[ -n "$pr" ] && check_pr "$pr"
 
 # apply with reviewed: auto -> the plan reviewed in the pull request merged as this commit.
 find_reviewed_plan() {
@@ -25,6 +40,7 @@ find_reviewed_plan() {
       fail "could not ask GitHub which pull request was merged as $GITHUB_SHA"
   fi
   [ -n "$pr" ] || fail "no pull request was merged as ${GITHUB_SHA}: there is no reviewed plan to apply"
+  check_pr "$pr"
   local head found run_id run_sha name
   # Several accounts in one repository: each account's reviewed plan is its own artifact.
   name="tatango-plan-pr-$pr${TATANGO_ARTIFACT_ACCOUNT:+-$TATANGO_ARTIFACT_ACCOUNT}"

@@ -25,20 +25,32 @@ def fake_cli_clock(monkeypatch, clock):
 
 
 class Deadline:
-    """Fail a test that takes longer than it may (a hang or a quadratic blow-up), instead of hanging CI."""
+    """Fail a test that takes longer than it may (a quadratic blow-up, or a hang), instead of hanging CI.
+
+    The limit is CPU time of this process (ITIMER_PROF), so a loaded machine (a shared CI
+    runner, parallel jobs) does not fail a linear-time check; a generous wall-clock alarm
+    (ten times the limit) still catches a hang that burns no CPU."""
+
+    WALL_FACTOR = 10
 
     def __init__(self, seconds: int):
         self.seconds = seconds
 
     def __enter__(self):
-        signal.signal(signal.SIGALRM, self._expired)
-        signal.alarm(self.seconds)
+        signal.signal(signal.SIGPROF, self._cpu_expired)
+        signal.signal(signal.SIGALRM, self._wall_expired)
+        signal.setitimer(signal.ITIMER_PROF, self.seconds)
+        signal.alarm(self.seconds * self.WALL_FACTOR)
 
     def __exit__(self, *exc):
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.alarm(0)
 
-    def _expired(self, signum, frame):
-        raise TimeoutError(f"took longer than {self.seconds} s")
+    def _cpu_expired(self, signum, frame):
+        raise TimeoutError(f"took longer than {self.seconds} s of CPU")
+
+    def _wall_expired(self, signum, frame):
+        raise TimeoutError(f"took longer than {self.seconds * self.WALL_FACTOR} s (a hang?)")
 
 
 # ------------------------------------------------------------ nothing skipped
@@ -205,3 +217,20 @@ def test_control_characters_in_messages_from_yaml_are_escaped_in_the_plan(api_en
     result = run_cli(["plan", str(path)], env=api_env)
     assert result.exit_code == 0 and "\u202e" not in result.output and "\\u202e" in result.stdout
 
+
+
+def test_the_deadline_fails_a_quadratic_loop_on_cpu_time():
+    """The guard the linear-time tests rely on does fire (on CPU time, not on a loaded clock)."""
+    with pytest.raises(TimeoutError, match="of CPU"), Deadline(1):
+        text = "a" * 200_000
+        while True:  # burns CPU until the timer fires
+            text.find("b")
+
+
+@pytest.mark.parametrize("opened", ["'ACME: reply HELP", '"ACME: reply HELP', "[HELP, INFO"])
+def test_an_unclosed_quote_or_bracket_points_where_it_was_opened(tmp_path, opened):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"version: 1\nlists:\n  - name: A\n    message_help: {opened}\n\n    message_stop: x\n\n")
+    result = run_cli(["validate", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{path}:4:19: error: YAML syntax error:" in result.stdout, result.stdout

@@ -80,3 +80,19 @@ def test_sandbox_validation_errors(client, call, error):
     with pytest.raises(ApiError) as err:
         call(client)
     assert err.value.status == 422 and err.value.error == error
+
+
+def test_the_saved_plan_hint_is_a_command_that_works_as_printed(examples_copy, tmp_path, monkeypatch):
+    """`plan --sandbox --out` names the apply command for the same (sandbox) account, and it runs."""
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "my plans" / "p.json"
+    out.parent.mkdir()
+    planned = run_cli(["plan", "--sandbox", "--sandbox-profile", "faithful", "--out", str(out), str(examples_copy)],
+                      env=EXAMPLE_ENV)
+    hint = planned.stderr.split("Apply it with: ", 1)[1].strip()
+    words = shlex.split(hint)
+    assert words[:2] == ["tatango-iac", "apply"] and "--sandbox" in words and words[-1] == str(out)
+    applied = run_cli([*words[1:], "--auto-approve"], env=EXAMPLE_ENV)
+    assert applied.exit_code == 0, applied.output

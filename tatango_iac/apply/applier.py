@@ -250,7 +250,7 @@ class Applier:
             except ApiError as exc:
                 if not exc.uncertain:
                     raise
-                what = exc.message
+                what = exc.message.rstrip(".")
             existing = find()  # a GET: retried by the client on its own
             if existing is not None:
                 self.on_event(f"{request}: {what}; re-read found it; not retried")

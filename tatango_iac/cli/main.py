@@ -33,7 +33,8 @@ class Partial(TatangoIacError):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tatango-iac", help="Show the version and exit.")
 def cli() -> None:
-    """Configuration-as-code for Tatango SMS lists: validate, plan, apply, export, doctor."""
+    """Configuration-as-code for Tatango SMS lists: validate, plan, apply, show, export, pull, doctor,
+    schema and sandbox."""
 
 
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:

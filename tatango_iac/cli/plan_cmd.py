@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from typing import Optional
 
@@ -58,9 +59,20 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
     if out:
         save_plan(result, out)
         output.err(f"Saved the plan and its drift report to {out}." if drift else
-                   f"Saved the plan to {out}. Apply it with: tatango-iac apply --plan {out}")
+                   f"Saved the plan to {out}. Apply it with: {apply_command(out, sandbox, sandbox_profile)}")
     changed = result.has_changes or (drift and drift_failing(result.drift(), disabled_webhooks == "fail"))
     sys.exit(EXIT_CHANGES if detailed_exitcode and changed else EXIT_OK)
+
+
+def apply_command(out: str, sandbox: bool, sandbox_profile: Optional[str]) -> str:
+    """The command that applies a saved plan against the same account the plan read."""
+    words = ["tatango-iac", "apply"]
+    if sandbox:
+        words.append("--sandbox")
+        if sandbox_profile:
+            words += ["--sandbox-profile", sandbox_profile]
+    words += ["--plan", out]
+    return shlex.join(words)
 
 
 @cli.command()

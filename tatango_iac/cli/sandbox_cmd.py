@@ -56,7 +56,8 @@ def sandbox_serve(port: int, state_file: str, profile: str, fault_rate: float, f
             raise Failure(f"Error: cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
         click.echo(f"Tatango sandbox on {server.url} (state: {state_file}, profile: {profile})")
         click.echo(f"  export TATANGO_API_URL={server.url} TATANGO_EMAIL={SANDBOX_EMAIL} TATANGO_API_KEY=<sandbox key>")
-        click.echo(f"  the sandbox key is in the state file; control API: {server.control_url}")
+        click.echo(f"  the sandbox key is the state file's api_key (sandbox-api-key unless seeded otherwise); "
+                   f"control API: {server.control_url}")
         sys.stdout.flush()  # scripts wait for the first line to learn the port
         signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:

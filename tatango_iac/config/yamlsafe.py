@@ -11,6 +11,7 @@ Values are built from libyaml's *events* with an explicit stack, never by recurs
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -36,6 +37,7 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _MERGE = "tag:yaml.org,2002:merge"
+_UNCLOSED = re.compile(r"quoted scalar|flow sequence|flow mapping")
 _YAML11_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n"}
 # libyaml's parser (shipped in PyYAML's wheels) is ~10x faster and keeps the same marks.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -265,6 +267,12 @@ def load_text(text: str, file: str) -> list[Located]:
                            "yaml-too-large") from None
         if exc.context:
             problem = f"{exc.context}: {problem}"
+        opened = exc.context_mark
+        if opened is not None and opened.line + 1 < line and _UNCLOSED.search(exc.context or ""):
+            # An unclosed quote or bracket is noticed only lines later (often at the end of
+            # the file): point at where it was opened, which is where the author has to look.
+            problem = f"{problem} at line {line}: opened here and never closed"
+            line, col = opened.line + 1, opened.column + 1
         raise _problem(file, line, col, f"YAML syntax error: {problem}", "yaml-syntax") from None
     except yaml.YAMLError as exc:  # unmarked reader errors (control characters...)
         raise _problem(file, 1, 1, f"YAML error: {exc}", "yaml-syntax") from None
