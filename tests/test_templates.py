@@ -280,3 +280,33 @@ def test_an_unset_variable_in_a_template_text_is_env_unset_and_a_warning_for_hoo
     hook = run_cli(["validate", "--allow-missing-env", str(path)], env={"HOOK_TOKEN": None})
     assert hook.exit_code == 0, hook.output
     assert "warning: environment variable HOOK_TOKEN is not set" in hook.stdout
+
+
+def test_every_rule_reports_a_template_finding_once_with_its_lists(tmp_path):
+    """Compliance and lint rules alike run on the assembled lists; each finding on a template line is one
+    diagnostic naming how many lists it reaches."""
+    text = """version: 1
+templates:
+  t:
+    message_help: "hi ${list.name} \u2603 ${var.x}"
+    message_stop: "bye"
+    first_optin_message: "welcome to ${list.name}"
+    opt_in_type: double
+    opt_in_requests:
+      - collected_data: zip_code
+        request_message: "zip?"
+        success_action: optinsubscriber
+        opt_in_message: "done"
+lists:
+  - {name: A, extends: t, vars: {x: "1"}}
+  - {name: B, extends: t, vars: {x: "2"}}
+  - {name: C, extends: t, vars: {x: "3"}}
+"""
+    report = json.loads(run_cli(["validate", "--format", "json", str(write(tmp_path, {"a.yaml": text}))]).stdout)
+    findings = report["diagnostics"]
+    assert len({d["rule"] for d in findings}) >= 5
+    seen = [(d["rule"], d["line"], d["col"]) for d in findings]
+    assert len(seen) == len(set(seen))  # never once per list
+    for d in findings:
+        assert 4 <= d["line"] <= 12, d  # at the template's lines
+        assert d["message"].endswith(f'(from template "t"; in 3 lists, first list "A" at {tmp_path}/a.yaml:14:12)'), d
