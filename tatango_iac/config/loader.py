@@ -11,7 +11,7 @@ from typing import Any, Iterable, Mapping
 from tatango_iac.config.diagnostics import ERROR, ConfigError, Diagnostic, errors
 from tatango_iac.config.discover import discover
 from tatango_iac.config.interpolate import interpolate
-from tatango_iac.config.schema import schema_diagnostics, type_name
+from tatango_iac.config.schema import invalid_parts, schema_diagnostics, type_name
 from tatango_iac.config.templates import Assembled, Assembler
 from tatango_iac.config.yamlsafe import Located, YamlProblem, load_file
 from tatango_iac.model import (
@@ -34,6 +34,9 @@ __all__ = ["LoadedFile", "config_digest", "load", "load_or_raise"]
 class LoadedFile:
     located: Located
     raw: bytes
+    # Parts with schema errors (reported already): left out, so that the rest is still checked.
+    skip_lists: frozenset[int] = frozenset()
+    skip_account: bool = False
 
 
 def _diag(file: str, where: tuple[int, int], message: str, rule: str, severity: str = ERROR) -> Diagnostic:
@@ -175,6 +178,8 @@ def _assemble_lists(loaded: list[LoadedFile], assembler: Assembler) -> list[Desi
     lists: list[DesiredList] = []
     for item in loaded:
         for index, raw_list in enumerate(item.located.data.get("lists") or []):
+            if index in item.skip_lists:
+                continue
             assembled = assembler.assemble(item.located, ("lists", index), raw_list)
             if assembled is not None and not assembler.refused:
                 lists.append(_build_list(item.located, index, assembled))
@@ -202,12 +207,19 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
     for real, shown in files:
         located, raw, problems = read_located(real, shown, env, missing_env)
         diagnostics.extend(problems)
+        if located is None:
+            continue
         # An unset variable leaves the structure intact: keep checking the rest of the file.
-        if located is not None and not [e for e in errors(problems) if e.rule != "env-unset"]:
+        if not [e for e in errors(problems) if e.rule != "env-unset"]:
             loaded.append(LoadedFile(located, raw))
+        elif (parts := invalid_parts(located.data)) is not None:  # schema errors in some lists or the account
+            loaded.append(LoadedFile(located, raw, skip_lists=parts[0], skip_account=parts[1]))
     settings, account_file = AccountSettings(), None
     assembler = Assembler(env, missing_env)
     for item in loaded:
+        if item.skip_account:
+            assembler.add_file(item.located)
+            continue
         found, account_file = _account_settings(item, account_file, diagnostics)
         settings = found or settings
         if found is not None:

@@ -6,7 +6,7 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 import jsonschema
 
@@ -139,3 +139,23 @@ def schema_diagnostics(located: Located, data: Any) -> list[Diagnostic]:
         else:
             out.append(_diag(located.file, where, _message(error, path, located), "schema"))
     return out
+
+
+def invalid_parts(data: Any) -> Optional[tuple[frozenset[int], bool]]:
+    """Where a file's schema errors lie: the list entries (by index) and whether the account block.
+
+    None when an error lies anywhere else (the version, an unknown top-level key, templates, the
+    lists key itself): the file as a whole cannot be read then. Otherwise validate still checks
+    the file's valid lists with every rule, and cross-file rules see them (README: validate).
+    """
+    lists: set[int] = set()
+    account = False
+    for error in validator().iter_errors(data):
+        path = tuple(error.absolute_path)
+        if len(path) >= 2 and path[0] == "lists" and isinstance(path[1], int):
+            lists.add(path[1])
+        elif path[:1] == ("account",):
+            account = True
+        else:
+            return None
+    return frozenset(lists), account

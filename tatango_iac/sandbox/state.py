@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import regex
 
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.sandbox.profiles import Profile
 from tatango_iac.sandbox.storage import Persisted
 
@@ -26,6 +27,33 @@ COLLECTED_DATA = ("zip_code", "email_address", "first_name", "yes")
 # The live API reports the same instant with varying UTC offsets; so does the sandbox.
 _OFFSETS = (timedelta(hours=-7), timedelta(hours=-8), timedelta(0))
 _EPOCH = datetime(2024, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+class StateFileError(TatangoIacError):
+    """The state file cannot be used as it is: it is left untouched (nothing is written over it)."""
+
+
+def read_state(path: str, shown: str) -> dict[str, Any]:
+    """The saved account, or a clear error naming the file: never a traceback, never a silent fresh start."""
+    advice = "fix it, or delete it to start over with an empty account; it was left as it is"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except UnicodeDecodeError:
+        raise StateFileError(f"the sandbox state {shown} is damaged (not UTF-8): {advice}") from None
+    except json.JSONDecodeError as exc:
+        raise StateFileError(f"{shown}:{exc.lineno}:{exc.colno}: the sandbox state is damaged (not JSON: {exc.msg}): "
+                             f"{advice}") from None
+    except OSError as exc:
+        raise StateFileError(f"cannot read the sandbox state {shown}: {exc.strerror}") from None
+    expected = default_state()
+    if not isinstance(data, dict):
+        raise StateFileError(f"the sandbox state {shown} is damaged (a JSON {type(data).__name__}, not an object): "
+                             f"{advice}")
+    wrong = sorted(k for k, v in expected.items() if k in data and type(data[k]) is not type(v))
+    if wrong:
+        raise StateFileError(f"the sandbox state {shown} is damaged ({', '.join(wrong)} of the wrong type): {advice}")
+    return data
 
 
 class SandboxError(Exception):
@@ -55,8 +83,9 @@ class State(Persisted):
 
     def __init__(self, path: Optional[str] = None, data: Optional[dict[str, Any]] = None,
                  profile: Optional[Profile] = None):
-        # Absolute: the background flush must not follow a later change of directory.
-        self.path = os.path.abspath(path) if path else None
+        # Absolute: the background flush must not follow a later change of directory. Resolved: a state
+        # file that is a symlink is written where it points (replacing the link would lose the write).
+        self.path = os.path.realpath(path) if path else None
         self.profile = profile or Profile()
         self.lock = threading.RLock()
         self._dirty = threading.Event()
@@ -65,8 +94,7 @@ class State(Persisted):
         if data is not None:
             self.data = data
         elif self.path and os.path.exists(self.path):
-            with open(self.path, encoding="utf-8") as handle:
-                self.data = json.load(handle)
+            self.data = read_state(self.path, path or self.path)
         else:
             self.data = default_state()
             self._changed = bool(self.path)  # a new state file is written once

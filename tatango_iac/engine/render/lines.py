@@ -8,12 +8,13 @@ without separators into the exact value (whitespace included).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from tatango_iac.engine.kinds import Kind
 from tatango_iac.engine.plan import Action
 from tatango_iac.secrets import display
-from tatango_iac.terminal import safe
+from tatango_iac.terminal import BIDI_CONTROLS, safe
 
 WIDTH = 96  # characters of a quoted piece
 LINE = 100  # an attribute line (label included, indentation not) wraps to stay within this
@@ -24,23 +25,68 @@ def value_text(value: Any) -> str:
     return safe(json.dumps(value, ensure_ascii=False))
 
 
+# Characters shown as an escape (by JSON, or by ``safe`` for the terminal): more than one column each.
+_ESCAPED = re.compile('["\\\\\x00-\x1f\x7f-\x9f' + "".join(map(chr, sorted(BIDI_CONTROLS))) + "]")
+
+
+def _quoted_len(ch: str) -> int:
+    return len(safe(json.dumps(ch, ensure_ascii=False)[1:-1])) if _ESCAPED.match(ch) else 1
+
+
+class _Pieces:
+    """Greedy filling of quoted pieces; every character is looked at a bounded number of times."""
+
+    def __init__(self, room: int):
+        self.room = room  # columns inside the quotes
+        self.done: list[str] = []
+        self.parts: list[str] = []
+        self.used = 0
+
+    def flush(self) -> None:
+        self.done.append("".join(self.parts))
+        self.parts, self.used = [], 0
+
+    def add(self, text: str, cost: int) -> None:
+        if self.used and self.used + cost > self.room:
+            self.flush()
+        self.parts.append(text)
+        self.used += cost
+
+    def add_word(self, word: str) -> None:
+        if not _ESCAPED.search(word):  # the common case: one column a character, cut by slicing
+            if self.used and self.used + len(word) > self.room and len(word) <= self.room:
+                self.flush()  # the word fits on a piece of its own: break at the space before it
+            start = 0
+            while start < len(word):
+                take = max(self.room - self.used, 0) or self.room
+                if self.used + min(take, len(word) - start) > self.room:
+                    self.flush()
+                    take = self.room
+                self.add(word[start:start + take], min(take, len(word) - start))
+                start += take
+            return
+        costs = [_quoted_len(ch) for ch in word]
+        total = sum(costs)
+        if self.used and self.used + total > self.room >= total:
+            self.flush()
+        if self.used + total <= self.room:
+            self.add(word, total)
+            return
+        for ch, cost in zip(word, costs, strict=True):  # a long word with escapes: cut between characters
+            self.add(ch, cost)
+
+
 def pieces(text: str, width: int = WIDTH) -> list[str]:
-    """Split a string at spaces into chunks whose quoted form fits the width; they join back exactly."""
-    chunks: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        candidate = word if not current else f"{current} {word}"
-        if current and len(json.dumps(candidate, ensure_ascii=False)) > width:
-            chunks.append(current + " ")
-            current = word
-        else:
-            current = candidate
-        while len(json.dumps(current, ensure_ascii=False)) > width:  # one long word: cut it
-            cut = max(1, width - 2 - (len(json.dumps(current, ensure_ascii=False)) - len(current)))
-            chunks.append(current[:cut])
-            current = current[cut:]
-    chunks.append(current)
-    return [value_text(c) for c in chunks]
+    """Split a string, at spaces where it can, into quoted pieces that fit the width and join back
+    exactly (leading, trailing and repeated spaces included). Linear in the length of the text: a
+    megabyte without a space is cut into pieces, never re-measured from its start."""
+    filler = _Pieces(max(width - 2, 6))  # 6: the widest escape (\u001b) always fits
+    for index, word in enumerate(text.split(" ")):
+        if index:
+            filler.add(" ", 1)  # a space ends the piece it fits in: the next word starts a new one
+        filler.add_word(word)
+    filler.flush()
+    return [value_text(c) for c in filler.done]
 
 
 def _value_lines(sign: str, label: str, value: Any) -> list[Line]:
