@@ -105,3 +105,18 @@ def test_the_action_installs_the_tool_once_per_job(tmp_path):
                               check=False)
         assert done.returncode == 0, done.stderr
     assert log.read_text().count("pip install") == 1
+
+
+def test_github_annotations_escape_their_properties(tmp_path):
+    from tests.conftest import run_cli
+
+    odd = tmp_path / "a, b: 100%\nx"
+    odd.mkdir()
+    (odd / "lists.yaml").write_text("version: 1\nlists:\n  - name: A\n    nope: 1\n")
+    result = run_cli(["validate", "--format", "github", str(odd / "lists.yaml")])
+    assert result.exit_code == 1
+    [line] = [ln for ln in result.stdout.splitlines() if ln.startswith("::error")]
+    escaped = str(odd).replace("%", "%25").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
+    assert line.startswith(f"::error file={escaped}/lists.yaml,line=4,col=5,title=")
+    properties = line.split("::")[1]
+    assert properties.count(",") == 3 and ":" not in properties.split(" ", 1)[1]

@@ -24,12 +24,20 @@ class Diagnostic:
         return f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.rule}]"
 
     def github(self) -> str:
-        # GitHub workflow commands: newlines and % must be escaped in the message.
-        message = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        # GitHub workflow commands: % and newlines are escaped in the message; a property value
+        # (the file path, the title) also escapes "," and ":", which would end it early.
         return (
-            f"::{self.severity} file={self.file},line={self.line},col={self.col},"
-            f"title={self.rule}::{message}"
+            f"::{self.severity} file={_property(self.file)},line={self.line},col={self.col},"
+            f"title={_property(self.rule)}::{_data(self.message)}"
         )
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 class ConfigError(TatangoIacError):
