@@ -143,3 +143,14 @@ def test_a_saved_plan_is_applied_with_the_credentials_of_its_account(two_sandbox
     applied = run_cli(["apply", "--plan", str(saved)], env=env)
     assert applied.exit_code == 0, applied.output
     assert names(staging) == ["QA store"] and names(acme) == []
+
+
+def test_a_text_plan_names_an_unnamed_account_too(examples_copy, tmp_path, monkeypatch):
+    """A reviewer always sees which account a plan read, named or not (text and Markdown alike)."""
+    from tests.conftest import EXAMPLE_ENV, run_cli
+
+    monkeypatch.chdir(tmp_path)
+    for fmt in ("text", "markdown"):
+        result = run_cli(["plan", "--sandbox", "--format", fmt, str(examples_copy)], env=EXAMPLE_ENV)
+        assert result.exit_code == 0
+        assert "Account: unnamed, no account.name (read at 127.0.0.1:" in result.stdout, fmt

@@ -168,7 +168,7 @@ class Plan:
             return ""
         name = self.account.get("name")
         return f"Account: {name} (read at {self.account.get('api')})" if name else (
-            f"Account: the one of TATANGO_EMAIL (read at {self.account.get('api')})")
+            f"Account: unnamed, no account.name (read at {self.account.get('api')})")
 
     def summary_line(self) -> str:
         from tatango_iac.engine.safety import people

@@ -79,7 +79,7 @@ def readback_lines(plan: Plan) -> list[str]:
 
 
 def render_text(plan: Plan, colour: Colour = _plain) -> str:
-    lines: list[str] = [safe(plan.account_line()), ""] if plan.account.get("name") else []
+    lines: list[str] = [safe(plan.account_line()), ""] if plan.account else []
     # Over a threshold: said at the top (before a long plan) and again above the summary line.
     limits = [colour(line, "delete") for line in limit_lines(plan.over_limit)]
     lines += limits + ([""] if limits else [])
