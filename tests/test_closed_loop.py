@@ -328,3 +328,19 @@ def test_doctor_finds_webhooks_and_custom_fields_beyond_the_first_lists(api_env,
     assert verdicts["webhooks: field names and types"]["verdict"] != "skip"
     assert verdicts["custom fields: field names and types"]["verdict"] != "skip"
     assert "webhooks and custom fields are found to check" not in verdicts
+
+
+def test_complete_never_claims_what_the_api_does_not_report(examples_copy, tmp_path, monkeypatch):
+    """Under an API whose webhook answers leave out two events, "matches" says what it could not check."""
+    from tests.conftest import EXAMPLE_ENV, run_cli
+
+    monkeypatch.chdir(tmp_path)
+    applied = run_cli(["apply", "--sandbox", "--sandbox-profile", "three-events", "--auto-approve",
+                       str(examples_copy)], env=EXAMPLE_ENV)
+    assert applied.exit_code == 0, applied.output
+    line = next(x for x in applied.stdout.splitlines() if x.startswith("Apply complete"))
+    assert "now matches the configuration, except what the API does not report and so cannot be checked: " in line
+    assert "webhook.cleaned" in line and "webhook.reply_received" in line
+    faithful = run_cli(["apply", "--sandbox", "--auto-approve", str(examples_copy)],
+                       env={**EXAMPLE_ENV, "TATANGO_SANDBOX_STATE": str(tmp_path / "other.json")})
+    assert faithful.exit_code == 0 and "cannot be checked" not in faithful.stdout

@@ -16,6 +16,7 @@ from typing import Callable, Optional
 from tatango_iac.api.client import TatangoClient
 from tatango_iac.api.reader import read_live
 from tatango_iac.engine.plan import Action
+from tatango_iac.engine.planner import managed_fields
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
 from tatango_iac.engine.recheck import WAITING, Finding, compare, readback_scope, touched_lists
@@ -32,6 +33,8 @@ class ReadbackResult:
     waited: float = 0.0
     calls: int = 0
     error: Optional[str] = None  # the re-read could not be compared with the configuration
+    # Managed attributes the API's answers do not report: "matches" cannot cover them.
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -63,7 +66,8 @@ def read_back(client: TatangoClient, desired: DesiredAccount, applied: list[Acti
         pending = [f for f in findings if f.kind in WAITING]
         remaining = max_wait - waited
         if not pending or remaining <= 0:
-            return ReadbackResult(findings, waited, client.calls - first_call)
+            unchecked = sorted(live.unreported & managed_fields(desired.lists))
+            return ReadbackResult(findings, waited, client.calls - first_call, unchecked=unchecked)
         delay = min(delay, remaining)
         shown = ", ".join(f.address for f in pending[:3]) + (" ..." if len(pending) > 3 else "")
         on_event(f"read-back: {len(pending)} write(s) not visible yet ({shown}); reading again in {delay:.0f} s "

@@ -38,8 +38,10 @@ def confirm_apply(client: Any, desired: DesiredAccount, result: ApplyResult, tot
         raise Failure(f"\nApply not confirmed: {done}, but the read-back failed: {exc}\n"
                       "Run `tatango-iac plan` to see whether the account holds the configuration.") from None
     if check.ok:
+        unchecked = (f", except what the API does not report and so cannot be checked: {', '.join(check.unchecked)}"
+                     if check.unchecked else "")
         output.out(f"\nApply complete: {done}; a re-read ({check.calls} call(s)) shows the account now matches "
-                   "the configuration.")
+                   f"the configuration{unchecked}.")
         return
     raise Failure("\n".join([f"\nApply not confirmed: {done}, but a re-read ({check.calls} call(s)) shows the "
                              "account does not hold all of it:", *[f"  ! {line}" for line in check.lines()],

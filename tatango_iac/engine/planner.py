@@ -155,7 +155,8 @@ def _scope_warnings(scope: Scope, desired: DesiredAccount) -> list[str]:
     return []
 
 
-def _managed_fields(selected: list[DesiredList]) -> set[str]:
+def managed_fields(selected: list[DesiredList]) -> set[str]:
+    """Every attribute (as "resource.field") the configuration manages on the given lists."""
     managed: set[str] = set()
     for d in selected:
         managed |= {f"list.{name}" for name in d.fields}
@@ -171,7 +172,7 @@ def _managed_fields(selected: list[DesiredList]) -> set[str]:
 
 
 def _unreported_notes(selected: list[DesiredList], live: LiveAccount) -> list[str]:
-    fields = sorted(live.unreported & _managed_fields(selected))
+    fields = sorted(live.unreported & managed_fields(selected))
     if not fields:
         return []
     return [f"The API's answers do not report {', '.join(fields)}: those managed values are not compared, so "
