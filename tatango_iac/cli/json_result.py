@@ -86,7 +86,8 @@ class ApplyReport:
     already_in_account: list[str] = field(default_factory=list)
 
     def plan(self, actions: list[Action] | list[dict[str, Any]]) -> None:
-        self.planned = [_as_dict(a, i) for i, a in enumerate(actions, 1)]
+        items: list[Action | dict[str, Any]] = list(actions)
+        self.planned = [_as_dict(a, i) for i, a in enumerate(items, 1)]
 
     def checked(self, readback: Optional[ReadbackResult], error: Optional[str]) -> None:
         self.readback, self.readback_error = readback, error
