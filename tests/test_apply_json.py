@@ -160,3 +160,16 @@ def test_the_job_summary_renders_the_result_and_escapes_table_breakers(tmp_path,
     path.write_text("")
     assert apply_summary.main([str(path), str(tmp_path / "apply.err")]) == 0
     assert "no result" in capsys.readouterr().out
+
+
+def test_a_reviewed_plan_applied_then_re_run_says_already_applied(api_env, examples_copy, tmp_path):
+    reviewed = tmp_path / "reviewed.json"
+    made = run_cli(["plan", "--out", str(reviewed), str(examples_copy)], env=api_env)
+    assert made.exit_code == 0, made.stderr
+    first = run_cli(["apply", "--format", "json", "--expect", str(reviewed), str(examples_copy)], env=api_env)
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["status"] == "complete"
+    again = run_cli(["apply", "--format", "json", "--expect", str(reviewed), str(examples_copy)], env=api_env)
+    doc = json.loads(again.stdout)
+    assert again.exit_code == 0 and doc["status"] == "already applied" and len(doc["already_in_account"]) == 10
+    no_secret_in(first.stdout + again.stdout)
