@@ -173,3 +173,18 @@ def test_a_reviewed_plan_applied_then_re_run_says_already_applied(api_env, examp
     doc = json.loads(again.stdout)
     assert again.exit_code == 0 and doc["status"] == "already applied" and len(doc["already_in_account"]) == 10
     no_secret_in(first.stdout + again.stdout)
+
+
+def test_a_read_back_that_disagrees_is_not_confirmed_and_names_the_difference(api_env, examples_copy, sandbox):
+    from tests.test_closed_loop import TruncatesHelp
+
+    assert apply_json(api_env, examples_copy)[0].exit_code == 0
+    sandbox.state.profile = TruncatesHelp()
+    deals = examples_copy / "lists" / "deals.yaml"
+    deals.write_text(deals.read_text().replace("Weekly deals.", "Daily deals."))
+    result, doc = apply_json(api_env, examples_copy)
+    assert result.exit_code == 1 and doc["status"] == "not confirmed"
+    [action] = doc["actions"]
+    assert action["result"] == "applied"  # accepted, but the account does not hold it: never "verified"
+    assert doc["readback"]["ok"] is False and "message_help" in doc["readback"]["differences"][0]
+    assert action["readback"] and "holds" in action["readback"][0]
