@@ -201,7 +201,7 @@ def test_over_a_limit_plan_says_so_and_apply_refuses_before_any_write(api_env, a
     _destroy_some(applied)  # 41,210 subscribers affected: over the default 10,000
     text = run_cli(["plan", "--detailed-exitcode", str(applied)], env=api_env)
     assert text.exit_code == 2  # --detailed-exitcode is unchanged: changes, not an error
-    first = [line for line in text.stdout.splitlines() if line and not line.startswith("Account: ")][0]
+    first = next(line for line in text.stdout.splitlines() if line and not line.startswith("Account: "))
     assert first.startswith("OVER THE SAFETY LIMITS: apply refuses this plan without --allow-bulk")
     assert "! this plan destructive actions affect 41,210 subscribers; the limit is 10,000" in text.stdout
     md = run_cli(["plan", "--format", "markdown", str(applied)], env=api_env).stdout
