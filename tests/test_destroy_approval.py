@@ -50,7 +50,7 @@ def test_the_shipped_apply_workflow_has_no_standing_allow_destroy():
     assert "allow-destroy: \"true\"" not in (CI / "tatango-apply.yml").read_text()
 
 
-def test_the_label_on_the_merged_pull_request_approves_its_reviewed_destructive_change(gitops, sandbox, client):
+def test_the_label_on_the_merged_pull_request_approves_its_reviewed_destructive_change(gitops, sandbox, client):  # noqa: F811
     assert gitops.action({"command": "apply"}, {})[0] == 0
     review_and_merge(gitops, 11, "retire-vip", lambda: retire_vip(gitops), labels=("docs", LABEL))
     ran = gitops.workflow(CI / "tatango-apply.yml", {"inputs.pull-request": ""})
@@ -61,7 +61,7 @@ def test_the_label_on_the_merged_pull_request_approves_its_reviewed_destructive_
 
 
 def test_without_the_label_the_destructive_change_is_refused_and_the_comment_says_how_to_approve(
-        gitops, sandbox, client):
+        gitops, sandbox, client):  # noqa: F811
     assert gitops.action({"command": "apply"}, {})[0] == 0
     # A label that merely contains the approving one's name approves nothing.
     review_and_merge(gitops, 12, "retire-vip", lambda: retire_vip(gitops), labels=(f"not-{LABEL}", f"{LABEL}x"))
@@ -83,7 +83,7 @@ def test_without_the_label_the_destructive_change_is_refused_and_the_comment_say
     assert len(gitops.gh()["comments"]) == 1  # no second failure comment
 
 
-def test_the_label_never_approves_a_destructive_action_the_review_did_not_show(gitops, sandbox, client):
+def test_the_label_never_approves_a_destructive_action_the_review_did_not_show(gitops, sandbox, client):  # noqa: F811
     assert gitops.action({"command": "apply"}, {})[0] == 0
     deals = gitops.repo / "tatango" / "lists" / "deals.yaml"
     review_and_merge(gitops, 13, "daily-deals",
@@ -103,7 +103,7 @@ def test_the_label_never_approves_a_destructive_action_the_review_did_not_show(g
     assert "To approve the destructive actions" not in comment  # the label was there: it is not the fix
 
 
-def test_the_label_is_read_only_for_a_reviewed_plan(gitops, sandbox, client):
+def test_the_label_is_read_only_for_a_reviewed_plan(gitops, sandbox, client):  # noqa: F811
     """Without reviewed: auto there is no reviewed plan to bind the approval to: the label is not read."""
     assert gitops.action({"command": "apply"}, {})[0] == 0
     retire_vip(gitops)
