@@ -59,6 +59,27 @@ find_reviewed_plan() {
   reviewed_plan="$out/reviewed/plan.json"
 }
 
+# destroy-label: the destructive actions of a reviewed plan are approved by this label on its pull
+# request, read now (at apply time), never by a standing allow-destroy in the workflow. The label only
+# ever accompanies --expect: the fresh plan must have exactly the reviewed plan's actions (destructive
+# ones included), so it authorises those and no other.
+destroy_approved=false
+read_destroy_label() {
+  local labels
+  labels="$(gh api "repos/$repo/issues/$pr/labels" --jq '.[].name')" ||
+    fail "could not read the labels of pull request #$pr"
+  if grep -qxF -- "$TATANGO_DESTROY_LABEL" <<< "$labels"; then destroy_approved=true; fi
+}
+
+# Whether the reviewed plan holds destructive actions (the comment then says how to approve them).
+reviewed_is_destructive() {
+  [ -n "$reviewed_plan" ] && python - "$reviewed_plan" <<'PY'
+import json, sys
+actions = json.load(open(sys.argv[1])).get("actions") or []
+sys.exit(0 if any(isinstance(a, dict) and a.get("destructive") for a in actions) else 1)
+PY
+}
+
 comment_on_pr() {
   [ -n "$pr" ] && [ -n "$repo" ] || return 0
   {
@@ -69,6 +90,14 @@ comment_on_pr() {
     echo '```'
     tail -n 40 "$out/apply.err"
     echo '```'
+    if [ -n "${TATANGO_DESTROY_LABEL:-}" ] && [ "$destroy_approved" = false ] && reviewed_is_destructive; then
+      echo
+      echo "**To approve the destructive actions of the reviewed plan** (listed above): add the label"
+      echo "\`$TATANGO_DESTROY_LABEL\` to this pull request, then run the apply workflow again with this pull"
+      echo "request's number (Actions, *tatango apply*, *Run workflow*, pull-request: $pr). The label approves"
+      echo "exactly the reviewed plan's actions: if the account or the configuration changed since the review,"
+      echo "the apply is still refused."
+    fi
   } > "$out/apply-comment.md"
   gh pr comment "$pr" --repo "$repo" --body-file "$out/apply-comment.md" >&2 || true
 }
@@ -111,6 +140,11 @@ case "${TATANGO_COMMAND:-}" in
       "") ;;
       *) reviewed_plan="$TATANGO_REVIEWED" ;;
     esac
+    # The label is consulted only for the reviewed plan of a pull request (reviewed: auto).
+    if [ -n "${TATANGO_DESTROY_LABEL:-}" ] && [ "${TATANGO_REVIEWED:-}" = auto ]; then
+      read_destroy_label
+      [ "$destroy_approved" = true ] && args+=(--allow-destroy)
+    fi
     if [ -n "$reviewed_plan" ]; then args+=(--expect "$reviewed_plan"); else args+=(--auto-approve); fi
     [ -n "${TATANGO_MAX_TIME:-}" ] && args+=(--max-time "$TATANGO_MAX_TIME")
     # stdout: the result document (one entry per action); stderr: the text for people, kept for a comment.
