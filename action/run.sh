@@ -72,6 +72,12 @@ comment_on_pr() {
 }
 
 publish dir "$out"
+on_drift="${TATANGO_ON_DRIFT:-fail}"
+reported=1
+case "$on_drift" in
+  fail | issue | pull-request) ;;
+  *) fail "on-drift must be fail, issue or pull-request, not '$on_drift'" ;;
+esac
 case "${TATANGO_COMMAND:-}" in
   validate)
     tatango-iac validate --format "${TATANGO_FORMAT:-github}" "${extra[@]}" "${paths[@]}"
@@ -119,6 +125,12 @@ case "${TATANGO_COMMAND:-}" in
     code=${PIPESTATUS[0]}
     { echo '```'; cat "$out/drift.txt"; echo '```'; } >> "$summary"
     [ "$code" -eq 2 ] && echo "::warning::Drift: the live account differs from git (see the job summary)"
+    if [ "$code" -eq 2 ] && [ "$on_drift" != fail ]; then  # one issue or pull request per drifted list
+      bash "$(dirname "${BASH_SOURCE[0]}")/drift-report.sh" "$on_drift" "$out/drift.json" "$out" "${paths[@]}" \
+        | tee "$out/reported.txt"
+      reported=${PIPESTATUS[0]}
+      { echo; echo '```'; cat "$out/reported.txt"; echo '```'; } >> "$summary"
+    fi
     ;;
   doctor)
     tatango-iac doctor "${extra[@]}"
@@ -132,6 +144,9 @@ publish exitcode "$code"
 # A plan with changes (2) is what a pull request is for; only an error fails the step. Drift (2) fails
 # the nightly job on purpose: that is its alert.
 if [ "${TATANGO_COMMAND}" = "plan" ] && [ "$code" -eq 2 ]; then exit 0; fi
+# With on-drift issue or pull-request, the issue or pull request of each drifted list is the alert: the job
+# succeeds once every one was opened or updated, and fails if one could not be.
+if [ "${TATANGO_COMMAND}" = "drift" ] && [ "$code" -eq 2 ] && [ "$on_drift" != fail ]; then exit "$reported"; fi
 # A partial apply (3) is not a failure: the apply workflow chains the next run on the partial output.
 if [ "${TATANGO_COMMAND}" = "apply" ] && [ "$code" -eq 3 ]; then exit 0; fi
 exit "$code"

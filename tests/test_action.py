@@ -311,11 +311,12 @@ def test_a_failing_plan_still_posts_its_comment(gitops):
 
 
 def test_the_nightly_drift_job_fails_on_drift_and_keeps_the_report(gitops, client):
+    only_fail = {"vars.TATANGO_ON_DRIFT || 'issue'": "fail"}  # the repository variable chooses: the job fails
     assert gitops.action({"command": "apply"}, {})[0] == 0
-    assert gitops.workflow(CI / "tatango-drift.yml", {})[0][1] == 0
+    assert gitops.workflow(CI / "tatango-drift.yml", dict(only_fail))[0][1] == 0
     deals = next(lst for lst in client.list_lists() if lst["name"] == "ACME Deals")
     client.update_list(deals["id"], {"message_reply": "edited by hand"})
-    [(_name, code, outputs)] = gitops.workflow(CI / "tatango-drift.yml", {})
+    [(_name, code, outputs)] = gitops.workflow(CI / "tatango-drift.yml", dict(only_fail))
     assert code == 2 and "::warning::Drift" in gitops.last.stdout  # a workflow command GitHub turns into an alert
     report = Path(outputs["dir"])
     assert "edited by hand" in (report / "drift.txt").read_text()

@@ -258,3 +258,39 @@ def test_a_list_missing_from_the_account_is_reported_not_guessed(api_env, client
     assert result.exit_code == 0
     assert "list 'Stores' is not in the account: nothing to pull" in result.stderr
     assert path.read_text() == CONFIG
+
+
+# ------------------------------------------------------- values from templates and defaults
+
+TEMPLATES = """version: 1
+templates:
+  store:
+    message_help: "Store ${list.name}: help at desk@stores-pull.example. Text STOP to end."
+    webhooks:
+      - callback_url: "https://hooks.stores-pull.example/t?store=${var.store}"
+        subscribe: true
+"""
+STORES = "version: 1\nlists:\n" + "".join(
+    f"  - name: Store {i}\n    extends: store\n    vars: {{store: '{i}'}}\n" for i in range(2))
+
+
+def test_a_value_from_a_template_is_written_at_the_list_never_into_the_template(api_env, client, tmp_path):
+    root = tmp_path / "tatango"
+    root.mkdir()
+    (root / "account.yaml").write_text(TEMPLATES)
+    (root / "stores.yaml").write_text(STORES)
+    assert run_cli(["apply", "--auto-approve", str(root)], env=api_env).exit_code == 0
+    store = lists(client)["Store 1"]
+    client.update_list(store["id"], {"message_help": "Store 1 only: call 555-0100. Text STOP to end."})
+    result = run_cli(["pull", "--list", "Store 1", str(root)], env=api_env)
+    assert result.exit_code == 0, result.output
+    assert (root / "account.yaml").read_text() == TEMPLATES  # shared by Store 0: untouched
+    assert (root / "stores.yaml").read_text() == STORES.replace(
+        "vars: {store: '1'}\n", "vars: {store: '1'}\n    message_help: \"Store 1 only: call 555-0100. Text STOP to end.\"\n")
+    assert run_cli(["plan", "--detailed-exitcode", str(root)], env=api_env).exit_code == 0
+    hook = client.list_webhooks(store["id"])[0]
+    client.update_webhook(store["id"], hook["id"], {**hook, "subscribe": False})
+    shared = run_cli(["pull", "--list", "Store 1", str(root)], env=api_env)  # a collection: the list's own copy
+    assert shared.exit_code == 0, shared.output
+    assert (root / "account.yaml").read_text() == TEMPLATES
+    assert run_cli(["plan", "--detailed-exitcode", str(root)], env=api_env).exit_code == 0

@@ -80,11 +80,13 @@ def client_for(sandbox: bool, profile: Optional[str], rate: Optional[float],
         yield client
 
 
-def render_plan(plan: Plan, fmt: str, drift: bool = False, saved_drift: Optional[dict] = None) -> str:
-    """``saved_drift``: the drift section of a saved plan (its actions no longer know their live lists)."""
+def render_plan(plan: Plan, fmt: str, drift: bool = False, saved_drift: Optional[dict] = None,
+                whole: bool = True) -> str:
+    """``saved_drift``: the drift section of a saved plan (its actions no longer know their live lists);
+    ``whole`` False: a part of it (one list), so the plan's summary line for the whole account is left out."""
     if drift:
         report = saved_drift if saved_drift is not None else plan.drift()
-        text = render_drift_text(report, plan.summary_line())
+        text = render_drift_text(report, plan.summary_line() if whole else "")
         if fmt == "markdown":
             return render_drift_markdown(report, text)
         if fmt == "json":

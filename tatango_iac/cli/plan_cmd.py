@@ -12,7 +12,7 @@ from tatango_iac.cli import options, output
 from tatango_iac.cli.common import check_writable, client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.main import EXIT_CHANGES, EXIT_OK, Failure, cli
 from tatango_iac.drift.run import budgeted_drift
-from tatango_iac.engine.render import drift_failing
+from tatango_iac.engine.render import drift_failing, drift_of_list
 from tatango_iac.workflow import make_plan, save_plan
 
 
@@ -80,8 +80,10 @@ def apply_command(out: str, sandbox: bool, sandbox_profile: Optional[str]) -> st
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="How to show the saved plan.")
 @click.option("--drift", is_flag=True, help="Group the differences as a drift report.")
+@click.option("--list", "list_name", metavar="NAME", default=None,
+              help="With --drift: only what concerns this managed list (the drift workflow's issue per list).")
 @click.option("--full", is_flag=True, help="Markdown: never truncate (for a job summary, which allows 1 MiB).")
-def show(plan_file: str, fmt: str, drift: bool, full: bool) -> None:
+def show(plan_file: str, fmt: str, drift: bool, list_name: Optional[str], full: bool) -> None:
     """Show a plan saved by `plan --out`, without reading the account again."""
     from tatango_iac.engine.plan import plan_from_json
     from tatango_iac.engine.render import render_markdown
@@ -93,5 +95,9 @@ def show(plan_file: str, fmt: str, drift: bool, full: bool) -> None:
         output.out(render_markdown(saved, budget=10**9))
     else:
         saved_drift = data.get("drift") if isinstance(data.get("drift"), dict) else None
-        output.out(render_plan(saved, fmt, drift, saved_drift),
+        if list_name is not None:
+            if not drift or saved_drift is None:
+                raise Failure("Error: --list goes with --drift, on a plan saved with its drift report")
+            saved_drift = drift_of_list(saved_drift, list_name)
+        output.out(render_plan(saved, fmt, drift, saved_drift, whole=list_name is None),
                    styled=fmt == "text" and not drift and output.stdout_colour())

@@ -1,6 +1,12 @@
 """Plan renderers: Terraform-like text, JSON (documented in the README), Markdown for PR comments."""
 from tatango_iac.engine.plan import Plan
-from tatango_iac.engine.render.drift import drift_failing, drift_status, render_drift_markdown, render_drift_text
+from tatango_iac.engine.render.drift import (
+    drift_failing,
+    drift_of_list,
+    drift_status,
+    render_drift_markdown,
+    render_drift_text,
+)
 from tatango_iac.engine.render.lines import body_lines, headline
 from tatango_iac.engine.render.markdown import (
     GITHUB_COMMENT_LIMIT,
@@ -21,6 +27,7 @@ __all__ = [
     "RENDERERS",
     "body_lines",
     "drift_failing",
+    "drift_of_list",
     "drift_status",
     "headline",
     "render_drift_markdown",

@@ -28,6 +28,15 @@ def drift_failing(drift: Drift, disabled_webhooks_fail: bool = True) -> bool:
         disabled_webhooks_fail and drift.get("disabled_webhooks")))
 
 
+def drift_of_list(drift: Drift, name: str) -> Drift:
+    """The part of a drift report that concerns one managed list (one issue or pull request per list)."""
+    mine: Drift = {key: [item for item in drift.get(key) or [] if str(item.get("list")) == name]
+                   for key in ("changed_attributes", "missing_lists", "blocked", "disabled_webhooks")}
+    in_sync = not any(mine.values())
+    mine.update(unmanaged_lists=[], in_sync=in_sync, lists=[] if in_sync else [name])
+    return mine
+
+
 def drift_status(drift: Drift) -> str:
     """One line that never says "In sync." while something is reported."""
     counts = [(len(drift.get("changed_attributes") or []), "changed attribute(s)"),
