@@ -108,7 +108,7 @@ def test_a_saved_scoped_plan_applies_with_its_scope_and_its_stale_checks(repo, a
     deals = next(lst for lst in client.list_lists() if lst["name"] == "ACME Deals")
     client.update_list(deals["id"], {"message_stop": "changed by hand"})
     stale = run_cli(["apply", "--plan", str(out)], env=api_env)
-    assert stale.exit_code == 1 and "list id 1 changed in the account" in stale.stderr
+    assert stale.exit_code == 1 and "list 'ACME Deals' (id 1) changed in the account" in stale.stderr
     client.update_list(deals["id"], {"message_stop": "ACME Deals: You have been unsubscribed and will not receive "
                                                      "any more messages."})
     sandbox.requests.clear()
