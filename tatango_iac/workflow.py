@@ -121,7 +121,9 @@ def saved_scope(saved: dict[str, Any]) -> Scope:
 def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str, str],
                  progress: Optional[Progress] = None) -> tuple[DesiredAccount, Plan]:
     """Recompute a saved plan from its config and the live account; refuse if anything moved."""
-    desired, _ = load_or_raise(saved["config"].get("paths") or [], env)
+    paths = saved["config"].get("paths") or []
+    _check_paths_reachable(paths)
+    desired, _ = load_or_raise(paths, env)
     key = client.digest_key()
     if key.digest(desired.digest) != saved["config"].get("digest"):
         raise StalePlan(_config_changes(saved["config"].get("file_digests"),
@@ -138,6 +140,17 @@ def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str,
     if reasons:
         raise StalePlan(reasons)
     return desired, fresh
+
+
+def _check_paths_reachable(paths: list[str]) -> None:
+    """A plan saves its PATHs as they were given, so the same plan applies from another checkout of the same
+    repository; from another directory they do not resolve: say so, and from where to run, not "not found"."""
+    missing = [p for p in paths if not os.path.isabs(p) and not os.path.exists(p)]
+    if missing:
+        raise SavedPlanError(
+            f"the plan's configuration path {missing[0]!r} is relative to the directory `plan --out` ran in and "
+            f"is not found from {os.getcwd()}; run `apply --plan` from that directory (the repository root in the "
+            "shipped workflows). Nothing was read or changed")
 
 
 def _config_changes(saved: Any, now: dict[str, str]) -> list[str]:

@@ -115,3 +115,25 @@ def test_a_stale_plan_names_the_file_that_changed_and_keeps_its_secrets(api_env,
     gone = run_cli(["apply", "--plan", str(out)], env=api_env)
     assert gone.exit_code == 1 and f"{examples_copy / 'lists' / 'stores.yaml'} is gone since the plan" in gone.stderr
     assert writes(sandbox) == []
+
+
+def test_a_plan_of_relative_paths_applied_from_elsewhere_says_from_where(api_env, examples_copy, tmp_path, sandbox,
+                                                                         monkeypatch):
+    """Issue 17 point 8: relative PATHs are kept (the same plan applies in another checkout); from another
+    directory the refusal says where to run it, before any call."""
+    monkeypatch.chdir(examples_copy.parent)
+    out = tmp_path / "plan.json"
+    made = run_cli(["plan", "--out", str(out), examples_copy.name], env=api_env)
+    assert made.exit_code == 0, made.output
+    assert json.loads(out.read_text())["config"]["paths"] == [examples_copy.name]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    sandbox.requests.clear()
+    result = run_cli(["apply", "--plan", str(out)], env=api_env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"the plan's configuration path '{examples_copy.name}' is relative to the directory `plan --out` ran in "
+            f"and is not found from {elsewhere}; run `apply --plan` from that directory" in result.stderr), result.stderr
+    assert sandbox.api_requests() == []
+    monkeypatch.chdir(examples_copy.parent)  # from where it was made, the same file applies
+    assert run_cli(["apply", "--plan", str(out)], env=api_env).exit_code == 0
