@@ -313,3 +313,18 @@ def test_a_stop_between_release_and_claim_names_the_orphaned_keyword_and_the_com
     assert finish.exit_code == 0, finish.output
     vip = next(r for r in sandbox.state.snapshot()["lists"].values() if r["name"] == "ACME VIP")
     assert "COUPONS" in vip["keyword_names"]
+
+
+# ------------------------------------------------------------- point 6: doctor sees what it checks
+
+
+def test_doctor_finds_webhooks_and_custom_fields_beyond_the_first_lists(api_env, client, sandbox):
+    ids = [client.create_list({"name": f"Empty {i}"})["id"] for i in range(6)]
+    client.create_webhook(ids[-1], {"callback_url": "https://h.example/x", "subscribe": True})
+    client.create_custom_field(ids[-1], {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5})
+    result = run_cli(["doctor", "--format", "json"], env=api_env)
+    report = json.loads(result.stdout)
+    verdicts = {c["assumption"]: c for c in report["checks"]}
+    assert verdicts["webhooks: field names and types"]["verdict"] != "skip"
+    assert verdicts["custom fields: field names and types"]["verdict"] != "skip"
+    assert "webhooks and custom fields are found to check" not in verdicts

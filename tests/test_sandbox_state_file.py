@@ -44,3 +44,13 @@ def test_a_symlinked_state_file_is_written_where_it_points(tmp_path):
     assert names == ["Linked"]
     again = run_cli(["plan", "--sandbox", "--detailed-exitcode", str(config)], env=env)
     assert again.exit_code == 0, again.stdout  # the next command reads what the first wrote
+
+
+def test_a_link_and_its_target_share_one_lock(tmp_path):
+    from tatango_iac.sandbox.storage import StateLocked, locked
+
+    target = tmp_path / "account.json"
+    link = tmp_path / "state.json"
+    link.symlink_to(target)
+    with locked(str(target)), pytest.raises(StateLocked), locked(str(link), timeout=0):
+        pass  # pragma: no cover - the lock must be held

@@ -195,7 +195,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
                 return
         refuse_blocked(result)
         if not result.has_changes:
-            output.out("No changes. The account matches the configuration.")
+            output.out(result.summary_line())
             return
         output.out(render_plan(result, "text"), styled=output.stdout_colour())
         refuse_destructive(result.actions, allow_destroy)

@@ -144,7 +144,7 @@ def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str
     if changed is not None:  # only the changed files were loaded at the ref: the others are as they are now
         unchanged = _unchanged_lists(desired, changed)
         old = dataclasses.replace(old or desired, lists=[*(old.lists if old else []), *unchanged])
-    base = _protected_at(old)
+    base = {**_protected_at(old), "base_fields": _fields_at(old)}
     if old is not None and _account(old) != _account(desired):
         return Scope(ref=ref, **base)  # prune, short code or lint changed: every list is concerned
     before = {lst.key: _definition(lst) for lst in old.lists} if old else {}
@@ -153,6 +153,12 @@ def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str
     removed = {lst.name for lst in (old.lists if old else []) if lst.key not in now_keys}
     changed |= _keyword_neighbours(old, desired, changed)
     return Scope("changed_since", frozenset(changed), frozenset(removed - changed), ref, **base)
+
+
+def _fields_at(old: DesiredAccount | None) -> dict[str, dict[str, str]]:
+    """Each list's assembled fields at the ref, canonical, for engine.pr_origin (whose change is it)."""
+    return {lst.key: {name: json.dumps(value, sort_keys=True, default=str) for name, value in lst.definition.items()}
+            for lst in (old.lists if old else [])}
 
 
 def _protected_at(old: DesiredAccount | None) -> dict[str, Any]:

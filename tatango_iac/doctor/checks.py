@@ -1,7 +1,8 @@
 """Read-only checks of the configured account: does its API answer the way the tool reads it?
 
-A handful of calls: the account, the short codes, the list index (and its page 2), the
-webhooks and custom fields of up to three lists. Each answer is compared with what the
+A handful of calls: the account, the short codes, the list index (and its page 2), and
+the webhooks and custom fields of as many lists as it takes to find some (wherever the
+account has them, not only in its first lists), within CHILD_CALLS calls. Each answer is compared with what the
 tool relies on: envelopes and paging, field names and types, unknown fields, timestamps.
 Never a value is printed that could be a secret: field names, types and counts only.
 """
@@ -17,7 +18,7 @@ from tatango_iac.doctor.report import FAIL, NOTE, OK, SKIP, WARN, Verdict
 from tatango_iac.model import LIST_FIELDS, LIST_FLAG_FIELDS, OPT_IN_REQUEST_FIELDS, WEBHOOK_EVENTS
 
 Kind = Callable[[Any, str], Any]
-SAMPLE_LISTS = 3
+CHILD_CALLS = 20  # the most calls spent looking for lists that have webhooks and custom fields
 
 
 def _text(value: Any, where: str) -> Any:
@@ -203,7 +204,12 @@ class Checks:
         ids = [item.get("id") for item in lists if isinstance(item, dict) and item.get("id") is not None]
         hooks, fields = Shape(WEBHOOK_SHAPE), Shape(FIELD_SHAPE, FIELD_EXTRAS)
         paged = None
-        for list_id in ids[:SAMPLE_LISTS]:
+        spent = searched = 0
+        for list_id in ids:
+            if (hooks.items and fields.items) or spent + (not hooks.items) + (not fields.items) > CHILD_CALLS:
+                break
+            searched += 1
+            spent += (not hooks.items) + (not fields.items)
             if not hooks.items:
                 for hook in self.client.request("GET", f"/lists/{list_id}/webhooks",
                                                 params={"per_page": 1000}).get("webhooks") or []:
@@ -216,6 +222,10 @@ class Checks:
                     fields.add(field)
                     self._stamps(field)
         self.add(*hooks.verdicts("webhooks"), *fields.verdicts("custom fields"))
+        if ids and not (hooks.items and fields.items):
+            self.add(Verdict("webhooks and custom fields are found to check", f"searched {searched} of {len(ids)} "
+                             f"list(s) in {spent} call(s) (at most {CHILD_CALLS})", NOTE if searched < len(ids) else OK,
+                             "what was not found is not checked"))
         if paged is not None:
             self.add(Verdict("the custom-field index is read in one call", "paged (pages_count present)" if paged
                              else "one unpaged answer", NOTE if paged else OK,

@@ -51,6 +51,8 @@ class Action:
     claims: frozenset[str] = frozenset()
     # Fields taken from a template or account.defaults -> 'template "store"' (engine.provenance).
     origins: dict[str, str] = field(default_factory=dict)
+    # A PR plan (--changed-since): "pull_request" or "outside" (engine.pr_origin); "" otherwise.
+    origin: str = ""
 
     def __post_init__(self) -> None:
         # Words (from a saved plan, or a caller) become the enums; an unknown word or combination is refused.
@@ -76,6 +78,12 @@ class Action:
         replaced = {k: v for k, v in self.before.items() if k != "subscribers"} if self.before else self.before
         self.before_digest = key.digest(replaced)
         self.target_digest = key.digest([self.list_id, self.target_id]) if self.list_id is not None else ""
+
+    def display_before(self) -> Any:
+        return display(self.before)
+
+    def display_after(self) -> Any:
+        return display(self.after)
 
     @property
     def is_list_delete(self) -> bool:
@@ -106,6 +114,8 @@ class Action:
             data["subscribers"] = self.subscribers
         if self.origins:
             data["from"] = dict(self.origins)
+        if self.origin:
+            data["origin"] = self.origin
         if self.changes_conversations:
             data["conversations"] = self.conversations
         return data
@@ -175,7 +185,7 @@ class Plan:
         from tatango_iac.engine.safety import people
 
         if not self.has_changes:
-            return "No changes. The account matches the configuration."
+            return self.no_changes_line()
         s = self.summary()
         line = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
                 f"{s['delete']} to delete.")
@@ -183,6 +193,16 @@ class Plan:
             line += (f" {s['destructive']} destructive, affects "
                      f"{people(s['subscribers_affected'], s['subscribers_unknown'])}.")
         return line + (f" {s['blocked']} blocked (see above)." if s["blocked"] else "")
+
+    def no_changes_line(self) -> str:
+        """A scoped plan compared only part of the account: it says which part, never that all matches."""
+        kind = self.scope.get("kind", "all")
+        if kind == "all":
+            return "No changes. The account matches the configuration."
+        count = len(self.scope.get("lists") or [])
+        lists = f"{count} list{'' if count == 1 else 's'}"
+        where = "this pull request touches" if kind == "changed_since" else "targeted"
+        return f"No changes in the {lists} {where}."
 
     def compliance(self) -> dict[str, Any]:
         """Every reviewed message, with the action it belongs to; counts of rules broken and fixed."""
@@ -239,6 +259,7 @@ class Plan:
             "ignored": self.ignored,
             "fingerprints": self.fingerprints,
             **({"forecast": self.forecast.to_json()} if self.forecast is not None else {}),
+            **_pr_origin(self),
         }
 
     def dumps(self) -> str:
@@ -255,8 +276,23 @@ class Plan:
 _COUNTS = ("subscribers", "conversations")
 
 
+def _pr_origin(plan: Plan) -> dict[str, Any]:
+    from tatango_iac.engine.pr_origin import summary  # pr_origin builds on Action
+
+    data = summary(plan)
+    return {"pr_origin": data} if data is not None else {}
+
+
+# Whose change it is (a PR plan's origin) describes the change; a reviewed plan is compared by what it does,
+# so apply without --changed-since still recognises a PR's reviewed plan.
+_DESCRIPTIVE = (*_COUNTS, "origin")
+
+
 def _without_counts(action: dict[str, Any]) -> dict[str, Any]:
-    kept = {k: v for k, v in action.items() if k not in _COUNTS}
+    kept = {k: v for k, v in action.items() if k not in _DESCRIPTIVE}
+    if isinstance(kept.get("changes"), list):
+        kept["changes"] = [{k: v for k, v in c.items() if k != "origin"} if isinstance(c, dict) else c
+                           for c in kept["changes"]]
     if isinstance(kept.get("before"), dict) and "subscribers" in kept["before"]:  # a list delete shows its count
         kept["before"] = {k: v for k, v in kept["before"].items() if k != "subscribers"}
     return kept
@@ -279,7 +315,7 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                       subscribers=a.get("subscribers"), conversations=a.get("conversations"),
                       changes_conversations="conversations" in a, origins=dict(a.get("from") or {}),
                       payload_digest=a.get("payload_digest", ""), before_digest=a.get("before_digest", ""),
-                      target_digest=a.get("target_digest", "")) for a in data.get("actions") or []]
+                      target_digest=a.get("target_digest", ""), origin=str(a.get("origin") or "")) for a in data.get("actions") or []]
     for message in (data.get("compliance") or {}).get("messages") or []:
         index = message.get("action")
         if isinstance(index, int) and 1 <= index <= len(actions):

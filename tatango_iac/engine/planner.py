@@ -22,6 +22,7 @@ from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.newvalues import new_value_problems
 from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
+from tatango_iac.engine.pr_origin import mark as mark_origin
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
 from tatango_iac.engine.provenance import annotate
 from tatango_iac.engine.recheck import readback_info
@@ -71,6 +72,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     if ctx.problems:
         raise PlanError(ctx.problems)
     annotate(actions, desired)
+    mark_origin(actions, desired, scope)
     for action in actions:
         action.seal(key)
     review_plan(actions, desired)

@@ -1,8 +1,8 @@
 """Which lists a plan covers: all of them, the --target lists, or those changed since a git ref."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional
 
 from tatango_iac.model import DesiredList
 
@@ -19,6 +19,10 @@ class Scope:
     base_patterns: tuple[str, ...] = ()
     # --exclude: lists (by name, configured or not) left out of this plan: not read, planned, reported or pruned.
     excluded: frozenset[str] = frozenset()
+    # changed_since: each list's top-level fields at the ref (list key -> field -> canonical JSON), so the
+    # planner can tell the pull request's edits from reverts of changes made outside the tool
+    # (engine.pr_origin). In memory only: never serialized (values may be resolved ${...} secrets).
+    base_fields: Optional[Mapping[str, Mapping[str, str]]] = field(default=None, compare=False, repr=False)
 
     @classmethod
     def targets(cls, names: Iterable[str]) -> "Scope":

@@ -77,7 +77,8 @@ def locked(path: str, timeout: float = 30.0) -> Iterator[None]:
     ``filelock`` picks the OS's own lock (``fcntl`` on POSIX, ``msvcrt`` on Windows), so the
     tool imports and runs where ``fcntl`` does not exist; the OS releases it if the process dies.
     """
-    lock = FileLock(os.path.abspath(path) + ".lock", timeout=timeout)
+    # The resolved path: a symlink to the state and the state itself are one state, with one lock.
+    lock = FileLock(os.path.realpath(path) + ".lock", timeout=timeout)
     try:
         lock.acquire(poll_interval=0.05)
     except Timeout:

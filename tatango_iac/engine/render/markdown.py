@@ -8,7 +8,7 @@ from tatango_iac.engine.ignoring import ignored_line
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.provenance import by_origin
 from tatango_iac.engine.render.lines import body_lines, headline, subscribers_text
-from tatango_iac.engine.render.text import blocked_lines, unmanaged_lines
+from tatango_iac.engine.render.text import blocked_lines, outside_lines, unmanaged_lines
 from tatango_iac.engine.safety import people
 from tatango_iac.terminal import safe
 
@@ -70,7 +70,21 @@ def _head(plan: Plan) -> list[str]:
         out += [f"| {html.escape(safe(label), quote=False)} | {count} | {', '.join(_code(f) for f in fields)} |"
                 for label, count, fields in rows]
         out.append("")
-    return _compliance_callout(plan) + out
+    return _outside(plan) + _compliance_callout(plan) + out
+
+
+# Enough to make the point in a comment; the rest is in the plan's JSON (and the job summary's full plan).
+MARKDOWN_OUTSIDE_LIMIT = 50
+
+
+def _outside(plan: Plan) -> list[str]:
+    """First in a PR comment: what this PR would revert of changes made in the web UI."""
+    lines = outside_lines(plan, MARKDOWN_OUTSIDE_LIMIT)
+    if not lines:
+        return []
+    body = "\n".join(lines[1:])
+    fence = _fence(body)
+    return ["> [!IMPORTANT]", f"> **{html.escape(lines[0], quote=False)}**", "", f"{fence}diff", body, fence, ""]
 
 
 def _compliance_callout(plan: Plan) -> list[str]:

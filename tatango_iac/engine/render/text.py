@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Callable
+from typing import Callable, Optional
 
 import click
 
 from tatango_iac.engine.ignoring import ignored_line
 from tatango_iac.engine.plan import Plan
+from tatango_iac.engine.pr_origin import OUTSIDE_TITLE, outside_changes
 from tatango_iac.engine.provenance import origin_lines
 from tatango_iac.engine.render.lines import body_lines, headline, limit_lines, subscribers_text, value_text
 from tatango_iac.terminal import safe
@@ -32,6 +33,23 @@ def unmanaged_lines(plan: Plan) -> list[str]:
         kept = f"; protected ({u['protected_by']}): never deleted" if u.get("protected_by") else ""
         lines.append(safe(f"  * {value_text(u['name'])} (id {u['id']}, {subscribers_text(u['subscribers'])}{kws}"
                           f"{kept})"))
+    return lines
+
+
+def outside_lines(plan: Plan, limit: Optional[int] = None) -> list[str]:
+    """A PR plan's reverts of changes made outside the tool, live value first (display-safe values)."""
+    outside = outside_changes(plan)
+    if not outside:
+        return []
+    ref = plan.scope.get("ref")
+    lines = [f"{OUTSIDE_TITLE} ({len(outside)} attribute(s): the configuration is the same at {ref} and now, "
+             "the account differs):"]
+    for item in outside[:limit]:
+        where = f"{item['address']}.{item['attribute']}" if item["attribute"] else f"{item['address']} ({item['kind']})"
+        lines += [safe(f"  {item['action']}. {where}"), f"      live (would be lost): {value_text(item['live'])}",
+                  f"      desired:              {value_text(item['desired'])}"]
+    if limit is not None and len(outside) > limit:
+        lines.append(f"  ... and {len(outside) - limit} more (all are in the plan's JSON under pr_origin)")
     return lines
 
 
@@ -83,6 +101,8 @@ def render_text(plan: Plan, colour: Colour = _plain) -> str:
     # Over a threshold: said at the top (before a long plan) and again above the summary line.
     limits = [colour(line, "delete") for line in limit_lines(plan.over_limit)]
     lines += limits + ([""] if limits else [])
+    reverts = outside_lines(plan)  # before the actions: a reviewer must not take them for the PR's own edits
+    lines += reverts + ([""] if reverts else [])
     if plan.actions:
         lines += ["tatango-iac will perform these actions, in this order:", ""]
         for index, action in enumerate(plan.actions, 1):
