@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GitHub Action's step (action.yml): run one tatango-iac command and publish what it made.
 # Inputs arrive as TATANGO_* environment variables. Outputs go to $GITHUB_OUTPUT, the plan to
-# $GITHUB_STEP_SUMMARY (the full plan, where a PR comment may be truncated) and to $TATANGO_OUT.
+# $GITHUB_STEP_SUMMARY (the full plan, where a PR comment may be truncated) and to $TATANGO_OUT; an
+# apply's result (each action: verified, applied, uncertain or not applied) to the job summary and
+# $TATANGO_OUT/apply.json.
 set -uo pipefail
 
 out="${TATANGO_OUT:-${RUNNER_TEMP:-$PWD}/tatango}"
@@ -111,9 +113,15 @@ case "${TATANGO_COMMAND:-}" in
     esac
     if [ -n "$reviewed_plan" ]; then args+=(--expect "$reviewed_plan"); else args+=(--auto-approve); fi
     [ -n "${TATANGO_MAX_TIME:-}" ] && args+=(--max-time "$TATANGO_MAX_TIME")
-    tatango-iac "${args[@]}" "${extra[@]}" "${paths[@]}" 2> >(tee "$out/apply.err" >&2)
+    # stdout: the result document (one entry per action); stderr: the text for people, kept for a comment.
+    rm -f "$out/apply.json"
+    tatango-iac "${args[@]}" --format json "${extra[@]}" "${paths[@]}" > "$out/apply.json" \
+      2> >(tee "$out/apply.err" >&2)
     code=$?
     wait  # for tee
+    python -m tatango_iac.cli.apply_summary "$out/apply.json" "$out/apply.err" >> "$summary" ||
+      echo "::warning::could not write the apply result to the job summary" >&2
+    publish result-json "$out/apply.json"
     # 3: stopped cleanly at --max-time with the rest still to apply: the workflow starts the next run.
     publish partial "$([ "$code" -eq 3 ] && echo true || echo false)"
     publish pull-request "$pr"

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL
-from tests.conftest import EXAMPLE_ENV, ROOT
+from tests.conftest import EXAMPLE_ENV, ROOT, set_faults
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 CI = ROOT / "examples" / "ci"
@@ -335,3 +335,23 @@ def test_no_reviewed_plan_means_no_apply(gitops):
 def test_the_readme_says_how_to_install_the_tool_elsewhere():
     readme = (ROOT / "README.md").read_text()
     assert "pip install git+" in readme and "python -m build" in readme
+
+
+def test_the_apply_job_writes_its_result_to_the_job_summary(gitops, sandbox):
+    """Issue 17 point 7: each action's result and the summary reach $GITHUB_STEP_SUMMARY, secrets masked."""
+    set_faults(sandbox, script=[{"method": "POST", "path": r"/lists/\d+/custom_fields$", "fault": "html403"}])
+    code, outputs, summary = gitops.action({"command": "apply"}, {})
+    assert code == 1
+    assert summary.startswith("### tatango-iac apply: failed")
+    assert "| 1 | create | list[&quot;ACME Deals&quot;] | applied |" in summary
+    assert "| not applied |" in summary and "Apply failed: 1 of 10 action(s) applied." in summary
+    result = json.loads(Path(outputs["result-json"]).read_text())
+    assert result["summary"]["applied"] == 1 and result["summary"]["not_applied"] == 9
+    set_faults(sandbox)
+    (gitops.tmp / "summary.md").unlink()  # each step of a job has its own summary file
+    code, outputs, summary = gitops.action({"command": "apply"}, {})
+    assert code == 0, gitops.last.stderr
+    assert summary.startswith("### tatango-iac apply: complete") and "| verified |" in summary
+    assert "Apply complete: 9 of 9 action(s) applied" in gitops.last.stderr  # the job log keeps the text
+    for text in (summary, Path(outputs["result-json"]).read_text()):
+        assert EXAMPLE_ENV["ACME_WEBHOOK_TOKEN"] not in text and SANDBOX_API_KEY not in text

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import click
 
 from tatango_iac.apply.applier import Applier, ApplyResult
-from tatango_iac.cli import options, output, readback_out
+from tatango_iac.cli import json_result, options, output, readback_out
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
 from tatango_iac.cli.main import Failure, Partial, cli
@@ -97,7 +97,7 @@ def _report_partial(result: ApplyResult, total: int) -> None:
 
 
 def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, wait: float,
-         budget: Optional[ApplyBudget] = None) -> None:
+         budget: Optional[ApplyBudget] = None, report: Optional[json_result.ApplyReport] = None) -> None:
     total = len(result.actions)
 
     def done(index: int, action: Action) -> None:
@@ -109,14 +109,18 @@ def _run(client: Any, result: Plan, desired: DesiredAccount, verify: bool, wait:
 
     outcome = Applier(client, on_done=done, on_start=start, on_event=output.event, budget=budget,
                       settle_wait=wait).run(result)
+    report = report or json_result.ApplyReport()
+    report.result = outcome
     _report(outcome, total, desired)
-    confirm_apply(client, desired, outcome, total, verify, wait)
+    confirm_apply(client, desired, outcome, total, verify, wait, on_check=report.checked)
 
 
-def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any]) -> bool:
+def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any], report: json_result.ApplyReport) -> bool:
     """apply --expect: refuse a plan that does not mean what was reviewed; True if nothing is left to do."""
     check = compare(fresh, reviewed)
+    report.already_in_account = list(check.done)
     if check.verdict is Verdict.ALREADY_APPLIED:
+        report.ended = json_result.Status.ALREADY_APPLIED
         output.out(f"Already applied: the {len(check.done)} action(s) of the reviewed plan are in the account "
                    "(read just now). Nothing was changed.")
         return True
@@ -140,6 +144,9 @@ def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any]) -> bool:
 @click.option("--allow-bulk", is_flag=True,
               help="Apply a plan over the safety limits of account.safety (share of lists updated, lists deleted, "
                    "webhooks changed, subscribers affected).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: stdout holds one JSON document, the result of each action and the summary (also on "
+                   "failure or refusal); the text goes to stderr.")
 @readback_out.no_verify
 @readback_out.verify_wait
 @options.target
@@ -148,11 +155,14 @@ def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any]) -> bool:
 @options.apply_budget
 @options.api
 def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optional[str], auto_approve: bool,
-          allow_destroy: bool, allow_bulk: bool, no_verify: bool, verify_wait: float, targets: tuple[str, ...],
+          allow_destroy: bool, allow_bulk: bool, fmt: str, no_verify: bool, verify_wait: float, targets: tuple[str, ...],
           excludes: tuple[str, ...],
           changed_since: Optional[str],
           max_calls: Optional[int], max_time: Optional[float], sandbox: bool, sandbox_profile: Optional[str],
           rate: Optional[float], max_wait: Optional[float]) -> None:
+    report = json_result.ApplyReport(verify=not no_verify)
+    if fmt == "json":
+        json_result.start(report, quiet_stdout=True)
     if plan_file and (paths or targets or excludes or changed_since or expect_file):
         raise click.UsageError("give either PATH... or --plan FILE, not both (a saved plan carries its own paths)")
     if expect_file and (targets or changed_since):
@@ -170,6 +180,7 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
                       "Nothing was read or changed.")
     for known in (saved, reviewed):
         if known is not None:
+            report.plan(known["actions"])
             refuse_destructive(known["actions"], allow_destroy, saved=True)
             refuse_over_limit(saved_exceeded(known), allow_bulk, saved=True)
     desired = load_desired(paths) if not saved else None
@@ -191,8 +202,9 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         else:
             assert desired is not None  # loaded above whenever there is no saved plan
             result = make_plan(client, desired, scope, progress)
-            if reviewed is not None and _reviewed_is_done(result, reviewed):
+            if reviewed is not None and _reviewed_is_done(result, reviewed, report):
                 return
+        report.plan(result.actions)
         refuse_blocked(result)
         if not result.has_changes:
             output.out(result.summary_line())
@@ -204,4 +216,4 @@ def apply(paths: tuple[str, ...], plan_file: Optional[str], expect_file: Optiona
         assert desired is not None
         # The read-back after the last write is part of the run: the budget keeps its calls for the end.
         budget.reserve = 0 if no_verify else readback_calls(result)
-        _run(client, result, desired, not no_verify, verify_wait, budget)
+        _run(client, result, desired, not no_verify, verify_wait, budget, report)

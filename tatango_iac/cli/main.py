@@ -13,7 +13,7 @@ from typing import Any, NoReturn, Optional
 import click
 
 from tatango_iac import __version__
-from tatango_iac.cli import output
+from tatango_iac.cli import json_result, output
 from tatango_iac.engine.render import render_markdown_error
 from tatango_iac.errors import ExitCode, TatangoIacError
 
@@ -41,6 +41,7 @@ def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
     output.err(f"Error: {message}")
     if output.state["markdown_errors"]:
         output.out(render_markdown_error(message))
+    json_result.finish(code, message)
     sys.exit(code)
 
 
@@ -52,7 +53,7 @@ def main(argv: Optional[list[str]] = None) -> Any:
     """Entry point (console script and ``python -m tatango_iac``)."""
     from tatango_iac.cli import commands  # noqa: F401 - registers the commands
 
-    output.state["markdown_errors"] = False
+    output.state.update(markdown_errors=False, json_result=None, stdout_to_stderr=False)
     previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
     try:
         cli.main(args=argv, prog_name="tatango-iac", standalone_mode=False)
@@ -60,16 +61,19 @@ def main(argv: Optional[list[str]] = None) -> Any:
         sys.exit(exc.exit_code)
     except click.UsageError as exc:
         exc.show()
+        json_result.finish(EXIT_ERROR, exc.format_message())
         sys.exit(EXIT_ERROR)  # not click's 2: 2 means "changes present"
     except click.Abort:  # Ctrl-C or SIGTERM outside an apply's writes (click turns it into Abort)
         fail("interrupted before anything was written; nothing was changed")
     except Partial as exc:
         output.out(str(exc))
+        json_result.finish(exc.exit_code, str(exc).strip())
         sys.exit(exc.exit_code)
     except Failure as exc:
         output.err(str(exc))
         if output.state["markdown_errors"]:
             output.out(render_markdown_error(str(exc)))
+        json_result.finish(EXIT_ERROR, str(exc).strip())
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         fail("interrupted before anything was written; nothing was changed")
@@ -82,6 +86,7 @@ def main(argv: Optional[list[str]] = None) -> Any:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+    json_result.finish(EXIT_OK, None)
     sys.exit(EXIT_OK)
 
 

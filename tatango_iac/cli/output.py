@@ -15,7 +15,9 @@ from tatango_iac.terminal import colour_wanted, safe
 
 PLAIN_EVERY = 30.0  # seconds between progress lines without a terminal
 ANNOUNCE_AFTER = 30.0  # a read expected to take longer than this gets a first line at once
-state: dict[str, Any] = {"markdown_errors": False}
+# json_result: the document `--format json` ends with (cli/json_result.py); stdout_to_stderr: while it is
+# pending, text for people goes to stderr so that stdout holds that one document only.
+state: dict[str, Any] = {"markdown_errors": False, "json_result": None, "stdout_to_stderr": False}
 
 
 def clean(text: str) -> str:
@@ -24,7 +26,13 @@ def clean(text: str) -> str:
 
 def out(text: str = "", styled: bool = False) -> None:
     """stdout. ``styled`` text was made safe piece by piece before colour codes were added."""
-    click.echo(redact(text) if styled else clean(text), color=True if styled else None)
+    click.echo(redact(text) if styled else clean(text), color=True if styled else None,
+               err=bool(state["stdout_to_stderr"]))
+
+
+def document(text: str) -> None:
+    """The one machine-readable document of a ``--format json`` run, on stdout (already redacted)."""
+    click.echo(text)
 
 
 def err(text: str = "", nl: bool = True) -> None:

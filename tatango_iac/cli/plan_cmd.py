@@ -8,7 +8,7 @@ from typing import Optional
 
 import click
 
-from tatango_iac.cli import options, output
+from tatango_iac.cli import json_result, options, output
 from tatango_iac.cli.common import check_writable, client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.main import EXIT_CHANGES, EXIT_OK, Failure, cli
 from tatango_iac.drift.run import budgeted_drift
@@ -42,6 +42,8 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
          excludes: tuple[str, ...], changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
          rate: Optional[float], max_wait: Optional[float]) -> None:
     output.state["markdown_errors"] = fmt == "markdown"
+    if fmt == "json":  # a failure still ends with one JSON document on stdout
+        json_result.start(json_result.PlanErrors(), quiet_stdout=False)
     if (budget is not None or drift_state) and not drift:
         raise click.UsageError("--budget and --drift-state go with --drift (the nightly check)")
     if out:
@@ -55,11 +57,12 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
             result = budgeted_drift(client, desired, scope, budget, drift_state, output.progress_for(client))
         else:
             result = make_plan(client, desired, scope, output.progress_for(client))
-    output.out(render_plan(result, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())
-    if out:
+    if out:  # saved before anything is printed: a failure to save is then the only document on stdout
         save_plan(result, out)
         output.err(f"Saved the plan and its drift report to {out}." if drift else
                    f"Saved the plan to {out}. Apply it with: {apply_command(out, sandbox, sandbox_profile)}")
+    output.out(render_plan(result, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())
+    output.state["json_result"] = None  # the plan is the document
     changed = result.has_changes or (drift and drift_failing(result.drift(), disabled_webhooks == "fail"))
     sys.exit(EXIT_CHANGES if detailed_exitcode and changed else EXIT_OK)
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import click
 
 from tatango_iac.api.client import ApiError
 from tatango_iac.apply.applier import ApplyResult
-from tatango_iac.apply.readback import DEFAULT_WAIT, read_back
+from tatango_iac.apply.readback import DEFAULT_WAIT, ReadbackResult, read_back
 from tatango_iac.cli import output
 from tatango_iac.cli.main import Failure
 from tatango_iac.engine.plan import Action
@@ -26,8 +26,11 @@ verify_wait = click.option(
 
 
 def confirm_apply(client: Any, desired: DesiredAccount, result: ApplyResult, total: int, verify: bool,
-                  wait: float) -> None:
-    """Print "Apply complete" only when the re-read matched; otherwise fail naming each difference."""
+                  wait: float, on_check: Callable[[Optional[ReadbackResult], Optional[str]], None] = lambda c, e: None
+                  ) -> None:
+    """Print "Apply complete" only when the re-read matched; otherwise fail naming each difference.
+
+    ``on_check`` receives the read-back (or the error that stopped it) for `apply --format json`."""
     done = f"{len(result.applied)} of {total} action(s) applied"
     if not verify:
         output.out(f"\nApply complete: {done} (not verified: --no-verify, the account was not re-read).")
@@ -35,8 +38,10 @@ def confirm_apply(client: Any, desired: DesiredAccount, result: ApplyResult, tot
     try:
         check = read_back(client, desired, result.applied, max_wait=wait, on_event=output.event)
     except ApiError as exc:
+        on_check(None, str(exc))
         raise Failure(f"\nApply not confirmed: {done}, but the read-back failed: {exc}\n"
                       "Run `tatango-iac plan` to see whether the account holds the configuration.") from None
+    on_check(check, None)
     if check.ok:
         output.out(f"\nApply complete: {done}; a re-read ({check.calls} call(s)) shows the account now matches "
                    "the configuration.")
