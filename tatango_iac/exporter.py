@@ -188,7 +188,8 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
         report.extend(f"Warning:   {name}" for name in sorted(secrets.values))
     elif include_secrets and files:
         report.append("Warning: --include-secrets: webhook URLs were written in clear; do not commit them")
-    report.append(f"Exported {len(files)} list(s).")
+    # Count lists, not files: templates.yaml is a file but no list (a newcomer read "3 list(s)" for 2).
+    report.append(f"Exported {len(docs)} list(s)." + ("" if docs else " Nothing was written."))
     return report
 
 
@@ -250,6 +251,8 @@ def _validate(files: dict[str, str], env: Optional[Mapping[str, str]]) -> None:
 
 def _write(output: str, files: dict[str, str], force: bool, report: list[str]) -> None:
     """New files get names no file has (export_targets); only files export owns are rewritten, with --force."""
+    if not files:
+        return  # nothing exported: no directory and no schema file appear (the report says nothing was written)
     os.makedirs(output, exist_ok=True)
     for path, text in files.items():
         with open(path, "w", encoding="utf-8") as handle:

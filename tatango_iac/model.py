@@ -201,6 +201,9 @@ class DesiredAccount:
     files: list[str]
     digest: str = field(repr=False)  # covers resolved ${...} values: never written, only keyed (digests.py)
     paths: list[str] = field(default_factory=list)  # the PATH arguments the files were found from
+    # Each file's bytes and resolved values: a stale saved plan names the file that changed. Like ``digest``
+    # it covers ${...} values, so only its keyed form is ever written (digests.py).
+    file_digests: dict[str, str] = field(default_factory=dict, repr=False)
     new_value_rules: list[NewValueRule] = field(default_factory=list)
 
     def by_key(self) -> dict[str, DesiredList]:

@@ -64,6 +64,11 @@ def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clo
 
 def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
               progress: Optional[Progress] = None) -> Plan:
+    return _plan_and_live(client, desired, scope, progress)[0]
+
+
+def _plan_and_live(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
+                   progress: Optional[Progress] = None) -> tuple[Plan, LiveAccount]:
     scope = scope or Scope()
     before = client.calls
     live = read_account(client, desired, scope, progress)
@@ -71,7 +76,7 @@ def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Sc
     result.forecast = forecast(result, client.calls - before, keyword_checks(live, desired), len(live.lists),
                                client.pacer.base, readback=readback_calls(result))
     result.account = account_identity(desired.account.name, client.base_url)
-    return result
+    return result, live
 
 
 def read_account(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
@@ -116,16 +121,20 @@ def saved_scope(saved: dict[str, Any]) -> Scope:
 def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str, str],
                  progress: Optional[Progress] = None) -> tuple[DesiredAccount, Plan]:
     """Recompute a saved plan from its config and the live account; refuse if anything moved."""
-    desired, _ = load_or_raise(saved["config"].get("paths") or [], env)
-    if client.digest_key().digest(desired.digest) != saved["config"].get("digest"):
-        raise StalePlan(["the configuration (a file, the set of files, or a ${...} value it uses) changed since "
-                         "the plan was made"])
-    fresh = make_plan(client, desired, saved_scope(saved), progress)
+    paths = saved["config"].get("paths") or []
+    _check_paths_reachable(paths)
+    desired, _ = load_or_raise(paths, env)
+    key = client.digest_key()
+    if key.digest(desired.digest) != saved["config"].get("digest"):
+        raise StalePlan(_config_changes(saved["config"].get("file_digests"),
+                                        {f: key.digest(d) for f, d in desired.file_digests.items()}))
+    fresh, live = _plan_and_live(client, desired, saved_scope(saved), progress)
     reasons = []
     old_prints, new_prints = saved.get("fingerprints") or {}, fresh.fingerprints
-    for key in sorted(set(old_prints) | set(new_prints)):
-        if old_prints.get(key) != new_prints.get(key):
-            reasons.append(_describe_fingerprint(key, old_prints.get(key), new_prints.get(key)))
+    names = _names_by_id(live)
+    for fp in sorted(set(old_prints) | set(new_prints)):
+        if old_prints.get(fp) != new_prints.get(fp):
+            reasons.append(_describe_fingerprint(fp, old_prints.get(fp), new_prints.get(fp), names))
     if not reasons and fresh.comparable() != comparable_from_saved(saved):
         reasons.append("the recomputed plan differs from the saved one")
     if reasons:
@@ -133,10 +142,41 @@ def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str,
     return desired, fresh
 
 
-def _describe_fingerprint(key: str, old: Optional[str], new: Optional[str]) -> str:
+def _check_paths_reachable(paths: list[str]) -> None:
+    """A plan saves its PATHs as they were given, so the same plan applies from another checkout of the same
+    repository; from another directory they do not resolve: say so, and from where to run, not "not found"."""
+    missing = [p for p in paths if not os.path.isabs(p) and not os.path.exists(p)]
+    if missing:
+        raise SavedPlanError(
+            f"the plan's configuration path {missing[0]!r} is relative to the directory `plan --out` ran in and "
+            f"is not found from {os.getcwd()}; run `apply --plan` from that directory (the repository root in the "
+            "shipped workflows). Nothing was read or changed")
+
+
+def _config_changes(saved: Any, now: dict[str, str]) -> list[str]:
+    """Which files differ from those the plan was made from (keyed digests per file); a plan file from before
+    they were saved, or a change only in what the files assemble to, gets the general sentence."""
+    general = ("the configuration (a file, the set of files, or a ${...} value it uses) changed since the plan was "
+               "made; plan again")
+    if not isinstance(saved, dict) or not saved:
+        return [general]
+    reasons = [f"{f} changed since the plan was made (its text or a ${{...}} value it uses)"
+               for f in sorted(set(saved) & set(now)) if saved[f] != now[f]]
+    reasons += [f"{f} is new since the plan was made" for f in sorted(set(now) - set(saved))]
+    reasons += [f"{f} is gone since the plan was made" for f in sorted(set(saved) - set(now))]
+    return [r + "; plan again" for r in reasons] or [general]
+
+
+def _names_by_id(live: LiveAccount) -> dict[str, str]:
+    """Lists by name in refusals (ids mean nothing to a reviewer); a list gone from the account keeps its id."""
+    return {str(lst.id): lst.name for lst in live.lists}
+
+
+def _describe_fingerprint(key: str, old: Optional[str], new: Optional[str], names: dict[str, str]) -> str:
     kind, _, ident = key.partition(":")
-    what = {"list": f"list id {ident}", "webhooks": f"the webhooks of list id {ident}",
-            "custom_fields": f"the custom fields of list id {ident}",
+    named = f"list '{names[ident]}' (id {ident})" if ident in names else f"list id {ident}"
+    what = {"list": named, "webhooks": f"the webhooks of {named}",
+            "custom_fields": f"the custom fields of {named}",
             "lists": "the lists of the account (ids, names or keywords)"}.get(kind, key)
     if old is None:
         return f"{what} appeared in the account"

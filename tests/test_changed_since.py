@@ -108,7 +108,7 @@ def test_a_saved_scoped_plan_applies_with_its_scope_and_its_stale_checks(repo, a
     deals = next(lst for lst in client.list_lists() if lst["name"] == "ACME Deals")
     client.update_list(deals["id"], {"message_stop": "changed by hand"})
     stale = run_cli(["apply", "--plan", str(out)], env=api_env)
-    assert stale.exit_code == 1 and "list id 1 changed in the account" in stale.stderr
+    assert stale.exit_code == 1 and "list 'ACME Deals' (id 1) changed in the account" in stale.stderr
     client.update_list(deals["id"], {"message_stop": "ACME Deals: You have been unsubscribed and will not receive "
                                                      "any more messages."})
     sandbox.requests.clear()
@@ -120,5 +120,71 @@ def test_a_saved_scoped_plan_applies_with_its_scope_and_its_stale_checks(repo, a
 def test_an_unknown_ref_fails_before_any_call(repo, api_env, sandbox):
     sandbox.requests.clear()
     result = run_cli(["plan", "--changed-since", "no-such-branch", "tatango/"], env=api_env)
-    assert result.exit_code == 1 and "git rev-parse --verify --quiet no-such-branch^{commit}" in result.stderr
+    assert result.exit_code == 1
+    assert (f"--changed-since no-such-branch: no branch, tag or commit of that name in the repository at "
+            f"{os.path.realpath(repo.path)}; name the base branch as git knows it here (e.g. origin/main, after "
+            "`git fetch origin main`). Nothing was read or changed" in result.stderr), result.stderr
+    assert "rev-parse" not in result.stderr and "Traceback" not in result.output
     assert sandbox.api_requests() == []
+
+
+# ----------------------------------------- issue 17 point 8: --changed-since errors are sentences; git runs
+# in the configuration's repository
+
+
+def test_git_runs_in_the_configurations_repository_not_the_current_directory(repo, api_env, tmp_path, monkeypatch):
+    edit(repo / "tatango" / "lists" / "vip.yaml", "follow_up_hour: 2", "follow_up_hour: 3")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # not a git repository at all
+    data = plan_json(api_env, "--changed-since", "main", str(repo / "tatango"))
+    assert data["scope"]["kind"] == "changed_since" and data["scope"]["lists"] == ["ACME VIP"]
+    other = tmp_path / "other"  # the current directory is ANOTHER repository, with no such history
+    other.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=other, check=True)
+    monkeypatch.chdir(other)
+    again = plan_json(api_env, "--changed-since", "main", str(repo / "tatango"))
+    assert again["scope"]["lists"] == ["ACME VIP"]
+
+
+def test_a_configuration_outside_any_repository_says_so(api_env, tmp_path, monkeypatch, sandbox):
+    config = tmp_path / "loose"
+    shutil.copytree(ROOT / "examples", config, ignore=shutil.ignore_patterns("invalid", "ci"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # no enclosing repository is found
+    sandbox.requests.clear()
+    result = run_cli(["plan", "--changed-since", "main", str(config)], env=api_env)
+    assert result.exit_code == 1
+    assert (f"{config} is not in a git repository, so --changed-since has nothing to compare it with; run the "
+            "plan in a clone of the repository, or without --changed-since (a full plan)" in result.stderr)
+    assert "Traceback" not in result.output and sandbox.api_requests() == []
+
+
+def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo, api_env, tmp_path, sandbox):
+    edit(repo / "tatango" / "lists" / "vip.yaml", "follow_up_hour: 2", "follow_up_hour: 3")
+    repo.git("commit", "-q", "-am", "second")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)], check=True)
+    base = repo.git("rev-parse", "HEAD~1")
+    sandbox.requests.clear()
+    result = run_cli(["plan", "--changed-since", base, str(clone / "tatango")], env=api_env)
+    assert result.exit_code == 1
+    assert (f"--changed-since {base}: the base is not in this shallow clone of {os.path.realpath(clone)}; fetch "
+            "it first" in result.stderr and "fetch-depth: 0" in result.stderr), result.stderr
+    assert sandbox.api_requests() == []
+
+
+def test_a_broken_base_falls_back_to_a_full_plan_and_says_so(repo, api_env):
+    deals = repo / "tatango" / "lists" / "vip.yaml"
+    good = deals.read_text()
+    deals.write_text(good.replace("lists:", "lists: [", 1))  # main is broken...
+    repo.git("commit", "-q", "-am", "broken main")
+    deals.write_text(good.replace("follow_up_hour: 2", "follow_up_hour: 3"))  # ...and this change repairs it
+    result = run_cli(["plan", "--format", "json", "--changed-since", "main", "tatango/"], env=api_env)
+    assert result.exit_code == 0, result.output
+    assert "Warning: the configuration at main does not load, so it cannot be compared: main:" in result.stderr
+    assert "vip.yaml:" in result.stderr and "tatango-ref-" not in result.stderr  # repository path, not scratch
+    assert "planning every list instead of only those changed since main" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["scope"]["kind"] == "all"
+    assert [a["list"] for a in data["actions"] ] == ["ACME VIP"]

@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -34,15 +40,74 @@ def test_nightly_drift_is_grouped_and_exit_codes_keep_drift_apart_from_errors(ap
     assert broken.exit_code == 1
 
 
-def test_pre_commit_hook_validates_without_secrets(tmp_path):
+HOOK_A = "version: 1\ntemplates:\n  store:\n    message_help: \"${list.name}: help at care@acme.example. Text STOP to end.\"\n"
+HOOK_B = ("version: 1\nlists:\n  - name: Deals\n    extends: store\n    keyword_names: [SAVE]\n"
+          "    webhooks:\n      - callback_url: \"https://hooks.acme.example/t?token=${HOOK_TOKEN}\"\n")
+
+
+def _hook():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    entry = hooks[0]["entry"].split()
-    assert entry[:2] == ["tatango-iac", "validate"]
-    files = [str(p) for p in sorted(EXAMPLES.rglob("*.yaml"))
-             if not {"invalid", "ci", "accounts"} & set(p.parts)]  # accounts: one account per run
-    result = run_cli(entry[1:] + files, env={"ACME_WEBHOOK_TOKEN": None})
-    assert result.exit_code == 0, result.output
-    assert "environment variable ACME_WEBHOOK_TOKEN is not set" in result.stdout and "warning" in result.stdout
+    assert [h["id"] for h in hooks] == ["tatango-validate"]
+    return hooks[0]
+
+
+def _run_hook_as_pre_commit(hook, repo, staged, overrides=None):
+    """What pre-commit does: pick the staged files `files:`/`exclude:` match; none: the hook is skipped;
+    else run entry + args (+ the picked files when pass_filenames) in the repository's root."""
+    hook = {**hook, **(overrides or {})}
+    picked = [f for f in staged if re.search(hook["files"], f)
+              and not (hook.get("exclude") and re.search(hook["exclude"], f))]
+    if not picked:
+        return None
+    command = shlex.split(hook["entry"]) + list(hook.get("args", []))
+    if hook.get("pass_filenames", True):
+        command += picked
+    command[0] = str(Path(sys.executable).parent / command[0])  # the console script pre-commit installs
+    env = {k: v for k, v in os.environ.items() if k != "HOOK_TOKEN"}  # no secrets on a developer machine
+    return subprocess.run(command, check=False, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_pre_commit_hook_validates_the_whole_directory_and_nothing_else(tmp_path):
+    hook = _hook()
+    assert hook["pass_filenames"] is False and hook["args"] == ["tatango/"] and hook["files"] == "^tatango/"
+    (tmp_path / "tatango").mkdir()
+    (tmp_path / "tatango" / "templates.yaml").write_text(HOOK_A)  # the template lives in another file
+    (tmp_path / "tatango" / "deals.yaml").write_text(HOOK_B)
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "chart.yaml").write_text("image: [unclosed\n")  # unrelated YAML, not configuration
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\njobs: {}\n")
+    assert _run_hook_as_pre_commit(hook, tmp_path, ["deploy/chart.yaml", ".github/workflows/ci.yml"]) is None
+    ok = _run_hook_as_pre_commit(hook, tmp_path, ["tatango/deals.yaml", "deploy/chart.yaml"])
+    assert ok.returncode == 0, ok.stdout + ok.stderr  # the template in templates.yaml was loaded too
+    assert "environment variable HOOK_TOKEN is not set" in ok.stdout and "chart.yaml" not in ok.stdout + ok.stderr
+    # A keyword claimed in another, unchanged file: only a whole-directory run can see it.
+    (tmp_path / "tatango" / "stores.yaml").write_text("version: 1\nlists:\n  - name: Stores\n    keyword_names: [save]\n")
+    dup = _run_hook_as_pre_commit(hook, tmp_path, ["tatango/deals.yaml"])
+    assert dup.returncode == 1
+    assert "keyword 'SAVE' is already used by list" in dup.stdout and "[keyword-duplicate]" in dup.stdout
+    assert "tatango/stores.yaml:4:" in dup.stdout or "tatango/deals.yaml:5:" in dup.stdout
+    assert "Traceback" not in dup.stdout + dup.stderr and "chart.yaml" not in dup.stdout + dup.stderr
+
+
+def test_the_readme_snippet_for_another_directory_works_as_written(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    snippet = readme[readme.index("offers `tatango-validate`"):readme.index("### Catching drift made by hand")]
+    block = yaml.safe_load(snippet[snippet.index("```yaml") + 7:snippet.index("```", snippet.index("```yaml") + 7)]
+                           .replace("\n  ", "\n"))
+    override = block["repos"][0]["hooks"][0]
+    assert override["id"] == "tatango-validate"
+    directory = override["args"][0]
+    (tmp_path / directory).mkdir(parents=True)
+    (tmp_path / directory / "deals.yaml").write_text("version: 1\nlists:\n  - name: Deals\n    keyword_names: [SAVE]\n")
+    (tmp_path / directory / "more.yaml").write_text("version: 1\nlists:\n  - name: More\n    keyword_names: [SAVE]\n")
+    (tmp_path / "tatango").mkdir()  # the hook's default directory, with a broken file: not this repository's
+    (tmp_path / "tatango" / "x.yaml").write_text("lists: [\n")
+    staged = [directory + "more.yaml"]
+    result = _run_hook_as_pre_commit(_hook(), tmp_path, staged, override)
+    assert result.returncode == 1 and "[keyword-duplicate]" in result.stdout, result.stdout + result.stderr
+    assert "tatango/x.yaml" not in result.stdout + result.stderr
+    assert _run_hook_as_pre_commit(_hook(), tmp_path, ["tatango/x.yaml"], override) is None
 
 
 def test_examples_carry_the_schema_modeline():

@@ -1,6 +1,8 @@
 """Saved plans are refused when stale, and only then (issue 9 item 7, issue 13 item 7)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tatango_iac import workflow
@@ -59,8 +61,8 @@ def test_changes_the_plan_does_not_depend_on_never_make_it_stale(api_env, applie
 
 
 @pytest.mark.parametrize("change, reason", [
-    ("managed message", "list id 3 changed in the account"),
-    ("managed webhook event", "the webhooks of list id 1 changed in the account"),
+    ("managed message", "list 'ACME VIP' (id 3) changed in the account"),
+    ("managed webhook event", "the webhooks of list 'ACME Deals' (id 1) changed in the account"),
     ("keywords of an unmanaged list", "the lists of the account (ids, names or keywords) changed"),
 ])
 def test_changes_the_plan_depends_on_make_it_stale(api_env, applied, tmp_path, client, sandbox, change, reason):
@@ -89,5 +91,49 @@ def test_a_file_added_to_a_planned_directory_makes_the_plan_stale(api_env, examp
     sandbox.requests.clear()
     result = run_cli(["apply", "--plan", str(out), "--allow-destroy"], env=api_env)
     assert result.exit_code == 1
-    assert "the configuration (a file, the set of files, or a ${...} value it uses) changed" in result.stderr
+    assert f"{examples_copy / 'lists' / 'later.yaml'} is new since the plan was made; plan again" in result.stderr
     assert writes(sandbox) == [] and "Later" in [lst["name"] for lst in client.list_lists()]
+
+
+def test_a_stale_plan_names_the_file_that_changed_and_keeps_its_secrets(api_env, examples_copy, tmp_path, sandbox,
+                                                                        monkeypatch):
+    """Issue 17 point 8: which file, not just "the configuration"; a ${...} value counts as the file's."""
+    out = planned(api_env, examples_copy, tmp_path)
+    saved = json.loads(out.read_text())["config"]["file_digests"]
+    assert sorted(saved) == sorted(json.loads(out.read_text())["config"]["files"]) and all(
+        d.startswith("hmac-sha256:") for d in saved.values())  # keyed: no offline guessing of a ${...} value
+    vip = examples_copy / "lists" / "vip.yaml"
+    vip.write_text(vip.read_text().replace("follow_up_hour: 2", "follow_up_hour: 3"))
+    result = run_cli(["apply", "--plan", str(out)], env=api_env)
+    assert result.exit_code == 1 and f"{vip} changed since the plan was made" in result.stderr, result.output
+    assert "deals.yaml" not in result.stderr and writes(sandbox) == []
+    vip.write_text(vip.read_text().replace("follow_up_hour: 3", "follow_up_hour: 2"))
+    token = run_cli(["apply", "--plan", str(out)], env={**api_env, "ACME_WEBHOOK_TOKEN": "another-token-value"})
+    assert token.exit_code == 1 and f"{vip} changed since the plan was made (its text or a ${{...}} value" in token.stderr
+    assert "another-token-value" not in token.output and writes(sandbox) == []
+    (examples_copy / "lists" / "stores.yaml").unlink()
+    gone = run_cli(["apply", "--plan", str(out)], env=api_env)
+    assert gone.exit_code == 1 and f"{examples_copy / 'lists' / 'stores.yaml'} is gone since the plan" in gone.stderr
+    assert writes(sandbox) == []
+
+
+def test_a_plan_of_relative_paths_applied_from_elsewhere_says_from_where(api_env, examples_copy, tmp_path, sandbox,
+                                                                         monkeypatch):
+    """Issue 17 point 8: relative PATHs are kept (the same plan applies in another checkout); from another
+    directory the refusal says where to run it, before any call."""
+    monkeypatch.chdir(examples_copy.parent)
+    out = tmp_path / "plan.json"
+    made = run_cli(["plan", "--out", str(out), examples_copy.name], env=api_env)
+    assert made.exit_code == 0, made.output
+    assert json.loads(out.read_text())["config"]["paths"] == [examples_copy.name]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    sandbox.requests.clear()
+    result = run_cli(["apply", "--plan", str(out)], env=api_env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"the plan's configuration path '{examples_copy.name}' is relative to the directory `plan --out` ran in "
+            f"and is not found from {elsewhere}; run `apply --plan` from that directory" in result.stderr), result.stderr
+    assert sandbox.api_requests() == []
+    monkeypatch.chdir(examples_copy.parent)  # from where it was made, the same file applies
+    assert run_cli(["apply", "--plan", str(out)], env=api_env).exit_code == 0

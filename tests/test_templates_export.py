@@ -91,3 +91,41 @@ def test_factor_keeps_a_text_that_only_reads_back_one_way():
     assert factor(docs) == {"message_reply": "same"}
     assert docs[0] == {"name": "A", "message_reply": "A costs $${x}"}  # takes nothing: extends nothing
     assert docs[2] == {"name": "C", "extends": "exported"}
+
+
+# ------------------------------------------- issue 17 (a newcomer's trial): the report counts lists, not files
+
+
+def test_the_report_counts_lists_not_the_templates_file(seeded, tmp_path):
+    out = tmp_path / "exported"
+    result = run_cli(["export", "--templates", "--output", str(out)], env=seeded)
+    assert result.exit_code == 0, result.output
+    assert (out / "templates.yaml").exists() and len(lists_in(out)) == 5
+    assert "Exported 5 list(s)." in result.stdout and "Exported 6" not in result.stdout
+    two = tmp_path / "two"
+    picked = run_cli(["export", "--templates", "--list", "Store 1", "--list", "Store 2", "--output", str(two)],
+                     env=seeded)
+    assert picked.exit_code == 0, picked.output
+    assert (two / "templates.yaml").exists() and sorted(lists_in(two)) == ["Store 1", "Store 2"]
+    assert "Exported 2 list(s)." in picked.stdout and "Exported 3" not in picked.stdout
+
+
+def test_an_export_that_exports_nothing_writes_nothing(api_env, tmp_path):
+    out = tmp_path / "empty"  # an account with no lists
+    result = run_cli(["export", "--templates", "--output", str(out)], env=api_env)
+    assert result.exit_code == 0, result.output
+    assert "Exported 0 list(s). Nothing was written." in result.stdout
+    assert not out.exists()  # no directory, and no tatango.schema.json in it
+    out.mkdir()
+    again = run_cli(["export", "--output", str(out)], env=api_env)
+    assert again.exit_code == 0 and list(out.iterdir()) == [], again.output
+
+
+def test_an_export_that_skips_every_list_leaves_the_directory_as_it_was(seeded, tmp_path):
+    out = tmp_path / "exported"
+    assert run_cli(["export", "--output", str(out)], env=seeded).exit_code == 0
+    (out / "tatango.schema.json").unlink()
+    before = sorted(p.name for p in out.iterdir())
+    again = run_cli(["export", "--output", str(out)], env=seeded)  # every list is already defined: all skipped
+    assert again.exit_code == 0 and "Exported 0 list(s). Nothing was written." in again.stdout, again.output
+    assert sorted(p.name for p in out.iterdir()) == before  # the schema file did not come back

@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 from tatango_iac.api.client import TatangoClient
 from tatango_iac.cli import output
 from tatango_iac.cli.main import Failure
-from tatango_iac.config.changed import scope_changed_since
+from tatango_iac.config.changed import BaseDoesNotLoad, scope_changed_since
 from tatango_iac.config.diagnostics import render as render_diagnostics
 from tatango_iac.config.loader import load_or_raise
 from tatango_iac.engine.plan import FORMAT_VERSION, Plan
@@ -57,8 +57,19 @@ def scope_for(desired: DesiredAccount, targets: tuple[str, ...], changed_since: 
                       "Nothing was read or changed.")
     # An --exclude that names no configured list may name a live one: the planner checks it against the
     # account's lists once the index is read, before any write.
-    scope = scope_changed_since(changed_since, desired, os.environ) if changed_since else Scope.targets(targets)
+    scope = _changed_since(changed_since, desired) if changed_since else Scope.targets(targets)
     return dataclasses.replace(scope, excluded=frozenset(excludes))
+
+
+def _changed_since(ref: str, desired: DesiredAccount) -> Scope:
+    """A base that does not load (a broken main this change repairs) must not block its own fix: plan every
+    list instead, and say so, since the plan then also shows differences this change did not make."""
+    try:
+        return scope_changed_since(ref, desired, os.environ)
+    except BaseDoesNotLoad as broken:
+        output.err(f"Warning: {broken}\nWarning: planning every list instead of only those changed since {ref}: "
+                   "this plan may also show changes made outside this pull request")
+        return Scope()
 
 
 def check_writable(path: str) -> None:

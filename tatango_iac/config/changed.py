@@ -33,6 +33,11 @@ class ChangedSinceError(TatangoIacError):
     pass
 
 
+class BaseDoesNotLoad(ChangedSinceError):
+    """The configuration at the ref is broken (a broken main that this change fixes): the caller may fall back
+    to a full plan, saying so, rather than refuse the very pull request that repairs it."""
+
+
 def _git(*args: str, cwd: str | None = None, input: str | None = None) -> str:
     try:
         done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False,
@@ -51,12 +56,47 @@ def _show(ref: str, name: str, top: str) -> bytes:
                           cwd=top).stdout
 
 
+def _toplevel(desired: DesiredAccount) -> str:
+    """The repository that holds the configuration (not the current directory's: plan may run from anywhere)."""
+    first = os.path.realpath(desired.paths[0]) if desired.paths else os.getcwd()
+    where = first if os.path.isdir(first) else os.path.dirname(first)
+    try:
+        return os.path.realpath(_git("rev-parse", "--show-toplevel", cwd=where).strip())
+    except ChangedSinceError:
+        raise ChangedSinceError(
+            f"{desired.paths[0] if desired.paths else where} is not in a git repository, so --changed-since has "
+            "nothing to compare it with; run the plan in a clone of the repository, or without --changed-since "
+            "(a full plan)") from None
+
+
+def _check_ref(ref: str, top: str) -> None:
+    """An unknown ref, and a base missing from a shallow clone (CI's default checkout), each say what to do."""
+    try:
+        _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=top)
+        return
+    except ChangedSinceError:
+        pass
+    try:
+        shallow = _git("rev-parse", "--is-shallow-repository", cwd=top).strip() == "true"
+    except ChangedSinceError:
+        shallow = False
+    if shallow:
+        raise ChangedSinceError(
+            f"--changed-since {ref}: the base is not in this shallow clone of {top}; fetch it first "
+            f"(`git fetch origin {ref.removeprefix('origin/')}`, or actions/checkout with fetch-depth: 0). "
+            "Nothing was read or changed") from None
+    raise ChangedSinceError(
+        f"--changed-since {ref}: no branch, tag or commit of that name in the repository at {top}; name the base "
+        "branch as git knows it here (e.g. origin/main, after `git fetch origin main`). Nothing was read or "
+        "changed") from None
+
+
 def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str], set[str] | None]:
     """Write what the comparison needs of the configuration at ref into ``into``: its PATHs there, and the
     repository paths of the files that changed (None: every file was written, as a change to ``account:`` or
     ``templates:`` may concern every list)."""
-    _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    top = _git("rev-parse", "--show-toplevel").strip()
+    top = _toplevel(desired)
+    _check_ref(ref, top)
     relatives = []
     for path in desired.paths:
         relative = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
@@ -76,7 +116,7 @@ def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str
 
 def _unchanged_lists(desired: DesiredAccount, changed: set[str]) -> list[DesiredList]:
     """The lists whose file is the same at the ref: their definitions there are what they are now."""
-    top = os.path.realpath(_git("rev-parse", "--show-toplevel").strip())
+    top = _toplevel(desired)
     return [lst for lst in desired.lists
             if os.path.relpath(os.path.realpath(lst.source.file), top) not in changed]
 
@@ -96,10 +136,11 @@ def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str
         materialised, changed = _materialise(ref, desired, scratch)
         old_paths = [p for p in materialised if os.path.exists(p)]
         old, diagnostics = load(old_paths, env, missing_env="warning") if old_paths else (None, [])
+        # FILE:LINE:COL as in the repository (the scratch copy is laid out like it), not the scratch path.
+        problems = [d.text().replace(scratch + os.sep, f"{ref}:") for d in diagnostics if d.severity == ERROR][:3]
     if old_paths and old is None:
-        problems = [d for d in diagnostics if d.severity == ERROR][:3]
-        raise ChangedSinceError(f"the configuration at {ref} does not load, so it cannot be compared: " +
-                                "; ".join(d.message for d in problems))
+        raise BaseDoesNotLoad(f"the configuration at {ref} does not load, so it cannot be compared: " +
+                              "; ".join(problems))
     if changed is not None:  # only the changed files were loaded at the ref: the others are as they are now
         unchanged = _unchanged_lists(desired, changed)
         old = dataclasses.replace(old or desired, lists=[*(old.lists if old else []), *unchanged])

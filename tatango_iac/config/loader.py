@@ -154,6 +154,16 @@ def config_digest(files: list[LoadedFile], found: Iterable[str] = (), lists: Ite
     return "sha256:" + digest.hexdigest()
 
 
+def file_digests(files: list[LoadedFile]) -> dict[str, str]:
+    """Per file, what config_digest covers of it (bytes and resolved values): key material, never written."""
+    out = {}
+    for loaded in files:
+        resolved = json.dumps(_canonical(loaded.located.data), sort_keys=True).encode()
+        out[loaded.located.file] = "sha256:" + hashlib.sha256(hashlib.sha256(loaded.raw).digest() +
+                                                              hashlib.sha256(resolved).digest()).hexdigest()
+    return out
+
+
 def _account_settings(item: LoadedFile, account_file: Located | None,
                       diagnostics: list[Diagnostic]) -> tuple[AccountSettings | None, Located | None]:
     data = item.located.data
@@ -232,7 +242,8 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
         return None, sorted(diagnostics)
     _label_lists(lists)
     account = DesiredAccount(lists=lists, account=settings, files=[f.located.file for f in loaded],
-                             digest=config_digest(loaded, (shown for _real, shown in files), lists), paths=paths)
+                             digest=config_digest(loaded, (shown for _real, shown in files), lists), paths=paths,
+                             file_digests=file_digests(loaded))
     rule_diagnostics, account.new_value_rules = check_account(account)
     diagnostics.extend(rule_diagnostics)
     if errors(diagnostics):

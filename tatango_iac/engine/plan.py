@@ -132,6 +132,7 @@ class Plan:
     config_paths: list[str] = field(default_factory=list)
     config_files: list[str] = field(default_factory=list)
     config_digest: str = ""
+    config_file_digests: dict[str, str] = field(default_factory=dict)  # keyed: which file made a plan stale
     fingerprints: dict[str, str] = field(default_factory=dict)
     targets: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=lambda: {"kind": "all"})
@@ -240,7 +241,8 @@ class Plan:
             "format_version": FORMAT_VERSION,
             "tool_version": __version__,
             "account": self.account,
-            "config": {"paths": self.config_paths, "files": self.config_files, "digest": self.config_digest},
+            "config": {"paths": self.config_paths, "files": self.config_files, "digest": self.config_digest,
+                       "file_digests": self.config_file_digests},
             "targets": self.targets,
             "scope": self.scope,
             "summary": self.summary(),
@@ -328,7 +330,8 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 blocked=list(data.get("blocked") or []), notes=list(data.get("notes") or []),
                 disabled_webhooks=list(drift.get("disabled_webhooks") or []),
                 config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),
-                config_digest=config.get("digest", ""), fingerprints=dict(data.get("fingerprints") or {}),
+                config_digest=config.get("digest", ""),
+                config_file_digests=dict(config.get("file_digests") or {}), fingerprints=dict(data.get("fingerprints") or {}),
                 targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
                 warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}),
                 readback=dict(data.get("readback") or {}), stored_forms=list(data.get("stored_forms") or []),

@@ -79,6 +79,7 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     result = Plan(actions=actions, unmanaged_lists=unmanaged, blocked=ctx.blocked,
                   config_paths=list(desired.paths or desired.files), config_files=list(desired.files),
                   config_digest=key.digest(desired.digest),
+                  config_file_digests={f: key.digest(d) for f, d in desired.file_digests.items()},
                   fingerprints=fingerprints(desired, live, match, scope, key),
                   targets=sorted(scope.lists) if scope.kind == "target" else [], scope=scope.to_json(),
                   warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged))
