@@ -9,6 +9,7 @@ to one night later each time) until every list's children have been read at leas
 Reported: the calls each night made (all within the budget), the CI time of a night at
 one call every 3.1 s, and the number of nights to full coverage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,9 +56,16 @@ def measure(lists: int, budget: int, max_nights: int = 60) -> dict[str, Any]:
         finally:
             drift_state.utc_now = wall_clock
     worst = max(calls)
-    return {"lists": lists, "budget": budget, "nights": len(calls), "stated_nights": stated, "max_calls": worst,
-            "ci_minutes": math.ceil(worst * PACE / 60), "fits_job": worst * PACE <= JOB_LIMIT_S,
-            "daily_share": worst / DAILY_CALLS}
+    return {
+        "lists": lists,
+        "budget": budget,
+        "nights": len(calls),
+        "stated_nights": stated,
+        "max_calls": worst,
+        "ci_minutes": math.ceil(worst * PACE / 60),
+        "fits_job": worst * PACE <= JOB_LIMIT_S,
+        "daily_share": worst / DAILY_CALLS,
+    }
 
 
 def read_ids(path: str) -> list[int]:
@@ -73,10 +81,12 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=2400)
     args = parser.parse_args()
     r = measure(args.lists, args.budget)
-    print(f"{r['lists']:,} managed lists, --budget {r['budget']}: at most {r['max_calls']} calls a night "
-          f"({r['ci_minutes']} min of CI at {PACE} s a call, {'fits' if r['fits_job'] else 'does NOT fit'} one "
-          f"6-hour job, {r['daily_share']:.0%} of the account's {DAILY_CALLS:,} daily calls); every list's webhooks "
-          f"and custom fields read within {r['nights']} night(s) (stated by the report: {r['stated_nights']}).")
+    print(
+        f"{r['lists']:,} managed lists, --budget {r['budget']}: at most {r['max_calls']} calls a night "
+        f"({r['ci_minutes']} min of CI at {PACE} s a call, {'fits' if r['fits_job'] else 'does NOT fit'} one "
+        f"6-hour job, {r['daily_share']:.0%} of the account's {DAILY_CALLS:,} daily calls); every list's webhooks "
+        f"and custom fields read within {r['nights']} night(s) (stated by the report: {r['stated_nights']})."
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ written list's webhooks and custom fields); "naive" is one GET per object (and, 
 a re-read of every object written). At the default pace of one call every 3.1 s every call is 3.1 s of CI.
 With --write-readme the README's performance section is rewritten from this one run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,19 @@ BEGIN, END = "<!-- BEGIN BENCHMARK -->", "<!-- END BENCHMARK -->"
 
 
 def config_lists(n: int) -> list[dict]:
-    return [{"name": f"List {i:04d}", "keyword_names": [f"KW{i:04d}"],
-             "message_help": "Help: help@acme.example. Text STOP to end. Msg&data rates may apply.",
-             "webhooks": [{"callback_url": f"https://h.example/{i}/{j}", "subscribe": True} for j in range(HOOKS)],
-             "custom_fields": [{"key": f"field_{j}", "label": f"Field {j}", "content_type": "text", "max_length": 50}
-                               for j in range(FIELDS)]} for i in range(n)]
+    return [
+        {
+            "name": f"List {i:04d}",
+            "keyword_names": [f"KW{i:04d}"],
+            "message_help": "Help: help@acme.example. Text STOP to end. Msg&data rates may apply.",
+            "webhooks": [{"callback_url": f"https://h.example/{i}/{j}", "subscribe": True} for j in range(HOOKS)],
+            "custom_fields": [
+                {"key": f"field_{j}", "label": f"Field {j}", "content_type": "text", "max_length": 50}
+                for j in range(FIELDS)
+            ],
+        }
+        for i in range(n)
+    ]
 
 
 def write_config(directory: Path, n: int) -> Path:
@@ -56,10 +65,16 @@ def write_config(directory: Path, n: int) -> Path:
     (path / "lists").mkdir(parents=True, exist_ok=True)
     (path / "account.yaml").write_text(yaml.safe_dump({"version": 1, "account": {"shortcode": "33733"}}))
     for i, spec in enumerate(config_lists(n)):
-        (path / "lists" / f"list_{i:05d}.yaml").write_text(yaml.safe_dump({"version": 1, "lists": [spec]},
-                                                                         sort_keys=False))
-    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid",
-           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.invalid"}
+        (path / "lists" / f"list_{i:05d}.yaml").write_text(
+            yaml.safe_dump({"version": 1, "lists": [spec]}, sort_keys=False)
+        )
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@example.invalid",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@example.invalid",
+    }
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
         subprocess.run(["git", *args], cwd=directory, env=env, check=True, capture_output=True)
     return path
@@ -83,8 +98,12 @@ def seeded_state(n: int) -> dict:
 def sandbox_process(state: dict, tmp: Path) -> Iterator[str]:
     state_file = tmp / "state.json"
     state_file.write_text(json.dumps(state))
-    proc = subprocess.Popen([sys.executable, "-m", "tatango_iac", "sandbox", "serve", "--port", "0", "--state",
-                             str(state_file)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tatango_iac", "sandbox", "serve", "--port", "0", "--state", str(state_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         url = re.search(r"on (http://\S+)", proc.stdout.readline()).group(1)
         yield url
@@ -129,8 +148,13 @@ def run_phase(phase: str, config: str, url: str) -> dict:
         check = read_back(client, desired, outcome.applied)  # what apply does after its last write (§13)
         assert check.ok, check.lines()
         assert client.calls - calls_before == readback_calls(result)  # the plan states the read-back's cost
-    return {"cpu_s": time.process_time() - run_started, "model_cpu_s": load_cpu + plan_cpu, "client_calls": client.calls,
-            "actions": len(result.actions), "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    return {
+        "cpu_s": time.process_time() - run_started,
+        "model_cpu_s": load_cpu + plan_cpu,
+        "client_calls": client.calls,
+        "actions": len(result.actions),
+        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
 
 
 def minimum_and_naive(phase: str, n: int) -> tuple[int, int]:
@@ -162,18 +186,42 @@ def measure(n: int) -> list[dict]:
                 state = default_state()
                 first.write_text(first.read_text().replace("Text STOP to stop.", "Text STOP to end."))
             with sandbox_process(state, tmp) as url:
-                child = subprocess.run([sys.executable, "-m", "benchmarks.plan_calls", "--phase", phase, "--config",
-                                        str(config), "--url", url], capture_output=True, text=True, cwd=tmp / "repo",
-                                       env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
-                                       check=True)
+                child = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "benchmarks.plan_calls",
+                        "--phase",
+                        phase,
+                        "--config",
+                        str(config),
+                        "--url",
+                        url,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    cwd=tmp / "repo",
+                    env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+                    check=True,
+                )
                 figures = json.loads(child.stdout)
                 made = received(url)
             minimum, naive = minimum_and_naive(phase, n)
             overhead = (figures["cpu_s"] - figures["model_cpu_s"]) / made * 1000 if made else 0.0
-            rows.append({"lists": n, "phase": phase, "calls": made, "minimum": minimum, "naive": naive,
-                         "cpu_s": round(figures["cpu_s"], 2), "model_cpu_s": round(figures["model_cpu_s"], 2),
-                         "per_call_ms": round(overhead, 2), "peak_rss_mib": round(figures["peak_rss_kib"] / 1024, 1),
-                         "ci_minutes": made * PACE / 60})
+            rows.append(
+                {
+                    "lists": n,
+                    "phase": phase,
+                    "calls": made,
+                    "minimum": minimum,
+                    "naive": naive,
+                    "cpu_s": round(figures["cpu_s"], 2),
+                    "model_cpu_s": round(figures["model_cpu_s"], 2),
+                    "per_call_ms": round(overhead, 2),
+                    "peak_rss_mib": round(figures["peak_rss_kib"] / 1024, 1),
+                    "ci_minutes": made * PACE / 60,
+                }
+            )
     return rows
 
 
@@ -188,9 +236,16 @@ def measure_render(size: int) -> dict:
     from tatango_iac.engine.render import render_json, render_markdown, render_text
 
     old, new = "x" * size, "y" * size
-    action = Action(Kind.UPDATE, Resource.LIST, 'list["Big"]', "Big", before={"message_help": old},
-                    after={"message_help": new}, changes=[{"path": "message_help", "before": old, "after": new}],
-                    list_id=1)
+    action = Action(
+        Kind.UPDATE,
+        Resource.LIST,
+        'list["Big"]',
+        "Big",
+        before={"message_help": old},
+        after={"message_help": new},
+        changes=[{"path": "message_help", "before": old, "after": new}],
+        list_id=1,
+    )
     plan = Plan(actions=[action])
     row: dict = {"chars": size}
     for name, render in (("text", render_text), ("markdown", render_markdown), ("json", render_json)):
@@ -202,20 +257,26 @@ def measure_render(size: int) -> dict:
 
 
 def render_table(rows: list[dict]) -> str:
-    lines = ["| message (characters, no space) | render text s | render markdown s | render json s |",
-             "|---:|---:|---:|---:|"]
+    lines = [
+        "| message (characters, no space) | render text s | render markdown s | render json s |",
+        "|---:|---:|---:|---:|",
+    ]
     lines += [f"| {r['chars']:,} | {r['text_s']} | {r['markdown_s']} | {r['json_s']} |" for r in rows]
     return "\n".join(lines)
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| lists | phase | API calls | minimum (§4) | naive | CPU s | of which load+plan | per call ms | "
-             "peak RSS MiB | CI time at 3.1 s a call |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| lists | phase | API calls | minimum (§4) | naive | CPU s | of which load+plan | per call ms | "
+        "peak RSS MiB | CI time at 3.1 s a call |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         ci = f"{r['ci_minutes']:.0f} min" if r["ci_minutes"] >= 1 else f"{r['ci_minutes'] * 60:.0f} s"
-        lines.append(f"| {r['lists']} | {r['phase']} | {r['calls']} | {r['minimum']} | {r['naive']} | {r['cpu_s']} | "
-                     f"{r['model_cpu_s']} | {r['per_call_ms']} | {r['peak_rss_mib']} | {ci} |")
+        lines.append(
+            f"| {r['lists']} | {r['phase']} | {r['calls']} | {r['minimum']} | {r['naive']} | {r['cpu_s']} | "
+            f"{r['model_cpu_s']} | {r['per_call_ms']} | {r['peak_rss_mib']} | {ci} |"
+        )
     return "\n".join(lines)
 
 
@@ -228,34 +289,38 @@ def prose(rows: list[dict]) -> str:
     budget = int(JOB_LIMIT_HOURS * 3600 / PACE)
     plan_lists = (budget - 1) // 2
     apply_lists = (budget - 3) // (4 + HOOKS + FIELDS)
-    return "\n".join([
-        f"At {largest} lists a full plan makes {by['plan']['calls']} calls ({by['plan']['ci_minutes']:.0f} min of CI "
-        f"at the default pace) and a pull-request plan of one changed list {by['scoped']['calls']} "
-        f"({by['scoped']['ci_minutes'] * 60:.0f} s). Outside the calls themselves the tool spends about {median} ms "
-        f"of CPU per call (HTTP handling in `requests`); loading, validating and planning {largest} lists takes "
-        f"{by['plan']['model_cpu_s']} s.",
-        "",
-        f"**Large accounts.** A GitHub job may run {JOB_LIMIT_HOURS} hours: {budget:,} calls at one every {PACE} s. "
-        f"A full plan costs 1 + 2 calls per list that manages its webhooks and custom fields, so it fits up to about "
-        f"{plan_lists:,} such lists; a first import (`export`) costs the same. An apply from nothing costs about "
-        f"{4 + HOOKS + FIELDS} calls per list of this shape (list, keyword test, {HOOKS} webhooks, {FIELDS} custom "
-        f"fields, the read-back of its webhooks and custom fields after the writes, and one re-read of the index "
-        f"before the first create), so about {apply_lists:,} lists per job. "
-        "Beyond that: keep pull-request plans scoped (`--changed-since`, the shipped workflow does); a large apply "
-        "runs as a chain of `apply --max-time 5h30m` runs, each stopping cleanly between two actions (exit 3) and the "
-        "next applying the rest (the shipped apply workflow chains them; `plan` forecasts how many); and the "
-        "nightly drift job reads the whole list index every night but webhooks and custom fields within "
-        "`--budget`, least recently checked first (at 10,000 lists and `--budget 2400`: 2 h 04 min a night, every "
-        "list within 9 nights; `python -m benchmarks.drift_nights`).",
-    ])
+    return "\n".join(
+        [
+            f"At {largest} lists a full plan makes {by['plan']['calls']} calls ({by['plan']['ci_minutes']:.0f} min of CI "
+            f"at the default pace) and a pull-request plan of one changed list {by['scoped']['calls']} "
+            f"({by['scoped']['ci_minutes'] * 60:.0f} s). Outside the calls themselves the tool spends about {median} ms "
+            f"of CPU per call (HTTP handling in `requests`); loading, validating and planning {largest} lists takes "
+            f"{by['plan']['model_cpu_s']} s.",
+            "",
+            f"**Large accounts.** A GitHub job may run {JOB_LIMIT_HOURS} hours: {budget:,} calls at one every {PACE} s. "
+            f"A full plan costs 1 + 2 calls per list that manages its webhooks and custom fields, so it fits up to about "
+            f"{plan_lists:,} such lists; a first import (`export`) costs the same. An apply from nothing costs about "
+            f"{4 + HOOKS + FIELDS} calls per list of this shape (list, keyword test, {HOOKS} webhooks, {FIELDS} custom "
+            f"fields, the read-back of its webhooks and custom fields after the writes, and one re-read of the index "
+            f"before the first create), so about {apply_lists:,} lists per job. "
+            "Beyond that: keep pull-request plans scoped (`--changed-since`, the shipped workflow does); a large apply "
+            "runs as a chain of `apply --max-time 5h30m` runs, each stopping cleanly between two actions (exit 3) and the "
+            "next applying the rest (the shipped apply workflow chains them; `plan` forecasts how many); and the "
+            "nightly drift job reads the whole list index every night but webhooks and custom fields within "
+            "`--budget`, least recently checked first (at 10,000 lists and `--budget 2400`: 2 h 04 min a night, every "
+            "list within 9 nights; `python -m benchmarks.drift_nights`).",
+        ]
+    )
 
 
 def write_readme(rows: list[dict], path: Path, render_rows: list[dict]) -> None:
     text = path.read_text()
     head, rest = text.split(BEGIN, 1)
     _old, tail = rest.split(END, 1)
-    rendering = ("Rendering a plan is linear in its values: a message without a space is cut into pieces, never "
-                 f"re-measured from its start (CPU seconds, one action changing the message):\n\n{render_table(render_rows)}")
+    rendering = (
+        "Rendering a plan is linear in its values: a message without a space is cut into pieces, never "
+        f"re-measured from its start (CPU seconds, one action changing the message):\n\n{render_table(render_rows)}"
+    )
     path.write_text(f"{head}{BEGIN}\n{table(rows)}\n\n{prose(rows)}\n\n{rendering}\n{END}{tail}")
 
 

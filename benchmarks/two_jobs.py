@@ -10,6 +10,7 @@ pass. Reported per seed: how long the two took together against the time they ta
 after the other (each alone at its own pace), and the share of that time the account's
 budget sat unused (idle: 1 - successful calls x 3 s / elapsed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,9 +75,14 @@ def _config(lists: int) -> Any:
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "c.yaml")
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write("version: 1\naccount: {shortcode: '33733'}\nlists:\n" + "".join(
-                f"  - {{name: L{i:03d}, webhooks: [{{callback_url: 'https://h.example/{i}', subscribe: true}}], "
-                f"custom_fields: []}}\n" for i in range(lists)))
+            handle.write(
+                "version: 1\naccount: {shortcode: '33733'}\nlists:\n"
+                + "".join(
+                    f"  - {{name: L{i:03d}, webhooks: [{{callback_url: 'https://h.example/{i}', subscribe: true}}], "
+                    f"custom_fields: []}}\n"
+                    for i in range(lists)
+                )
+            )
         return load_or_raise([path], {})[0]
 
 
@@ -94,8 +100,11 @@ def measure(lists: int, seed: int) -> dict[str, float]:
     calls_each = 1 + 2 * lists
     with SandboxServer(clock=clock) as server:
         requests.put(server.control_url + "/state", json=_account(lists), timeout=30).raise_for_status()
-        requests.put(server.control_url + "/faults", json={"rate_limit": LIMIT, "rate_window": RATE_WINDOW,
-                                                           "burst": 1}, timeout=30).raise_for_status()
+        requests.put(
+            server.control_url + "/faults",
+            json={"rate_limit": LIMIT, "rate_window": RATE_WINDOW, "burst": 1},
+            timeout=30,
+        ).raise_for_status()
         start = clock.monotonic()
 
         def job(job_seed: int) -> None:
@@ -120,17 +129,28 @@ def measure(lists: int, seed: int) -> dict[str, float]:
     elapsed = max(finished)
     one_after_the_other = 2 * calls_each * SAFE_INTERVAL
     ok = statuses.count(200)
-    return {"lists": lists, "seed": seed, "calls_each": calls_each, "elapsed_s": round(elapsed, 1),
-            "sequential_s": round(one_after_the_other, 1), "ratio": round(elapsed / one_after_the_other, 2),
-            "idle": round(max(0.0, 1 - ok * SLOT / elapsed), 3), "rate_limited": statuses.count(429)}
+    return {
+        "lists": lists,
+        "seed": seed,
+        "calls_each": calls_each,
+        "elapsed_s": round(elapsed, 1),
+        "sequential_s": round(one_after_the_other, 1),
+        "ratio": round(elapsed / one_after_the_other, 2),
+        "idle": round(max(0.0, 1 - ok * SLOT / elapsed), 3),
+        "rate_limited": statuses.count(429),
+    }
 
 
 def table(rows: list[dict[str, float]]) -> str:
-    lines = ["| lists per job | calls per job | seed | together | one after the other | ratio | account idle | 429s |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| lists per job | calls per job | seed | together | one after the other | ratio | account idle | 429s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['lists']} | {r['calls_each']} | {r['seed']} | {r['elapsed_s']:.0f} s | "
-                     f"{r['sequential_s']:.0f} s | {r['ratio']}x | {r['idle']:.0%} | {r['rate_limited']} |")
+        lines.append(
+            f"| {r['lists']} | {r['calls_each']} | {r['seed']} | {r['elapsed_s']:.0f} s | "
+            f"{r['sequential_s']:.0f} s | {r['ratio']}x | {r['idle']:.0%} | {r['rate_limited']} |"
+        )
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ only sees the artifact does). Without credentials (tests, pure planning) the key
 random one for this process: digests then compare only within the process, and still
 reveal nothing.
 """
+
 from __future__ import annotations
 
 import hashlib

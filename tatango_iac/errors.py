@@ -5,6 +5,7 @@ text the user sees (``user_message``) and the exit code, so the entry point need
 ``except`` for all of them and a new error cannot be forgotten there (anything else is
 an internal error). This module imports nothing of the tool: every layer may use it.
 """
+
 from __future__ import annotations
 
 from enum import IntEnum

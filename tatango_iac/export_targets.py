@@ -8,6 +8,7 @@
 - A new list gets a file name no other file has, on disk or in this run: two names that
   give the same file name both get a file.
 """
+
 from __future__ import annotations
 
 import os

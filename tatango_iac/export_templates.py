@@ -8,6 +8,7 @@ is shared as ``${list.name}`` when that makes it the most common form. Export va
 the result as always; what it writes resolves, list by list, to exactly the live values,
 so it plans to "No changes". Linear in the lists times their fields.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,23 @@ from typing import Any
 TEMPLATE = "exported"
 TEMPLATES_FILE = "templates.yaml"
 # Fields a template may share (not the identity, not keywords: they are unique per account).
-SHARED = ("message_yes", "message_help", "message_stop", "message_reply", "message_already_subscribed",
-          "first_optin_message", "second_optin_message", "email_digest", "email_subscribe", "email_unsubscribe",
-          "opt_in_type", "bypass_opt_in_response", "opt_in_requests", "custom_fields", "webhooks")
+SHARED = (
+    "message_yes",
+    "message_help",
+    "message_stop",
+    "message_reply",
+    "message_already_subscribed",
+    "first_optin_message",
+    "second_optin_message",
+    "email_digest",
+    "email_subscribe",
+    "email_unsubscribe",
+    "opt_in_type",
+    "bypass_opt_in_response",
+    "opt_in_requests",
+    "custom_fields",
+    "webhooks",
+)
 NAME_REF = "${list.name}"
 
 

@@ -9,6 +9,7 @@ and never a hand-written file that defines other lists (``export_targets``); lis
 a name get ``id:`` pins.
 Everything is validated before anything is written.
 """
+
 from __future__ import annotations
 
 import os
@@ -89,8 +90,12 @@ class Placeholders:
         if "@" in netloc:
             userinfo, host = netloc.rsplit("@", 1)
             user, colon, password = userinfo.partition(":")
-            netloc = (_lit(user) + (":" + self.name(list_name, "password", password) if colon and password else colon)
-                      + "@" + _lit(host))
+            netloc = (
+                _lit(user)
+                + (":" + self.name(list_name, "password", password) if colon and password else colon)
+                + "@"
+                + _lit(host)
+            )
         else:
             netloc = _lit(netloc)
         path, qmark, query = tail.partition("?")
@@ -103,16 +108,16 @@ class Placeholders:
             key, eq, value = segment.partition("=")
             secret = eq and value and is_secret_param(unquote_plus(key))
             params.append(f"{_lit(key)}={self.name(list_name, unquote_plus(key), value)}" if secret else _lit(segment))
-        return (f"{_lit(scheme)}://{netloc}{'/'.join(segments)}{qmark}{'&'.join(params)}{hash_}"
-                f"{_lit(fragment)}")
+        return f"{_lit(scheme)}://{netloc}{'/'.join(segments)}{qmark}{'&'.join(params)}{hash_}{_lit(fragment)}"
 
 
 def _value(value: Any) -> Any:
     return _lit(value) if isinstance(value, str) else value
 
 
-def list_document(lst: LiveList, hooks: list[LiveWebhook], fields: list[LiveCustomField], pin: bool,
-                  secrets: Optional[Placeholders]) -> dict[str, Any]:
+def list_document(
+    lst: LiveList, hooks: list[LiveWebhook], fields: list[LiveCustomField], pin: bool, secrets: Optional[Placeholders]
+) -> dict[str, Any]:
     doc: dict[str, Any] = {"name": _lit(lst.name)}
     if pin:
         doc["id"] = lst.id
@@ -124,11 +129,24 @@ def list_document(lst: LiveList, hooks: list[LiveWebhook], fields: list[LiveCust
             if lst.bypass_opt_in_response is not None:
                 doc["bypass_opt_in_response"] = lst.bypass_opt_in_response
             doc["opt_in_requests"] = [
-                {k: _value(r[k]) for k in OPT_IN_REQUEST_FIELDS if known(r.get(k)) and (
-                    r.get(k) is not None or k in REQUIRED_REQUEST_KEYS)} for r in lst.opt_in_requests]
+                {
+                    k: _value(r[k])
+                    for k in OPT_IN_REQUEST_FIELDS
+                    if known(r.get(k)) and (r.get(k) is not None or k in REQUIRED_REQUEST_KEYS)
+                }
+                for r in lst.opt_in_requests
+            ]
     doc["custom_fields"] = [
-        {"key": f.key, **{a: _value(f.attrs[a]) for a in CUSTOM_FIELD_ATTRS if known(f.attrs.get(a)) and (
-            f.attrs[a] is not None or a in REQUIRED_FIELD_KEYS)}} for f in fields]
+        {
+            "key": f.key,
+            **{
+                a: _value(f.attrs[a])
+                for a in CUSTOM_FIELD_ATTRS
+                if known(f.attrs.get(a)) and (f.attrs[a] is not None or a in REQUIRED_FIELD_KEYS)
+            },
+        }
+        for f in fields
+    ]
     exported_hooks, seen = [], set()
     for hook in sorted(hooks, key=lambda h: h.id):
         if hook.callback_url in seen:
@@ -141,12 +159,20 @@ def list_document(lst: LiveList, hooks: list[LiveWebhook], fields: list[LiveCust
 
 
 def render(doc: dict[str, Any]) -> str:
-    return (f"# yaml-language-server: $schema={SCHEMA_FILE}\n" +
-            yaml.dump({"version": 1, "lists": [doc]}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100))
+    return f"# yaml-language-server: $schema={SCHEMA_FILE}\n" + yaml.dump(
+        {"version": 1, "lists": [doc]}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
 
 
-def export_account(client: TatangoClient, output: str, names: list[str], include_secrets: bool, force: bool = False,
-                   env: Optional[Mapping[str, str]] = None, templates: bool = False) -> list[str]:
+def export_account(
+    client: TatangoClient,
+    output: str,
+    names: list[str],
+    include_secrets: bool,
+    force: bool = False,
+    env: Optional[Mapping[str, str]] = None,
+    templates: bool = False,
+) -> list[str]:
     unreported: set[str] = set()
     lists = read_lists(client, unreported)
     if names:
@@ -174,8 +200,10 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
         repeats = Counter(h.callback_url for h in hooks)
         for url, count in sorted(repeats.items()):
             if count > 1:
-                report.append(f"Warning: list '{lst.name}' has {count} webhooks with the URL {mask_url(url)}: "
-                              f"exported once; a plan deletes the {count - 1} duplicate(s)")
+                report.append(
+                    f"Warning: list '{lst.name}' has {count} webhooks with the URL {mask_url(url)}: "
+                    f"exported once; a plan deletes the {count - 1} duplicate(s)"
+                )
         docs[path] = list_document(lst, hooks, fields, pin, secrets)
     if templates:
         _templates(output, docs, files, force)
@@ -183,8 +211,10 @@ def export_account(client: TatangoClient, output: str, names: list[str], include
     _validate(files, env)
     _write(output, files, force, report)
     if secrets and secrets.values:
-        report.append("Warning: webhook URLs carry secrets; they were written as ${...} placeholders. Set these "
-                      "environment variables (values from the web UI or your secret store):")
+        report.append(
+            "Warning: webhook URLs carry secrets; they were written as ${...} placeholders. Set these "
+            "environment variables (values from the web UI or your secret store):"
+        )
         report.extend(f"Warning:   {name}" for name in sorted(secrets.values))
     elif include_secrets and files:
         report.append("Warning: --include-secrets: webhook URLs were written in clear; do not commit them")
@@ -201,25 +231,36 @@ def _templates(output: str, docs: dict[str, dict[str, Any]], files: dict[str, st
     path = os.path.join(output, TEMPLATES_FILE)
     if os.path.exists(path) and not force:
         raise ExportError(f"{path} exists; nothing was written (rewrite it with --force, or export elsewhere)")
-    files[path] = (f"# yaml-language-server: $schema={SCHEMA_FILE}\n" +
-                   yaml.dump({"version": 1, "templates": {TEMPLATE: template}}, Dumper=_Dumper, sort_keys=False,
-                             allow_unicode=True, width=100))
+    files[path] = f"# yaml-language-server: $schema={SCHEMA_FILE}\n" + yaml.dump(
+        {"version": 1, "templates": {TEMPLATE: template}},
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
 
 
-def _target_of_defined(lst: LiveList, entry: Entry, existing: Existing, force: bool,
-                       report: list[str]) -> Optional[str]:
+def _target_of_defined(
+    lst: LiveList, entry: Entry, existing: Existing, force: bool, report: list[str]
+) -> Optional[str]:
     """The file to rewrite for a list already defined in the directory, or None (reported why)."""
     renamed = f" (renamed in the web UI from '{entry.name}')" if entry.name != lst.name else ""
     if not force:
-        hint = (f"; take the new name with `tatango-iac pull --list '{entry.name}' ...` or rewrite the file with "
-                "--force") if renamed else ""
-        report.append(f"Warning: list '{lst.name}' (id {lst.id}){renamed} is already defined at {entry.where}; not "
-                      f"written{hint}")
+        hint = (
+            (f"; take the new name with `tatango-iac pull --list '{entry.name}' ...` or rewrite the file with --force")
+            if renamed
+            else ""
+        )
+        report.append(
+            f"Warning: list '{lst.name}' (id {lst.id}){renamed} is already defined at {entry.where}; not written{hint}"
+        )
         return None
     if not existing.owned(entry):
-        report.append(f"Warning: list '{lst.name}' (id {lst.id}){renamed} is defined at {entry.where}, a file that "
-                      "holds other lists or the account settings: not rewritten (take live values into it with "
-                      "`tatango-iac pull`)")
+        report.append(
+            f"Warning: list '{lst.name}' (id {lst.id}){renamed} is defined at {entry.where}, a file that "
+            "holds other lists or the account settings: not rewritten (take live values into it with "
+            "`tatango-iac pull`)"
+        )
         return None
     report.append(f"rewriting {entry.file}: list '{lst.name}' (id {lst.id}){renamed}")
     return entry.file
@@ -245,8 +286,9 @@ def _validate(files: dict[str, str], env: Optional[Mapping[str, str]]) -> None:
                 for name, path in shown.items():
                     text = text.replace(name, path)
                 lines.append(text)
-            raise ExportError("the exported files would not be valid configuration; nothing was written:\n  " +
-                              "\n  ".join(lines))
+            raise ExportError(
+                "the exported files would not be valid configuration; nothing was written:\n  " + "\n  ".join(lines)
+            )
 
 
 def _write(output: str, files: dict[str, str], force: bool, report: list[str]) -> None:
@@ -263,8 +305,10 @@ def _write(output: str, files: dict[str, str], force: bool, report: list[str]) -
         with open(schema_path, "w", encoding="utf-8") as handle:
             handle.write(schema_text())
     elif _read(schema_path) != schema_text():
-        report.append(f"Warning: {schema_path} is from another version; update it with "
-                      f"`tatango-iac schema --output {output} --force`")
+        report.append(
+            f"Warning: {schema_path} is from another version; update it with "
+            f"`tatango-iac schema --output {output} --force`"
+        )
 
 
 def _read(path: str) -> str:

@@ -4,6 +4,7 @@ The live model holds values already coerced to their types (``api.coerce``). A f
 the API's answer did not report is ``UNKNOWN``: never equal to anything, never
 compared, never written back (§10).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,11 +35,22 @@ OPT_IN_REQUEST_FIELDS = (
     "second_opt_in_message",
     "success_action",
 )
-OPT_IN_MESSAGE_FIELDS = ("request_message", "retry_message", "no_response_message", "opt_in_message",
-                         "second_opt_in_message")
+OPT_IN_MESSAGE_FIELDS = (
+    "request_message",
+    "retry_message",
+    "no_response_message",
+    "opt_in_message",
+    "second_opt_in_message",
+)
 SINGLE_OPT_IN_MESSAGES = ("first_optin_message", "second_optin_message")
-CUSTOM_FIELD_ATTRS = ("label", "content_type", "max_length", "pattern", "should_validate_regex_via_api",
-                      "default_value")
+CUSTOM_FIELD_ATTRS = (
+    "label",
+    "content_type",
+    "max_length",
+    "pattern",
+    "should_validate_regex_via_api",
+    "default_value",
+)
 WEBHOOK_EVENTS = ("subscribe", "unsubscribe", "message_sent", "reply_received", "cleaned")
 RESERVED_KEYWORDS = frozenset({"STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT", "STOPALL", "HELP", "INFO"})
 
@@ -159,8 +171,11 @@ class DesiredList:
 
     @property
     def manages_opt_in(self) -> bool:
-        return self.opt_in_type is not None or self.opt_in_requests is not None or (
-            self.bypass_opt_in_response is not None)
+        return (
+            self.opt_in_type is not None
+            or self.opt_in_requests is not None
+            or (self.bypass_opt_in_response is not None)
+        )
 
 
 @dataclass

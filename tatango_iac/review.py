@@ -13,6 +13,7 @@ Three verdicts besides a mismatch:
   read shows the rest is in the account): apply exactly that rest;
 - nothing left: the reviewed change is already in the account (a re-run job): exit 0.
 """
+
 from __future__ import annotations
 
 import enum
@@ -23,8 +24,10 @@ from tatango_iac import __version__
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.errors import TatangoIacError
 
-NEXT_STEP = ("Next step: make a fresh plan in the pull request (push to it, or re-run its plan job), review it, "
-             "then re-run this apply; or change the configuration in a new pull request.")
+NEXT_STEP = (
+    "Next step: make a fresh plan in the pull request (push to it, or re-run its plan job), review it, "
+    "then re-run this apply; or change the configuration in a new pull request."
+)
 
 
 class Verdict(enum.Enum):
@@ -51,8 +54,12 @@ class ReviewMismatch(TatangoIacError):
 
 
 def _same(reviewed: dict[str, Any], fresh: Action) -> bool:
-    if (reviewed.get("action"), reviewed.get("resource"), reviewed.get("address"), bool(reviewed.get("destructive"))) \
-            != (fresh.action, fresh.resource, fresh.address, fresh.destructive):
+    if (
+        reviewed.get("action"),
+        reviewed.get("resource"),
+        reviewed.get("address"),
+        bool(reviewed.get("destructive")),
+    ) != (fresh.action, fresh.resource, fresh.address, fresh.destructive):
         return False
     if reviewed.get("payload_digest") != fresh.payload_digest:
         return False
@@ -73,8 +80,10 @@ def _what_differs(reviewed: dict[str, Any], fresh: Action) -> str:
         named = ", ".join(str(p) for p in paths) if paths else None
         if named:
             return f"{where}: the value to send for {named} differs from the reviewed one"
-        return (f"{where}: a value the plan masks (a token or ${{...}} value) would be sent differently from the "
-                f"reviewed one")
+        return (
+            f"{where}: a value the plan masks (a token or ${{...}} value) would be sent differently from the "
+            f"reviewed one"
+        )
     if reviewed.get("target_digest") != fresh.target_digest:
         return f"{where}: it now acts on a different object (its id changed since the review)"
     if not paths:
@@ -91,8 +100,12 @@ def compare(fresh: Plan, reviewed: dict[str, Any]) -> ReviewCheck:
     """The verdict, or ReviewMismatch naming each difference, the lists concerned and the next step."""
     reviewed_account = (reviewed.get("account") or {}).get("name")
     if reviewed_account != fresh.account.get("name"):
-        raise ReviewMismatch([f"the reviewed plan is for account {reviewed_account or '(unnamed)'}, this configuration "
-                              f"is for account {fresh.account.get('name') or '(unnamed)'}: nothing was changed"])
+        raise ReviewMismatch(
+            [
+                f"the reviewed plan is for account {reviewed_account or '(unnamed)'}, this configuration "
+                f"is for account {fresh.account.get('name') or '(unnamed)'}: nothing was changed"
+            ]
+        )
     old: list[dict[str, Any]] = list(reviewed.get("actions") or [])
     problems: list[str] = []
     if _blocked(fresh.blocked) != _blocked(reviewed.get("blocked") or []):
@@ -103,18 +116,25 @@ def compare(fresh: Plan, reviewed: dict[str, Any]) -> ReviewCheck:
         index = next((i for i in range(position, len(old)) if _same(old[i], action)), None)
         if index is None:
             concerned.add(action.list_name)
-            twin = next((r for r in old if r.get("address") == action.address and r.get("action") == action.action),
-                        None)
-            problems.append(f"  {_what_differs(twin, action)}" if twin is not None
-                            else f"  only in the plan made now: {action.action} {action.address}")
+            twin = next(
+                (r for r in old if r.get("address") == action.address and r.get("action") == action.action), None
+            )
+            problems.append(
+                f"  {_what_differs(twin, action)}"
+                if twin is not None
+                else f"  only in the plan made now: {action.action} {action.address}"
+            )
             continue
         done += [str(r.get("address")) for r in old[position:index]]
         position = index + 1
     if problems:
         addresses = {a.address for a in fresh.actions}
         # Reviewed actions the fresh read found done are listed only to explain the mismatch.
-        problems += [f"  only in the reviewed plan (the account has it already): {r.get('action')} "
-                     f"{r.get('address')}" for r in old if r.get("address") not in addresses]
+        problems += [
+            f"  only in the reviewed plan (the account has it already): {r.get('action')} {r.get('address')}"
+            for r in old
+            if r.get("address") not in addresses
+        ]
         raise ReviewMismatch(_mismatch_lines(problems, sorted(concerned), reviewed))
     done += [str(r.get("address")) for r in old[position:]]
     if not fresh.actions and old:
@@ -123,15 +143,19 @@ def compare(fresh: Plan, reviewed: dict[str, Any]) -> ReviewCheck:
 
 
 def _mismatch_lines(problems: list[str], lists: list[str], reviewed: dict[str, Any]) -> list[str]:
-    headline = ("the plan made now differs from the reviewed plan (something changed in the account, or in the "
-                "configuration, after the review):")
+    headline = (
+        "the plan made now differs from the reviewed plan (something changed in the account, or in the "
+        "configuration, after the review):"
+    )
     lines = [headline, *problems]
     if lists:
         lines.append("  list(s) that differ: " + ", ".join(f'"{name}"' for name in lists))
     version = reviewed.get("tool_version")
     if version and version != __version__:
-        lines.append(f"  the reviewed plan was made by tatango-iac {version}; this is {__version__} (the comparison "
-                     "is by meaning, so this alone does not refuse it)")
+        lines.append(
+            f"  the reviewed plan was made by tatango-iac {version}; this is {__version__} (the comparison "
+            "is by meaning, so this alone does not refuse it)"
+        )
     lines.append(NEXT_STEP)
     return lines
 
@@ -140,6 +164,8 @@ def needs_digests(reviewed: dict[str, Any]) -> str | None:
     """A reviewed plan without digests (an older tool) cannot be compared by what it sends."""
     if any(not a.get("payload_digest") for a in reviewed.get("actions") or []):
         version = reviewed.get("tool_version", "an older version")
-        return (f"the reviewed plan was made by tatango-iac {version}, which does not record what it would send; "
-                "make the plan again with this version")
+        return (
+            f"the reviewed plan was made by tatango-iac {version}, which does not record what it would send; "
+            "make the plan again with this version"
+        )
     return None

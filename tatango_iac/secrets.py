@@ -10,6 +10,7 @@ Every text the tool prints that may carry text from the API or from ``${...}``
 ``redact``: it masks the secrets registered so far (the API key, resolved
 ``${...}`` values, the secret parts of every webhook URL seen) and every URL in it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -55,8 +56,12 @@ def is_secret_param(name: str) -> bool:
 
 def looks_like_token(segment: str) -> bool:
     """A long path segment mixing letters and digits (Slack-style hook URLs) is treated as a secret."""
-    return (len(segment) >= 16 and not segment.startswith("${") and any(c.isdigit() for c in segment)
-            and any(c.isalpha() for c in segment))
+    return (
+        len(segment) >= 16
+        and not segment.startswith("${")
+        and any(c.isdigit() for c in segment)
+        and any(c.isalpha() for c in segment)
+    )
 
 
 def _query_secret(segment: str) -> str | None:
@@ -95,8 +100,11 @@ def mask_url(url: str) -> str:
         netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
     path = "/".join(MASK if looks_like_token(seg) else seg for seg in parts.path.split("/"))
     # Edit the raw query text: decoding and re-encoding would show a URL that differs from the real one.
-    query = "&".join(f"{s.partition('=')[0]}={MASK}" if _query_secret(s) else s
-                     for s in parts.query.split("&")) if parts.query else ""
+    query = (
+        "&".join(f"{s.partition('=')[0]}={MASK}" if _query_secret(s) else s for s in parts.query.split("&"))
+        if parts.query
+        else ""
+    )
     return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
@@ -130,8 +138,14 @@ _WORD = re.compile(r"[A-Za-z0-9_-]+")
 
 def encodings(text: str) -> set[str]:
     """The forms a secret takes once sent or echoed: as is, percent-, form- and JSON-escaped."""
-    forms = {text, quote(text, safe=""), quote(text), quote_plus(text), json.dumps(text)[1:-1],
-             json.dumps(text, ensure_ascii=False)[1:-1]}
+    forms = {
+        text,
+        quote(text, safe=""),
+        quote(text),
+        quote_plus(text),
+        json.dumps(text)[1:-1],
+        json.dumps(text, ensure_ascii=False)[1:-1],
+    }
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 

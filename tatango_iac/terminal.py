@@ -5,6 +5,7 @@ List names, messages and error bodies come from YAML files and from the API. Raw
 (which reorder what a reviewer reads) are shown escaped (``\\x1b``, ``\\u202e``).
 Newlines and tabs stay: they are how multi-line output is laid out.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Glue between the stages: client set-up (real or embedded sandbox), plan, saved and reviewed plans."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,11 @@ class StalePlan(TatangoIacError):
         super().__init__("plan is stale: " + "; ".join(reasons))
 
     def user_message(self) -> str:
-        return ("plan is stale, refusing to apply (nothing was changed):\n  " + "\n  ".join(self.reasons) +
-                "\nRun `tatango-iac plan --out FILE` again and review it.")
+        return (
+            "plan is stale, refusing to apply (nothing was changed):\n  "
+            + "\n  ".join(self.reasons)
+            + "\nRun `tatango-iac plan --out FILE` again and review it."
+        )
 
 
 class SavedPlanError(TatangoIacError):
@@ -41,13 +45,21 @@ class SavedPlanError(TatangoIacError):
 
 
 @contextmanager
-def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clock: Optional[Clock] = None,
-               on_event: Optional[Callable[[str], None]] = None, profile: Optional[str] = None,
-               max_wait: Optional[float] = None, account: Optional[str] = None) -> Iterator[TatangoClient]:
+def api_client(
+    sandbox: bool,
+    rate: Optional[float],
+    env: Mapping[str, str],
+    clock: Optional[Clock] = None,
+    on_event: Optional[Callable[[str], None]] = None,
+    profile: Optional[str] = None,
+    max_wait: Optional[float] = None,
+    account: Optional[str] = None,
+) -> Iterator[TatangoClient]:
     clock = clock or make_clock()
     if not sandbox and not profile:
-        yield TatangoClient.from_env(env, rate_per_hour=rate, clock=clock, on_event=on_event, max_wait=max_wait,
-                                     account=account)
+        yield TatangoClient.from_env(
+            env, rate_per_hour=rate, clock=clock, on_event=on_event, max_wait=max_wait, account=account
+        )
         return
     from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
     from tatango_iac.sandbox.profiles import profile_named
@@ -55,32 +67,49 @@ def api_client(sandbox: bool, rate: Optional[float], env: Mapping[str, str], clo
 
     # Each named account gets its own sandbox account, as each has its own real one.
     state_file = env.get("TATANGO_SANDBOX_STATE") or (
-        f".tatango-sandbox-{account.lower()}.json" if account else SANDBOX_STATE_DEFAULT)
+        f".tatango-sandbox-{account.lower()}.json" if account else SANDBOX_STATE_DEFAULT
+    )
     chosen = profile_named(profile or env.get("TATANGO_SANDBOX_PROFILE"))
     with locked(state_file), SandboxServer(state_file, profile=chosen) as server:
-        yield TatangoClient(server.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=rate or 0, clock=clock,
-                            on_event=on_event, max_wait=max_wait if max_wait is not None else 300.0)
+        yield TatangoClient(
+            server.url,
+            SANDBOX_EMAIL,
+            SANDBOX_API_KEY,
+            rate_per_hour=rate or 0,
+            clock=clock,
+            on_event=on_event,
+            max_wait=max_wait if max_wait is not None else 300.0,
+        )
 
 
-def make_plan(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
-              progress: Optional[Progress] = None) -> Plan:
+def make_plan(
+    client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None, progress: Optional[Progress] = None
+) -> Plan:
     return _plan_and_live(client, desired, scope, progress)[0]
 
 
-def _plan_and_live(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
-                   progress: Optional[Progress] = None) -> tuple[Plan, LiveAccount]:
+def _plan_and_live(
+    client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None, progress: Optional[Progress] = None
+) -> tuple[Plan, LiveAccount]:
     scope = scope or Scope()
     before = client.calls
     live = read_account(client, desired, scope, progress)
     result = compute_plan(desired, live, scope, key=client.digest_key())
-    result.forecast = forecast(result, client.calls - before, keyword_checks(live, desired), len(live.lists),
-                               client.pacer.base, readback=readback_calls(result))
+    result.forecast = forecast(
+        result,
+        client.calls - before,
+        keyword_checks(live, desired),
+        len(live.lists),
+        client.pacer.base,
+        readback=readback_calls(result),
+    )
     result.account = account_identity(desired.account.name, client.base_url)
     return result, live
 
 
-def read_account(client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None,
-                 progress: Optional[Progress] = None) -> LiveAccount:
+def read_account(
+    client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None, progress: Optional[Progress] = None
+) -> LiveAccount:
     """The live account as a plan of ``desired`` within ``scope`` needs it (§4: nothing else)."""
     return read_live(client, reads_for(desired, scope), progress)
 
@@ -118,16 +147,20 @@ def saved_scope(saved: dict[str, Any]) -> Scope:
     return Scope.from_json(saved.get("scope"), saved.get("targets") or ())
 
 
-def replan_saved(client: TatangoClient, saved: dict[str, Any], env: Mapping[str, str],
-                 progress: Optional[Progress] = None) -> tuple[DesiredAccount, Plan]:
+def replan_saved(
+    client: TatangoClient, saved: dict[str, Any], env: Mapping[str, str], progress: Optional[Progress] = None
+) -> tuple[DesiredAccount, Plan]:
     """Recompute a saved plan from its config and the live account; refuse if anything moved."""
     paths = saved["config"].get("paths") or []
     _check_paths_reachable(paths)
     desired, _ = load_or_raise(paths, env)
     key = client.digest_key()
     if key.digest(desired.digest) != saved["config"].get("digest"):
-        raise StalePlan(_config_changes(saved["config"].get("file_digests"),
-                                        {f: key.digest(d) for f, d in desired.file_digests.items()}))
+        raise StalePlan(
+            _config_changes(
+                saved["config"].get("file_digests"), {f: key.digest(d) for f, d in desired.file_digests.items()}
+            )
+        )
     fresh, live = _plan_and_live(client, desired, saved_scope(saved), progress)
     reasons = []
     old_prints, new_prints = saved.get("fingerprints") or {}, fresh.fingerprints
@@ -150,18 +183,24 @@ def _check_paths_reachable(paths: list[str]) -> None:
         raise SavedPlanError(
             f"the plan's configuration path {missing[0]!r} is relative to the directory `plan --out` ran in and "
             f"is not found from {os.getcwd()}; run `apply --plan` from that directory (the repository root in the "
-            "shipped workflows). Nothing was read or changed")
+            "shipped workflows). Nothing was read or changed"
+        )
 
 
 def _config_changes(saved: Any, now: dict[str, str]) -> list[str]:
     """Which files differ from those the plan was made from (keyed digests per file); a plan file from before
     they were saved, or a change only in what the files assemble to, gets the general sentence."""
-    general = ("the configuration (a file, the set of files, or a ${...} value it uses) changed since the plan was "
-               "made; plan again")
+    general = (
+        "the configuration (a file, the set of files, or a ${...} value it uses) changed since the plan was "
+        "made; plan again"
+    )
     if not isinstance(saved, dict) or not saved:
         return [general]
-    reasons = [f"{f} changed since the plan was made (its text or a ${{...}} value it uses)"
-               for f in sorted(set(saved) & set(now)) if saved[f] != now[f]]
+    reasons = [
+        f"{f} changed since the plan was made (its text or a ${{...}} value it uses)"
+        for f in sorted(set(saved) & set(now))
+        if saved[f] != now[f]
+    ]
     reasons += [f"{f} is new since the plan was made" for f in sorted(set(now) - set(saved))]
     reasons += [f"{f} is gone since the plan was made" for f in sorted(set(saved) - set(now))]
     return [r + "; plan again" for r in reasons] or [general]
@@ -175,9 +214,12 @@ def _names_by_id(live: LiveAccount) -> dict[str, str]:
 def _describe_fingerprint(key: str, old: Optional[str], new: Optional[str], names: dict[str, str]) -> str:
     kind, _, ident = key.partition(":")
     named = f"list '{names[ident]}' (id {ident})" if ident in names else f"list id {ident}"
-    what = {"list": named, "webhooks": f"the webhooks of {named}",
-            "custom_fields": f"the custom fields of {named}",
-            "lists": "the lists of the account (ids, names or keywords)"}.get(kind, key)
+    what = {
+        "list": named,
+        "webhooks": f"the webhooks of {named}",
+        "custom_fields": f"the custom fields of {named}",
+        "lists": "the lists of the account (ids, names or keywords)",
+    }.get(kind, key)
     if old is None:
         return f"{what} appeared in the account"
     if new is None:

@@ -3,6 +3,7 @@
 The CLI runs in-process (click's CliRunner isolation) but talks to the sandbox over
 real HTTP on loopback: nothing of ours is mocked between the CLI and the socket.
 """
+
 from __future__ import annotations
 
 import json
@@ -97,8 +98,13 @@ def run_cli(args: list[str], env: Optional[dict[str, Optional[str]]] = None, inp
 @pytest.fixture
 def api_env(sandbox: SandboxServer) -> dict[str, Optional[str]]:
     """Environment that points the CLI at the test's sandbox, unpaced."""
-    return {"TATANGO_API_URL": sandbox.url, "TATANGO_EMAIL": SANDBOX_EMAIL, "TATANGO_API_KEY": SANDBOX_API_KEY,
-            "TATANGO_RATE_LIMIT": "0", **EXAMPLE_ENV}
+    return {
+        "TATANGO_API_URL": sandbox.url,
+        "TATANGO_EMAIL": SANDBOX_EMAIL,
+        "TATANGO_API_KEY": SANDBOX_API_KEY,
+        "TATANGO_RATE_LIMIT": "0",
+        **EXAMPLE_ENV,
+    }
 
 
 @pytest.fixture
@@ -146,8 +152,14 @@ def _working_tree() -> Optional[set[str]]:
     import subprocess
 
     try:
-        done = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60, check=True)
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return {line for line in done.stdout.splitlines() if not any(cache in line for cache in _CACHES)}

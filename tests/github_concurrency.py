@@ -5,6 +5,7 @@ GitHub keeps, per concurrency group, at most one running and one pending run; wi
 CANCELS the older pending run (a running one is never cancelled). The model plays sequences of
 events against the groups of the shipped workflows (read from their YAML by the test).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

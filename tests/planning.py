@@ -1,4 +1,5 @@
 """Helpers to build desired and live models for planner tests."""
+
 from __future__ import annotations
 
 import copy
@@ -12,11 +13,22 @@ from tatango_iac.api import coerce
 from tatango_iac.config.loader import load
 from tatango_iac.model import DesiredAccount, LiveAccount
 
-BASE_LIST = {"email_digest": None, "email_subscribe": None, "email_unsubscribe": None, "first_optin_message": "",
-             "second_optin_message": "", "message_help": None, "message_stop": None, "message_reply": None,
-             "message_already_subscribed": None, "message_yes": None, "keyword_names": [],
-             "counts": {"subscribers": 0, "unsubscribed": 0, "cleaned": 0}, "opt_in_type": "single",
-             "opt_in_requests": []}
+BASE_LIST = {
+    "email_digest": None,
+    "email_subscribe": None,
+    "email_unsubscribe": None,
+    "first_optin_message": "",
+    "second_optin_message": "",
+    "message_help": None,
+    "message_stop": None,
+    "message_reply": None,
+    "message_already_subscribed": None,
+    "message_yes": None,
+    "keyword_names": [],
+    "counts": {"subscribers": 0, "unsubscribed": 0, "cleaned": 0},
+    "opt_in_type": "single",
+    "opt_in_requests": [],
+}
 
 
 def desired(text: str, env: Optional[dict[str, str]] = None, name: str = "config.yaml") -> DesiredAccount:
@@ -39,16 +51,26 @@ def raw_list(list_id: int, name: str, **fields: Any) -> dict[str, Any]:
     return {"id": list_id, "name": name, **copy.deepcopy(BASE_LIST), **fields}
 
 
-def live(lists: list[dict[str, Any]], webhooks: Optional[dict[int, list]] = None,
-         custom_fields: Optional[dict[int, list]] = None, available: Optional[dict[str, bool]] = None) -> LiveAccount:
+def live(
+    lists: list[dict[str, Any]],
+    webhooks: Optional[dict[int, list]] = None,
+    custom_fields: Optional[dict[int, list]] = None,
+    available: Optional[dict[str, bool]] = None,
+) -> LiveAccount:
     unreported: set[str] = set()
     return LiveAccount(
         lists=[coerce.live_list(r, f"lists[{i}]", unreported) for i, r in enumerate(lists)],
-        webhooks={k: [coerce.live_webhook(h, "webhook", unreported, k) for h in v]
-                  for k, v in (webhooks or {}).items()},
-        custom_fields={k: [coerce.live_custom_field(f, "custom_field", unreported) for f in v]
-                       for k, v in (custom_fields or {}).items()},
-        keyword_available=available or {}, shortcode="33733", unreported=unreported)
+        webhooks={
+            k: [coerce.live_webhook(h, "webhook", unreported, k) for h in v] for k, v in (webhooks or {}).items()
+        },
+        custom_fields={
+            k: [coerce.live_custom_field(f, "custom_field", unreported) for f in v]
+            for k, v in (custom_fields or {}).items()
+        },
+        keyword_available=available or {},
+        shortcode="33733",
+        unreported=unreported,
+    )
 
 
 def summary(plan) -> list[tuple[str, str, str]]:

@@ -1,5 +1,6 @@
 """Issue 23, point 5: several accounts in one repository, each with its own credentials and
 queue, sharing templates by path; a plan names the account it read."""
+
 import json
 import shutil
 import subprocess
@@ -29,11 +30,15 @@ def two_sandboxes(clock):
 
 
 def env_for(acme, staging):
-    return {"TATANGO_RATE_LIMIT": "0",
-            "TATANGO_ACME_API_URL": acme.url, "TATANGO_ACME_EMAIL": SANDBOX_EMAIL,
-            "TATANGO_ACME_API_KEY": SANDBOX_API_KEY,
-            "TATANGO_ACME_STAGING_API_URL": staging.url, "TATANGO_ACME_STAGING_EMAIL": SANDBOX_EMAIL,
-            "TATANGO_ACME_STAGING_API_KEY": SANDBOX_API_KEY}
+    return {
+        "TATANGO_RATE_LIMIT": "0",
+        "TATANGO_ACME_API_URL": acme.url,
+        "TATANGO_ACME_EMAIL": SANDBOX_EMAIL,
+        "TATANGO_ACME_API_KEY": SANDBOX_API_KEY,
+        "TATANGO_ACME_STAGING_API_URL": staging.url,
+        "TATANGO_ACME_STAGING_EMAIL": SANDBOX_EMAIL,
+        "TATANGO_ACME_STAGING_API_KEY": SANDBOX_API_KEY,
+    }
 
 
 def paths(account):
@@ -41,7 +46,9 @@ def paths(account):
 
 
 def names(server):
-    return sorted(lst["name"] for lst in requests.get(server.control_url + "/state", timeout=5).json()["lists"].values())
+    return sorted(
+        lst["name"] for lst in requests.get(server.control_url + "/state", timeout=5).json()["lists"].values()
+    )
 
 
 def test_each_account_plans_and_applies_with_its_own_credentials(two_sandboxes):
@@ -64,12 +71,18 @@ def test_each_account_plans_and_applies_with_its_own_credentials(two_sandboxes):
 
 
 def test_a_named_account_never_falls_back_to_the_unnamed_credentials(sandbox):
-    env = {"TATANGO_API_URL": sandbox.url, "TATANGO_EMAIL": SANDBOX_EMAIL, "TATANGO_API_KEY": SANDBOX_API_KEY,
-           "TATANGO_RATE_LIMIT": "0", "TATANGO_ACME_EMAIL": SANDBOX_EMAIL}
+    env = {
+        "TATANGO_API_URL": sandbox.url,
+        "TATANGO_EMAIL": SANDBOX_EMAIL,
+        "TATANGO_API_KEY": SANDBOX_API_KEY,
+        "TATANGO_RATE_LIMIT": "0",
+        "TATANGO_ACME_EMAIL": SANDBOX_EMAIL,
+    }
     result = run_cli(["plan", *paths("acme")], env=env)
     assert result.exit_code == 1
-    assert ("set TATANGO_ACME_API_KEY in the environment for account 'acme' (account.name) (credentials are never "
-            "flags)") in result.output
+    assert (
+        "set TATANGO_ACME_API_KEY in the environment for account 'acme' (account.name) (credentials are never flags)"
+    ) in result.output
     assert "Traceback" not in result.output
     assert sandbox.api_requests() == []  # refused before the first call
 
@@ -107,8 +120,13 @@ def test_the_sandbox_keeps_one_state_per_named_account(tmp_path, monkeypatch):
 
 def test_the_shipped_matrix_plans_and_applies_each_account_in_its_own_queue():
     path = ACCOUNTS / "tatango-accounts.yml"
-    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-                           str(path)], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     flow = yaml.safe_load(path.read_text())
     job = flow["jobs"]["account"]
@@ -124,8 +142,10 @@ def test_the_shipped_matrix_plans_and_applies_each_account_in_its_own_queue():
         assert steps[name]["with"]["paths"] == "accounts/${{ matrix.dir }}/ accounts/shared/"
         assert steps[name]["with"]["account"] == "${{ matrix.dir }}"
     assert steps["plan"]["with"]["artifact"].endswith("-${{ matrix.dir }}")
-    assert "secrets[format('TATANGO_{0}_API_KEY', matrix.name)]" in steps["credentials of this account only"][
-        "env"]["API_KEY"]
+    assert (
+        "secrets[format('TATANGO_{0}_API_KEY', matrix.name)]"
+        in steps["credentials of this account only"]["env"]["API_KEY"]
+    )
 
 
 def test_every_account_of_the_example_validates_with_the_shared_templates():

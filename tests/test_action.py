@@ -5,6 +5,7 @@ run here against the sandbox: the action's step with its inputs resolved from ``
 workflows' steps in order, in a git repository with a base branch, with a fake ``gh`` that
 plays GitHub's API (pull requests, artifacts, comments) from a JSON file.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,13 @@ elif args[:2] == ["pr", "comment"]:
 
 
 def check_schema(schema: str, path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_the_action_passes_githubs_action_schema():
@@ -74,8 +80,9 @@ def test_every_workflow_passes_githubs_workflow_schema(workflow):
 
 def test_the_action_installs_the_tool_from_its_own_checkout():
     install = next(s for s in ACTION["runs"]["steps"] if s.get("name", "").startswith("Install"))
-    assert ('python -m pip install --quiet --disable-pip-version-check '
-            '-c "$ACTION_PATH/constraints.txt" "$ACTION_PATH"') in install["run"]  # pinned, as in CI
+    assert (
+        'python -m pip install --quiet --disable-pip-version-check -c "$ACTION_PATH/constraints.txt" "$ACTION_PATH"'
+    ) in install["run"]  # pinned, as in CI
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert set(ACTION["outputs"]) >= {"exitcode", "plan-json", "plan-markdown", "plan-text"}
     assert set(ACTION["inputs"]) >= {"command", "paths", "format"}
@@ -108,17 +115,35 @@ class Runner:
         bin_dir.mkdir()
         (bin_dir / "gh").write_text(FAKE_GH.format(python=sys.executable))
         (bin_dir / "gh").chmod(0o755)
-        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("TATANGO_")}, **EXAMPLE_ENV,
-                    "PATH": f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}",
-                    "TATANGO_API_URL": sandbox_url, "TATANGO_EMAIL": SANDBOX_EMAIL,
-                    "TATANGO_API_KEY": SANDBOX_API_KEY, "TATANGO_RATE_LIMIT": "0", "FAKE_GH_WORLD": str(self.world),
-                    "GITHUB_REPOSITORY": "acme/sms-config", "RUNNER_TEMP": str(tmp / "runner")}
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("TATANGO_")},
+            **EXAMPLE_ENV,
+            "PATH": f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+            "TATANGO_API_URL": sandbox_url,
+            "TATANGO_EMAIL": SANDBOX_EMAIL,
+            "TATANGO_API_KEY": SANDBOX_API_KEY,
+            "TATANGO_RATE_LIMIT": "0",
+            "FAKE_GH_WORLD": str(self.world),
+            "GITHUB_REPOSITORY": "acme/sms-config",
+            "RUNNER_TEMP": str(tmp / "runner"),
+        }
         self.world.write_text(json.dumps({"api": {}, "artifacts": str(self.store)}))
 
     def git(self, *args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=self.repo, capture_output=True, text=True, check=True,
-                              env={**self.env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-                                   "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.repo,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={
+                **self.env,
+                "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@example.invalid",
+                "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@example.invalid",
+            },
+        )
         return done.stdout.strip()
 
     def resolve(self, text: Any, context: dict[str, str]) -> Any:
@@ -138,16 +163,31 @@ class Runner:
         given = {name: str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
         given.update({k: self.resolve(v, context) for k, v in inputs.items()})
         runner_temp = self.env["RUNNER_TEMP"]
-        expressions = {**{f"inputs.{k}": v for k, v in given.items()}, "github.action_path": str(ROOT),
-                       "runner.temp": runner_temp, "github.token": "fake-token"}
+        expressions = {
+            **{f"inputs.{k}": v for k, v in given.items()},
+            "github.action_path": str(ROOT),
+            "runner.temp": runner_temp,
+            "github.token": "fake-token",
+        }
         step = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "run")
         outputs, summary = self.tmp / "outputs", self.tmp / "summary.md"
         outputs.write_text("")
-        env = {**self.env, **{k: self.resolve(v, expressions) for k, v in step["env"].items()},
-               "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
-               "GITHUB_SHA": self.git("rev-parse", "HEAD")}
-        done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=self.repo, env=env, capture_output=True,
-                              text=True, timeout=300, check=False)
+        env = {
+            **self.env,
+            **{k: self.resolve(v, expressions) for k, v in step["env"].items()},
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_SHA": self.git("rev-parse", "HEAD"),
+        }
+        done = subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=self.repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         self.last = done
         found = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
         if given["command"] == "plan" and given["artifact"]:  # what actions/upload-artifact does
@@ -170,10 +210,20 @@ class Runner:
                     for key, value in outputs.items():
                         context[f"steps.{step['id']}.outputs.{key}"] = value
             elif "run" in step:
-                env = {**self.env, "GITHUB_REF_NAME": "main",
-                       **{k: self.resolve(v, context) for k, v in (step.get("env") or {}).items()}}
-                done = subprocess.run(["bash", "-e", "-c", self.resolve(step["run"], context)], cwd=self.repo,
-                                      env=env, capture_output=True, text=True, timeout=300, check=False)
+                env = {
+                    **self.env,
+                    "GITHUB_REF_NAME": "main",
+                    **{k: self.resolve(v, context) for k, v in (step.get("env") or {}).items()},
+                }
+                done = subprocess.run(
+                    ["bash", "-e", "-c", self.resolve(step["run"], context)],
+                    cwd=self.repo,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    check=False,
+                )
                 ran.append((step.get("name", "run"), done.returncode, {}))
         return ran
 
@@ -194,12 +244,16 @@ class Runner:
 
     def teach_gh(self, sha: str, pr: int, head: str, labels: tuple[str, ...] = ()) -> None:
         world = self.gh()
-        world["api"].update({
-            f"repos/acme/sms-config/issues/{pr}/labels": [{"name": name} for name in labels],
-            f"repos/acme/sms-config/commits/{sha}/pulls": [{"number": pr}],
-            f"repos/acme/sms-config/pulls/{pr}": {"head": {"sha": head}},
-            f"repos/acme/sms-config/actions/artifacts?name=tatango-plan-pr-{pr}&per_page=1": {
-                "artifacts": [{"workflow_run": {"id": 4242, "head_sha": head}}]}})
+        world["api"].update(
+            {
+                f"repos/acme/sms-config/issues/{pr}/labels": [{"name": name} for name in labels],
+                f"repos/acme/sms-config/commits/{sha}/pulls": [{"number": pr}],
+                f"repos/acme/sms-config/pulls/{pr}": {"head": {"sha": head}},
+                f"repos/acme/sms-config/actions/artifacts?name=tatango-plan-pr-{pr}&per_page=1": {
+                    "artifacts": [{"workflow_run": {"id": 4242, "head_sha": head}}]
+                },
+            }
+        )
         self.world.write_text(json.dumps(world))
 
 
@@ -216,8 +270,11 @@ def gitops(tmp_path, sandbox):
 
 
 def pr_context(runner: Runner, number: int = 7) -> dict[str, str]:
-    return {"github.base_ref": "main", "github.event.pull_request.number": str(number),
-            "steps.plan.outputs.plan-markdown": ""}
+    return {
+        "github.base_ref": "main",
+        "github.event.pull_request.number": str(number),
+        "steps.plan.outputs.plan-markdown": "",
+    }
 
 
 def test_a_pull_request_is_planned_reviewed_and_applied_exactly_as_reviewed(gitops, sandbox, client):
@@ -236,7 +293,10 @@ def test_a_pull_request_is_planned_reviewed_and_applied_exactly_as_reviewed(gito
     assert "Plan: 0 to create, 1 to update" in markdown and "Scope: changed_since (1 list(s))" in markdown
     # A PR plan of one changed list reads the index, that list's webhooks and custom fields: 3 calls.
     assert [r["path"].split("/api/v2")[1] for r in sandbox.api_requests()] == [
-        "/lists", "/lists/1/webhooks", "/lists/1/custom_fields"]
+        "/lists",
+        "/lists/1/webhooks",
+        "/lists/1/custom_fields",
+    ]
     head = gitops.git("rev-parse", "HEAD")
     gitops.git("checkout", "-q", "main")
     gitops.git("merge", "-q", "--ff-only", "cheaper-deals")
@@ -292,8 +352,17 @@ def test_a_partial_apply_starts_the_next_run_until_the_apply_is_done(gitops, san
         if outputs["partial"] != "true":
             break
         assert outputs["exitcode"] == "3" and [(n, c) for n, c, _ in ran[1:]] == [("run", 0)]
-        assert gitops.gh()["calls"][-1] == ["workflow", "run", "tatango-apply.yml", "--repo", "acme/sms-config",
-                                            "--ref", "main", "-f", "pull-request=7"]
+        assert gitops.gh()["calls"][-1] == [
+            "workflow",
+            "run",
+            "tatango-apply.yml",
+            "--repo",
+            "acme/sms-config",
+            "--ref",
+            "main",
+            "-f",
+            "pull-request=7",
+        ]
     assert runs >= 2 and outputs["exitcode"] == "0" and len(ran) == 1  # done: no further run started
     assert gitops.gh().get("comments", []) == []  # a partial run is not a failure to comment on
     names = sorted(lst["name"] for lst in client.list_lists())

@@ -2,6 +2,7 @@
 line, nothing from an input reaches the shell as code, the pull-request number is checked before
 it reaches gh, and the tool is installed once per job. The action's real step runs (test_action's
 Runner) against the sandbox, with the stand-in gh."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,13 @@ from tests.conftest import ROOT
 from tests.test_action import ACTION, Runner
 
 # The canary files a shell that evaluated an input would create.
-HOSTILE = ['$(touch pwned-dollar)', '`touch pwned-backtick`', "'; touch pwned-quote; '", '"; touch pwned-dq; "',
-           "x\ntouch pwned-newline"]
+HOSTILE = [
+    "$(touch pwned-dollar)",
+    "`touch pwned-backtick`",
+    "'; touch pwned-quote; '",
+    '"; touch pwned-dq; "',
+    "x\ntouch pwned-newline",
+]
 
 
 @pytest.fixture
@@ -98,11 +104,16 @@ def test_the_action_installs_the_tool_once_per_job(tmp_path):
     (bin_dir / "python").chmod(0o755)
     runner_temp = tmp_path / "runner"
     runner_temp.mkdir()
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ACTION_PATH": str(ROOT),
-           "MARKER": step["env"]["MARKER"].replace("${{ runner.temp }}", str(runner_temp))}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "ACTION_PATH": str(ROOT),
+        "MARKER": step["env"]["MARKER"].replace("${{ runner.temp }}", str(runner_temp)),
+    }
     for _use in range(3):  # validate, plan, and a third use in one job
-        done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=60,
-                              check=False)
+        done = subprocess.run(
+            ["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
         assert done.returncode == 0, done.stderr
     assert log.read_text().count("pip install") == 1
 

@@ -1,5 +1,6 @@
 """Issue 10, items 1-4: adopt any existing account. Export writes valid configuration for whatever
 the account holds, safe to commit; duplicate names are pinned; one list can be deleted alone."""
+
 from __future__ import annotations
 
 import copy
@@ -38,28 +39,56 @@ def reference_account() -> dict:
     lists.append(sandbox_list(EX["list_create"]["list"], 11))
     lists.append(sandbox_list(EX["list_update"]["list"], 12, name="Updated list"))
     double = copy.deepcopy(EX["opt_in_double"]["opt_in_requests"])
-    lists.append(sandbox_list(EX["list_show"]["list"], 10, name="Double opt-in", opt_in_type="double",
-                              opt_in_requests=double))
+    lists.append(
+        sandbox_list(EX["list_show"]["list"], 10, name="Double opt-in", opt_in_type="double", opt_in_requests=double)
+    )
     one = copy.deepcopy(EX["opt_in_double_one_request"]["opt_in_requests"])  # success_action: null
-    lists.append(sandbox_list(EX["list_show"]["list"], 13, name="One request", opt_in_type="double",
-                              opt_in_requests=one))
-    lists.append(sandbox_list(EX["list_show"]["list"], 14, name=LEGACY_NAME, keyword_names=["GO-NOW", "ABCDEFGHIJKLMNOP"],
-                              email_subscribe="alerts@acme.example", email_unsubscribe=None, opt_in_type="double",
-                              opt_in_requests=[{**one[0], "follow_up_hour": 1000, "success_action": "optinsubscriber",
-                                                "id": 99, "list_id": 14}]))
+    lists.append(
+        sandbox_list(EX["list_show"]["list"], 13, name="One request", opt_in_type="double", opt_in_requests=one)
+    )
+    lists.append(
+        sandbox_list(
+            EX["list_show"]["list"],
+            14,
+            name=LEGACY_NAME,
+            keyword_names=["GO-NOW", "ABCDEFGHIJKLMNOP"],
+            email_subscribe="alerts@acme.example",
+            email_unsubscribe=None,
+            opt_in_type="double",
+            opt_in_requests=[
+                {**one[0], "follow_up_hour": 1000, "success_action": "optinsubscriber", "id": 99, "list_id": 14}
+            ],
+        )
+    )
     state["lists"] = {str(r["id"]): r for r in lists}
-    hooks = [EX["webhook_create"]["webhook"], EX["webhook_update"]["webhook"], EX["webhook_show"]["webhook"],
-             EX["webhooks_index"]["webhooks"][0]]
+    hooks = [
+        EX["webhook_create"]["webhook"],
+        EX["webhook_update"]["webhook"],
+        EX["webhook_show"]["webhook"],
+        EX["webhooks_index"]["webhooks"][0],
+    ]
     for hook, list_id in zip(hooks, (11, 12, 2, 7), strict=True):
         state["webhooks"][str(hook["id"])] = {**copy.deepcopy(hook), "list_id": list_id}
     field = {**copy.deepcopy(EX["custom_field_create"]["custom_field"]), "list_id": 11}
     state["custom_fields"]["11"] = {field["key"]: field}
-    index_field = {**copy.deepcopy(EX["custom_fields_index"]["custom_fields"][0]), "list_id": 14,
-                   "can_insert": True, "can_segment": True, "mask": None}
+    index_field = {
+        **copy.deepcopy(EX["custom_fields_index"]["custom_fields"][0]),
+        "list_id": 14,
+        "can_insert": True,
+        "can_segment": True,
+        "mask": None,
+    }
     state["custom_fields"]["14"] = {
         index_field["key"]: index_field,
-        "legacy_zip": {**index_field, "key": "legacy_zip", "label": "Zip", "pattern": "\\A\\d{5}\\z",
-                       "default_value": "98101", "max_length": None}}
+        "legacy_zip": {
+            **index_field,
+            "key": "legacy_zip",
+            "label": "Zip",
+            "pattern": "\\A\\d{5}\\z",
+            "default_value": "98101",
+            "max_length": None,
+        },
+    }
     state["next_ids"].update(list=100, webhook=100, opt_in_request=100)
     return state
 
@@ -69,21 +98,31 @@ def export(api_env, out: Path, *extra: str):
 
 
 def test_an_account_built_from_every_reference_example_exports_validates_and_plans_to_no_changes(
-        api_env, sandbox, tmp_path):
+    api_env, sandbox, tmp_path
+):
     sandbox.state.replace(reference_account())
     out = tmp_path / "adopted"
     result = export(api_env, out)
     assert result.exit_code == 0, result.output
-    secret_env = {name.strip(): "foo_bar_baz" for name in result.stderr.split("Warning:")
-                  if name.strip().startswith("TATANGO_SECRET_")}
+    secret_env = {
+        name.strip(): "foo_bar_baz"
+        for name in result.stderr.split("Warning:")
+        if name.strip().startswith("TATANGO_SECRET_")
+    }
     assert secret_env == {"TATANGO_SECRET_MY_AWESOME_LIST_API_KEY": "foo_bar_baz"}
     env = {**api_env, **secret_env}
     validated = run_cli(["validate", "--format", "json", str(out)], env=env)
     report = json.loads(validated.stdout)
     assert validated.exit_code == 0 and report["error_count"] == 0, validated.stdout
     legacy = {d["rule"] for d in report["diagnostics"]}
-    assert {"keyword-length", "keyword-shape", "list-name-length", "opt-in-follow-up", "opt-in-success-action",
-            "custom-field-max-length"} <= legacy  # kept, with a warning
+    assert {
+        "keyword-length",
+        "keyword-shape",
+        "list-name-length",
+        "opt-in-follow-up",
+        "opt-in-success-action",
+        "custom-field-max-length",
+    } <= legacy  # kept, with a warning
     planned = run_cli(["plan", "--detailed-exitcode", str(out)], env=env)
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.stdout
@@ -105,16 +144,21 @@ def test_legacy_values_are_errors_only_where_the_plan_writes_them_new(api_env, s
     for old, new, message in [
         ("  - GO-NOW\n", "  - GO-NOW\n  - NEW-ONE\n", "keyword 'NEW-ONE' has characters other than letters and digits"),
         ("follow_up_hour: 1000", "follow_up_hour: 900", "follow_up_hour 900 is outside 1-720"),
-        ("name: Spring Sale 2019 - Web UI List", "name: Spring Sale 2019 - Web UI List!\n  renamed_from: Spring "
-         "Sale 2019 - Web UI List", "list name 'Spring Sale 2019 - Web UI List!' is 31 characters"),
+        (
+            "name: Spring Sale 2019 - Web UI List",
+            "name: Spring Sale 2019 - Web UI List!\n  renamed_from: Spring Sale 2019 - Web UI List",
+            "list name 'Spring Sale 2019 - Web UI List!' is 31 characters",
+        ),
     ]:
         path.write_text(original.replace(old, new))
         result = run_cli(["plan", str(out)], env=env)
         assert result.exit_code == 1 and message in result.stderr, (old, result.output)
         assert "refused because the plan writes it new" in result.stderr
     path.write_text(original)
-    (out / "new.yaml").write_text("version: 1\nlists:\n  - name: Brand new\n    custom_fields:\n"
-                                  "      - {key: k, label: K, content_type: text, max_length: null}\n")
+    (out / "new.yaml").write_text(
+        "version: 1\nlists:\n  - name: Brand new\n    custom_fields:\n"
+        "      - {key: k, label: K, content_type: text, max_length: null}\n"
+    )
     result = run_cli(["plan", str(out)], env=env)
     assert result.exit_code == 1 and "the API refuses to create a field without it" in result.stderr
 
@@ -148,8 +192,13 @@ def test_the_schema_modeline_points_to_a_schema_file_where_the_files_are_written
 
 def test_a_list_that_would_not_validate_is_not_written(api_env, sandbox, tmp_path):
     state = default_state()
-    state["lists"]["1"] = sandbox_list(EX["list_show"]["list"], 1, name="Bad", opt_in_type="double",
-                                       opt_in_requests=[{"collected_data": "shoe_size", "request_message": "size?"}])
+    state["lists"]["1"] = sandbox_list(
+        EX["list_show"]["list"],
+        1,
+        name="Bad",
+        opt_in_type="double",
+        opt_in_requests=[{"collected_data": "shoe_size", "request_message": "size?"}],
+    )
     sandbox.state.replace(state)
     result = export(api_env, tmp_path / "out")
     assert result.exit_code == 1 and "would not be valid configuration; nothing was written" in result.stderr
@@ -159,8 +208,9 @@ def test_a_list_that_would_not_validate_is_not_written(api_env, sandbox, tmp_pat
 # ------------------------------------------------------------ duplicate names
 
 
-def test_lists_sharing_a_name_are_exported_with_id_pins_and_can_be_renamed_or_deleted(api_env, sandbox, client,
-                                                                                     tmp_path):
+def test_lists_sharing_a_name_are_exported_with_id_pins_and_can_be_renamed_or_deleted(
+    api_env, sandbox, client, tmp_path
+):
     sandbox.state.replace(reference_account())
     out = tmp_path / "adopted"
     assert export(api_env, out).exit_code == 0
@@ -173,9 +223,11 @@ def test_lists_sharing_a_name_are_exported_with_id_pins_and_can_be_renamed_or_de
     pinned[1].write_text(pinned[1].read_text().replace("name: Pizza Campaign\n", "name: Pizza Campaign (old)\n"))
     renamed = run_cli(["apply", "--auto-approve", str(out)], env=env)
     assert renamed.exit_code == 0, renamed.output
-    assert '~ list["Pizza Campaign (old)"] (update; renamed from \'Pizza Campaign\')' in renamed.stdout
+    assert "~ list[\"Pizza Campaign (old)\"] (update; renamed from 'Pizza Campaign')" in renamed.stdout
     assert sorted(lst["name"] for lst in client.list_lists() if "Pizza" in lst["name"]) == [
-        "Pizza Campaign", "Pizza Campaign (old)"]
+        "Pizza Campaign",
+        "Pizza Campaign (old)",
+    ]
     # Without a pin, a name that matches two live lists is an error that says how to pin.
     client.create_list({"name": "Pizza Campaign"})
     plain = run_cli(["plan", str(out)], env=env)
@@ -199,8 +251,9 @@ def test_one_list_can_be_deleted_without_prune(api_env, client, tmp_path):
     config = tmp_path / "c.yaml"
     config.write_text("version: 1\nlists:\n  - name: Keep\n  - name: Retire me\n    delete: true\n")
     planned = run_cli(["plan", str(config)], env=api_env)
-    assert '- list["Retire me"] (delete; DESTRUCTIVE; 0 subscribers; delete: true in the configuration)' in \
-        planned.stdout
+    assert (
+        '- list["Retire me"] (delete; DESTRUCTIVE; 0 subscribers; delete: true in the configuration)' in planned.stdout
+    )
     refused = run_cli(["apply", "--auto-approve", str(config)], env=api_env)
     assert refused.exit_code == 1 and "--allow-destroy" in refused.stderr
     assert run_cli(["apply", "--auto-approve", "--allow-destroy", str(config)], env=api_env).exit_code == 0

@@ -2,6 +2,7 @@
 
 The real CLI against the sandbox over real HTTP; the clock is faked (workflow.make_clock).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,13 @@ def test_the_forecast_counts_exactly_the_calls_the_apply_makes(api_env, examples
     assert result.exit_code == 0, result.output
     made = len(sandbox.api_requests()) - before
     assert forecast["calls"] == made
-    assert forecast["calls"] == (forecast["reads"] + forecast["keyword_checks"] + forecast["writes"] +
-                                 forecast["guard_reads"] + forecast["readback"])
+    assert forecast["calls"] == (
+        forecast["reads"]
+        + forecast["keyword_checks"]
+        + forecast["writes"]
+        + forecast["guard_reads"]
+        + forecast["readback"]
+    )
     assert forecast["writes"] == 10 and forecast["guard_reads"] == 1  # the index, before the first list create
 
 
@@ -48,8 +54,13 @@ def test_the_forecast_counts_two_writes_for_a_replace_and_a_webhook_guard(api_en
     assert apply(api_env, examples_copy).exit_code == 0
     vip = examples_copy / "lists" / "vip.yaml"
     text = vip.read_text()
-    vip.write_text(text.replace("max_length: 5", "max_length: 9", 1).replace(
-        "    webhooks:\n", "    webhooks:\n      - callback_url: https://new.example/hook\n        subscribe: true\n", 1))
+    vip.write_text(
+        text.replace("max_length: 5", "max_length: 9", 1).replace(
+            "    webhooks:\n",
+            "    webhooks:\n      - callback_url: https://new.example/hook\n        subscribe: true\n",
+            1,
+        )
+    )
     forecast = plan_json(api_env, examples_copy)["forecast"]
     before = len(sandbox.api_requests())
     result = apply(api_env, examples_copy, "--allow-destroy")
@@ -63,9 +74,13 @@ def test_the_text_plan_states_calls_and_time_at_the_configured_pace(api_env, exa
     result = run_cli(["plan", "--rate", "1200", str(examples_copy)], env=api_env)
     assert result.exit_code == 0, result.output
     # The read-back after the writes (issue 16) is counted too; the sentence is wrapped at 120 columns.
-    assert " ".join(result.stdout.split()).count(
-        "Apply forecast: 25 API call(s) (1 read(s), 8 keyword check(s), 10 write(s), 1 re-read(s) before creates, "
-        "5 re-read(s) after the writes), 2 min at one call every 3.1 s.") == 1
+    assert (
+        " ".join(result.stdout.split()).count(
+            "Apply forecast: 25 API call(s) (1 read(s), 8 keyword check(s), 10 write(s), 1 re-read(s) before creates, "
+            "5 re-read(s) after the writes), 2 min at one call every 3.1 s."
+        )
+        == 1
+    )
     assert result.stdout.strip().endswith("Plan: 10 to create, 0 to update, 0 to replace, 0 to delete.")
 
 
@@ -93,8 +108,10 @@ def test_a_saved_plan_shows_its_forecast_again(api_env, examples_copy, tmp_path)
     assert "Apply forecast: 25 API call(s)" in shown.stdout
 
 
-@pytest.mark.parametrize(("calls", "interval", "fits", "jobs"), [
-    (6967, 3.1, True, 1), (6968, 3.1, False, 2), (20_000, 3.1, False, 3), (100, 0.0, True, 1)])
+@pytest.mark.parametrize(
+    ("calls", "interval", "fits", "jobs"),
+    [(6967, 3.1, True, 1), (6968, 3.1, False, 2), (20_000, 3.1, False, 3), (100, 0.0, True, 1)],
+)
 def test_forecast_fits_one_job_and_counts_chained_runs(calls, interval, fits, jobs):
     f = Forecast(reads=10, keyword_checks=0, writes=calls - 10, guard_reads=0, readback=0, interval=interval)
     assert (f.fits_one_job, f.jobs) == (fits, jobs)
@@ -106,8 +123,10 @@ def test_a_forecast_whose_reads_alone_exceed_a_job_says_so():
     assert f.jobs == 0 and "reads alone do not fit one 6-hour job" in f.sentence()
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0 s"), (59.2, "1 min"), (61, "2 min"), (3600, "1 h 00 min"),
-                                               (3601, "1 h 01 min"), (21600, "6 h 00 min")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0 s"), (59.2, "1 min"), (61, "2 min"), (3600, "1 h 00 min"), (3601, "1 h 01 min"), (21600, "6 h 00 min")],
+)
 def test_durations_round_up(seconds, text):
     assert duration(seconds) == text
 
@@ -120,7 +139,11 @@ def test_max_calls_stops_at_an_action_boundary_and_the_next_run_applies_the_rest
     first = apply(api_env, examples_copy, "--max-calls", "19")  # 9 reads, 5 kept for the read-back
     assert first.exit_code == 3, first.output
     assert len(sandbox.api_requests()) - before <= 19  # reads included
-    assert "Apply stopped at its budget:" in first.stdout and "--max-calls 19" in first.stdout and "plus 5 for the re-read after the writes" in first.stdout
+    assert (
+        "Apply stopped at its budget:" in first.stdout
+        and "--max-calls 19" in first.stdout
+        and "plus 5 for the re-read after the writes" in first.stdout
+    )
     assert "Not applied (nothing of these was started):" in first.stdout
     applied = int(first.stdout.split("Apply stopped at its budget: ")[1].split(" of ")[0])
     assert 0 < applied < 10
@@ -159,8 +182,11 @@ def test_a_budget_that_does_not_leave_room_for_one_action_changes_nothing(api_en
     result = apply(api_env, examples_copy, "--max-calls", "14")  # 9 reads + 5 for the read-back: no room
     assert result.exit_code == 1, result.output
     assert "does not leave room for a single action" in result.output and "Nothing was changed." in result.output
-    assert [r for r in sandbox.api_requests() if r["method"] in ("PUT", "DELETE") or (r["path"] == "/api/v2/lists"
-            and r["method"] == "POST")] == []
+    assert [
+        r
+        for r in sandbox.api_requests()
+        if r["method"] in ("PUT", "DELETE") or (r["path"] == "/api/v2/lists" and r["method"] == "POST")
+    ] == []
 
 
 def test_a_budget_large_enough_is_a_normal_apply(api_env, examples_copy):
@@ -181,8 +207,10 @@ def test_a_bad_max_calls_is_a_usage_error(api_env, examples_copy, sandbox):
     assert sandbox.api_requests() == []
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("5h30m", 19800), ("90m", 5400), ("45s", 45), ("3600", 3600),
-                                               ("1h", 3600), ("2m30s", 150), (" 10M ", 600)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5h30m", 19800), ("90m", 5400), ("45s", 45), ("3600", 3600), ("1h", 3600), ("2m30s", 150), (" 10M ", 600)],
+)
 def test_durations_parse(text, seconds):
     assert parse_duration(text) == seconds
 

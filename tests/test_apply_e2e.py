@@ -2,6 +2,7 @@
 
 The clock is faked (workflow.make_clock) so retries and Retry-After never sleep for real.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,10 @@ def plan_addresses(api_env, config) -> list[str]:
 def test_create_the_examples_from_nothing_then_apply_again_is_a_no_op(api_env, examples_copy, sandbox, client):
     first = apply(api_env, examples_copy)
     assert first.exit_code == 0, first.output
-    assert "Apply complete: 10 of 10 action(s) applied; a re-read (5 call(s)) shows the account now matches" in first.stdout
+    assert (
+        "Apply complete: 10 of 10 action(s) applied; a re-read (5 call(s)) shows the account now matches"
+        in first.stdout
+    )
     assert re.search(r"\[1/10\] done: \+ list\[\"ACME Deals\"\] \(create\)", first.stdout)
     assert TOKEN not in first.output
     lists = {lst["name"]: lst for lst in client.list_lists()}
@@ -78,24 +82,30 @@ def test_change_every_kind_of_attribute(api_env, examples_copy, client):
     edit(vip, "email_unsubscribe: true", "email_unsubscribe: false")
     edit(vip, "[VIP, GOLD]", "[VIP, PLATINUM]")
     edit(vip, "follow_up_hour: 2", "follow_up_hour: 4")
-    edit(vip, "max_length: 64", "max_length: 80")                      # custom field replace
+    edit(vip, "max_length: 64", "max_length: 80")  # custom field replace
     edit(vip, "        reply_received: true", "        reply_received: false")  # webhook update
-    edit(deals, "?source=tatango", "?source=tatango-v2")               # webhook identity change
+    edit(deals, "?source=tatango", "?source=tatango-v2")  # webhook identity change
     edit(deals, "email_digest: null", "email_digest: deals@acme-retail.example")
-    edit(deals, "      - key: preferred_department\n        label: Preferred department\n        content_type: text\n"
-                "        max_length: 32\n", "      - key: store_id\n        label: Store\n        content_type: number\n"
-                "        max_length: 6\n")                              # custom field delete + create
+    edit(
+        deals,
+        "      - key: preferred_department\n        label: Preferred department\n        content_type: text\n"
+        "        max_length: 32\n",
+        "      - key: store_id\n        label: Store\n        content_type: number\n        max_length: 6\n",
+    )  # custom field delete + create
     edit(stores, "Store alerts. Help", "Store and pickup alerts. Help")
     expected = {
-        'update list["ACME VIP Club"]', 'update list["ACME VIP Club"].keywords',
+        'update list["ACME VIP Club"]',
+        'update list["ACME VIP Club"].keywords',
         'update list["ACME VIP Club"].opt_in_settings',
         'replace list["ACME VIP Club"].custom_field["favorite_store"]',
         'update list["ACME VIP Club"].webhook["https://hooks.acme-retail.example/tatango/vip?token=${ACME_WEBHOOK_TOKEN}"]',
-        'update list["ACME Deals"]', 'create list["ACME Deals"].custom_field["store_id"]',
+        'update list["ACME Deals"]',
+        'create list["ACME Deals"].custom_field["store_id"]',
         'delete list["ACME Deals"].custom_field["preferred_department"]',
         'create list["ACME Deals"].webhook["https://crm.acme-retail.example/sms/deals?source=tatango-v2"]',
         'delete list["ACME Deals"].webhook["https://crm.acme-retail.example/sms/deals?source=tatango"]',
-        'update list["ACME Store Alerts"]'}
+        'update list["ACME Store Alerts"]',
+    }
     assert set(plan_addresses(api_env, examples_copy)) == expected
     refused = apply(api_env, examples_copy)
     assert refused.exit_code == 1 and "--allow-destroy" in refused.stderr
@@ -121,7 +131,9 @@ def test_custom_field_replace_is_refused_without_allow_destroy(api_env, examples
     allowed = apply(api_env, examples_copy, "--allow-destroy")
     assert allowed.exit_code == 0
     assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in writes(sandbox)] == [
-        ("DELETE", "custom_fields"), ("POST", "custom_fields")]  # delete before create
+        ("DELETE", "custom_fields"),
+        ("POST", "custom_fields"),
+    ]  # delete before create
 
 
 def test_a_list_delete_names_its_subscribers_and_needs_allow_destroy(api_env, examples_copy, client, sandbox):
@@ -144,9 +156,15 @@ def test_keyword_moves_and_swaps_through_the_cli(api_env, examples_copy, client)
     edit(stores, "[STORE, PICKUP]", "[SAVE, PICKUP]")
     result = apply(api_env, examples_copy)
     assert result.exit_code == 0, result.output
-    assert "release STORE for another list first" in result.stdout or "release SAVE for another list first" in result.stdout
+    assert (
+        "release STORE for another list first" in result.stdout
+        or "release SAVE for another list first" in result.stdout
+    )
     kws = {lst["name"]: lst["keyword_names"] for lst in client.list_lists()}
-    assert sorted(kws["ACME Deals"]) == ["COUPONS", "SALE", "STORE"] and sorted(kws["ACME Store Alerts"]) == ["PICKUP", "SAVE"]
+    assert sorted(kws["ACME Deals"]) == ["COUPONS", "SALE", "STORE"] and sorted(kws["ACME Store Alerts"]) == [
+        "PICKUP",
+        "SAVE",
+    ]
 
 
 def test_an_unavailable_keyword_writes_nothing(api_env, examples_copy, sandbox):
@@ -224,8 +242,7 @@ def test_a_failure_stops_reports_and_the_next_plan_shows_exactly_the_rest(api_en
     result = apply(api_env, examples_copy)
     assert result.exit_code == 1
     assert "Apply failed: 1 of 10 action(s) applied." in result.stderr
-    assert ('Failed (not applied): + list["ACME Deals"].custom_field["preferred_department"] (create)'
-            in result.stderr)
+    assert 'Failed (not applied): + list["ACME Deals"].custom_field["preferred_department"] (create)' in result.stderr
     assert "HTTP 403 with a non-JSON body" in result.stderr
     not_applied = result.stderr.split("Not applied:\n", 1)[1].split("\nRun `tatango-iac plan`", 1)[0]
     expected_rest = [line.strip() for line in not_applied.splitlines()]
@@ -257,7 +274,9 @@ def test_interrupt_stops_before_the_next_request(client, clock):
     applier = Applier(client, on_done=lambda i, a: applier.request_stop() if i == 2 else None)
     result = applier.run(the_plan)
     assert result.interrupted and len(result.applied) == 2 and len(result.not_applied) == 8
-    assert [a.address for a in plan(config, read_account(client, config)).actions] == [a.address for a in result.not_applied]
+    assert [a.address for a in plan(config, read_account(client, config)).actions] == [
+        a.address for a in result.not_applied
+    ]
 
 
 @pytest.mark.parametrize("signum, name", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
@@ -271,10 +290,22 @@ def test_ctrl_c_or_sigterm_in_a_real_process_finishes_the_request_and_reports(tm
         set_faults(server, latency_ms=250)
         from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL
 
-        env = {**os.environ, **EXAMPLE_ENV, "TATANGO_API_URL": server.url, "TATANGO_EMAIL": SANDBOX_EMAIL,
-               "TATANGO_API_KEY": SANDBOX_API_KEY, "TATANGO_RATE_LIMIT": "0", "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen([sys.executable, "-m", "tatango_iac", "apply", "--auto-approve", str(config)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        env = {
+            **os.environ,
+            **EXAMPLE_ENV,
+            "TATANGO_API_URL": server.url,
+            "TATANGO_EMAIL": SANDBOX_EMAIL,
+            "TATANGO_API_KEY": SANDBOX_API_KEY,
+            "TATANGO_RATE_LIMIT": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tatango_iac", "apply", "--auto-approve", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         deadline = time.monotonic() + 60
         line = ""
         while time.monotonic() < deadline and "done:" not in line:

@@ -2,6 +2,7 @@
 
 End to end: the real CLI against the sandbox over real HTTP; stdout must be exactly one JSON document.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,12 @@ def fake_cli_clock(monkeypatch, clock):
 
 def no_secret_in(text: str) -> None:
     for secret in SECRETS:
-        for form in (secret, urllib.parse.quote(secret, safe=""), json.dumps(secret)[1:-1],
-                     base64.b64encode(secret.encode()).decode()):
+        for form in (
+            secret,
+            urllib.parse.quote(secret, safe=""),
+            json.dumps(secret)[1:-1],
+            base64.b64encode(secret.encode()).decode(),
+        ):
             assert form not in text
 
 
@@ -67,9 +72,13 @@ def test_no_verify_says_applied_not_verified(api_env, examples_copy):
 def test_a_refused_apply_lists_every_action_not_applied(api_env, examples_copy, sandbox):
     assert apply_json(api_env, examples_copy)[0].exit_code == 0
     deals = examples_copy / "lists" / "deals.yaml"
-    deals.write_text(deals.read_text().replace("    custom_fields:\n      - key: preferred_department\n        label: "
-                                               "Preferred department\n        content_type: text\n        max_length: 32\n",
-                                               "    custom_fields: []\n"))
+    deals.write_text(
+        deals.read_text().replace(
+            "    custom_fields:\n      - key: preferred_department\n        label: "
+            "Preferred department\n        content_type: text\n        max_length: 32\n",
+            "    custom_fields: []\n",
+        )
+    )
     before = len(writes(sandbox))
     result, doc = apply_json(api_env, examples_copy)
     assert result.exit_code == 1 and len(writes(sandbox)) == before
@@ -81,8 +90,18 @@ def test_a_refused_apply_lists_every_action_not_applied(api_env, examples_copy, 
 
 def test_an_api_error_mid_apply_says_what_was_applied_and_what_was_not(api_env, examples_copy, sandbox):
     # The API echoes the key and the token in its error: neither may reach the document.
-    set_faults(sandbox, script=[{"method": "POST", "path": r"/lists/\d+/custom_fields$", "fault": "answer",
-                                 "status": 422, "json": {"errors": {"key": [f"bad {SANDBOX_API_KEY} {TOKEN}"]}}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "POST",
+                "path": r"/lists/\d+/custom_fields$",
+                "fault": "answer",
+                "status": 422,
+                "json": {"errors": {"key": [f"bad {SANDBOX_API_KEY} {TOKEN}"]}},
+            }
+        ],
+    )
     result, doc = apply_json(api_env, examples_copy)
     assert result.exit_code == 1
     assert doc["status"] == "failed" and "Apply failed: 1 of 10 action(s) applied." in doc["message"]
@@ -122,9 +141,19 @@ def test_a_usage_error_still_prints_a_document(api_env, examples_copy):
 
 
 def test_plan_json_failure_prints_an_error_document(api_env, examples_copy, sandbox):
-    set_faults(sandbox, script=[{"method": "GET", "path": "/lists$", "fault": "answer", "status": 500,
-                                 "text": f"internal error for key {SANDBOX_API_KEY} and {urllib.parse.quote(TOKEN)}",
-                                 "times": 99}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "GET",
+                "path": "/lists$",
+                "fault": "answer",
+                "status": 500,
+                "text": f"internal error for key {SANDBOX_API_KEY} and {urllib.parse.quote(TOKEN)}",
+                "times": 99,
+            }
+        ],
+    )
     result = run_cli(["plan", "--format", "json", str(examples_copy)], env=api_env)
     assert result.exit_code == 1
     no_secret_in(result.stdout + result.stderr)
@@ -139,22 +168,26 @@ def test_plan_json_failure_on_bad_configuration_is_a_document_with_the_location(
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert "vip.yaml:" in doc["error"]["message"]
-    ok = run_cli(["plan", "--format", "json", "--detailed-exitcode", str(examples_copy / "account.yaml")],
-                 env=api_env)
+    ok = run_cli(["plan", "--format", "json", "--detailed-exitcode", str(examples_copy / "account.yaml")], env=api_env)
     assert "error" not in json.loads(ok.stdout)  # a plan that works prints the plan, never an error document
 
 
 def test_the_job_summary_renders_the_result_and_escapes_table_breakers(tmp_path, capsys):
-    result = {"status": "failed", "message": "Apply failed:\n```\nboom", "summary": {"total": 2, "verified": 0,
-              "applied": 1, "uncertain": 0, "not_applied": 1},
-              "actions": [{"index": 1, "action": "create", "address": 'list["A | B"]', "result": "applied"},
-                          {"index": 2, "action": "update", "address": 'list["<b>x</b>"]', "result": "not applied"}]}
+    result = {
+        "status": "failed",
+        "message": "Apply failed:\n```\nboom",
+        "summary": {"total": 2, "verified": 0, "applied": 1, "uncertain": 0, "not_applied": 1},
+        "actions": [
+            {"index": 1, "action": "create", "address": 'list["A | B"]', "result": "applied"},
+            {"index": 2, "action": "update", "address": 'list["<b>x</b>"]', "result": "not applied"},
+        ],
+    }
     path = tmp_path / "apply.json"
     path.write_text(json.dumps(result))
     assert apply_summary.main([str(path)]) == 0
     markdown = capsys.readouterr().out
     assert markdown.startswith("### tatango-iac apply: failed")
-    assert '| 1 | create | list[&quot;A \\| B&quot;] | applied |' in markdown
+    assert "| 1 | create | list[&quot;A \\| B&quot;] | applied |" in markdown
     assert "&lt;b&gt;" in markdown and "````\nApply failed:" in markdown
     (tmp_path / "apply.err").write_text("Error: could not start\n")
     path.write_text("")

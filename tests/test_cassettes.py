@@ -12,6 +12,7 @@ Re-record from the sandbox with:
 
 The Authorization header is scrubbed before anything is written.
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,12 +39,27 @@ RECORDER = vcr.VCR(
     decode_compressed_response=True,
 )
 LIST = {"name": "ACME VIP", "message_help": "Help: help@acme.example. Text STOP to end.", "email_subscribe": True}
-HOOK = {"callback_url": "https://hooks.acme.example/t?ref=tatango", "subscribe": True, "unsubscribe": False,
-        "message_sent": False, "reply_received": True, "cleaned": False}
+HOOK = {
+    "callback_url": "https://hooks.acme.example/t?ref=tatango",
+    "subscribe": True,
+    "unsubscribe": False,
+    "message_sent": False,
+    "reply_received": True,
+    "cleaned": False,
+}
 FIELD = {"key": "zip_code", "label": "Zip code", "content_type": "text", "max_length": 5, "pattern": "^[0-9]{5}$"}
-OPT_IN = {"opt_in_type": "double", "bypass_opt_in_response": False, "opt_in_requests": [
-    {"collected_data": "yes", "request_message": "Reply YES. Msg&data rates may apply.", "follow_up": False,
-     "success_action": "optinsubscriber"}]}
+OPT_IN = {
+    "opt_in_type": "double",
+    "bypass_opt_in_response": False,
+    "opt_in_requests": [
+        {
+            "collected_data": "yes",
+            "request_message": "Reply YES. Msg&data rates may apply.",
+            "follow_up": False,
+            "success_action": "optinsubscriber",
+        }
+    ],
+}
 
 
 def _with_list(c: TatangoClient) -> int:
@@ -63,13 +79,15 @@ OPERATIONS: dict[str, Callable[[TatangoClient], object]] = {
     "opt_in_settings": lambda c: c.set_opt_in_settings(_with_list(c), OPT_IN),
     "custom_fields_index": lambda c: c.list_custom_fields(_with_list(c)),
     "custom_field_create": lambda c: c.create_custom_field(_with_list(c), FIELD),
-    "custom_field_delete": lambda c: (lambda i: (c.create_custom_field(i, FIELD), c.delete_custom_field(i, "zip_code")))(
-        _with_list(c)),
+    "custom_field_delete": lambda c: (
+        lambda i: (c.create_custom_field(i, FIELD), c.delete_custom_field(i, "zip_code"))
+    )(_with_list(c)),
     "webhooks_index": lambda c: c.list_webhooks(_with_list(c)),
     "webhook_create": lambda c: c.create_webhook(_with_list(c), HOOK),
     "webhook_show": lambda c: (lambda i: c.get_webhook(i, c.create_webhook(i, HOOK)["id"]))(_with_list(c)),
     "webhook_update": lambda c: (lambda i: c.update_webhook(i, c.create_webhook(i, HOOK)["id"], {"cleaned": True}))(
-        _with_list(c)),
+        _with_list(c)
+    ),
     "webhook_delete": lambda c: (lambda i: c.delete_webhook(i, c.create_webhook(i, HOOK)["id"]))(_with_list(c)),
 }
 
@@ -97,14 +115,22 @@ def _exchange(method: str, uri: str, body: Any, status: int, text: str) -> tuple
 def test_the_sandbox_still_gives_the_recorded_answers(operation):
     if RECORDING:
         pytest.skip("recording")
-    recorded = [_exchange(i["request"]["method"], i["request"]["uri"], i["request"]["body"],
-                          i["response"]["status"]["code"], i["response"]["body"]["string"])
-                for i in yaml.safe_load((CASSETTES / f"{operation}.yaml").read_text())["interactions"]]
+    recorded = [
+        _exchange(
+            i["request"]["method"],
+            i["request"]["uri"],
+            i["request"]["body"],
+            i["response"]["status"]["code"],
+            i["response"]["body"]["string"],
+        )
+        for i in yaml.safe_load((CASSETTES / f"{operation}.yaml").read_text())["interactions"]
+    ]
     with SandboxServer() as server:
         client = TatangoClient(server.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=0, retries=0)
         seen: list[tuple] = []
-        client.observers.append(lambda ex: seen.append(_exchange(ex.method, ex.url, ex.body and json.dumps(ex.body),
-                                                                 ex.status, ex.text)))
+        client.observers.append(
+            lambda ex: seen.append(_exchange(ex.method, ex.url, ex.body and json.dumps(ex.body), ex.status, ex.text))
+        )
         OPERATIONS[operation](client)
     assert seen == recorded
 

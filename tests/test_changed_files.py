@@ -5,6 +5,7 @@ plans `--changed-since main` against the sandbox, and the scope it reports must 
 one a full load at the base would give, in every case where files move, appear, vanish,
 or a shared definition (account:, templates:) changes.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,10 @@ LISTS = 8
 
 def list_file(i: int, keywords: str = "") -> str:
     kws = keywords or f"[KW{i}]"
-    return (f"version: 1\nlists:\n  - name: L{i}\n    keyword_names: {kws}\n"
-            f"    message_help: 'L{i}: help at help@acme.example. Text STOP to end.'\n")
+    return (
+        f"version: 1\nlists:\n  - name: L{i}\n    keyword_names: {kws}\n"
+        f"    message_help: 'L{i}: help at help@acme.example. Text STOP to end.'\n"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -45,12 +48,18 @@ def repo(tmp_path, monkeypatch, api_env):
     (conf / "drafts").mkdir()
     (conf / "drafts" / ".tatango-skip").write_text("")
     (conf / "drafts" / "draft.yaml").write_text("not: [valid configuration\n")
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     git("init", "-q", "-b", "main")
     git("add", "-A")
@@ -77,8 +86,11 @@ def written_at_base(tmp_path: Path) -> list[str]:
 def test_only_the_changed_file_and_the_account_file_are_loaded_at_the_base(repo, api_env, tmp_path):
     lists = repo / "tatango" / "lists"
     (lists / "l3.yaml").write_text(list_file(3).replace("help at", "help: at"))
-    assert written_at_base(tmp_path) == ["tatango/account.yaml", "tatango/drafts/.tatango-skip",
-                                         "tatango/lists/l3.yaml"]
+    assert written_at_base(tmp_path) == [
+        "tatango/account.yaml",
+        "tatango/drafts/.tatango-skip",
+        "tatango/lists/l3.yaml",
+    ]
     assert scope(api_env)["lists"] == ["L3"]
 
 
@@ -117,21 +129,35 @@ def test_a_changed_account_file_compares_everything(repo, api_env, tmp_path):
 
 def test_a_changed_template_reaches_lists_in_unchanged_files(repo, api_env, tmp_path):
     conf = repo / "tatango"
-    (conf / "templates.yaml").write_text("version: 1\ntemplates:\n  store:\n    message_stop: 'Stopped. No more msgs.'\n")
+    (conf / "templates.yaml").write_text(
+        "version: 1\ntemplates:\n  store:\n    message_stop: 'Stopped. No more msgs.'\n"
+    )
     (conf / "lists" / "l1.yaml").write_text(list_file(1) + "    extends: store\n")
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "t"],
-                   cwd=repo, check=True)
-    assert written_at_base(tmp_path) == ["tatango/account.yaml", "tatango/drafts/.tatango-skip",
-                                         "tatango/templates.yaml"]
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "t"],
+        cwd=repo,
+        check=True,
+    )
+    assert written_at_base(tmp_path) == [
+        "tatango/account.yaml",
+        "tatango/drafts/.tatango-skip",
+        "tatango/templates.yaml",
+    ]
     (conf / "templates.yaml").write_text("version: 1\ntemplates:\n  store:\n    message_stop: 'Stopped. Bye.'\n")
     found = scope(api_env)
     assert found["lists"] == ["L1"]  # its file is unchanged; the template it takes changed
 
 
-@pytest.mark.parametrize(("content", "shared"), [
-    (b"version: 1\naccount:\n  prune: true\n", True), (b"version: 1\ntemplates: {}\n", True),
-    (b"# c\n{version: 1, account: {}}\n", True), (b"version: 1\nlists:\n  - name: account: x\n", False),
-    (b"version: 1\nlists:\n  - name: A\n    message_help: 'templates: no'\n", False)])
+@pytest.mark.parametrize(
+    ("content", "shared"),
+    [
+        (b"version: 1\naccount:\n  prune: true\n", True),
+        (b"version: 1\ntemplates: {}\n", True),
+        (b"# c\n{version: 1, account: {}}\n", True),
+        (b"version: 1\nlists:\n  - name: account: x\n", False),
+        (b"version: 1\nlists:\n  - name: A\n    message_help: 'templates: no'\n", False),
+    ],
+)
 def test_shared_definitions_are_recognised(content, shared):
     assert defines_shared(content) is shared

@@ -1,4 +1,5 @@
 """Issue 12, item 4: `plan --changed-since GIT_REF` refreshes only the lists a pull request touches."""
+
 from __future__ import annotations
 
 import json
@@ -31,12 +32,18 @@ def repo(tmp_path, monkeypatch, api_env):
     """A git repository holding the examples on main, applied to the sandbox; cwd inside it."""
     root = tmp_path / "repo"
     shutil.copytree(ROOT / "examples", root / "tatango", ignore=shutil.ignore_patterns("invalid", "ci"))
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     git("init", "-q", "-b", "main")
     git("add", "-A")
@@ -71,9 +78,11 @@ def test_one_changed_list_costs_the_index_and_its_own_two_reads(repo, api_env, s
     assert reads(sandbox) == ["/lists", "/lists/3/webhooks", "/lists/3/custom_fields"]
     assert [a["address"] for a in data["actions"]] == ['list["ACME VIP"].opt_in_settings']
     assert data["scope"] == {"kind": "changed_since", "lists": ["ACME VIP"], "ref": "main", "removed": []}
-    assert data["warnings"] == ["--changed-since main: 2 list(s) unchanged since then were not refreshed (their "
-                                "webhooks and custom fields were not read, no action is planned for them): ACME "
-                                "Deals, ACME Store Alerts"]
+    assert data["warnings"] == [
+        "--changed-since main: 2 list(s) unchanged since then were not refreshed (their "
+        "webhooks and custom fields were not read, no action is planned for them): ACME "
+        "Deals, ACME Store Alerts"
+    ]
 
 
 def test_a_keyword_move_brings_both_lists_into_scope(repo, api_env, sandbox):
@@ -81,8 +90,10 @@ def test_a_keyword_move_brings_both_lists_into_scope(repo, api_env, sandbox):
     edit(repo / "tatango" / "lists" / "stores.yaml", "[STORE, PICKUP]", "[STORE]")
     data = plan_json(api_env, "--changed-since", "main", "tatango/")
     assert data["scope"]["lists"] == ["ACME Deals", "ACME Store Alerts"]
-    assert [a["address"] for a in data["actions"]] == ['list["ACME Store Alerts"].keywords',
-                                                       'list["ACME Deals"].keywords']
+    assert [a["address"] for a in data["actions"]] == [
+        'list["ACME Store Alerts"].keywords',
+        'list["ACME Deals"].keywords',
+    ]
 
 
 def test_a_list_removed_from_the_configuration_is_pruned_in_a_scoped_plan(repo, api_env):
@@ -109,8 +120,9 @@ def test_a_saved_scoped_plan_applies_with_its_scope_and_its_stale_checks(repo, a
     client.update_list(deals["id"], {"message_stop": "changed by hand"})
     stale = run_cli(["apply", "--plan", str(out)], env=api_env)
     assert stale.exit_code == 1 and "list 'ACME Deals' (id 1) changed in the account" in stale.stderr
-    client.update_list(deals["id"], {"message_stop": "ACME Deals: You have been unsubscribed and will not receive "
-                                                     "any more messages."})
+    client.update_list(
+        deals["id"], {"message_stop": "ACME Deals: You have been unsubscribed and will not receive any more messages."}
+    )
     sandbox.requests.clear()
     applied = run_cli(["apply", "--plan", str(out)], env=api_env)
     assert applied.exit_code == 0, applied.output
@@ -121,9 +133,11 @@ def test_an_unknown_ref_fails_before_any_call(repo, api_env, sandbox):
     sandbox.requests.clear()
     result = run_cli(["plan", "--changed-since", "no-such-branch", "tatango/"], env=api_env)
     assert result.exit_code == 1
-    assert (f"--changed-since no-such-branch: no branch, tag or commit of that name in the repository at "
-            f"{os.path.realpath(repo.path)}; name the base branch as git knows it here (e.g. origin/main, after "
-            "`git fetch origin main`). Nothing was read or changed" in result.stderr), result.stderr
+    assert (
+        f"--changed-since no-such-branch: no branch, tag or commit of that name in the repository at "
+        f"{os.path.realpath(repo.path)}; name the base branch as git knows it here (e.g. origin/main, after "
+        "`git fetch origin main`). Nothing was read or changed" in result.stderr
+    ), result.stderr
     assert "rev-parse" not in result.stderr and "Traceback" not in result.output
     assert sandbox.api_requests() == []
 
@@ -155,8 +169,10 @@ def test_a_configuration_outside_any_repository_says_so(api_env, tmp_path, monke
     sandbox.requests.clear()
     result = run_cli(["plan", "--changed-since", "main", str(config)], env=api_env)
     assert result.exit_code == 1
-    assert (f"{config} is not in a git repository, so --changed-since has nothing to compare it with; run the "
-            "plan in a clone of the repository, or without --changed-since (a full plan)" in result.stderr)
+    assert (
+        f"{config} is not in a git repository, so --changed-since has nothing to compare it with; run the "
+        "plan in a clone of the repository, or without --changed-since (a full plan)" in result.stderr
+    )
     assert "Traceback" not in result.output and sandbox.api_requests() == []
 
 
@@ -169,8 +185,11 @@ def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo, api_env, tm
     sandbox.requests.clear()
     result = run_cli(["plan", "--changed-since", base, str(clone / "tatango")], env=api_env)
     assert result.exit_code == 1
-    assert (f"--changed-since {base}: the base is not in this shallow clone of {os.path.realpath(clone)}; fetch "
-            "it first" in result.stderr and "fetch-depth: 0" in result.stderr), result.stderr
+    assert (
+        f"--changed-since {base}: the base is not in this shallow clone of {os.path.realpath(clone)}; fetch it first"
+        in result.stderr
+        and "fetch-depth: 0" in result.stderr
+    ), result.stderr
     assert sandbox.api_requests() == []
 
 
@@ -187,4 +206,4 @@ def test_a_broken_base_falls_back_to_a_full_plan_and_says_so(repo, api_env):
     assert "planning every list instead of only those changed since main" in result.stderr
     data = json.loads(result.stdout)
     assert data["scope"]["kind"] == "all"
-    assert [a["list"] for a in data["actions"] ] == ["ACME VIP"]
+    assert [a["list"] for a in data["actions"]] == ["ACME VIP"]

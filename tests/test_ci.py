@@ -1,4 +1,5 @@
 """CI: pinned installs with lint, type and layering gates; a nightly run against the newest releases."""
+
 from __future__ import annotations
 
 import shlex
@@ -51,8 +52,7 @@ def test_lint_type_and_format_are_configured():
     assert tool["ruff"]["line-length"] == 120 and "format" in tool["ruff"]
     assert tool["mypy"]["files"] == ["tatango_iac"] and tool["mypy"]["check_untyped_defs"] is True
     lint_extra = _pyproject()["project"]["optional-dependencies"]["lint"]
-    pins = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().splitlines()
-            if "==" in line}
+    pins = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}
     for requirement in lint_extra:  # every gate tool is pinned for CI
         name = requirement.split(">")[0].split("=")[0].split("<")[0].strip().lower()
         assert name in pins, name
@@ -80,8 +80,13 @@ def test_a_nightly_workflow_runs_the_newest_releases():
 
 @pytest.mark.parametrize("workflow", PROJECT_WORKFLOWS, ids=lambda p: p.name)
 def test_the_projects_workflows_pass_githubs_workflow_schema(workflow):
-    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-                           str(workflow)], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

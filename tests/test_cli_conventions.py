@@ -1,4 +1,5 @@
 """Issue 11, items 5-8: cheap checks first, progress on long work, conventions, no side effects."""
+
 from __future__ import annotations
 
 import json
@@ -67,13 +68,14 @@ def test_an_unknown_target_fails_before_any_call_with_a_did_you_mean(api_env, ex
 
 def many_lists(tmp_path: Path, n: int) -> Path:
     config = tmp_path / "many.yaml"
-    config.write_text("version: 1\naccount: {shortcode: '33733'}\nlists:\n" + "".join(
-        f"  - {{name: L{i}, webhooks: []}}\n" for i in range(n)))
+    config.write_text(
+        "version: 1\naccount: {shortcode: '33733'}\nlists:\n"
+        + "".join(f"  - {{name: L{i}, webhooks: []}}\n" for i in range(n))
+    )
     return config
 
 
-def test_without_a_terminal_a_long_read_prints_a_progress_line_at_least_every_30_s(api_env, sandbox, tmp_path,
-                                                                                   clock):
+def test_without_a_terminal_a_long_read_prints_a_progress_line_at_least_every_30_s(api_env, sandbox, tmp_path, clock):
     seed_lists(sandbox, [{"name": f"L{i}"} for i in range(40)])
     result = run_cli(["plan", "--rate", "1200", str(many_lists(tmp_path, 40))], env=api_env)
     assert result.exit_code == 0, result.output
@@ -87,11 +89,22 @@ def test_without_a_terminal_a_long_read_prints_a_progress_line_at_least_every_30
 def test_on_a_terminal_progress_shows_count_total_and_time_left(tmp_path):
     with SandboxServer() as server:
         seed_lists(server, [{"name": f"L{i}"} for i in range(6)])
-        env = {**os.environ, "TATANGO_API_URL": server.url, "TATANGO_EMAIL": SANDBOX_EMAIL,
-               "TATANGO_API_KEY": SANDBOX_API_KEY, "TATANGO_RATE_LIMIT": "0"}
+        env = {
+            **os.environ,
+            "TATANGO_API_URL": server.url,
+            "TATANGO_EMAIL": SANDBOX_EMAIL,
+            "TATANGO_API_KEY": SANDBOX_API_KEY,
+            "TATANGO_RATE_LIMIT": "0",
+        }
         primary, secondary = pty.openpty()
-        proc = subprocess.run([sys.executable, "-m", "tatango_iac", "plan", str(many_lists(tmp_path, 6))], env=env,
-                              stdout=subprocess.PIPE, stderr=secondary, timeout=60, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tatango_iac", "plan", str(many_lists(tmp_path, 6))],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            timeout=60,
+            check=False,
+        )
         os.close(secondary)
         shown = b""
         while True:
@@ -108,27 +121,60 @@ def test_on_a_terminal_progress_shows_count_total_and_time_left(tmp_path):
 
 
 def test_a_long_wait_is_announced_and_one_over_the_cap_fails_clearly(api_env, examples_copy, sandbox, clock):
-    set_faults(sandbox, script=[{"method": "GET", "path": "/lists$", "fault": "answer", "status": 429,
-                                 "json": {"status": "error", "error": "Rate limit exceeded"},
-                                 "headers": {"Retry-After": "60"}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "GET",
+                "path": "/lists$",
+                "fault": "answer",
+                "status": 429,
+                "json": {"status": "error", "error": "Rate limit exceeded"},
+                "headers": {"Retry-After": "60"},
+            }
+        ],
+    )
     waited = run_cli(["plan", str(examples_copy)], env=api_env)
     assert waited.exit_code == 0 and "GET /lists: rate limited (HTTP 429); waiting 6" in waited.stderr
-    set_faults(sandbox, script=[{"method": "GET", "path": "/lists$", "fault": "answer", "status": 429,
-                                 "json": {"status": "error", "error": "Rate limit exceeded"},
-                                 "headers": {"Retry-After": "3600"}, "times": 2}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "GET",
+                "path": "/lists$",
+                "fault": "answer",
+                "status": 429,
+                "json": {"status": "error", "error": "Rate limit exceeded"},
+                "headers": {"Retry-After": "3600"},
+                "times": 2,
+            }
+        ],
+    )
     capped = run_cli(["plan", str(examples_copy)], env=api_env)
     assert capped.exit_code == 1 and max(clock.sleeps) < 3600
-    assert ("the API asked to wait 3600 s before retrying (Retry-After), more than the 300 s cap (--max-wait / "
-            "TATANGO_MAX_WAIT): stopping instead of hanging") in capped.stderr
+    assert (
+        "the API asked to wait 3600 s before retrying (Retry-After), more than the 300 s cap (--max-wait / "
+        "TATANGO_MAX_WAIT): stopping instead of hanging"
+    ) in capped.stderr
     allowed = run_cli(["plan", "--max-wait", "4000", str(examples_copy)], env=api_env)
     assert allowed.exit_code == 0 and max(clock.sleeps) >= 3600
 
 
 @pytest.mark.parametrize("header", ["abc", "-5", "Wed, 21 Oct 2015 07:28:00 GMT"])
 def test_an_invalid_retry_after_is_treated_as_absent(client, sandbox, clock, header):
-    set_faults(sandbox, script=[{"method": "GET", "path": "/lists$", "fault": "answer", "status": 429,
-                                 "json": {"status": "error", "error": "Rate limit exceeded"},
-                                 "headers": {"Retry-After": header}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "GET",
+                "path": "/lists$",
+                "fault": "answer",
+                "status": 429,
+                "json": {"status": "error", "error": "Rate limit exceeded"},
+                "headers": {"Retry-After": header},
+            }
+        ],
+    )
     assert client.list_lists() == []  # backed off and retried, not "no answer from the API"
     assert len(sandbox.api_requests()) == 2 and 1.0 <= clock.sleeps[0] <= 2.0
 
@@ -137,8 +183,10 @@ def test_a_recovered_fault_gets_one_line(api_env, examples_copy, sandbox):
     set_faults(sandbox, script=[{"method": "POST", "path": "/lists$", "fault": "drop_after"}])
     result = run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env)
     assert result.exit_code == 0
-    assert result.stderr.count("POST /lists: no answer from the API (connection dropped); re-read found it; "
-                               "not retried") == 1
+    assert (
+        result.stderr.count("POST /lists: no answer from the API (connection dropped); re-read found it; not retried")
+        == 1
+    )
 
 
 # ------------------------------------------------------------------ conventions
@@ -161,8 +209,12 @@ def _commands(group: click.Group, prefix: str = ""):
 def test_every_option_of_every_command_has_help_text():
     from tatango_iac.cli import commands  # noqa: F401 - registers them
 
-    missing = [(name, p.name) for name, command in _commands(cli) for p in command.params
-               if isinstance(p, click.Option) and not p.help]
+    missing = [
+        (name, p.name)
+        for name, command in _commands(cli)
+        for p in command.params
+        if isinstance(p, click.Option) and not p.help
+    ]
     assert missing == []
 
 
@@ -184,17 +236,22 @@ def test_a_directory_walk_skips_hidden_directories_and_files(tmp_path):
 
 def test_control_characters_are_refused_or_warned_with_their_location(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text('version: 1\nlists:\n  - name: "Deals\\e[2J"\n    message_help: "Help: help@a.example. '
-                    'Text STOP to end. \\u202Egnimoc"\n  - name: "Null\\0byte"\n')
+    path.write_text(
+        'version: 1\nlists:\n  - name: "Deals\\e[2J"\n    message_help: "Help: help@a.example. '
+        'Text STOP to end. \\u202Egnimoc"\n  - name: "Null\\0byte"\n'
+    )
     result = run_cli(["validate", str(path)])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert f"{path}:3:11: error: name has a control character (U+001B) at position 6; refused [control-character]" \
-        in lines
-    assert any(line.startswith(f"{path}:4:19: warning: message_help has a bidi control character (U+202E)")
-               for line in lines)
-    assert f"{path}:5:11: error: name has a control character (U+0000) at position 5; refused [control-character]" \
-        in lines
+    assert (
+        f"{path}:3:11: error: name has a control character (U+001B) at position 6; refused [control-character]" in lines
+    )
+    assert any(
+        line.startswith(f"{path}:4:19: warning: message_help has a bidi control character (U+202E)") for line in lines
+    )
+    assert (
+        f"{path}:5:11: error: name has a control character (U+0000) at position 5; refused [control-character]" in lines
+    )
     assert "\x1b" not in result.output
 
 
@@ -202,10 +259,20 @@ def test_an_interrupted_read_says_nothing_was_changed(tmp_path):
     with SandboxServer() as server:
         set_faults(server, latency_ms=300)
         seed_lists(server, [{"name": f"L{i}"} for i in range(30)])
-        env = {**os.environ, "TATANGO_API_URL": server.url, "TATANGO_EMAIL": SANDBOX_EMAIL,
-               "TATANGO_API_KEY": SANDBOX_API_KEY, "TATANGO_RATE_LIMIT": "0"}
-        proc = subprocess.Popen([sys.executable, "-m", "tatango_iac", "plan", str(many_lists(tmp_path, 30))], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env = {
+            **os.environ,
+            "TATANGO_API_URL": server.url,
+            "TATANGO_EMAIL": SANDBOX_EMAIL,
+            "TATANGO_API_KEY": SANDBOX_API_KEY,
+            "TATANGO_RATE_LIMIT": "0",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tatango_iac", "plan", str(many_lists(tmp_path, 30))],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(server.api_requests()) < 2:
             time.sleep(0.05)
@@ -226,8 +293,16 @@ def test_two_commands_on_one_embedded_state_file_never_lose_each_others_writes(t
         path = tmp_path / f"{name}.yaml"
         path.write_text(f"version: 1\nlists:\n  - name: {name}\n    keyword_names: [{name.upper()}KW]\n")
         configs.append(path)
-    procs = [subprocess.Popen([sys.executable, "-m", "tatango_iac", "apply", "--sandbox", "--auto-approve", str(c)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in configs]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tatango_iac", "apply", "--sandbox", "--auto-approve", str(c)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for c in configs
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], results
     names = sorted(lst["name"] for lst in json.loads(state.read_text())["lists"].values())

@@ -1,4 +1,5 @@
 """Client behaviour: auth, URL checks, pacing on an injected clock, retries, error mapping, no key leaks."""
+
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,16 @@ def paced(sandbox, clock, rate=1200.0, **kw) -> TatangoClient:
     return TatangoClient(sandbox.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=rate, clock=clock, **kw)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/api/v2", "http://localhost:9/api/v2", "http://[::1]:9/api/v2",
-                                 "http://127.5.5.5/api/v2", "https://app.tatango.com/api/v2/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/api/v2",
+        "http://localhost:9/api/v2",
+        "http://[::1]:9/api/v2",
+        "http://127.5.5.5/api/v2",
+        "https://app.tatango.com/api/v2/",
+    ],
+)
 def test_allowed_urls(url):
     assert check_api_url(url) == url.rstrip("/")
 
@@ -35,7 +44,10 @@ def test_credentials_come_from_the_environment_only():
     client = TatangoClient.from_env({"TATANGO_EMAIL": "a@b.c", "TATANGO_API_KEY": "k" * 20})
     assert client.base_url == "https://app.tatango.com/api/v2"
     assert client.pacer.interval == pytest.approx(3.1)  # the documented 1200 calls per hour, plus a 0.1 s margin
-    assert TatangoClient.from_env({"TATANGO_EMAIL": "a", "TATANGO_API_KEY": "b", "TATANGO_RATE_LIMIT": "0"}).pacer.interval == 0
+    assert (
+        TatangoClient.from_env({"TATANGO_EMAIL": "a", "TATANGO_API_KEY": "b", "TATANGO_RATE_LIMIT": "0"}).pacer.interval
+        == 0
+    )
 
 
 def test_pacing_keeps_calls_the_interval_apart_without_sleeping(sandbox, clock):
@@ -137,8 +149,13 @@ def test_the_api_key_appears_in_no_log_exception_or_repr(sandbox, clock, caplog)
     encoded = base64.b64encode(f"{SANDBOX_EMAIL}:{key}".encode()).decode()
     caplog.set_level(logging.DEBUG)
     client = paced(sandbox, clock, rate=0, retries=2)
-    set_faults(sandbox, script=[{"method": "GET", "path": "/lists", "fault": "500", "times": 5},
-                                {"method": "POST", "path": "/lists", "fault": "html403"}])
+    set_faults(
+        sandbox,
+        script=[
+            {"method": "GET", "path": "/lists", "fault": "500", "times": 5},
+            {"method": "POST", "path": "/lists", "fault": "html403"},
+        ],
+    )
     texts = [repr(client), str(client.__dict__.get("base_url"))]
     for call in (client.list_lists, lambda: client.create_list({"name": "x"}), lambda: client.get_list(9)):
         with pytest.raises(ApiError) as err:
@@ -153,8 +170,13 @@ def test_the_api_key_appears_in_no_log_exception_or_repr(sandbox, clock, caplog)
 
 def test_a_keyword_test_is_a_read_only_post_and_is_retried(sandbox, clock):
     client = paced(sandbox, clock, rate=0)
-    set_faults(sandbox, script=[{"method": "POST", "path": "test_keyword", "fault": "503", "times": 2},
-                                {"method": "POST", "path": "test_keyword", "fault": "drop_before"}])
+    set_faults(
+        sandbox,
+        script=[
+            {"method": "POST", "path": "test_keyword", "fault": "503", "times": 2},
+            {"method": "POST", "path": "test_keyword", "fault": "drop_before"},
+        ],
+    )
     assert client.test_keyword("33733", "FRESH") == (True, None)
     assert len(sandbox.api_requests("POST")) == 4
 

@@ -4,6 +4,7 @@ Every test drives the real CLI against the sandbox over HTTP; where the API must
 otherwise than the sandbox's default, a behaviour profile (or a test's own one-hook
 profile) flips exactly that point. The clock is fake: the read-back's waits never sleep.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,11 @@ def plan_json(env: dict, config) -> dict:
 
 def deals_help(config) -> str:
     """The examples' message_help of ACME Deals, as written in the file."""
-    line = next(ln for ln in (config / "lists" / "deals.yaml").read_text().splitlines()
-                if ln.strip().startswith("message_help:"))
+    line = next(
+        ln
+        for ln in (config / "lists" / "deals.yaml").read_text().splitlines()
+        if ln.strip().startswith("message_help:")
+    )
     return line.split('"', 1)[1].rsplit('"', 1)[0]
 
 
@@ -69,12 +73,14 @@ class IgnoresListUpdates(Profile):
 def test_apply_complete_only_after_a_re_read_that_matches(api_env, examples_copy, sandbox):
     result = apply(api_env, examples_copy)
     assert result.exit_code == 0, result.output
-    assert result.stdout.rstrip().endswith("Apply complete: 10 of 10 action(s) applied; a re-read (5 call(s)) shows "
-                                           "the account now matches the configuration.")
+    assert result.stdout.rstrip().endswith(
+        "Apply complete: 10 of 10 action(s) applied; a re-read (5 call(s)) shows "
+        "the account now matches the configuration."
+    )
     # The re-read comes after the last write: the index, then the children of the two lists that manage them.
     requests_ = sandbox.api_requests()
     last_write = max(i for i, r in enumerate(requests_) if r["method"] != "GET" and "test_keyword" not in r["path"])
-    after = [(r["method"], r["path"].split("/api/v2")[1]) for r in requests_[last_write + 1:]]
+    after = [(r["method"], r["path"].split("/api/v2")[1]) for r in requests_[last_write + 1 :]]
     assert after[0] == ("GET", "/lists") and len(after) == 5
     assert all(m == "GET" for m, _ in after)
 
@@ -87,13 +93,17 @@ def test_the_plan_states_the_read_back_cost_and_readback_calls_computes_it(api_e
     assert "Read-back: after its last write, apply re-reads what it touched: 5 call(s)" in result.stdout
     assert "`apply --no-verify` skips it." in result.stdout
     data = plan_json(api_env, examples_copy)
-    assert data["readback"] == {"calls": 5, "index_pages": 1, "object_reads": 0, "child_reads": 4,
-                                "lists": ["ACME Deals", "ACME Store Alerts", "ACME VIP"]}
+    assert data["readback"] == {
+        "calls": 5,
+        "index_pages": 1,
+        "object_reads": 0,
+        "child_reads": 4,
+        "lists": ["ACME Deals", "ACME Store Alerts", "ACME VIP"],
+    }
     assert readback_calls(plan_from_json(data)) == 5 == data["forecast"]["readback"]
 
 
-def test_a_value_accepted_but_not_held_is_exit_1_naming_list_attribute_sent_and_held(api_env, examples_copy,
-                                                                                       sandbox):
+def test_a_value_accepted_but_not_held_is_exit_1_naming_list_attribute_sent_and_held(api_env, examples_copy, sandbox):
     assert apply(api_env, examples_copy).exit_code == 0
     sandbox.state.profile = TruncatesHelp()
     edit(examples_copy / "lists" / "deals.yaml", "Weekly deals.", "Daily deals.")
@@ -102,15 +112,19 @@ def test_a_value_accepted_but_not_held_is_exit_1_naming_list_attribute_sent_and_
     assert "Apply complete" not in result.output
     assert "Apply not confirmed: 1 of 1 action(s) applied, but a re-read (" in result.stderr
     sent = deals_help(examples_copy)
-    assert f'! list["ACME Deals"]: the API accepted message_help but holds "ACME Deals: Daily de" (sent "{sent}")' \
+    assert (
+        f'! list["ACME Deals"]: the API accepted message_help but holds "ACME Deals: Daily de" (sent "{sent}")'
         in result.stderr
+    )
 
 
 def test_no_verify_skips_the_re_read_and_says_so(api_env, examples_copy, sandbox):
     result = apply(api_env, examples_copy, "--no-verify")
     assert result.exit_code == 0, result.output
-    assert "Apply complete: 10 of 10 action(s) applied (not verified: --no-verify, the account was not re-read)." \
+    assert (
+        "Apply complete: 10 of 10 action(s) applied (not verified: --no-verify, the account was not re-read)."
         in result.stdout
+    )
     last = sandbox.api_requests()[-1]
     assert last["method"] != "GET"  # nothing was read after the last write
 
@@ -164,8 +178,12 @@ def test_writes_never_visible_within_the_wait_are_exit_1_naming_them(api_env, ex
 def test_the_wait_is_bounded_and_announced(api_env, examples_copy, sandbox, clock):
     assert apply(api_env, examples_copy).exit_code == 0
     sandbox.state.profile = SoftDeleteWebhooks()
-    edit(examples_copy / "lists" / "deals.yaml", '      - callback_url: "https://crm.acme-retail.example/sms/deals'
-         '?source=tatango"\n        subscribe: true\n        unsubscribe: true\n', "      []\n")
+    edit(
+        examples_copy / "lists" / "deals.yaml",
+        '      - callback_url: "https://crm.acme-retail.example/sms/deals'
+        '?source=tatango"\n        subscribe: true\n        unsubscribe: true\n',
+        "      []\n",
+    )
     edit(examples_copy / "lists" / "deals.yaml", "    webhooks:\n      []\n", "    webhooks: []\n")
     before = sum(clock.sleeps)
     result = apply(api_env, examples_copy, "--verify-wait", "30")
@@ -179,12 +197,22 @@ def test_a_delete_is_done_only_when_a_read_no_longer_finds_it(api_env, examples_
     assert apply(api_env, examples_copy).exit_code == 0
     edit(examples_copy / "lists" / "deals.yaml", "?source=tatango", "?source=v2")
     # The API says "not found" to the DELETE, but the webhook is still there: not done.
-    set_faults(sandbox, script=[{"path": r"/webhooks/\d+$", "method": "DELETE", "fault": "answer", "status": 404,
-                                 "json": {"status": "error", "error": "Webhook not found"}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "path": r"/webhooks/\d+$",
+                "method": "DELETE",
+                "fault": "answer",
+                "status": 404,
+                "json": {"status": "error", "error": "Webhook not found"},
+            }
+        ],
+    )
     result = apply(api_env, examples_copy, "--verify-wait", "5")
     assert result.exit_code == 1
     assert "already gone (Webhook not found); counted as done" in result.stderr  # what the answer said...
-    assert ("the API answered the delete, but a re-read still finds it" in result.stderr)  # ...and what a read saw
+    assert "the API answered the delete, but a re-read still finds it" in result.stderr  # ...and what a read saw
 
 
 # ------------------------------------------------------------- point 3: reads that follow the data
@@ -230,13 +258,23 @@ def test_an_answer_with_two_plausible_readings_stops_naming_both(api_env, exampl
     sandbox.state.profile = IndexSummary()
     deals = next(r for r in sandbox.state.snapshot()["lists"].values() if r["name"] == "ACME Deals")
     # The list's own answer names other keywords than the index: which is current?
-    set_faults(sandbox, script=[{"path": rf"/lists/{deals['id']}$", "method": "GET", "fault": "answer",
-                                 "json": {"status": "OK", "list": {**{k: v for k, v in deals.items()
-                                                                      if not k.startswith("_")},
-                                                                   "keyword_names": ["SAVE"]}}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "path": rf"/lists/{deals['id']}$",
+                "method": "GET",
+                "fault": "answer",
+                "json": {
+                    "status": "OK",
+                    "list": {**{k: v for k, v in deals.items() if not k.startswith("_")}, "keyword_names": ["SAVE"]},
+                },
+            }
+        ],
+    )
     result = run_cli(["plan", str(examples_copy)], env=api_env)
     assert result.exit_code == 1
-    assert 'GET /lists and GET /lists/' in result.stderr and 'disagree on keyword_names' in result.stderr
+    assert "GET /lists and GET /lists/" in result.stderr and "disagree on keyword_names" in result.stderr
     assert '["SAVE", "SALE", "COUPONS"] in the index, ["SAVE"] from the list itself' in result.stderr
 
 
@@ -257,7 +295,7 @@ def test_a_value_stored_in_another_form_surfaces_once_and_never_loops(api_env, e
     for _night in range(3):  # the nightly plan: no replace, no update, a note that says what to write
         data = plan_json(api_env, examples_copy)
         assert data["summary"]["changes"] is False and data["summary"]["destructive"] == 0
-        assert any("the account holds default_value as \"00000\"" in n for n in data["notes"])
+        assert any('the account holds default_value as "00000"' in n for n in data["notes"])
     again = apply(api_env, examples_copy, "--allow-destroy")
     assert again.exit_code == 0 and "No changes." in again.stdout
 
@@ -297,17 +335,28 @@ def test_a_released_keyword_is_claimed_by_its_new_list_as_the_very_next_step(api
     assert len(addresses) > release + 2  # the other steps (deals' webhook, the stores list) come after
 
 
-def test_a_stop_between_release_and_claim_names_the_orphaned_keyword_and_the_command(api_env, examples_copy,
-                                                                                       sandbox):
+def test_a_stop_between_release_and_claim_names_the_orphaned_keyword_and_the_command(api_env, examples_copy, sandbox):
     assert apply(api_env, examples_copy).exit_code == 0
     _move_coupons_to_vip(examples_copy)
     vip_id = next(r["id"] for r in sandbox.state.snapshot()["lists"].values() if r["name"] == "ACME VIP")
-    set_faults(sandbox, script=[{"path": rf"/lists/{vip_id}/keywords$", "method": "PUT", "fault": "answer",
-                                 "status": 422, "json": {"status": "error", "error": "Keyword names is invalid"}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "path": rf"/lists/{vip_id}/keywords$",
+                "method": "PUT",
+                "fault": "answer",
+                "status": 422,
+                "json": {"status": "error", "error": "Keyword names is invalid"},
+            }
+        ],
+    )
     result = apply(api_env, examples_copy)
     assert result.exit_code == 1
-    assert ("Keywords now on no list (released, not yet claimed; a phone that texts one gets no answer): COUPONS "
-            "(for list 'ACME VIP')") in result.stderr
+    assert (
+        "Keywords now on no list (released, not yet claimed; a phone that texts one gets no answer): COUPONS "
+        "(for list 'ACME VIP')"
+    ) in result.stderr
     assert f"Finish the move with: tatango-iac apply --target 'ACME VIP' {examples_copy}" in result.stderr
     finish = run_cli(["apply", "--auto-approve", "--target", "ACME VIP", str(examples_copy)], env=api_env)
     assert finish.exit_code == 0, finish.output
@@ -335,12 +384,16 @@ def test_complete_never_claims_what_the_api_does_not_report(examples_copy, tmp_p
     from tests.conftest import EXAMPLE_ENV, run_cli
 
     monkeypatch.chdir(tmp_path)
-    applied = run_cli(["apply", "--sandbox", "--sandbox-profile", "three-events", "--auto-approve",
-                       str(examples_copy)], env=EXAMPLE_ENV)
+    applied = run_cli(
+        ["apply", "--sandbox", "--sandbox-profile", "three-events", "--auto-approve", str(examples_copy)],
+        env=EXAMPLE_ENV,
+    )
     assert applied.exit_code == 0, applied.output
     line = next(x for x in applied.stdout.splitlines() if x.startswith("Apply complete"))
     assert "now matches the configuration, except what the API does not report and so cannot be checked: " in line
     assert "webhook.cleaned" in line and "webhook.reply_received" in line
-    faithful = run_cli(["apply", "--sandbox", "--auto-approve", str(examples_copy)],
-                       env={**EXAMPLE_ENV, "TATANGO_SANDBOX_STATE": str(tmp_path / "other.json")})
+    faithful = run_cli(
+        ["apply", "--sandbox", "--auto-approve", str(examples_copy)],
+        env={**EXAMPLE_ENV, "TATANGO_SANDBOX_STATE": str(tmp_path / "other.json")},
+    )
     assert faithful.exit_code == 0 and "cannot be checked" not in faithful.stdout

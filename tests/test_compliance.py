@@ -1,4 +1,5 @@
 """Compliance rules (§15): ids, catalogue, the account's severities, brand, keywords, linear time."""
+
 from __future__ import annotations
 
 import json
@@ -61,18 +62,25 @@ def test_the_readme_catalogue_is_generated_from_the_code():
 # ----------------------------------------------------------------- severities
 
 
-@pytest.mark.parametrize("setting, severity", [("error", "error"), ("warning", "warning"), ("true", "warning"),
-                                               ("'off'", None), ("off", None), ("false", None)])
+@pytest.mark.parametrize(
+    "setting, severity",
+    [("error", "error"), ("warning", "warning"), ("true", "warning"), ("'off'", None), ("off", None), ("false", None)],
+)
 def test_severity_per_rule_is_the_accounts_choice(tmp_path, setting, severity):
-    body = (f"account:\n  lint: {{help-contact: {setting}}}\nlists:\n  - name: A\n"
-            "    message_help: 'ACME: 4 msgs/mo. Reply STOP to end. Msg&data rates may apply.'\n")
+    body = (
+        f"account:\n  lint: {{help-contact: {setting}}}\nlists:\n  - name: A\n"
+        "    message_help: 'ACME: 4 msgs/mo. Reply STOP to end. Msg&data rates may apply.'\n"
+    )
     hits = [(line, col, sev, rule) for line, col, sev, rule, _m in found(tmp_path, body)]
     assert hits == ([(6, 19, severity, "help-contact")] if severity else [])
 
 
 def test_an_error_severity_fails_validate_and_plan_with_the_location(tmp_path, api_env):
-    path = write(tmp_path, "account:\n  lint: {stop-marketing: error}\nlists:\n  - name: A\n"
-                           "    message_stop: 'ACME: You are unsubscribed. Shop now at acme.example!'\n")
+    path = write(
+        tmp_path,
+        "account:\n  lint: {stop-marketing: error}\nlists:\n  - name: A\n"
+        "    message_stop: 'ACME: You are unsubscribed. Shop now at acme.example!'\n",
+    )
     result = run_cli(["validate", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"{path}:6:19: error: message_stop has a URL ('acme.example') [stop-marketing]" in result.stdout
@@ -86,17 +94,22 @@ def test_strict_turns_warnings_into_errors_and_annotations_carry_the_rule_id(tmp
     assert run_cli(["validate", str(path)]).exit_code == 0
     assert run_cli(["validate", "--strict", str(path)]).exit_code == 1
     github = run_cli(["validate", "--format", "github", str(path)]).stdout.splitlines()
-    assert github == [f"::warning file={path},line=4,col=19,title=stop-confirmation::message_stop lacks a "
-                      "confirmation of the opt-out ('You are unsubscribed. No more messages will be sent.')"]
+    assert github == [
+        f"::warning file={path},line=4,col=19,title=stop-confirmation::message_stop lacks a "
+        "confirmation of the opt-out ('You are unsubscribed. No more messages will be sent.')"
+    ]
     report = json.loads(run_cli(["validate", "--format", "json", str(path)]).stdout)
     assert [d["rule"] for d in report["diagnostics"]] == ["stop-confirmation"]
 
 
-@pytest.mark.parametrize("lint, message", [
-    ("{help-contact: warn}", "account.lint.help-contact: \"warn\" is not one of"),
-    ("{help-contact: 3}", "account.lint.help-contact: 3 is not one of"),
-    ("{no-such-rule: error}", "unknown key 'no-such-rule' in account.lint"),
-])
+@pytest.mark.parametrize(
+    "lint, message",
+    [
+        ("{help-contact: warn}", 'account.lint.help-contact: "warn" is not one of'),
+        ("{help-contact: 3}", "account.lint.help-contact: 3 is not one of"),
+        ("{no-such-rule: error}", "unknown key 'no-such-rule' in account.lint"),
+    ],
+)
 def test_a_bad_severity_is_refused_with_its_location(tmp_path, lint, message):
     path = write(tmp_path, f"account:\n  lint: {lint}\n")
     result = run_cli(["validate", str(path)])
@@ -127,72 +140,117 @@ def test_old_keys_map_onto_the_rules_they_were_split_into():
 
 
 def test_brand_from_the_account_and_per_list(tmp_path):
-    body = ("account:\n  brand: ACME\nlists:\n"
-            f"  - name: A\n    message_stop: '{OK_STOP}'\n"
-            "  - name: B\n    message_stop: 'You are unsubscribed. No more messages will be sent.'\n"
-            "  - name: C\n    brand: Bean Co\n    message_stop: '" + OK_STOP + "'\n"
-            "  - name: D\n    brand: null\n    message_stop: 'You are unsubscribed. No more messages will be sent.'\n")
+    body = (
+        "account:\n  brand: ACME\nlists:\n"
+        f"  - name: A\n    message_stop: '{OK_STOP}'\n"
+        "  - name: B\n    message_stop: 'You are unsubscribed. No more messages will be sent.'\n"
+        "  - name: C\n    brand: Bean Co\n    message_stop: '" + OK_STOP + "'\n"
+        "  - name: D\n    brand: null\n    message_stop: 'You are unsubscribed. No more messages will be sent.'\n"
+    )
     hits = [(line, rule, message) for line, _c, _s, rule, message in found(tmp_path, body)]
-    assert hits == [(8, "brand-name", "message_stop lacks the brand name 'ACME'"),
-                    (11, "brand-name", "message_stop lacks the brand name 'Bean Co'")]
+    assert hits == [
+        (8, "brand-name", "message_stop lacks the brand name 'ACME'"),
+        (11, "brand-name", "message_stop lacks the brand name 'Bean Co'"),
+    ]
 
 
 def test_no_brand_check_when_no_brand_is_set():
     assert rules_of("You are unsubscribed. No more messages will be sent.", "message_stop") == []
     assert rules_of("You are unsubscribed. No more messages will be sent.", "message_stop", brand="ACME") == [
-        "brand-name"]
+        "brand-name"
+    ]
     assert rules_of("acme   rewards: you are unsubscribed.", "message_stop", brand="ACME Rewards") == []
 
 
 # ----------------------------------------------------------------- rules on text
 
 
-@pytest.mark.parametrize("text, expected", [
-    (OK_HELP, []),
-    ("ACME: msgs from time to time. Help: help@acme.example. Reply STOP to end. Msg&data rates may apply.",
-     ["frequency-vague"]),
-    ("ACME: Help: help@acme.example. Reply STOP to end. Msg&data rates may apply.", ["frequency-disclosure"]),
-    ("ACME: 4 msgs/mo. Help: help@acme.example. STOP. Msg&data rates may apply.", ["stop-instructions"]),
-    ("ACME: 4 msgs/mo. Help: (800) 555-0100. Reply STOP to end. Message and data rates may apply.", []),
-    ("ACME: 4 msgs/mo. Help: https://acme.example/help. Text STOP to quit. Msg & data rates apply.", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (OK_HELP, []),
+        (
+            "ACME: msgs from time to time. Help: help@acme.example. Reply STOP to end. Msg&data rates may apply.",
+            ["frequency-vague"],
+        ),
+        ("ACME: Help: help@acme.example. Reply STOP to end. Msg&data rates may apply.", ["frequency-disclosure"]),
+        ("ACME: 4 msgs/mo. Help: help@acme.example. STOP. Msg&data rates may apply.", ["stop-instructions"]),
+        ("ACME: 4 msgs/mo. Help: (800) 555-0100. Reply STOP to end. Message and data rates may apply.", []),
+        ("ACME: 4 msgs/mo. Help: https://acme.example/help. Text STOP to quit. Msg & data rates apply.", []),
+    ],
+)
 def test_help_replies(text, expected):
     assert rules_of(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    (OK_STOP, []),
-    ("ACME: You are unsubscribed. Reply START, UNSTOP or HELP.", []),
-    ("ACME: You are unsubscribed. Text DEALS to 12345 for our deals list.", ["stop-marketing"]),
-    ("ACME: You are unsubscribed. Everything is $5 today.", ["stop-marketing"]),
-    ("ACME: You are unsubscribed. Visit https://acme.example", ["stop-marketing"]),
-    ("ACME: You are unsubscribed. Free shipping on your next order!", ["stop-marketing"]),
-    ("ACME: OK.", ["stop-confirmation"]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (OK_STOP, []),
+        ("ACME: You are unsubscribed. Reply START, UNSTOP or HELP.", []),
+        ("ACME: You are unsubscribed. Text DEALS to 12345 for our deals list.", ["stop-marketing"]),
+        ("ACME: You are unsubscribed. Everything is $5 today.", ["stop-marketing"]),
+        ("ACME: You are unsubscribed. Visit https://acme.example", ["stop-marketing"]),
+        ("ACME: You are unsubscribed. Free shipping on your next order!", ["stop-marketing"]),
+        ("ACME: OK.", ["stop-confirmation"]),
+    ],
+)
 def test_stop_replies(text, expected):
     assert rules_of(text, "message_stop") == expected
 
 
-@pytest.mark.parametrize("field, context, text, expected", [
-    ("message_yes", {}, "ACME: Reply YES for recurring autodialed marketing msgs. No purchase rqd. Msg&data rates "
-                        "may apply.", []),
-    ("message_yes", {}, "ACME: Reply YES for msgs. Msg&data rates may apply.", ["consent-wording",
-                                                                                 "consent-wording"]),
-    ("request_message", {"asks_consent": True}, "Reply with your zip code.", [
-        "consent-wording", "consent-wording", "consent-wording", "rates-disclosure"]),
-    ("request_message", {"asks_consent": False}, "Reply with your zip code.", []),
-])
+@pytest.mark.parametrize(
+    "field, context, text, expected",
+    [
+        (
+            "message_yes",
+            {},
+            "ACME: Reply YES for recurring autodialed marketing msgs. No purchase rqd. Msg&data rates may apply.",
+            [],
+        ),
+        (
+            "message_yes",
+            {},
+            "ACME: Reply YES for msgs. Msg&data rates may apply.",
+            ["consent-wording", "consent-wording"],
+        ),
+        (
+            "request_message",
+            {"asks_consent": True},
+            "Reply with your zip code.",
+            ["consent-wording", "consent-wording", "consent-wording", "rates-disclosure"],
+        ),
+        ("request_message", {"asks_consent": False}, "Reply with your zip code.", []),
+    ],
+)
 def test_consent_wording_where_consent_is_asked(field, context, text, expected):
     assert rules_of(text, field, **context) == expected
 
 
-@pytest.mark.parametrize("field", ["message_yes", "message_help", "message_stop", "message_reply",
-                                   "message_already_subscribed", "first_optin_message", "second_optin_message",
-                                   "request_message", "retry_message", "no_response_message", "opt_in_message",
-                                   "second_opt_in_message"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "message_yes",
+        "message_help",
+        "message_stop",
+        "message_reply",
+        "message_already_subscribed",
+        "first_optin_message",
+        "second_optin_message",
+        "request_message",
+        "retry_message",
+        "no_response_message",
+        "opt_in_message",
+        "second_opt_in_message",
+    ],
+)
 def test_shorteners_and_run_together_opt_out_words_anywhere(field):
-    for text, rule in (("See bit.ly/x2", "url-shortener"), ("See https://TinyURL.com/abc", "url-shortener"),
-                       ("Txt stop2quit", "opt-out-wording"), ("STOP2END", "opt-out-wording")):
+    for text, rule in (
+        ("See bit.ly/x2", "url-shortener"),
+        ("See https://TinyURL.com/abc", "url-shortener"),
+        ("Txt stop2quit", "opt-out-wording"),
+        ("STOP2END", "opt-out-wording"),
+    ):
         assert rule in rules_of(text, field)
     for text in ("See acme.example/bit.ly", "Nonstop deals, stopping by?", "end-to-end"):
         assert not {"url-shortener", "opt-out-wording"} & set(rules_of(text, field))
@@ -200,8 +258,7 @@ def test_shorteners_and_run_together_opt_out_words_anywhere(field):
 
 def test_reserved_keywords_extended():
     assert check_keyword("stop") is Rule.KEYWORD_RESERVED
-    assert [check_keyword(k) for k in ("START", "unstop", "OPTOUT", "REVOKE")] == [
-        Rule.KEYWORD_RESERVED_EXTENDED] * 4
+    assert [check_keyword(k) for k in ("START", "unstop", "OPTOUT", "REVOKE")] == [Rule.KEYWORD_RESERVED_EXTENDED] * 4
     assert [check_keyword(k) for k in ("ALTO", "INICIO", "AUXILIO", "YES")] == [Rule.KEYWORD_RESERVED_ADVISORY] * 4
     assert check_keyword("DEALS") is None
 
@@ -209,22 +266,30 @@ def test_reserved_keywords_extended():
 def test_reserved_keywords_in_validate_and_their_severities(tmp_path):
     body = "lists:\n  - name: A\n    keyword_names: [STOP, START, ALTO, DEALS]\n"
     hits = [(col, sev, rule) for _l, col, sev, rule, _m in found(tmp_path, body)]
-    assert hits == [(21, "error", "keyword-reserved"), (27, "warning", "keyword-reserved-extended"),
-                    (34, "warning", "keyword-reserved-advisory")]
+    assert hits == [
+        (21, "error", "keyword-reserved"),
+        (27, "warning", "keyword-reserved-extended"),
+        (34, "warning", "keyword-reserved-advisory"),
+    ]
     messages = [m for *_x, m in found(tmp_path, body)]
     assert "refused if the plan writes it new" in messages[1]
     off = "account:\n  lint: {keyword-reserved-extended: off, keyword-reserved-advisory: error}\n" + body
     # At error, a keyword rule refuses a keyword the plan claims new (a warning in validate, like START above).
     assert [(sev, rule) for _l, _c, sev, rule, _m in found(tmp_path, off)] == [
-        ("error", "keyword-reserved"), ("warning", "keyword-reserved-advisory")]
+        ("error", "keyword-reserved"),
+        ("warning", "keyword-reserved-advisory"),
+    ]
 
 
 def test_a_new_reserved_keyword_is_refused_by_the_plan_a_live_one_kept(tmp_path, api_env, sandbox):
     path = write(tmp_path, "lists:\n  - name: A\n    keyword_names: [REVOKE]\n")
     result = run_cli(["plan", str(path)], env=api_env)
     assert result.exit_code == 1 and "[keyword-reserved-extended]" in result.output
-    warn = write(tmp_path, "account:\n  lint: {keyword-reserved-extended: warning}\nlists:\n  - name: A\n"
-                           "    keyword_names: [REVOKE]\n", "w.yaml")
+    warn = write(
+        tmp_path,
+        "account:\n  lint: {keyword-reserved-extended: warning}\nlists:\n  - name: A\n    keyword_names: [REVOKE]\n",
+        "w.yaml",
+    )
     assert run_cli(["apply", "--auto-approve", str(warn)], env=api_env).exit_code == 0
     kept = run_cli(["plan", "--detailed-exitcode", str(path)], env=api_env)  # the account holds it: kept
     assert kept.exit_code == 0, kept.output
@@ -238,8 +303,9 @@ def test_encoding_and_the_character_that_forces_ucs2():
     assert sms_info("😀" * 35).length == 70 and sms_info("😀" * 35).parts == 1
     assert culprit("Hi 😀") == "the emoji '😀'" and culprit("It\u2019s") == "the curly quote '\u2019'"
     assert culprit("→") == "the character '→' (U+2192)" and culprit("plain") == ""
-    assert change_summary("Hello", "Hello 😀") == ("1 part GSM-7 (5 characters) -> 1 part UCS-2 (8 characters): "
-                                                   "the emoji '😀'")
+    assert change_summary("Hello", "Hello 😀") == (
+        "1 part GSM-7 (5 characters) -> 1 part UCS-2 (8 characters): the emoji '😀'"
+    )
     assert change_summary(None, "a" * 200) == "2 parts GSM-7 (200 characters)"
     assert change_summary("a", None) == "1 part GSM-7 (1 characters) -> none"
 
@@ -247,13 +313,32 @@ def test_encoding_and_the_character_that_forces_ucs2():
 # ----------------------------------------------------------------- bounded work
 
 
-HOSTILE = ["a" * 200_000, "stop" * 50_000, "reply " * 40_000, "1" * 200_000, "msg & data " * 20_000,
-           "$" * 200_000, "http://" * 30_000, "a." * 100_000, "@" * 200_000, "help for " * 25_000,
-           "Reply STOP2" * 20_000, "9" * 5 + " 1-800-" * 30_000, "😀" * 100_000]
+HOSTILE = [
+    "a" * 200_000,
+    "stop" * 50_000,
+    "reply " * 40_000,
+    "1" * 200_000,
+    "msg & data " * 20_000,
+    "$" * 200_000,
+    "http://" * 30_000,
+    "a." * 100_000,
+    "@" * 200_000,
+    "help for " * 25_000,
+    "Reply STOP2" * 20_000,
+    "9" * 5 + " 1-800-" * 30_000,
+    "😀" * 100_000,
+]
 
 
-@pytest.mark.parametrize("field, context", [("message_help", {"brand": "ACME"}), ("message_stop", {"brand": "x" * 50}),
-                                            ("message_yes", {}), ("first_optin_message", {"brand": "ACME"})])
+@pytest.mark.parametrize(
+    "field, context",
+    [
+        ("message_help", {"brand": "ACME"}),
+        ("message_stop", {"brand": "x" * 50}),
+        ("message_yes", {}),
+        ("first_optin_message", {"brand": "ACME"}),
+    ],
+)
 def test_every_check_is_linear_in_the_text(field, context):
     def cost(text: str) -> float:
         start = time.process_time()
@@ -269,8 +354,11 @@ def test_every_check_is_linear_in_the_text(field, context):
 
 
 def test_a_message_that_takes_a_secret_is_checked_in_its_template_form(tmp_path):
-    path = write(tmp_path, "lists:\n  - name: A\n    message_stop: 'ACME: You are unsubscribed. ${PROMO_URL}'\n"
-                           "    message_reply: '${REPLY_TEXT}'\n")
+    path = write(
+        tmp_path,
+        "lists:\n  - name: A\n    message_stop: 'ACME: You are unsubscribed. ${PROMO_URL}'\n"
+        "    message_reply: '${REPLY_TEXT}'\n",
+    )
     env = {"PROMO_URL": "bit.ly/s3cr3tv4lue", "REPLY_TEXT": "sale stop2quit s3cr3tw0rd"}
     for fmt in ("text", "json", "github"):
         result = run_cli(["validate", "--format", fmt, str(path)], env=env)

@@ -1,5 +1,6 @@
 """The compliance corpus (§15): realistic messages, compliant and not, in every message field, with
 the rule hits a reviewer expects. Any false positive or false negative fails the suite."""
+
 from collections import Counter
 from pathlib import Path
 
@@ -24,8 +25,9 @@ def test_no_false_positive_and_no_false_negative_in_the_corpus():
         if got != expected:
             extra = sorted((Counter(got) - Counter(expected)).elements())
             missed = sorted((Counter(expected) - Counter(got)).elements())
-            wrong.append(f"#{number} {entry['field']}: false positives {extra}, false negatives {missed}: "
-                         f"{entry['text']!r}")
+            wrong.append(
+                f"#{number} {entry['field']}: false positives {extra}, false negatives {missed}: {entry['text']!r}"
+            )
     assert not wrong, "\n".join(wrong)
 
 
@@ -38,6 +40,7 @@ def test_the_corpus_is_large_varied_and_covers_every_message_field():
     assert {"reference", "carrier", "vonage", "ctia", "field"} <= {e["source"] for e in CORPUS}
     expected_rules = {rule for e in CORPUS for rule in e["expect"]}
     from tatango_iac.compliance.catalogue import CATALOGUE, Rule
+
     message_rules = {r.value for r in CATALOGUE if not r.value.startswith("keyword-")}
     assert expected_rules == message_rules, message_rules - expected_rules  # every message rule is exercised
     assert Rule.BRAND_NAME.value in expected_rules
@@ -47,8 +50,10 @@ def corpus_figures() -> str:
     compliant = sum(1 for e in CORPUS if not e["expect"])
     findings = sum(len(e["expect"]) for e in CORPUS)
     fields = len({e["field"] for e in CORPUS})
-    return (f"{len(CORPUS)} messages in {fields} message fields: {compliant} compliant, {len(CORPUS) - compliant} "
-            f"with {findings} expected findings")
+    return (
+        f"{len(CORPUS)} messages in {fields} message fields: {compliant} compliant, {len(CORPUS) - compliant} "
+        f"with {findings} expected findings"
+    )
 
 
 def test_the_readme_states_the_corpus_figures():

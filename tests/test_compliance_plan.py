@@ -1,6 +1,7 @@
 """The plan shows what a change does to each message (§15): SMS parts and encoding before and after,
 and each compliance rule the change breaks or fixes, in text, Markdown and JSON. End to end: the real
 CLI against the sandbox over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -40,15 +41,14 @@ def test_text_plan_shows_parts_encoding_and_the_rules_a_change_breaks(api_env, e
     assert result.exit_code == 0, result.output
     lines = [line.strip() for line in result.stdout.splitlines()]
     at = lines.index("~ first_optin_message:")
-    assert lines[at + 4] == ("sms first_optin_message: 1 part GSM-7 (107 characters) -> 2 parts UCS-2 (84 characters): "
-                             "the emoji '😀'")
-    assert ("! breaks rates-disclosure (warning): removes 'Msg&data rates may apply' from first_optin_message"
-            in lines)
+    assert lines[at + 4] == (
+        "sms first_optin_message: 1 part GSM-7 (107 characters) -> 2 parts UCS-2 (84 characters): the emoji '😀'"
+    )
+    assert "! breaks rates-disclosure (warning): removes 'Msg&data rates may apply' from first_optin_message" in lines
     assert "! breaks stop-marketing (warning): adds a URL ('bit.ly/acme') to message_stop" in lines
     assert "! breaks url-shortener (warning): adds a public URL shortener (bit.ly) to message_stop" in lines
     assert "sms message_stop: 1 part GSM-7 (78 characters) -> 1 part GSM-7 (98 characters)" in lines
-    assert ("Compliance: this change breaks 5 message rule(s) and fixes 0 (lines marked ! above)."
-            in lines)
+    assert "Compliance: this change breaks 5 message rule(s) and fixes 0 (lines marked ! above)." in lines
 
 
 def test_a_change_that_fixes_a_rule_says_so(api_env, examples_copy):
@@ -69,8 +69,10 @@ def test_markdown_puts_a_compliance_callout_at_the_top(api_env, examples_copy):
     markdown = run_cli(["plan", "--format", "markdown", str(examples_copy)], env=api_env).stdout
     head = markdown.split("**Plan:", 1)[0]
     assert "> [!WARNING]\n> **Compliance:** this change breaks 1 message rule(s):" in head
-    assert ("> - `list[\"ACME Deals\"]`: removes 'Msg&amp;data rates may apply' from first_optin_message "
-            "(`rates-disclosure`, warning)") in head
+    assert (
+        "> - `list[\"ACME Deals\"]`: removes 'Msg&amp;data rates may apply' from first_optin_message "
+        "(`rates-disclosure`, warning)"
+    ) in head
     diff = markdown.split("```diff", 1)[1].splitlines()
     assert any(line.startswith("!") and "breaks rates-disclosure (warning)" in line for line in diff)  # in the diff too
 
@@ -84,11 +86,16 @@ def test_json_carries_the_review_outside_the_actions(api_env, examples_copy):
     [message] = review["messages"]
     assert message["action"] == 1 and message["address"] == 'list["ACME Deals"]' and message["list"] == "ACME Deals"
     assert message["field"] == "first_optin_message"
-    assert message["sms"] == {"before": {"length": 107, "parts": 1, "encoding": "GSM-7"},
-                              "after": {"length": 84, "parts": 2, "encoding": "UCS-2"},
-                              "summary": "1 part GSM-7 (107 characters) -> 2 parts UCS-2 (84 characters): the emoji '😀'"}
+    assert message["sms"] == {
+        "before": {"length": 107, "parts": 1, "encoding": "GSM-7"},
+        "after": {"length": 84, "parts": 2, "encoding": "UCS-2"},
+        "summary": "1 part GSM-7 (107 characters) -> 2 parts UCS-2 (84 characters): the emoji '😀'",
+    }
     assert [(b["rule"], b["severity"]) for b in message["breaks"]] == [
-        ("gsm7", "warning"), ("rates-disclosure", "warning"), ("sms-length", "warning")]
+        ("gsm7", "warning"),
+        ("rates-disclosure", "warning"),
+        ("sms-length", "warning"),
+    ]
     assert all("review" not in action for action in data["actions"])  # a reviewed plan's actions compare as before
 
 

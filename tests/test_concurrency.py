@@ -4,6 +4,7 @@
 Two plans share one rate budget on a virtual clock: each thread's sleep waits for virtual
 time, which jumps forward only when every job is asleep, as real time would pass.
 """
+
 from __future__ import annotations
 
 import threading
@@ -52,8 +53,10 @@ class VirtualClock:
 def test_two_plans_at_once_share_a_1200_per_hour_budget_and_both_finish(tmp_path):
     clock = VirtualClock(participants=2)
     config = tmp_path / "c.yaml"
-    config.write_text("version: 1\naccount: {shortcode: '33733'}\nlists:\n" + "".join(
-        f"  - {{name: L{i}, webhooks: [], custom_fields: []}}\n" for i in range(8)))
+    config.write_text(
+        "version: 1\naccount: {shortcode: '33733'}\nlists:\n"
+        + "".join(f"  - {{name: L{i}, webhooks: [], custom_fields: []}}\n" for i in range(8))
+    )
     desired = load_or_raise([str(config)], {})[0]
     with SandboxServer(clock=clock) as server:
         seed_lists(server, [{"name": f"L{i}"} for i in range(8)])
@@ -87,8 +90,10 @@ def test_an_apply_refuses_to_create_what_another_apply_created_since_its_plan(cl
     sandbox.requests.clear()
     result = Applier(client).run(late)
     assert not result.ok and result.outcome == "failed" and result.applied == []
-    assert ("list(s) 'ACME Deals', 'ACME Store Alerts', 'ACME VIP' appeared in the account since the plan was made "
-            "(another apply, or the web UI?); nothing was created") in result.error
+    assert (
+        "list(s) 'ACME Deals', 'ACME Store Alerts', 'ACME VIP' appeared in the account since the plan was made "
+        "(another apply, or the web UI?); nothing was created"
+    ) in result.error
     assert [r["method"] for r in sandbox.api_requests()] == ["GET"]  # one re-read, no write
     assert sorted(lst["name"] for lst in client.list_lists()) == ["ACME Deals", "ACME Store Alerts", "ACME VIP"]
 
@@ -121,13 +126,25 @@ def test_a_replace_whose_create_failed_is_reported_half_done(api_env, examples_c
     assert run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env).exit_code == 0
     vip = examples_copy / "lists" / "vip.yaml"
     vip.write_text(vip.read_text().replace("max_length: 5", "max_length: 9"))
-    set_faults(sandbox, script=[{"method": "POST", "path": "/custom_fields$", "fault": "answer", "status": 422,
-                                 "json": {"status": "error", "error": "Validation failed: Label is reserved"}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "POST",
+                "path": "/custom_fields$",
+                "fault": "answer",
+                "status": 422,
+                "json": {"status": "error", "error": "Validation failed: Label is reserved"},
+            }
+        ],
+    )
     result = run_cli(["apply", "--auto-approve", "--allow-destroy", str(examples_copy)], env=api_env)
     assert result.exit_code == 1
-    assert ('Half done: -/+ list["ACME VIP"].custom_field["zip_code"] (replace; DESTRUCTIVE; stored values of 0 '
-            "subscribers; the API cannot update a custom field: delete, then create (stored values are lost))\n  error: the field was deleted but not "
-            "re-created: POST /lists/3/custom_fields: HTTP 422: Validation failed: Label is reserved") in result.stderr
+    assert (
+        'Half done: -/+ list["ACME VIP"].custom_field["zip_code"] (replace; DESTRUCTIVE; stored values of 0 '
+        "subscribers; the API cannot update a custom field: delete, then create (stored values are lost))\n  error: the field was deleted but not "
+        "re-created: POST /lists/3/custom_fields: HTTP 422: Validation failed: Label is reserved"
+    ) in result.stderr
     again = run_cli(["plan", str(examples_copy)], env=api_env)
     assert '+ list["ACME VIP"].custom_field["zip_code"] (create)' in again.stdout  # the rest, exactly
 
@@ -136,15 +153,29 @@ def test_a_create_whose_last_attempt_was_dropped_after_commit_is_re_read_before_
     from tests.planning import desired_from
 
     client.create_list({"name": "A"})
-    config = desired_from({"lists": [{"name": "A", "custom_fields": [
-        {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5}]}]})
-    set_faults(sandbox, script=[{"method": "POST", "path": "/custom_fields$", "fault": "drop_before", "times": 2},
-                                {"method": "POST", "path": "/custom_fields$", "fault": "drop_after"}])
+    config = desired_from(
+        {
+            "lists": [
+                {
+                    "name": "A",
+                    "custom_fields": [{"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5}],
+                }
+            ]
+        }
+    )
+    set_faults(
+        sandbox,
+        script=[
+            {"method": "POST", "path": "/custom_fields$", "fault": "drop_before", "times": 2},
+            {"method": "POST", "path": "/custom_fields$", "fault": "drop_after"},
+        ],
+    )
     events: list[str] = []
     result = Applier(client, on_event=events.append).run(plan(config, read_account(client, config)))
     assert result.ok, result.error
-    assert events[-1] == ("POST /lists/1/custom_fields: no answer from the API (connection dropped); re-read found "
-                          "it; not retried")
+    assert events[-1] == (
+        "POST /lists/1/custom_fields: no answer from the API (connection dropped); re-read found it; not retried"
+    )
     assert [f["key"] for f in client.list_custom_fields(1)] == ["zip"]
 
 
@@ -152,11 +183,19 @@ def test_every_attempt_dropped_before_commit_is_reported_not_applied(client, san
     from tests.planning import desired_from
 
     client.create_list({"name": "A"})
-    config = desired_from({"lists": [{"name": "A", "custom_fields": [
-        {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5}]}]})
+    config = desired_from(
+        {
+            "lists": [
+                {
+                    "name": "A",
+                    "custom_fields": [{"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5}],
+                }
+            ]
+        }
+    )
     set_faults(sandbox, script=[{"method": "POST", "path": "/custom_fields$", "fault": "drop_before", "times": 3}])
     result = Applier(client).run(plan(config, read_account(client, config)))
-    assert result.outcome == "failed" and "re-read did not find it after 3 attempts; nothing was created" in \
-        result.error
+    assert (
+        result.outcome == "failed" and "re-read did not find it after 3 attempts; nothing was created" in result.error
+    )
     assert client.list_custom_fields(1) == []
-

@@ -5,6 +5,7 @@ GitHub's rules (tests/github_concurrency.py) over arbitrary sequences of merges,
 requests, drift runs, re-runs and runs finishing. Not covered here (point 2 is not finished): a
 newer *apply* still cancels an older pending apply; the README says how that case is recovered.
 """
+
 from __future__ import annotations
 
 import yaml
@@ -29,9 +30,13 @@ def shipped_groups() -> dict[str, str]:
 
 SHARED = {kind.value: "tatango-account-acme" for kind in Kind}  # the old layout: one group for all three
 
-events = st.lists(st.one_of(
-    st.tuples(st.just("arrive"), st.sampled_from(list(Kind)), st.integers(1, 5)),
-    st.tuples(st.just("finish"), st.sampled_from(list(Kind)), st.just(0))), max_size=40)
+events = st.lists(
+    st.one_of(
+        st.tuples(st.just("arrive"), st.sampled_from(list(Kind)), st.integers(1, 5)),
+        st.tuples(st.just("finish"), st.sampled_from(list(Kind)), st.just(0)),
+    ),
+    max_size=40,
+)
 
 
 def play(groups: dict[str, str], sequence) -> GitHub:
@@ -58,8 +63,7 @@ def test_no_plan_or_drift_run_ever_cancels_an_apply(sequence):
     assert all(newer.kind is Kind.APPLY for cancelled, newer in github.cancelled if cancelled.kind is Kind.APPLY)
     # Stronger: the applies that run are exactly those that run when no plan or drift happens at all.
     alone = play(shipped_groups(), [e for e in sequence if e[1] is Kind.APPLY])
-    assert [r.pull_request for r in github.finished if r.kind is Kind.APPLY] == \
-        [r.pull_request for r in alone.finished]
+    assert [r.pull_request for r in github.finished if r.kind is Kind.APPLY] == [r.pull_request for r in alone.finished]
 
 
 def test_with_one_shared_group_a_pull_request_plan_cancels_a_pending_apply():

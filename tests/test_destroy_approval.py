@@ -4,6 +4,7 @@ The shipped apply workflow has no standing ``allow-destroy``; the action reads t
 request's labels (the fake ``gh`` of tests/test_action.py plays GitHub) and passes ``--allow-destroy``
 only with ``--expect``, so the label approves the reviewed plan's destructive actions and no other.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -47,7 +48,7 @@ def test_the_shipped_apply_workflow_has_no_standing_allow_destroy():
     step = apply_step()
     assert "allow-destroy" not in step["with"]
     assert step["with"]["destroy-label"] == LABEL and step["with"]["reviewed"] == "auto"
-    assert "allow-destroy: \"true\"" not in (CI / "tatango-apply.yml").read_text()
+    assert 'allow-destroy: "true"' not in (CI / "tatango-apply.yml").read_text()
 
 
 def test_the_label_on_the_merged_pull_request_approves_its_reviewed_destructive_change(gitops, sandbox, client):  # noqa: F811
@@ -61,7 +62,10 @@ def test_the_label_on_the_merged_pull_request_approves_its_reviewed_destructive_
 
 
 def test_without_the_label_the_destructive_change_is_refused_and_the_comment_says_how_to_approve(
-        gitops, sandbox, client):  # noqa: F811
+    gitops,  # noqa: F811
+    sandbox,
+    client,
+):
     assert gitops.action({"command": "apply"}, {})[0] == 0
     # A label that merely contains the approving one's name approves nothing.
     review_and_merge(gitops, 12, "retire-vip", lambda: retire_vip(gitops), labels=(f"not-{LABEL}", f"{LABEL}x"))
@@ -86,9 +90,13 @@ def test_without_the_label_the_destructive_change_is_refused_and_the_comment_say
 def test_the_label_never_approves_a_destructive_action_the_review_did_not_show(gitops, sandbox, client):  # noqa: F811
     assert gitops.action({"command": "apply"}, {})[0] == 0
     deals = gitops.repo / "tatango" / "lists" / "deals.yaml"
-    review_and_merge(gitops, 13, "daily-deals",
-                     lambda: deals.write_text(deals.read_text().replace("Weekly deals.", "Daily deals.")),
-                     labels=(LABEL,))
+    review_and_merge(
+        gitops,
+        13,
+        "daily-deals",
+        lambda: deals.write_text(deals.read_text().replace("Weekly deals.", "Daily deals.")),
+        labels=(LABEL,),
+    )
     # After the review, another change on main turns the reviewed update of the list into its deletion.
     deals.write_text("version: 1\nlists:\n  - name: ACME Deals\n    delete: true\n")
     gitops.git("commit", "-q", "-am", "retire deals, unreviewed")
@@ -110,7 +118,8 @@ def test_the_label_is_read_only_for_a_reviewed_plan(gitops, sandbox, client):  #
     gitops.git("commit", "-q", "-am", "retire vip, no review")
     gitops.teach_gh(gitops.git("rev-parse", "HEAD"), 14, gitops.git("rev-parse", "HEAD"), labels=(LABEL,))
     code, _outputs, _summary = gitops.action(
-        {"command": "apply", "reviewed": "", "pull-request": "14", "destroy-label": LABEL}, {})
+        {"command": "apply", "reviewed": "", "pull-request": "14", "destroy-label": LABEL}, {}
+    )
     assert code == 1 and "--allow-destroy was not given" in gitops.last.stderr
     assert "ACME VIP" in live_names(client)
     assert not any(call[:2] == ["api", "repos/acme/sms-config/issues/14/labels"] for call in gitops.gh()["calls"])

@@ -1,4 +1,5 @@
 """Issue 10, items 5-6: `tatango-iac doctor` tells a user which assumptions hold on their account."""
+
 from __future__ import annotations
 
 import json
@@ -25,12 +26,16 @@ FIELD_CASSETTES = ROOT / "cassettes" / "field"
 # What each profile changes in the doctor's table (assumption prefix -> verdict); the rest stays "ok".
 CHANGED = {
     "faithful": {},
-    "three-events": {"webhooks: every field the tool manages is reported": "warn",
-                     "a webhook answer echoes the five events": "warn"},
-    "string-scalars": {"lists: numbers and booleans have JSON types": "warn",
-                       "webhooks: numbers and booleans have JSON types": "warn",
-                       "custom fields: numbers and booleans have JSON types": "warn",
-                       "opt-in requests: numbers and booleans have JSON types": "warn"},
+    "three-events": {
+        "webhooks: every field the tool manages is reported": "warn",
+        "a webhook answer echoes the five events": "warn",
+    },
+    "string-scalars": {
+        "lists: numbers and booleans have JSON types": "warn",
+        "webhooks: numbers and booleans have JSON types": "warn",
+        "custom fields: numbers and booleans have JSON types": "warn",
+        "opt-in requests: numbers and booleans have JSON types": "warn",
+    },
     "created-201": {},
     "keywords-add": {"a keywords PUT replaces the list's keywords": "fail"},
     "opt-in-append": {"an opt-in PUT replaces the requests": "fail"},
@@ -57,8 +62,9 @@ def doctor_json(env: dict, *args: str) -> tuple[int, dict, str]:
 def test_the_verdicts_follow_each_behaviour_profile(profile, tmp_path):
     assert set(CHANGED) == set(PROFILES)
     env = {**EXAMPLE_ENV, "TATANGO_SANDBOX_STATE": str(tmp_path / "state.json")}
-    seeded = run_cli(["apply", "--sandbox", "--sandbox-profile", profile, "--auto-approve", str(ROOT / "examples")],
-                     env=env)
+    seeded = run_cli(
+        ["apply", "--sandbox", "--sandbox-profile", profile, "--auto-approve", str(ROOT / "examples")], env=env
+    )
     assert seeded.exit_code == 0, seeded.output
     code, report, text = doctor_json(env, "--sandbox", "--sandbox-profile", profile, "--write-probe")
     verdicts = {c["assumption"]: c["verdict"] for c in report["checks"] if c["verdict"] != "skip"}
@@ -95,8 +101,18 @@ def test_a_wrong_key_is_told_apart_from_a_firewall_page(api_env, sandbox):
 
 
 def test_the_probe_removes_everything_after_a_failure(api_env, client, sandbox):
-    set_faults(sandbox, script=[{"method": "POST", "path": "/custom_fields$", "fault": "answer", "status": 500,
-                                 "json": {"status": "error", "error": "boom"}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "POST",
+                "path": "/custom_fields$",
+                "fault": "answer",
+                "status": 500,
+                "json": {"status": "error", "error": "boom"},
+            }
+        ],
+    )
     code, report, _text = doctor_json(api_env, "--write-probe")
     checks = {c["assumption"]: (c["verdict"], c["observed"]) for c in report["checks"]}
     assert code == 1 and checks["every probe step is answered"][0] == "fail"
@@ -107,13 +123,24 @@ def test_the_probe_removes_everything_after_a_failure(api_env, client, sandbox):
 def test_the_probe_removes_everything_after_ctrl_c(tmp_path):
     with SandboxServer() as server:
         set_faults(server, latency_ms=150)
-        env = {**os.environ, "TATANGO_API_URL": server.url, "TATANGO_EMAIL": SANDBOX_EMAIL,
-               "TATANGO_API_KEY": SANDBOX_API_KEY, "TATANGO_RATE_LIMIT": "0"}
-        proc = subprocess.Popen([sys.executable, "-m", "tatango_iac", "doctor", "--write-probe"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env = {
+            **os.environ,
+            "TATANGO_API_URL": server.url,
+            "TATANGO_EMAIL": SANDBOX_EMAIL,
+            "TATANGO_API_KEY": SANDBOX_API_KEY,
+            "TATANGO_RATE_LIMIT": "0",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tatango_iac", "doctor", "--write-probe"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(r["path"].endswith("/keywords")
-                                                      for r in server.api_requests("PUT")):
+        while time.monotonic() < deadline and not any(
+            r["path"].endswith("/keywords") for r in server.api_requests("PUT")
+        ):
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)

@@ -3,6 +3,7 @@
 The real CLI against the sandbox over real HTTP; the wall clock of the nightly rotation
 (drift.state.utc_now) and the pacing clock (workflow.make_clock) are faked.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,10 +38,15 @@ def tonight(monkeypatch):
 def account(tmp_path, api_env):
     """Six managed lists, each managing its webhooks (one, with a secret) and custom fields, applied."""
     config = tmp_path / "config.yaml"
-    config.write_text("version: 1\naccount: {shortcode: '33733'}\nlists:\n" + "".join(
-        f"  - name: L{i}\n    message_help: 'L{i}: help at help@acme.example. Text STOP to end.'\n"
-        f"    webhooks: [{{callback_url: 'https://hooks.example/l{i}?token=${{HOOK_TOKEN}}', subscribe: true}}]\n"
-        f"    custom_fields: [{{key: zip, label: Zip, content_type: text, max_length: 5}}]\n" for i in range(LISTS)))
+    config.write_text(
+        "version: 1\naccount: {shortcode: '33733'}\nlists:\n"
+        + "".join(
+            f"  - name: L{i}\n    message_help: 'L{i}: help at help@acme.example. Text STOP to end.'\n"
+            f"    webhooks: [{{callback_url: 'https://hooks.example/l{i}?token=${{HOOK_TOKEN}}', subscribe: true}}]\n"
+            f"    custom_fields: [{{key: zip, label: Zip, content_type: text, max_length: 5}}]\n"
+            for i in range(LISTS)
+        )
+    )
     api_env["HOOK_TOKEN"] = TOKEN
     result = run_cli(["apply", "--auto-approve", str(config)], env=api_env)
     assert result.exit_code == 0, result.output
@@ -61,7 +67,8 @@ def children_read(sandbox, since: int) -> set[int]:
 
 
 def test_each_night_fits_the_budget_and_every_list_is_covered_within_the_stated_nights(
-        api_env, account, sandbox, tmp_path, tonight):
+    api_env, account, sandbox, tmp_path, tonight
+):
     state = tmp_path / "cache" / "drift-state.json"
     seen: set[int] = set()
     for _night in range(3):
@@ -72,8 +79,10 @@ def test_each_night_fits_the_budget_and_every_list_is_covered_within_the_stated_
         tonight_ids = children_read(sandbox, before)
         assert len(tonight_ids) == 2 and not tonight_ids & seen  # least recently checked first: no repeats
         seen |= tonight_ids
-        assert "Webhooks and custom fields checked tonight: 2 of 6 list(s) (budget 5 calls, 1 for the list index" \
-               in result.stdout
+        assert (
+            "Webhooks and custom fields checked tonight: 2 of 6 list(s) (budget 5 calls, 1 for the list index"
+            in result.stdout
+        )
         assert "every list's are checked within 3 night(s)" in result.stdout
         tonight["at"] += timedelta(days=1)
     assert len(seen) == LISTS
@@ -82,23 +91,22 @@ def test_each_night_fits_the_budget_and_every_list_is_covered_within_the_stated_
     assert set(json.loads(saved)["checked"]) == {str(i) for i in seen}
 
 
-def test_the_report_names_the_lists_not_checked_and_when_they_last_were(api_env, account, sandbox, tmp_path,
-                                                                        tonight):
+def test_the_report_names_the_lists_not_checked_and_when_they_last_were(api_env, account, sandbox, tmp_path, tonight):
     state = tmp_path / "state.json"
     first = drift(api_env, account, "--budget", "9", "--drift-state", str(state))  # 4 lists tonight
     assert "Not checked tonight (2), least recently checked first:" in first.stdout
     assert first.stdout.count("never checked by this state") == 2
     tonight["at"] += timedelta(days=1)
-    second = run_cli(["plan", "--drift", "--format", "json", "--budget", "5", "--drift-state", str(state),
-                      str(account)], env=api_env)
+    second = run_cli(
+        ["plan", "--drift", "--format", "json", "--budget", "5", "--drift-state", str(state), str(account)], env=api_env
+    )
     coverage = json.loads(second.stdout)["drift"]["children_coverage"]
     assert coverage["checked"] == 2 and coverage["lists"] == LISTS and coverage["full_coverage_nights"] == 3
     stamps = [item["last_checked"] for item in coverage["not_checked"]]
     assert stamps == ["2026-11-30T06:17:00Z"] * 4  # the two never checked went first tonight
 
 
-def test_without_a_state_file_the_rotation_is_deterministic_and_covers_everything(api_env, account, sandbox,
-                                                                                  tonight):
+def test_without_a_state_file_the_rotation_is_deterministic_and_covers_everything(api_env, account, sandbox, tonight):
     nights = []
     for _ in range(3):
         before = len(sandbox.api_requests())
@@ -112,8 +120,9 @@ def test_without_a_state_file_the_rotation_is_deterministic_and_covers_everythin
     assert children_read(sandbox, before) == nights[0]
 
 
-def test_attribute_drift_is_found_every_night_and_child_drift_on_its_night(api_env, account, sandbox, client,
-                                                                           tmp_path, tonight):
+def test_attribute_drift_is_found_every_night_and_child_drift_on_its_night(
+    api_env, account, sandbox, client, tmp_path, tonight
+):
     lists = {lst["name"]: lst["id"] for lst in client.list_lists()}
     client.update_list(lists["L3"], {"message_help": "changed by hand"})
     hooks = client.list_webhooks(lists["L5"])
@@ -152,8 +161,7 @@ def test_a_budget_below_the_index_is_refused_clearly(api_env, account, sandbox, 
     assert len(sandbox.api_requests()) - before == 1  # only the index
 
 
-def test_a_damaged_state_file_is_reported_with_its_location_ignored_and_rewritten(api_env, account, tmp_path,
-                                                                                  tonight):
+def test_a_damaged_state_file_is_reported_with_its_location_ignored_and_rewritten(api_env, account, tmp_path, tonight):
     state = tmp_path / "state.json"
     state.write_text('{"format": "tatango-iac drift state",\n  "checked": {oops}}\n')
     result = drift(api_env, account, "--budget", "5", "--drift-state", str(state))
@@ -164,16 +172,29 @@ def test_a_damaged_state_file_is_reported_with_its_location_ignored_and_rewritte
 
 def test_bad_entries_in_a_state_file_are_dropped_and_named(tmp_path):
     path = tmp_path / "state.json"
-    path.write_text(json.dumps({"format": drift_state.FORMAT, "version": 1,
-                                "checked": {"12": "2026-11-29T06:00:00Z", "x": "2026-11-29T06:00:00Z",
-                                            "13": "yesterday", "14": 5}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": drift_state.FORMAT,
+                "version": 1,
+                "checked": {"12": "2026-11-29T06:00:00Z", "x": "2026-11-29T06:00:00Z", "13": "yesterday", "14": 5},
+            }
+        )
+    )
     loaded = drift_state.load_state(str(path))
     assert list(loaded.checked) == [12]
     assert "3 entr(y/ies) ignored" in loaded.problems[0]
 
 
-@pytest.mark.parametrize("content", [b"\xff\xfe", b"[]", b'{"format": "other", "checked": {}}',
-                                     b'{"format": "tatango-iac drift state", "version": 9, "checked": {}}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe",
+        b"[]",
+        b'{"format": "other", "checked": {}}',
+        b'{"format": "tatango-iac drift state", "version": 9, "checked": {}}',
+    ],
+)
 def test_state_files_that_are_not_ours_are_ignored(tmp_path, content):
     path = tmp_path / "state.json"
     path.write_bytes(content)
@@ -196,8 +217,7 @@ def test_selection_is_linear_and_spends_the_budget_least_recent_first():
     assert all(c.list_id % 2 == 1 for c in chosen.checked)  # never checked first
 
 
-def test_a_state_file_without_a_budget_reads_everything_and_records_it(api_env, account, sandbox, tmp_path,
-                                                                        tonight):
+def test_a_state_file_without_a_budget_reads_everything_and_records_it(api_env, account, sandbox, tmp_path, tonight):
     state = tmp_path / "state.json"
     before = len(sandbox.api_requests())
     result = drift(api_env, account, "--drift-state", str(state))

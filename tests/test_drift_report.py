@@ -4,6 +4,7 @@ Keyword changes read as ``+``/``-`` keywords like the plan, a disabled managed w
 the job (by default; ``--disabled-webhooks report`` only reports it), "In sync." is printed
 only when nothing is reported, and a saved drift report shows again exactly as it was made.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ def test_keyword_drift_reads_as_plus_and_minus_keywords(api_env, examples_copy, 
     assert "+ keyword: in the configuration, not in the account" in text  # which side each sign means
     report = json.loads(drift(api_env, examples_copy, "--format", "json").stdout)["drift"]
     assert [(c["op"], c["live"], c["desired"]) for c in report["changed_attributes"]] == [
-        ("add", None, "COUPONS"), ("remove", "BARGAIN", None)]
+        ("add", None, "COUPONS"),
+        ("remove", "BARGAIN", None),
+    ]
     assert report["lists"] == ["ACME Deals"] and report["in_sync"] is False
 
 

@@ -4,6 +4,7 @@ updated), or as one pull request made with `tatango-iac pull` that adopts the we
 The workflow's steps run as in test_action.py (a scratch git repository, the sandbox over HTTP), with a
 stand-in ``gh`` that keeps issues and pull requests in a JSON file, and a bare repository as ``origin``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -81,8 +82,10 @@ def test_each_drifted_list_gets_one_issue_that_later_nights_update(nightly, clie
     assert code == 0, nightly.last.stdout + nightly.last.stderr  # the issues are the alert
     assert outputs["exitcode"] == "2"
     issues = nightly.gh()["issues"]
-    assert sorted(i["title"] for i in issues) == ['tatango drift: list "ACME Deals"',
-                                                   'tatango drift: list "ACME Store Alerts"']
+    assert sorted(i["title"] for i in issues) == [
+        'tatango drift: list "ACME Deals"',
+        'tatango drift: list "ACME Store Alerts"',
+    ]
     deals = next(i for i in issues if "Deals" in i["title"])
     assert "edited by hand" in deals["body"] and "EXTRA" not in deals["body"]  # only its own list's drift
     alerts = next(i for i in issues if "Alerts" in i["title"])
@@ -123,8 +126,10 @@ def test_a_list_pull_cannot_adopt_gets_an_issue(nightly, client, sandbox):
     assert code == 0, nightly.last.stdout + nightly.last.stderr
     world = nightly.gh()
     assert world.get("prs", []) == []
-    assert sorted(i["title"] for i in world["issues"]) == ['tatango drift: list "ACME Deals"',
-                                                           'tatango drift: list "ACME VIP"']
+    assert sorted(i["title"] for i in world["issues"]) == [
+        'tatango drift: list "ACME Deals"',
+        'tatango drift: list "ACME VIP"',
+    ]
     assert "Disabled webhooks (1)" in world["issues"][0]["body"]
 
 

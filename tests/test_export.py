@@ -1,4 +1,5 @@
 """`tatango-iac export`: YAML that validates and plans to "No changes" against the same account."""
+
 from __future__ import annotations
 
 import yaml
@@ -9,21 +10,60 @@ SECRET = "s3cr3t-token-value"
 
 
 def seed_varied(client) -> None:
-    vip = client.create_list({"name": "VIP Club", "message_help": "Help: help@acme.example. Text STOP to end.",
-                              "message_yes": ("Reply YES for recurring msgs. Msg&data rates may apply. " * 3).strip(),
-                              "message_stop": "You have been unsubscribed.\nNo more messages.",
-                              "email_digest": "team@acme.example", "email_subscribe": True}, ["VIP", "no"])
-    client.set_opt_in_settings(vip["id"], {"opt_in_type": "double", "bypass_opt_in_response": True, "opt_in_requests": [
-        {"collected_data": "zip_code", "request_message": "Zip?", "follow_up": True, "follow_up_hour": 3,
-         "no_response_message": "Still there?", "success_action": "nextrequest"},
-        {"collected_data": "yes", "request_message": "Reply YES", "retry_message": "YES?", "success_action": "optinsubscriber",
-         "opt_in_message": "Welcome! Txt STOP to end, HELP for help. Msg&data rates may apply."}]})
-    client.create_custom_field(vip["id"], {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5,
-                                           "pattern": "^[0-9]{5}$", "default_value": "98101",
-                                           "should_validate_regex_via_api": True})
-    client.create_custom_field(vip["id"], {"key": "born", "label": "Born", "content_type": "datetime", "max_length": 10})
-    client.create_webhook(vip["id"], {"callback_url": f"https://hooks.acme.example/v?token={SECRET}&ref=tt",
-                                      "subscribe": True, "cleaned": True})
+    vip = client.create_list(
+        {
+            "name": "VIP Club",
+            "message_help": "Help: help@acme.example. Text STOP to end.",
+            "message_yes": ("Reply YES for recurring msgs. Msg&data rates may apply. " * 3).strip(),
+            "message_stop": "You have been unsubscribed.\nNo more messages.",
+            "email_digest": "team@acme.example",
+            "email_subscribe": True,
+        },
+        ["VIP", "no"],
+    )
+    client.set_opt_in_settings(
+        vip["id"],
+        {
+            "opt_in_type": "double",
+            "bypass_opt_in_response": True,
+            "opt_in_requests": [
+                {
+                    "collected_data": "zip_code",
+                    "request_message": "Zip?",
+                    "follow_up": True,
+                    "follow_up_hour": 3,
+                    "no_response_message": "Still there?",
+                    "success_action": "nextrequest",
+                },
+                {
+                    "collected_data": "yes",
+                    "request_message": "Reply YES",
+                    "retry_message": "YES?",
+                    "success_action": "optinsubscriber",
+                    "opt_in_message": "Welcome! Txt STOP to end, HELP for help. Msg&data rates may apply.",
+                },
+            ],
+        },
+    )
+    client.create_custom_field(
+        vip["id"],
+        {
+            "key": "zip",
+            "label": "Zip",
+            "content_type": "text",
+            "max_length": 5,
+            "pattern": "^[0-9]{5}$",
+            "default_value": "98101",
+            "should_validate_regex_via_api": True,
+        },
+    )
+    client.create_custom_field(
+        vip["id"], {"key": "born", "label": "Born", "content_type": "datetime", "max_length": 10}
+    )
+    client.create_webhook(
+        vip["id"],
+        {"callback_url": f"https://hooks.acme.example/v?token={SECRET}&ref=tt", "subscribe": True, "cleaned": True},
+    )
     client.create_webhook(vip["id"], {"callback_url": "https://crm.acme.example/plain", "unsubscribe": True})
     plain = client.create_list({"name": "Plain ${not a var}", "message_help": None}, [])
     client.create_webhook(plain["id"], {"callback_url": "https://crm.acme.example/x?page=${1}"})
@@ -75,9 +115,11 @@ def test_a_pinned_list_renamed_in_the_web_ui_is_never_written_twice(api_env, cli
     client.update_list(first["id"], {"name": "Pizza (old)"})
     again = run_cli(["export", "--output", str(out)], env=api_env)
     assert again.exit_code == 0 and "Exported 0 list(s)." in again.stdout
-    assert ("list 'Pizza (old)' (id 1) (renamed in the web UI from 'Pizza') is already defined at "
-            f"{out}/pizza-1.yaml:4; not written; take the new name with `tatango-iac pull --list 'Pizza' ...`"
-            in again.stderr)
+    assert (
+        "list 'Pizza (old)' (id 1) (renamed in the web UI from 'Pizza') is already defined at "
+        f"{out}/pizza-1.yaml:4; not written; take the new name with `tatango-iac pull --list 'Pizza' ...`"
+        in again.stderr
+    )
     assert sorted(p.name for p in out.glob("*.yaml")) == ["pizza-1.yaml", "pizza-2.yaml"]
     forced = run_cli(["export", "--output", str(out), "--force"], env=api_env)
     assert forced.exit_code == 0, forced.output
@@ -122,8 +164,9 @@ def test_two_names_that_give_one_file_name_both_get_files(api_env, client, tmp_p
     out = tmp_path / "out"
     result = run_cli(["export", "--output", str(out)], env=api_env)
     assert result.exit_code == 0 and "Exported 5 list(s)." in result.stdout, result.output
-    found = sorted((doc["name"], doc.get("id")) for doc in (yaml.safe_load(p.read_text())["lists"][0]
-                                                          for p in out.glob("*.yaml")))
+    found = sorted(
+        (doc["name"], doc.get("id")) for doc in (yaml.safe_load(p.read_text())["lists"][0] for p in out.glob("*.yaml"))
+    )
     assert found == [("ACME Deals", None), ("Pizza", 2), ("Pizza", 3), ("Pizza 3", None), ("acme-deals", None)]
     plan = run_cli(["plan", "--detailed-exitcode", str(out)], env=api_env)
     assert plan.exit_code == 0, plan.output

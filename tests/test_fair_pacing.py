@@ -3,6 +3,7 @@
 The measurement is the benchmark's own (benchmarks/two_jobs.py): two plans at once against
 the sandbox limited to one call every 3 s for the whole account, on a virtual clock.
 """
+
 from __future__ import annotations
 
 import random

@@ -1,4 +1,5 @@
 """Drift detection through the CLI, and the pre-commit hook (the workflows: test_action.py)."""
+
 from __future__ import annotations
 
 import json
@@ -26,23 +27,35 @@ def test_nightly_drift_is_grouped_and_exit_codes_keep_drift_apart_from_errors(ap
     assert drift.exit_code == 2
     text = drift.stdout
     assert "Managed attributes whose live value differs (1):" in text
-    assert 'list["ACME Deals"].message_reply\n      live:    "edited by hand"\n      desired: "ACME Deals: Thanks' in text
+    assert (
+        'list["ACME Deals"].message_reply\n      live:    "edited by hand"\n      desired: "ACME Deals: Thanks' in text
+    )
     assert 'Managed lists missing from the account (1):\n  "ACME Store Alerts"' in text
     assert 'Lists in the account that no file manages (1):\n  "Side project"' in text
     data = json.loads(run_cli(["plan", "--format", "json", str(examples_copy)], env=api_env).stdout)["drift"]
-    assert data["changed_attributes"] == [{"address": 'list["ACME Deals"]', "list": "ACME Deals", "action": "update",
-                                           "attribute": "message_reply", "live": "edited by hand",
-                                           "desired": "ACME Deals: Thanks for your reply. Reply STOP to end, HELP "
-                                                      "for help. Msg&data rates may apply."}]
+    assert data["changed_attributes"] == [
+        {
+            "address": 'list["ACME Deals"]',
+            "list": "ACME Deals",
+            "action": "update",
+            "attribute": "message_reply",
+            "live": "edited by hand",
+            "desired": "ACME Deals: Thanks for your reply. Reply STOP to end, HELP for help. Msg&data rates may apply.",
+        }
+    ]
     assert data["missing_lists"] == [{"list": "ACME Store Alerts"}]
     assert [u["name"] for u in data["unmanaged_lists"]] == ["Side project"]
     broken = run_cli(["plan", "--detailed-exitcode", "--drift", str(examples_copy / "missing")], env=api_env)
     assert broken.exit_code == 1
 
 
-HOOK_A = "version: 1\ntemplates:\n  store:\n    message_help: \"${list.name}: help at care@acme.example. Text STOP to end.\"\n"
-HOOK_B = ("version: 1\nlists:\n  - name: Deals\n    extends: store\n    keyword_names: [SAVE]\n"
-          "    webhooks:\n      - callback_url: \"https://hooks.acme.example/t?token=${HOOK_TOKEN}\"\n")
+HOOK_A = (
+    'version: 1\ntemplates:\n  store:\n    message_help: "${list.name}: help at care@acme.example. Text STOP to end."\n'
+)
+HOOK_B = (
+    "version: 1\nlists:\n  - name: Deals\n    extends: store\n    keyword_names: [SAVE]\n"
+    '    webhooks:\n      - callback_url: "https://hooks.acme.example/t?token=${HOOK_TOKEN}"\n'
+)
 
 
 def _hook():
@@ -55,8 +68,9 @@ def _run_hook_as_pre_commit(hook, repo, staged, overrides=None):
     """What pre-commit does: pick the staged files `files:`/`exclude:` match; none: the hook is skipped;
     else run entry + args (+ the picked files when pass_filenames) in the repository's root."""
     hook = {**hook, **(overrides or {})}
-    picked = [f for f in staged if re.search(hook["files"], f)
-              and not (hook.get("exclude") and re.search(hook["exclude"], f))]
+    picked = [
+        f for f in staged if re.search(hook["files"], f) and not (hook.get("exclude") and re.search(hook["exclude"], f))
+    ]
     if not picked:
         return None
     command = shlex.split(hook["entry"]) + list(hook.get("args", []))
@@ -82,7 +96,9 @@ def test_pre_commit_hook_validates_the_whole_directory_and_nothing_else(tmp_path
     assert ok.returncode == 0, ok.stdout + ok.stderr  # the template in templates.yaml was loaded too
     assert "environment variable HOOK_TOKEN is not set" in ok.stdout and "chart.yaml" not in ok.stdout + ok.stderr
     # A keyword claimed in another, unchanged file: only a whole-directory run can see it.
-    (tmp_path / "tatango" / "stores.yaml").write_text("version: 1\nlists:\n  - name: Stores\n    keyword_names: [save]\n")
+    (tmp_path / "tatango" / "stores.yaml").write_text(
+        "version: 1\nlists:\n  - name: Stores\n    keyword_names: [save]\n"
+    )
     dup = _run_hook_as_pre_commit(hook, tmp_path, ["tatango/deals.yaml"])
     assert dup.returncode == 1
     assert "keyword 'SAVE' is already used by list" in dup.stdout and "[keyword-duplicate]" in dup.stdout
@@ -92,9 +108,10 @@ def test_pre_commit_hook_validates_the_whole_directory_and_nothing_else(tmp_path
 
 def test_the_readme_snippet_for_another_directory_works_as_written(tmp_path):
     readme = (ROOT / "README.md").read_text()
-    snippet = readme[readme.index("offers `tatango-validate`"):readme.index("### Catching drift made by hand")]
-    block = yaml.safe_load(snippet[snippet.index("```yaml") + 7:snippet.index("```", snippet.index("```yaml") + 7)]
-                           .replace("\n  ", "\n"))
+    snippet = readme[readme.index("offers `tatango-validate`") : readme.index("### Catching drift made by hand")]
+    block = yaml.safe_load(
+        snippet[snippet.index("```yaml") + 7 : snippet.index("```", snippet.index("```yaml") + 7)].replace("\n  ", "\n")
+    )
     override = block["repos"][0]["hooks"][0]
     assert override["id"] == "tatango-validate"
     directory = override["args"][0]

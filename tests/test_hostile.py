@@ -3,6 +3,7 @@
 Each test fails before its fix: silent skips, blocking reads, quadratic or exponential
 work, secrets in clear, raw control characters on the terminal.
 """
+
 from __future__ import annotations
 
 import base64
@@ -98,8 +99,10 @@ def test_an_80_kb_help_message_lints_in_linear_time_even_with_the_rule_off(tmp_p
     word = "a" * 80_000  # one long word: the old contact regex rescanned it from every position
     for lint in ("true", "false"):
         path = tmp_path / f"help-{lint}.yaml"
-        path.write_text(f"version: 1\naccount: {{lint: {{help-contact: {lint}}}}}\nlists:\n  - name: A\n"
-                        f"    message_help: '{word}'\n")
+        path.write_text(
+            f"version: 1\naccount: {{lint: {{help-contact: {lint}}}}}\nlists:\n  - name: A\n"
+            f"    message_help: '{word}'\n"
+        )
         with Deadline(5):  # it took 22 s before
             _account, diagnostics = load([str(path)], {})
         assert ("help-contact" in [d.rule for d in diagnostics]) == (lint == "true")
@@ -107,11 +110,13 @@ def test_an_80_kb_help_message_lints_in_linear_time_even_with_the_rule_off(tmp_p
 
 def test_a_catastrophic_pattern_against_its_default_cannot_hang_validate(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("version: 1\nlists:\n  - name: A\n    custom_fields:\n"
-                    "      - {key: a, label: A, content_type: text, max_length: 99, pattern: '^(a|a)+$', "
-                    "default_value: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'}\n"
-                    "      - {key: b, label: B, content_type: text, max_length: 9, pattern: '\\A\\d{5}\\z', "
-                    "default_value: '98101'}\n")
+    path.write_text(
+        "version: 1\nlists:\n  - name: A\n    custom_fields:\n"
+        "      - {key: a, label: A, content_type: text, max_length: 99, pattern: '^(a|a)+$', "
+        "default_value: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'}\n"
+        "      - {key: b, label: B, content_type: text, max_length: 9, pattern: '\\A\\d{5}\\z', "
+        "default_value: '98101'}\n"
+    )
     with Deadline(5):
         account, diagnostics = load([str(path)], {})
     assert account is not None  # patterns are never errors: the API's engine decides
@@ -127,6 +132,7 @@ def test_deep_nesting_is_refused_with_a_location_not_a_crash(tmp_path, monkeypat
     import yaml
 
     from tatango_iac.config import yamlsafe
+
     if parser == "pure-python":
         monkeypatch.setattr(yamlsafe, "_Loader", yaml.SafeLoader)
     path = tmp_path / "deep.yaml"
@@ -155,8 +161,9 @@ def test_interpolation_is_linear_in_the_text(tmp_path, text):
 
 def test_export_masks_path_tokens_and_passwords_unless_asked(api_env, client, tmp_path):
     list_id = client.create_list({"name": "Hooks"})["id"]
-    client.create_webhook(list_id, {"callback_url": f"https://hooks.slack.example/services/T0000/B0000/{SECRET}",
-                                    "subscribe": True})
+    client.create_webhook(
+        list_id, {"callback_url": f"https://hooks.slack.example/services/T0000/B0000/{SECRET}", "subscribe": True}
+    )
     client.create_webhook(list_id, {"callback_url": "https://crm:pa55w0rd-xyz@crm.example/in?src=t", "cleaned": True})
     out = tmp_path / "export"
     result = run_cli(["export", "--output", str(out)], env=api_env)
@@ -173,16 +180,40 @@ def test_export_masks_path_tokens_and_passwords_unless_asked(api_env, client, tm
 def test_api_error_bodies_and_page_titles_never_echo_a_secret(api_env, examples_copy, sandbox):
     token = api_env["ACME_WEBHOOK_TOKEN"]
     credentials = base64.b64encode(b"sandbox@tatango-iac.local:sandbox-api-key").decode()
-    set_faults(sandbox, script=[
-        {"method": "POST", "path": "/webhooks$", "fault": "answer", "status": 422, "json": {
-            "status": "error", "error": f"Callback url https://hooks.acme-retail.example/tatango/vip?token={token} "
-                                        f"is invalid; sent with Authorization: Basic {credentials}"}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "POST",
+                "path": "/webhooks$",
+                "fault": "answer",
+                "status": 422,
+                "json": {
+                    "status": "error",
+                    "error": f"Callback url https://hooks.acme-retail.example/tatango/vip?token={token} "
+                    f"is invalid; sent with Authorization: Basic {credentials}",
+                },
+            }
+        ],
+    )
     result = run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env)
-    assert result.exit_code == 1 and "Callback url https://hooks.acme-retail.example/tatango/vip?token=****" in \
-        result.stderr
+    assert (
+        result.exit_code == 1
+        and "Callback url https://hooks.acme-retail.example/tatango/vip?token=****" in result.stderr
+    )
     assert token not in result.output and credentials not in result.output and "sandbox-api-key" not in result.output
-    set_faults(sandbox, script=[{"method": "GET", "path": "/lists$", "fault": "answer", "status": 403,
-                                 "text": f"<html><title>Blocked: key sandbox-api-key, token {token}</title></html>"}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "GET",
+                "path": "/lists$",
+                "fault": "answer",
+                "status": 403,
+                "text": f"<html><title>Blocked: key sandbox-api-key, token {token}</title></html>",
+            }
+        ],
+    )
     blocked = run_cli(["plan", str(examples_copy)], env=api_env)
     assert blocked.exit_code == 1 and "Blocked: key ****, token ****" in blocked.stderr
 
@@ -216,7 +247,6 @@ def test_control_characters_in_messages_from_yaml_are_escaped_in_the_plan(api_en
     path.write_text('version: 1\nlists:\n  - name: A\n    message_reply: "Thanks \\u202Eevil"\n')
     result = run_cli(["plan", str(path)], env=api_env)
     assert result.exit_code == 0 and "\u202e" not in result.output and "\\u202e" in result.stdout
-
 
 
 def test_the_deadline_fails_a_quadratic_loop_on_cpu_time():

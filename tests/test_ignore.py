@@ -1,4 +1,5 @@
 """Ignored lists: account.ignore patterns and --exclude NAME (issue 18 point 5)."""
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,19 @@ def writes(sandbox) -> list[dict]:
     return [r for r in sandbox.api_requests() if r["method"] != "GET" and not r["path"].endswith("/test_keyword")]
 
 
-ACCOUNT = [raw_list(1, "Kept"), raw_list(2, "Test 1"), raw_list(3, "Test 2"), raw_list(4, "Legacy"),
-           raw_list(5, "Other")]
+ACCOUNT = [
+    raw_list(1, "Kept"),
+    raw_list(2, "Test 1"),
+    raw_list(3, "Test 2"),
+    raw_list(4, "Legacy"),
+    raw_list(5, "Other"),
+]
 
 
 def test_account_ignore_leaves_lists_out_of_unmanaged_reporting_prune_and_drift():
-    result = plan(desired_from({"account": {"prune": True, "ignore": ["Test *"]}, "lists": [{"name": "Kept"}]}),
-                  live(ACCOUNT))
+    result = plan(
+        desired_from({"account": {"prune": True, "ignore": ["Test *"]}, "lists": [{"name": "Kept"}]}), live(ACCOUNT)
+    )
     assert [a.address for a in result.actions] == ['list["Legacy"]', 'list["Other"]']  # pruned; Test * are not
     assert [u["name"] for u in result.unmanaged_lists] == ["Legacy", "Other"]
     assert [u["name"] for u in result.drift()["unmanaged_lists"]] == ["Legacy", "Other"]
@@ -38,15 +45,17 @@ def test_account_ignore_leaves_lists_out_of_unmanaged_reporting_prune_and_drift(
 
 
 def test_a_pattern_never_ignores_a_configured_list():
-    result = plan(desired_from({"account": {"ignore": ["*"]}, "lists": [{"name": "Kept", "message_help": "x"}]}),
-                  live(ACCOUNT))
+    result = plan(
+        desired_from({"account": {"ignore": ["*"]}, "lists": [{"name": "Kept", "message_help": "x"}]}), live(ACCOUNT)
+    )
     assert [a.address for a in result.actions] == ['list["Kept"]']
     assert result.unmanaged_lists == [] and result.ignored["count"] == 4
 
 
 def test_exclude_leaves_out_a_configured_list_and_a_live_one():
-    config = desired_from({"account": {"prune": True}, "lists": [{"name": "Kept", "message_help": "x"},
-                                                                 {"name": "New"}]})
+    config = desired_from(
+        {"account": {"prune": True}, "lists": [{"name": "Kept", "message_help": "x"}, {"name": "New"}]}
+    )
     result = plan(config, live(ACCOUNT), Scope(excluded=frozenset({"Kept", "Legacy", "New"})))
     assert sorted(a.address for a in result.actions) == ['list["Other"]', 'list["Test 1"]', 'list["Test 2"]']
     assert result.ignored == {"count": 3, "patterns": [], "excluded": ["Kept", "Legacy", "New"]}
@@ -55,8 +64,9 @@ def test_exclude_leaves_out_a_configured_list_and_a_live_one():
 def test_an_exclude_that_names_no_list_fails_with_a_did_you_mean():
     with pytest.raises(PlanError) as caught:
         plan(desired_from({"lists": [{"name": "Kept"}]}), live(ACCOUNT), Scope(excluded=frozenset({"Legasy"})))
-    assert caught.value.messages == ["--exclude 'Legasy' is not a list in the configuration nor in the account; did "
-                                     "you mean 'Legacy'?"]
+    assert caught.value.messages == [
+        "--exclude 'Legasy' is not a list in the configuration nor in the account; did you mean 'Legacy'?"
+    ]
 
 
 # ------------------------------------------------------------------ end to end
@@ -82,8 +92,10 @@ def test_plan_and_apply_leave_ignored_lists_alone(api_env, applied, sandbox, cli
     text = run_cli(["plan", str(applied)], env=api_env)
     assert text.exit_code == 0, text.output
     assert "Scratch" not in text.stdout.replace("account.ignore Scratch *", "")
-    assert ("Ignored: 2 list(s) left out (account.ignore Scratch *): not reported as unmanaged, pruned, planned or "
-            "checked for drift.") in text.stdout
+    assert (
+        "Ignored: 2 list(s) left out (account.ignore Scratch *): not reported as unmanaged, pruned, planned or "
+        "checked for drift."
+    ) in text.stdout
     md = run_cli(["plan", "--format", "markdown", str(applied)], env=api_env).stdout
     assert "_Ignored: 2 list(s) left out" in md
     drift = run_cli(["plan", "--drift", str(applied)], env=api_env).stdout
@@ -92,7 +104,13 @@ def test_plan_and_apply_leave_ignored_lists_alone(api_env, applied, sandbox, cli
     assert done.exit_code == 0, done.output
     assert "No changes." in done.stdout  # Legacy excluded, the scratch lists ignored: nothing to prune
     assert sorted(lst["name"] for lst in client.list_lists()) == [
-        "ACME Deals", "ACME Store Alerts", "ACME VIP", "Legacy", "Scratch A", "Scratch B"]
+        "ACME Deals",
+        "ACME Store Alerts",
+        "ACME VIP",
+        "Legacy",
+        "Scratch A",
+        "Scratch B",
+    ]
 
 
 def test_exclude_on_the_command_line(api_env, applied, sandbox, tmp_path):
@@ -100,8 +118,10 @@ def test_exclude_on_the_command_line(api_env, applied, sandbox, tmp_path):
     deals.write_text(deals.read_text().replace("Help:", "Help now:"))
     out = tmp_path / "plan.json"
     sandbox.requests.clear()
-    result = run_cli(["plan", "--exclude", "ACME Deals", "--exclude", "Legacy", "--out", str(out), "--format", "json",
-                      str(applied)], env=api_env)
+    result = run_cli(
+        ["plan", "--exclude", "ACME Deals", "--exclude", "Legacy", "--out", str(out), "--format", "json", str(applied)],
+        env=api_env,
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["actions"] == [] and data["ignored"]["excluded"] == ["ACME Deals", "Legacy"]
@@ -113,7 +133,9 @@ def test_exclude_on_the_command_line(api_env, applied, sandbox, tmp_path):
     assert applied_plan.exit_code == 0 and "No changes." in applied_plan.stdout
     typo = run_cli(["plan", "--exclude", "Legasy", str(applied)], env=api_env)
     assert typo.exit_code == 1
-    assert "--exclude 'Legasy' is not a list in the configuration nor in the account; did you mean 'Legacy'?" in \
-        typo.stderr
+    assert (
+        "--exclude 'Legasy' is not a list in the configuration nor in the account; did you mean 'Legacy'?"
+        in typo.stderr
+    )
     both = run_cli(["plan", "--target", "ACME VIP", "--exclude", "ACME VIP", str(applied)], env=api_env)
     assert both.exit_code == 1 and "--target and --exclude both name 'ACME VIP'" in both.stderr

@@ -1,6 +1,7 @@
 """Typed actions: kinds and resources are enums, every action carries a reason code, the applier's
 handler table covers exactly the possible actions, no logic reads prose, and one exception root
 carries the user's message and the exit code."""
+
 from __future__ import annotations
 
 import ast
@@ -19,8 +20,15 @@ from tests.conftest import ROOT
 from tests.planning import desired, desired_from, live, raw_list
 
 FIELD = {"content_type": "text", "pattern": None, "default_value": None, "should_validate_regex_via_api": False}
-HOOK = {"enabled": True, "list_id": 1, "subscribe": True, "unsubscribe": False, "message_sent": False,
-        "reply_received": False, "cleaned": False}
+HOOK = {
+    "enabled": True,
+    "list_id": 1,
+    "subscribe": True,
+    "unsubscribe": False,
+    "message_sent": False,
+    "reply_received": False,
+    "cleaned": False,
+}
 
 
 def codes(result: Plan) -> list[tuple[str, str, str]]:
@@ -57,25 +65,52 @@ def test_every_reason_belongs_to_one_kind_and_reads_like_terraforms():
 
 
 def test_the_planner_gives_each_action_its_reason_code():
-    fields = [{**FIELD, "key": "zip", "label": "Zip", "max_length": 5},
-              {**FIELD, "key": "old_zip", "label": "Old", "max_length": 5},
-              {**FIELD, "key": "gone", "label": "Gone", "max_length": 5}]
-    account = live([raw_list(1, "A", keyword_names=["RED"]), raw_list(2, "Old B", keyword_names=["BLUE"]),
-                    raw_list(3, "Legacy"), raw_list(4, "Doomed")],
-                   custom_fields={1: fields},
-                   webhooks={1: [{**HOOK, "id": 1, "callback_url": "https://h.example/a"},
-                                 {**HOOK, "id": 2, "callback_url": "https://h.example/a"},
-                                 {**HOOK, "id": 3, "callback_url": "https://h.example/old"},
-                                 {**HOOK, "id": 4, "callback_url": "https://h.example/s?token=before"}]})
-    config = desired_from({"account": {"prune": True}, "lists": [
-        {"name": "A", "keyword_names": ["BLUE"], "message_help": "help",
-         "custom_fields": [{"key": "zip", "label": "Zip", "content_type": "text", "max_length": 9},
-                           {"key": "new", "label": "Old", "content_type": "text", "max_length": 3}],
-         "webhooks": [{"callback_url": "https://h.example/a", "unsubscribe": True},
-                      {"callback_url": "https://h.example/s?token=${T}"}]},
-        {"name": "B", "renamed_from": "Old B", "keyword_names": ["RED"]},
-        {"name": "Doomed", "delete": True},
-        {"name": "C"}]}, {"T": "after-value"})
+    fields = [
+        {**FIELD, "key": "zip", "label": "Zip", "max_length": 5},
+        {**FIELD, "key": "old_zip", "label": "Old", "max_length": 5},
+        {**FIELD, "key": "gone", "label": "Gone", "max_length": 5},
+    ]
+    account = live(
+        [
+            raw_list(1, "A", keyword_names=["RED"]),
+            raw_list(2, "Old B", keyword_names=["BLUE"]),
+            raw_list(3, "Legacy"),
+            raw_list(4, "Doomed"),
+        ],
+        custom_fields={1: fields},
+        webhooks={
+            1: [
+                {**HOOK, "id": 1, "callback_url": "https://h.example/a"},
+                {**HOOK, "id": 2, "callback_url": "https://h.example/a"},
+                {**HOOK, "id": 3, "callback_url": "https://h.example/old"},
+                {**HOOK, "id": 4, "callback_url": "https://h.example/s?token=before"},
+            ]
+        },
+    )
+    config = desired_from(
+        {
+            "account": {"prune": True},
+            "lists": [
+                {
+                    "name": "A",
+                    "keyword_names": ["BLUE"],
+                    "message_help": "help",
+                    "custom_fields": [
+                        {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 9},
+                        {"key": "new", "label": "Old", "content_type": "text", "max_length": 3},
+                    ],
+                    "webhooks": [
+                        {"callback_url": "https://h.example/a", "unsubscribe": True},
+                        {"callback_url": "https://h.example/s?token=${T}"},
+                    ],
+                },
+                {"name": "B", "renamed_from": "Old B", "keyword_names": ["RED"]},
+                {"name": "Doomed", "delete": True},
+                {"name": "C"},
+            ],
+        },
+        {"T": "after-value"},
+    )
     found = codes(plan(config, account))
     expected = {
         ("update", "list", "update_because_differs"),  # A's message_help
@@ -98,12 +133,16 @@ def test_the_planner_gives_each_action_its_reason_code():
 
 
 def test_a_split_replace_carries_its_own_codes():
-    live_fields = [{**FIELD, "key": "a", "label": "One", "max_length": 5},
-                   {**FIELD, "key": "b", "label": "Two", "max_length": 5}]
+    live_fields = [
+        {**FIELD, "key": "a", "label": "One", "max_length": 5},
+        {**FIELD, "key": "b", "label": "Two", "max_length": 5},
+    ]
     account = live([raw_list(1, "A")], custom_fields={1: live_fields})
-    swapped = desired("version: 1\nlists:\n  - name: A\n    custom_fields:\n"
-                      "      - {key: a, label: Two, content_type: text, max_length: 5}\n"
-                      "      - {key: b, label: One, content_type: text, max_length: 5}\n")
+    swapped = desired(
+        "version: 1\nlists:\n  - name: A\n    custom_fields:\n"
+        "      - {key: a, label: Two, content_type: text, max_length: 5}\n"
+        "      - {key: b, label: One, content_type: text, max_length: 5}\n"
+    )
     found = [c for _, _, c in codes(plan(swapped, account))]
     assert "delete_because_cannot_update" in found and "create_because_cannot_update" in found
 
@@ -114,16 +153,32 @@ def test_reason_codes_are_in_the_plan_json_and_read_back():
     data = json.loads(result.dumps())
     assert data["format_version"] == FORMAT_VERSION == "2"
     assert [(a["action"], a["reason_code"]) for a in data["actions"]] == [
-        ("update", "update_because_differs"), ("delete", "delete_because_pruned")]
+        ("update", "update_because_differs"),
+        ("delete", "delete_because_pruned"),
+    ]
     again = plan_from_json(data)
     assert [a.code for a in again.actions] == [Reason.UPDATE_BECAUSE_DIFFERS, Reason.DELETE_BECAUSE_PRUNED]
 
 
 def test_the_drift_report_reads_the_code_not_the_prose():
-    pruned = Action(Kind.DELETE, Resource.LIST, 'list["L"]', "L", list_id=7, reason="anything at all",
-                    reason_code=Reason.DELETE_BECAUSE_PRUNED)
-    requested = Action(Kind.DELETE, Resource.LIST, 'list["M"]', "M", list_id=8, reason="prune: looks like prose",
-                       reason_code=Reason.DELETE_BY_REQUEST)
+    pruned = Action(
+        Kind.DELETE,
+        Resource.LIST,
+        'list["L"]',
+        "L",
+        list_id=7,
+        reason="anything at all",
+        reason_code=Reason.DELETE_BECAUSE_PRUNED,
+    )
+    requested = Action(
+        Kind.DELETE,
+        Resource.LIST,
+        'list["M"]',
+        "M",
+        list_id=8,
+        reason="prune: looks like prose",
+        reason_code=Reason.DELETE_BY_REQUEST,
+    )
     changed = Plan(actions=[pruned, requested]).drift()["changed_attributes"]
     assert [c["list"] for c in changed] == ["M"]  # a pruned list is not drift; a requested delete is
 
@@ -151,16 +206,21 @@ def _reads_prose(node: ast.AST) -> bool:
 
 def test_no_logic_reads_the_prose_of_a_reason():
     # Showing or serializing .reason is fine; branching on its words is not (use reason_code).
-    offenders = [f"{path.relative_to(ROOT)}:{line}" for path in sorted((ROOT / "tatango_iac").rglob("*.py"))
-                 for line in prose_readers(ast.parse(path.read_text(encoding="utf-8")))]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "tatango_iac").rglob("*.py"))
+        for line in prose_readers(ast.parse(path.read_text(encoding="utf-8")))
+    ]
     # `if action.reason:` shows it, or writes it into the JSON, when there is one
     allowed = {"tatango_iac/engine/render/lines.py", "tatango_iac/engine/plan.py"}
     assert [o for o in offenders if o.split(":")[0] not in allowed] == []
 
 
 def test_the_prose_check_finds_what_it_must():
-    code = ('if "prune" in a.reason: pass\nok = a.reason.startswith("x")\nb = a.reason == "y"\n'
-            'print(a.reason)\nc = f"{a.reason}"\n')
+    code = (
+        'if "prune" in a.reason: pass\nok = a.reason.startswith("x")\nb = a.reason == "y"\n'
+        'print(a.reason)\nc = f"{a.reason}"\n'
+    )
     assert prose_readers(ast.parse(code)) == [1, 2, 3]
 
 
@@ -172,8 +232,11 @@ def _tool_exceptions() -> list[type]:
         if name.startswith("tatango_iac.sandbox.") and name != "tatango_iac.sandbox.storage":
             continue  # the emulator's own errors are the server's side of the wire: they never reach a user
         module = importlib.import_module(name)
-        found += [obj for _, obj in inspect.getmembers(module, inspect.isclass)
-                  if issubclass(obj, BaseException) and obj.__module__ == name]
+        found += [
+            obj
+            for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, BaseException) and obj.__module__ == name
+        ]
     return found
 
 

@@ -1,5 +1,6 @@
 """Issue 13, item 1: custom-field labels are released first, so any desired set of fields is
 reachable in one apply (the sandbox refuses a duplicate label, like the API)."""
+
 from __future__ import annotations
 
 from hypothesis import HealthCheck, event, given, settings
@@ -27,8 +28,9 @@ def converge_in_one_apply(client, config) -> list:
 
 
 def fields_config(*fields: dict) -> object:
-    return desired_from({"lists": [{"name": "A", "custom_fields": [
-        {"content_type": "text", "max_length": 10, **f} for f in fields]}]})
+    return desired_from(
+        {"lists": [{"name": "A", "custom_fields": [{"content_type": "text", "max_length": 10, **f} for f in fields]}]}
+    )
 
 
 def test_a_field_takes_the_label_of_a_field_being_replaced(client, sandbox):
@@ -36,11 +38,18 @@ def test_a_field_takes_the_label_of_a_field_being_replaced(client, sandbox):
     config = fields_config({"key": "a", "label": "Beta", "max_length": 20}, {"key": "b", "label": "Gamma"})
     first = converge_in_one_apply(client, config)
     assert [(a.action, a.payload.get("key"), a.reason.split(";")[0]) for a in first.actions] == [
-        ("delete", "b", "replace, step 1 of 2 (the API cannot update a custom field: delete, then create (stored "
-                        "values are lost))"),
+        (
+            "delete",
+            "b",
+            "replace, step 1 of 2 (the API cannot update a custom field: delete, then create (stored values are lost))",
+        ),
         ("replace", "a", "the API cannot update a custom field: delete, then create (stored values are lost)"),
-        ("create", "b", "replace, step 2 of 2 (the API cannot update a custom field: delete, then create (stored "
-                        "values are lost))")]
+        (
+            "create",
+            "b",
+            "replace, step 2 of 2 (the API cannot update a custom field: delete, then create (stored values are lost))",
+        ),
+    ]
     assert {f["key"]: f["label"] for f in client.list_custom_fields(list_id)} == {"a": "Beta", "b": "Gamma"}
 
 
@@ -48,7 +57,11 @@ def test_two_fields_swap_labels_in_one_apply(client, sandbox):
     list_id = seed_fields(client, [{"key": "a", "label": "Alpha"}, {"key": "b", "label": "Beta"}])
     first = converge_in_one_apply(client, fields_config({"key": "a", "label": "Beta"}, {"key": "b", "label": "Alpha"}))
     assert [(a.action, a.payload.get("key")) for a in first.actions] == [
-        ("delete", "a"), ("delete", "b"), ("create", "a"), ("create", "b")]
+        ("delete", "a"),
+        ("delete", "b"),
+        ("create", "a"),
+        ("create", "b"),
+    ]
     assert all(a.destructive for a in first.actions if a.action == "delete")
     assert {f["key"]: f["label"] for f in client.list_custom_fields(list_id)} == {"a": "Beta", "b": "Alpha"}
 
@@ -66,13 +79,17 @@ KEYS = ["k1", "k2", "k3"]
 @st.composite
 def label_sets(draw):
     live_keys = draw(st.lists(st.sampled_from(KEYS), unique=True, max_size=3))
-    live_labels = draw(st.permutations(LABELS))[:len(live_keys)]
-    live = [{"key": k, "label": lab, "max_length": draw(st.sampled_from([5, 10]))}
-            for k, lab in zip(live_keys, live_labels, strict=False)]
+    live_labels = draw(st.permutations(LABELS))[: len(live_keys)]
+    live = [
+        {"key": k, "label": lab, "max_length": draw(st.sampled_from([5, 10]))}
+        for k, lab in zip(live_keys, live_labels, strict=False)
+    ]
     want_keys = draw(st.lists(st.sampled_from(KEYS), unique=True, max_size=3))
-    want_labels = draw(st.permutations(LABELS))[:len(want_keys)]
-    wanted = [{"key": k, "label": lab, "max_length": draw(st.sampled_from([5, 10]))}
-              for k, lab in zip(want_keys, want_labels, strict=False)]
+    want_labels = draw(st.permutations(LABELS))[: len(want_keys)]
+    wanted = [
+        {"key": k, "label": lab, "max_length": draw(st.sampled_from([5, 10]))}
+        for k, lab in zip(want_keys, want_labels, strict=False)
+    ]
     return live, wanted
 
 

@@ -7,6 +7,7 @@ tools installed. Imports inside functions count, as they do for import-linter; i
 imports count unless a contract allows them. On top of the static graph, the commands are
 imported and run in a fresh interpreter to show what they really load.
 """
+
 from __future__ import annotations
 
 import ast
@@ -100,8 +101,13 @@ def violations(graph: Graph, contract: dict[str, Any]) -> list[str]:
 
     found = []
     for start in sorted(m for m in graph if any(_within(m, s) for s in sources)):
-        chain = _first_chain(start, edges, lambda m: any(_within(m, f) for f in forbidden), indirect,
-                             lambda m: any(_within(m, s) for s in sources))
+        chain = _first_chain(
+            start,
+            edges,
+            lambda m: any(_within(m, f) for f in forbidden),
+            indirect,
+            lambda m: any(_within(m, s) for s in sources),
+        )
         if chain:
             found.append(" -> ".join(chain))
     return found
@@ -161,17 +167,29 @@ def test_the_checker_finds_a_direct_and_an_indirect_violation(tmp_path):
         "tatango_iac.engine.indirect -> tatango_iac.helper -> tatango_iac.api.client",
     ]
     assert violations(graph, {**contract, "allow_indirect_imports": True}) == [
-        "tatango_iac.engine.direct -> tatango_iac.api.client"]
-    ignoring = {**contract, "ignore_imports": ["tatango_iac.engine.direct -> tatango_iac.api.*",
-                                               "tatango_iac.helper -> tatango_iac.api.**"]}
+        "tatango_iac.engine.direct -> tatango_iac.api.client"
+    ]
+    ignoring = {
+        **contract,
+        "ignore_imports": [
+            "tatango_iac.engine.direct -> tatango_iac.api.*",
+            "tatango_iac.helper -> tatango_iac.api.**",
+        ],
+    }
     assert violations(graph, ignoring) == []
     third_party = {"type": "forbidden", "source_modules": ["tatango_iac.helper"], "forbidden_modules": ["requests"]}
     assert violations(graph, third_party) == ["tatango_iac.helper -> tatango_iac.api.client -> requests"]
 
 
 def _fresh_interpreter(code: str) -> str:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -213,7 +231,9 @@ def test_the_sandbox_runs_where_fcntl_does_not_exist(tmp_path):
     """)
     assert out.splitlines() == [
         f"locked: another command is using the sandbox state {tmp_path / 'state.json'} (waited 0 s; "
-        "a `sandbox serve` on it holds it while it runs)", "released"]
+        "a `sandbox serve` on it holds it while it runs)",
+        "released",
+    ]
 
 
 def test_only_the_client_imports_requests_whatever_new_modules_appear():

@@ -1,4 +1,5 @@
 """The loader: discovery, merging, interpolation, located errors, and hostile input."""
+
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,10 @@ def test_account_in_two_files_is_an_error_naming_the_first(tmp_path):
     write(tmp_path, "b.yaml", "version: 1\naccount:\n  prune: false\n")
     account, diagnostics = load([str(tmp_path)], {})
     assert account is None
-    assert texts(diagnostics) == [f"{tmp_path}/b.yaml:2:1: error: 'account' is already set in {tmp_path}/a.yaml:3; "
-                                  "set it in one file only [account-duplicate]"]
+    assert texts(diagnostics) == [
+        f"{tmp_path}/b.yaml:2:1: error: 'account' is already set in {tmp_path}/a.yaml:3; "
+        "set it in one file only [account-duplicate]"
+    ]
 
 
 def test_the_same_file_given_twice_is_read_once(tmp_path):
@@ -64,9 +67,11 @@ def test_duplicate_list_names_across_files(tmp_path):
     write(tmp_path, "a.yaml", MINIMAL.format(name="Same", kw="AA"))
     write(tmp_path, "b.yaml", MINIMAL.format(name="Same", kw="BB"))
     _account, diagnostics = load([str(tmp_path)], {})
-    assert texts(diagnostics) == [f"{tmp_path}/b.yaml:3:11: error: list name 'Same' is already used at "
-                                  f"{tmp_path}/a.yaml:3:11 (entries may share a name only when each pins its live list with a "
-                                  "distinct `id:`) [list-name-duplicate]"]
+    assert texts(diagnostics) == [
+        f"{tmp_path}/b.yaml:3:11: error: list name 'Same' is already used at "
+        f"{tmp_path}/a.yaml:3:11 (entries may share a name only when each pins its live list with a "
+        "distinct `id:`) [list-name-duplicate]"
+    ]
 
 
 def test_entries_may_share_a_name_when_each_pins_a_distinct_id(tmp_path):
@@ -81,8 +86,12 @@ def test_entries_may_share_a_name_when_each_pins_a_distinct_id(tmp_path):
 
 
 def test_interpolation_resolves_and_remembers_the_template(tmp_path):
-    path = write(tmp_path, "a.yaml", 'version: 1\nlists:\n  - name: A\n    webhooks:\n'
-                 '      - callback_url: "https://h.example/x?token=${TOK}&lit=$${NOT}"\n')
+    path = write(
+        tmp_path,
+        "a.yaml",
+        "version: 1\nlists:\n  - name: A\n    webhooks:\n"
+        '      - callback_url: "https://h.example/x?token=${TOK}&lit=$${NOT}"\n',
+    )
     account, diagnostics = load([str(path)], {"TOK": "s3cr3t"})
     assert diagnostics == []
     url = account.lists[0].webhooks[0].callback_url
@@ -95,8 +104,9 @@ def test_an_unset_variable_is_an_error_at_its_line(tmp_path):
     path = write(tmp_path, "a.yaml", "version: 1\nlists:\n  - name: A\n    message_help: 'Call ${HELP_LINE}'\n")
     account, diagnostics = load([str(path)], {})
     assert account is None
-    assert texts(d for d in diagnostics if d.severity == "error") == [f"{path}:4:19: error: environment variable HELP_LINE is not set "
-                                  "(used as ${HELP_LINE}) [env-unset]"]
+    assert texts(d for d in diagnostics if d.severity == "error") == [
+        f"{path}:4:19: error: environment variable HELP_LINE is not set (used as ${{HELP_LINE}}) [env-unset]"
+    ]
 
 
 def test_a_malformed_reference_is_an_error(tmp_path):
@@ -116,11 +126,16 @@ def test_a_literal_dollar_brace_stays_a_plain_string(tmp_path):
 
 
 def test_schema_errors_point_at_the_offending_node(tmp_path):
-    path = write(tmp_path, "a.yaml", "version: 1\nlists:\n  - name: A\n    webhooks:\n"
-                 "      - callback_url: https://h.example/x\n        subscribe: 3\n")
+    path = write(
+        tmp_path,
+        "a.yaml",
+        "version: 1\nlists:\n  - name: A\n    webhooks:\n"
+        "      - callback_url: https://h.example/x\n        subscribe: 3\n",
+    )
     _account, diagnostics = load([str(path)], {})
-    assert texts(diagnostics) == [f"{path}:6:20: error: lists[0].webhooks[0].subscribe: expected boolean, "
-                                  "got integer [schema]"]
+    assert texts(diagnostics) == [
+        f"{path}:6:20: error: lists[0].webhooks[0].subscribe: expected boolean, got integer [schema]"
+    ]
 
 
 def test_unknown_keys_are_named_with_a_did_you_mean(tmp_path):
@@ -131,7 +146,8 @@ def test_unknown_keys_are_named_with_a_did_you_mean(tmp_path):
         f"{path}:5:5: error: unknown key 'zzz' in lists[0]; allowed: brand, bypass_opt_in_response, custom_fields, "
         "delete, email_digest, email_subscribe, email_unsubscribe, extends, first_optin_message, id, keyword_names, "
         "message_already_subscribed, message_help, message_reply, message_stop, message_yes, name, opt_in_requests, "
-        "opt_in_type, protect, renamed_from, second_optin_message, vars, webhooks [unknown-key]"]
+        "opt_in_type, protect, renamed_from, second_optin_message, vars, webhooks [unknown-key]",
+    ]
 
 
 def test_unquoted_yes_gets_a_hint(tmp_path):
@@ -145,17 +161,23 @@ def test_missing_required_keys_and_wrong_version(tmp_path):
     _account, diagnostics = load([str(path)], {})
     assert texts(diagnostics) == [
         f"{path}:1:10: error: version: must be 1 (is 2) [schema]",
-        f"{path}:3:5: error: lists[0]: missing required key 'name' [schema]"]
+        f"{path}:3:5: error: lists[0]: missing required key 'name' [schema]",
+    ]
 
 
 def test_name_length_is_reported_in_characters(tmp_path):
     long = write(tmp_path, "a.yaml", "version: 1\nlists:\n  - name: '" + "x" * 26 + "'\n")
     empty = write(tmp_path, "b.yaml", "version: 1\nlists:\n  - name: ''\n")
     assert [(d.severity, d.message) for d in load([str(long)], {})[1]] == [
-        ("warning", "list name '" + "x" * 26 + "' is 26 characters: the API takes at most 25 for a new name (refused "
-                    "if the plan writes it new; kept if the account already has it)")]
+        (
+            "warning",
+            "list name '" + "x" * 26 + "' is 26 characters: the API takes at most 25 for a new name (refused "
+            "if the plan writes it new; kept if the account already has it)",
+        )
+    ]
     assert [(d.severity, d.message) for d in load([str(empty)], {})[1]] == [
-        ("error", "lists[0].name: must be at least 1 characters (has 0)")]
+        ("error", "lists[0].name: must be at least 1 characters (has 0)")
+    ]
 
 
 def test_all_problems_of_all_files_are_reported_sorted(tmp_path):
@@ -163,30 +185,55 @@ def test_all_problems_of_all_files_are_reported_sorted(tmp_path):
     write(tmp_path, "a.yaml", "version: 1\nlists:\n  - name: A\n    keyword_names: [STOP, X]\n")
     _account, diagnostics = load([str(tmp_path)], {})
     assert [(Path(d.file).name, d.line, d.rule) for d in diagnostics] == [
-        ("a.yaml", 4, "keyword-reserved"), ("a.yaml", 4, "keyword-length"), ("b.yaml", 4, "unknown-key")]
+        ("a.yaml", 4, "keyword-reserved"),
+        ("a.yaml", 4, "keyword-length"),
+        ("b.yaml", 4, "unknown-key"),
+    ]
 
 
 # ---------------------------------------------------------------- hostile input
 
 
-@pytest.mark.parametrize("name, content, expected", [
-    ("empty.yaml", "", "file is empty: expected a mapping with 'version: 1' [empty-file]"),
-    ("comments.yaml", "# nothing here\n", "file is empty"),
-    ("latin1.yaml", b"version: 1\nlists:\n  - name: Caf\xe9\n", "3:14: error: file is not UTF-8 (byte 0xe9) [encoding]"),
-    ("tab.yaml", "version: 1\nlists:\n\t- name: A\n", "3:1: error: YAML syntax error"),
-    ("tag.yaml", "version: 1\nlists: !!python/object/apply:os.system [echo]\n",
-     "2:8: error: YAML tag !!python/object/apply:os.system is not allowed: only plain data is [yaml-tag]"),
-    ("custom-tag.yaml", "version: !Ref 1\n", "YAML tag !Ref is not allowed"),
-    ("binary.yaml", "version: !!binary aGVsbG8=\n", "YAML tag !!binary is not allowed"),
-    ("top-list.yaml", "- version: 1\n", "1:1: error: top level must be a mapping with 'version: 1', got a list [schema]"),
-    ("scalar.yaml", "hello\n", "top level must be a mapping with 'version: 1', got string"),
-    ("list-as-mapping.yaml", "version: 1\nlists:\n  name: A\n", "3:3: error: lists: expected array, got a mapping [schema]"),
-    ("multi.yaml", "version: 1\n---\nversion: 1\n", "several YAML documents"),
-    ("merge.yaml", "version: 1\nx: &a {k: 1}\ny:\n  <<: *a\n", "merge keys `<<`"),
-    ("dup.yaml", "version: 1\nversion: 1\n", "2:1: error: duplicate key 'version' (first at line 1) [duplicate-key]"),
-    ("unclosed.yaml", "version: 1\nlists: [\n", "YAML syntax error"),
-    ("control.yaml", "version: 1\x07\n", "YAML error"),
-])
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("empty.yaml", "", "file is empty: expected a mapping with 'version: 1' [empty-file]"),
+        ("comments.yaml", "# nothing here\n", "file is empty"),
+        (
+            "latin1.yaml",
+            b"version: 1\nlists:\n  - name: Caf\xe9\n",
+            "3:14: error: file is not UTF-8 (byte 0xe9) [encoding]",
+        ),
+        ("tab.yaml", "version: 1\nlists:\n\t- name: A\n", "3:1: error: YAML syntax error"),
+        (
+            "tag.yaml",
+            "version: 1\nlists: !!python/object/apply:os.system [echo]\n",
+            "2:8: error: YAML tag !!python/object/apply:os.system is not allowed: only plain data is [yaml-tag]",
+        ),
+        ("custom-tag.yaml", "version: !Ref 1\n", "YAML tag !Ref is not allowed"),
+        ("binary.yaml", "version: !!binary aGVsbG8=\n", "YAML tag !!binary is not allowed"),
+        (
+            "top-list.yaml",
+            "- version: 1\n",
+            "1:1: error: top level must be a mapping with 'version: 1', got a list [schema]",
+        ),
+        ("scalar.yaml", "hello\n", "top level must be a mapping with 'version: 1', got string"),
+        (
+            "list-as-mapping.yaml",
+            "version: 1\nlists:\n  name: A\n",
+            "3:3: error: lists: expected array, got a mapping [schema]",
+        ),
+        ("multi.yaml", "version: 1\n---\nversion: 1\n", "several YAML documents"),
+        ("merge.yaml", "version: 1\nx: &a {k: 1}\ny:\n  <<: *a\n", "merge keys `<<`"),
+        (
+            "dup.yaml",
+            "version: 1\nversion: 1\n",
+            "2:1: error: duplicate key 'version' (first at line 1) [duplicate-key]",
+        ),
+        ("unclosed.yaml", "version: 1\nlists: [\n", "YAML syntax error"),
+        ("control.yaml", "version: 1\x07\n", "YAML error"),
+    ],
+)
 def test_hostile_files_get_one_clear_located_error(tmp_path, name, content, expected):
     path = write(tmp_path, name, content)
     result = run_cli(["validate", str(path)])

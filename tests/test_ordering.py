@@ -1,5 +1,6 @@
 """Keyword ordering, proved by applying the plan's calls in order to the sandbox,
 plus property tests over random desired/live pairs."""
+
 from __future__ import annotations
 
 import copy
@@ -25,10 +26,19 @@ def seed_lists(server: SandboxServer, lists: list[dict], webhooks: dict[int, lis
     for list_id, urls in (webhooks or {}).items():
         for url in urls:
             hook_id = len(state["webhooks"]) + 1
-            state["webhooks"][str(hook_id)] = {"id": hook_id, "list_id": list_id, "callback_url": url, "enabled": True,
-                                               "subscribe": False, "unsubscribe": False, "message_sent": False,
-                                               "reply_received": False, "cleaned": False,
-                                               "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+            state["webhooks"][str(hook_id)] = {
+                "id": hook_id,
+                "list_id": list_id,
+                "callback_url": url,
+                "enabled": True,
+                "subscribe": False,
+                "unsubscribe": False,
+                "message_sent": False,
+                "reply_received": False,
+                "cleaned": False,
+                "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-01T00:00:00Z",
+            }
     state["next_ids"].update(list=len(lists) + 1, webhook=len(state["webhooks"]) + 1)
     server.state.replace(state)
 
@@ -48,7 +58,9 @@ def keyword_map(client: TatangoClient) -> dict[str, list[str]]:
 
 def test_a_keyword_moves_between_lists(client, sandbox):
     seed_lists(sandbox, [{"name": "A", "keyword_names": ["JOIN", "KEEP"]}, {"name": "B", "keyword_names": []}])
-    config = desired_from({"lists": [{"name": "B", "keyword_names": ["JOIN"]}, {"name": "A", "keyword_names": ["KEEP"]}]})
+    config = desired_from(
+        {"lists": [{"name": "B", "keyword_names": ["JOIN"]}, {"name": "A", "keyword_names": ["KEEP"]}]}
+    )
     first = converge(client, config)
     assert [a.address for a in first.actions] == ['list["A"].keywords', 'list["B"].keywords']
     assert keyword_map(client) == {"A": ["KEEP"], "B": ["JOIN"]}
@@ -56,29 +68,45 @@ def test_a_keyword_moves_between_lists(client, sandbox):
 
 def test_two_lists_swap_keywords(client, sandbox):
     seed_lists(sandbox, [{"name": "A", "keyword_names": ["RED"]}, {"name": "B", "keyword_names": ["BLUE"]}])
-    config = desired_from({"lists": [{"name": "A", "keyword_names": ["BLUE"]}, {"name": "B", "keyword_names": ["RED"]}]})
+    config = desired_from(
+        {"lists": [{"name": "A", "keyword_names": ["BLUE"]}, {"name": "B", "keyword_names": ["RED"]}]}
+    )
     first = converge(client, config)
     assert [(a.address, a.payload["keyword_names"], a.reason) for a in first.actions] == [
         ('list["A"].keywords', [], "release RED for another list first"),
         ('list["B"].keywords', ["RED"], ""),
-        ('list["A"].keywords', ["BLUE"], "")]
+        ('list["A"].keywords', ["BLUE"], ""),
+    ]
     assert keyword_map(client) == {"A": ["BLUE"], "B": ["RED"]}
 
 
 def test_three_lists_rotate_keywords(client, sandbox):
-    seed_lists(sandbox, [{"name": "A", "keyword_names": ["ONE", "STAYA"]}, {"name": "B", "keyword_names": ["TWO"]},
-                         {"name": "C", "keyword_names": ["THREE"]}])
-    config = desired_from({"lists": [{"name": "A", "keyword_names": ["TWO", "STAYA"]},
-                                     {"name": "B", "keyword_names": ["THREE"]},
-                                     {"name": "C", "keyword_names": ["ONE"]}]})
+    seed_lists(
+        sandbox,
+        [
+            {"name": "A", "keyword_names": ["ONE", "STAYA"]},
+            {"name": "B", "keyword_names": ["TWO"]},
+            {"name": "C", "keyword_names": ["THREE"]},
+        ],
+    )
+    config = desired_from(
+        {
+            "lists": [
+                {"name": "A", "keyword_names": ["TWO", "STAYA"]},
+                {"name": "B", "keyword_names": ["THREE"]},
+                {"name": "C", "keyword_names": ["ONE"]},
+            ]
+        }
+    )
     converge(client, config)
     assert keyword_map(client) == {"A": ["STAYA", "TWO"], "B": ["THREE"], "C": ["ONE"]}
 
 
 def test_a_keyword_freed_by_a_list_deletion_is_claimed_by_a_new_list(client, sandbox):
     seed_lists(sandbox, [{"name": "Old", "keyword_names": ["JOIN"]}, {"name": "Other", "keyword_names": []}])
-    config = desired_from({"account": {"prune": True},
-                           "lists": [{"name": "New", "keyword_names": ["JOIN"]}, {"name": "Other"}]})
+    config = desired_from(
+        {"account": {"prune": True}, "lists": [{"name": "New", "keyword_names": ["JOIN"]}, {"name": "Other"}]}
+    )
     first = converge(client, config)
     assert summary(first) == [("delete", "list", 'list["Old"]'), ("create", "list", 'list["New"]')]
     assert keyword_map(client) == {"Other": [], "New": ["JOIN"]}
@@ -86,12 +114,20 @@ def test_a_keyword_freed_by_a_list_deletion_is_claimed_by_a_new_list(client, san
 
 def test_a_new_list_takes_a_keyword_from_a_list_that_comes_later_in_the_config(client, sandbox):
     seed_lists(sandbox, [{"name": "Z", "keyword_names": ["JOIN"]}])
-    config = desired_from({"lists": [{"name": "A", "keyword_names": ["JOIN"],
-                                      "webhooks": [{"callback_url": "https://h.example/a"}]},
-                                     {"name": "Z", "keyword_names": []}]})
+    config = desired_from(
+        {
+            "lists": [
+                {"name": "A", "keyword_names": ["JOIN"], "webhooks": [{"callback_url": "https://h.example/a"}]},
+                {"name": "Z", "keyword_names": []},
+            ]
+        }
+    )
     first = converge(client, config)
-    assert summary(first) == [("update", "keywords", 'list["Z"].keywords'), ("create", "list", 'list["A"]'),
-                              ("create", "webhook", 'list["A"].webhook["https://h.example/a"]')]
+    assert summary(first) == [
+        ("update", "keywords", 'list["Z"].keywords'),
+        ("create", "list", 'list["A"]'),
+        ("create", "webhook", 'list["A"].webhook["https://h.example/a"]'),
+    ]
 
 
 # ------------------------------------------------------------- property tests
@@ -106,8 +142,14 @@ def accounts(draw):
     """A live account and a desired config over the same small pools of names and keywords."""
     live_names = draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=4))
     owner = {kw: draw(st.sampled_from(live_names + [None])) if live_names else None for kw in KEYWORDS}
-    live_lists = [{"name": n, "keyword_names": [k for k in KEYWORDS if owner[k] == n],
-                   "message_help": draw(st.sampled_from([None, "", "a", "b"]))} for n in live_names]
+    live_lists = [
+        {
+            "name": n,
+            "keyword_names": [k for k in KEYWORDS if owner[k] == n],
+            "message_help": draw(st.sampled_from([None, "", "a", "b"])),
+        }
+        for n in live_names
+    ]
     live_hooks = {i: draw(st.lists(st.sampled_from(URLS), max_size=3)) for i in range(1, len(live_names) + 1)}
     want_names = draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=4))
     want_owner = {kw: draw(st.sampled_from(want_names + [None])) if want_names else None for kw in KEYWORDS}
@@ -119,8 +161,10 @@ def accounts(draw):
         if draw(st.booleans()):
             spec["message_help"] = draw(st.sampled_from([None, "", "a", "b"]))
         if draw(st.booleans()):
-            spec["webhooks"] = [{"callback_url": u, "subscribe": draw(st.booleans())}
-                                for u in draw(st.lists(st.sampled_from(URLS), unique=True, max_size=2))]
+            spec["webhooks"] = [
+                {"callback_url": u, "subscribe": draw(st.booleans())}
+                for u in draw(st.lists(st.sampled_from(URLS), unique=True, max_size=2))
+            ]
         lists.append(spec)
     return live_lists, live_hooks, {"account": {"prune": draw(st.booleans())}, "lists": lists}
 

@@ -1,4 +1,5 @@
 """`tatango-iac plan` end to end: the real CLI against the sandbox over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,10 @@ def test_plan_text_on_a_fresh_account(api_env, examples_copy):
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith("Plan: 10 to create, 0 to update, 0 to replace, 0 to delete.")
     assert '+ list["ACME VIP"] (create)' in result.stdout
-    assert 'list["ACME VIP"].webhook["https://hooks.acme-retail.example/tatango/vip?token=${ACME_WEBHOOK_TOKEN}"]' in result.stdout
+    assert (
+        'list["ACME VIP"].webhook["https://hooks.acme-retail.example/tatango/vip?token=${ACME_WEBHOOK_TOKEN}"]'
+        in result.stdout
+    )
     assert "\x1b[" not in result.stdout  # no colour when not a terminal
     assert TOKEN not in result.output
     assert max(len(line) for line in result.stdout.splitlines()) <= 120  # long values are wrapped
@@ -37,9 +41,20 @@ def test_plan_json_is_documented_and_ordered(api_env, examples_copy):
     assert data["format_version"] == "2"
     assert set(data) >= {"format_version", "actions", "summary", "unmanaged_lists", "config", "fingerprints", "drift"}
     assert [a["index"] for a in data["actions"]] == list(range(1, 11))
-    assert data["summary"] == {"create": 10, "update": 0, "replace": 0, "delete": 0, "destructive": 0, "blocked": 0,
-                               "changes": True, "subscribers_affected": 0, "subscribers_unknown": 0,
-                               "conversations_changed": 0, "conversations_unknown": 0, "over_limit": False}
+    assert data["summary"] == {
+        "create": 10,
+        "update": 0,
+        "replace": 0,
+        "delete": 0,
+        "destructive": 0,
+        "blocked": 0,
+        "changes": True,
+        "subscribers_affected": 0,
+        "subscribers_unknown": 0,
+        "conversations_changed": 0,
+        "conversations_unknown": 0,
+        "over_limit": False,
+    }
     first = data["actions"][0]
     assert set(first) >= {"action", "resource", "address", "before", "after", "destructive", "changes", "reason_code"}
     assert {a["reason_code"] for a in data["actions"]} == {"create_because_missing"}
@@ -51,7 +66,9 @@ def test_plan_json_is_documented_and_ordered(api_env, examples_copy):
 def test_plan_markdown(api_env, examples_copy):
     result = run_cli(["plan", "--format", "markdown", str(examples_copy)], env=api_env)
     assert result.stdout.startswith("### tatango-iac plan")
-    assert "| 10 | 0 | 0 | 0 | 0 |" in result.stdout and "<details><summary>Show 10 action(s)</summary>" in result.stdout
+    assert (
+        "| 10 | 0 | 0 | 0 | 0 |" in result.stdout and "<details><summary>Show 10 action(s)</summary>" in result.stdout
+    )
     assert TOKEN not in result.stdout
 
 
@@ -83,8 +100,15 @@ def test_config_errors_are_reported_before_any_call(api_env, examples_copy, sand
 def test_missing_credentials_and_insecure_url(examples_copy):
     no_creds = run_cli(["plan", str(examples_copy)], env=EXAMPLE_ENV)
     assert no_creds.exit_code == 1 and "set TATANGO_EMAIL and TATANGO_API_KEY" in no_creds.stderr
-    insecure = run_cli(["plan", str(examples_copy)], env={**EXAMPLE_ENV, "TATANGO_EMAIL": "a", "TATANGO_API_KEY": "b",
-                                                           "TATANGO_API_URL": "http://api.example.com/v2"})
+    insecure = run_cli(
+        ["plan", str(examples_copy)],
+        env={
+            **EXAMPLE_ENV,
+            "TATANGO_EMAIL": "a",
+            "TATANGO_API_KEY": "b",
+            "TATANGO_API_URL": "http://api.example.com/v2",
+        },
+    )
     assert insecure.exit_code == 1 and "plain http" in insecure.stderr
 
 
@@ -106,18 +130,29 @@ def test_target_on_the_command_line(api_env, examples_copy):
 def test_unmanaged_lists_are_listed(api_env, examples_copy, client):
     client.create_list({"name": "Made in the web UI"}, ["WEBUI"])
     result = run_cli(["plan", str(examples_copy)], env=api_env)
-    assert 'Unmanaged lists' in result.stdout and '"Made in the web UI" (id 1, 0 subscribers, keywords WEBUI)' in \
-        result.stdout
+    assert (
+        "Unmanaged lists" in result.stdout
+        and '"Made in the web UI" (id 1, 0 subscribers, keywords WEBUI)' in result.stdout
+    )
 
 
 # ------------------------------------------------------------------ renderers
 
 
 def _plan(n: int, text: str = "x") -> Plan:
-    actions = [Action("update", "list", f'list["L{i}"]', f"L{i}", before={"message_help": "old " + text},
-                      after={"message_help": "new " + text}, list_id=i,
-                      changes=field_changes({"message_help": "old " + text}, {"message_help": "new " + text}))
-               for i in range(n)]
+    actions = [
+        Action(
+            "update",
+            "list",
+            f'list["L{i}"]',
+            f"L{i}",
+            before={"message_help": "old " + text},
+            after={"message_help": "new " + text},
+            list_id=i,
+            changes=field_changes({"message_help": "old " + text}, {"message_help": "new " + text}),
+        )
+        for i in range(n)
+    ]
     return Plan(actions=actions)
 
 
@@ -144,8 +179,20 @@ def test_markdown_fence_survives_backticks_in_messages():
 
 
 def test_destructive_actions_are_called_out():
-    plan = Plan(actions=[Action("delete", "list", 'list["Old"]', "Old", before={"name": "Old"}, destructive=True,
-                                subscribers=1500, list_id=3)])
+    plan = Plan(
+        actions=[
+            Action(
+                "delete",
+                "list",
+                'list["Old"]',
+                "Old",
+                before={"name": "Old"},
+                destructive=True,
+                subscribers=1500,
+                list_id=3,
+            )
+        ]
+    )
     text = render_text(plan)
     assert '- list["Old"] (delete; DESTRUCTIVE; 1,500 subscribers)' in text
     assert "1 destructive action(s): apply needs --allow-destroy." in text

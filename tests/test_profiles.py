@@ -1,6 +1,7 @@
 """Issue 9, item 9: under every behaviour profile, plan / apply / plan either converges or stops
 with a message naming the assumption; never a duplicate, never a destructive action from a type
 difference, never "done" for a write that did not happen."""
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,15 @@ from tatango_iac.sandbox.profiles import PROFILES
 from tests.conftest import EXAMPLE_ENV, ROOT, run_cli
 
 # Where a profile makes the tool stop, and the message that names what the API did: {profile: {round: text}}.
-STOPS = {"keywords-add": {2: "a keywords PUT replaces the list's keywords"},
-         "opt-in-append": {2: "an opt-in PUT replaces all of the list's opt-in requests"},
-         "strips-whitespace": {1: 'the API stored message_help "Edge cases: help at edge.example. Reply STOP to '
-                                  'end. " as "Edge cases: help at edge.example. Reply STOP to end."'},
-         "soft-delete-webhooks": {2: "the API answered the delete, but a re-read still finds it"}}
+STOPS = {
+    "keywords-add": {2: "a keywords PUT replaces the list's keywords"},
+    "opt-in-append": {2: "an opt-in PUT replaces all of the list's opt-in requests"},
+    "strips-whitespace": {
+        1: 'the API stored message_help "Edge cases: help at edge.example. Reply STOP to '
+        'end. " as "Edge cases: help at edge.example. Reply STOP to end."'
+    },
+    "soft-delete-webhooks": {2: "the API answered the delete, but a re-read still finds it"},
+}
 EXTRA_LIST = """# A list that exercises what the examples do not: many custom fields, a URL in another form,
 # a text with a trailing space (a server may strip it).
 version: 1
@@ -54,7 +59,7 @@ def config_for(tmp_path: Path) -> Path:
     target = tmp_path / "config"
     shutil.copytree(ROOT / "examples", target, ignore=shutil.ignore_patterns("invalid", "ci"))
     fields = "\n".join(f"      - {{key: f{i}, label: F{i}, content_type: text, max_length: 20}}" for i in range(12))
-    fields += "\n      - {key: padded, label: Padded, content_type: text, max_length: 20, default_value: \"x \"}"
+    fields += '\n      - {key: padded, label: Padded, content_type: text, max_length: 20, default_value: "x "}'
     (target / "lists" / "edge.yaml").write_text(EXTRA_LIST.format(fields=fields))
     return target
 
@@ -115,13 +120,19 @@ def test_plan_apply_change_apply_plan_under_every_profile(profile, tmp_path):
     # Round two changes what the open points are about: keywords, opt-in requests, events, a cleared text,
     # and a webhook deleted.
     deals, vip, edge = config / "lists" / "deals.yaml", config / "lists" / "vip.yaml", config / "lists" / "edge.yaml"
-    deals.write_text(deals.read_text().replace("[SAVE, SALE, COUPONS]", "[SAVE, SALE, BARGAIN]")
-                     .replace("        unsubscribe: true\n", "").replace("        subscribe: true\n",
-                                                                         "        subscribe: false\n"))
-    vip.write_text(vip.read_text().replace("follow_up_hour: 2", "follow_up_hour: 3")
-                   .replace("email_digest: sms-team@acme-retail.example", "email_digest: null"))
+    deals.write_text(
+        deals.read_text()
+        .replace("[SAVE, SALE, COUPONS]", "[SAVE, SALE, BARGAIN]")
+        .replace("        unsubscribe: true\n", "")
+        .replace("        subscribe: true\n", "        subscribe: false\n")
+    )
+    vip.write_text(
+        vip.read_text()
+        .replace("follow_up_hour: 2", "follow_up_hour: 3")
+        .replace("email_digest: sms-team@acme-retail.example", "email_digest: null")
+    )
     text = edge.read_text()
-    edge.write_text(text[:text.index("    webhooks:")] + "    webhooks: []\n")
+    edge.write_text(text[: text.index("    webhooks:")] + "    webhooks: []\n")
     outcome = apply_and_judge(profile, env, config, state_file, 2)
     assert outcome == ("stopped" if 2 in expected else "converged")
     if outcome == "converged":
@@ -130,23 +141,53 @@ def test_plan_apply_change_apply_plan_under_every_profile(profile, tmp_path):
 
 def test_sandbox_serve_takes_a_profile(tmp_path):
     state = tmp_path / "state.json"
-    proc = subprocess.Popen([sys.executable, "-m", "tatango_iac", "sandbox", "serve", "--port", "0", "--state",
-                             str(state), "--profile", "three-events"], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tatango_iac",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--state",
+            str(state),
+            "--profile",
+            "three-events",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         first = proc.stdout.readline()
         assert "profile: three-events" in first
         url = re.search(r"on (http://\S+)", first).group(1)
         control = url.replace("/api/v2", "/_sandbox")
         seeded = requests.get(control + "/state", timeout=10).json()
-        seeded["lists"]["1"] = {"id": 1, "name": "A", "keyword_names": [], "counts": {}, "opt_in_type": "single",
-                                "opt_in_requests": []}
-        seeded["webhooks"]["1"] = {"id": 1, "list_id": 1, "callback_url": "https://h.example/a", "subscribe": True,
-                                   "unsubscribe": False, "message_sent": False, "reply_received": True,
-                                   "cleaned": True, "enabled": True}
+        seeded["lists"]["1"] = {
+            "id": 1,
+            "name": "A",
+            "keyword_names": [],
+            "counts": {},
+            "opt_in_type": "single",
+            "opt_in_requests": [],
+        }
+        seeded["webhooks"]["1"] = {
+            "id": 1,
+            "list_id": 1,
+            "callback_url": "https://h.example/a",
+            "subscribe": True,
+            "unsubscribe": False,
+            "message_sent": False,
+            "reply_received": True,
+            "cleaned": True,
+            "enabled": True,
+        }
         requests.put(control + "/state", json=seeded, timeout=10).raise_for_status()
-        hooks = requests.get(url + "/lists/1/webhooks", auth=("sandbox@tatango-iac.local", "sandbox-api-key"),
-                             timeout=10).json()["webhooks"]
+        hooks = requests.get(
+            url + "/lists/1/webhooks", auth=("sandbox@tatango-iac.local", "sandbox-api-key"), timeout=10
+        ).json()["webhooks"]
         assert set(hooks[0]) >= {"subscribe", "unsubscribe", "message_sent"}
         assert "reply_received" not in hooks[0] and "cleaned" not in hooks[0]
     finally:

@@ -1,4 +1,5 @@
 """Protected lists and pins that cannot hit the wrong list (issue 18 points 3 and 4)."""
+
 from __future__ import annotations
 
 import json
@@ -33,10 +34,23 @@ def writes(sandbox) -> list[dict]:
 
 
 def test_protect_true_refuses_a_custom_field_replace_and_delete_by_any_path():
-    account = live([raw_list(1, "Club", counts=counts(500))],
-                   custom_fields={1: [ZIP, {**ZIP, "key": "old", "label": "Old"}]})
-    config = desired_from({"lists": [{"name": "Club", "protect": True, "custom_fields": [
-        {**ZIP, "max_length": 9}, {"key": "new", "label": "New", "content_type": "text", "max_length": 3}]}]})
+    account = live(
+        [raw_list(1, "Club", counts=counts(500))], custom_fields={1: [ZIP, {**ZIP, "key": "old", "label": "Old"}]}
+    )
+    config = desired_from(
+        {
+            "lists": [
+                {
+                    "name": "Club",
+                    "protect": True,
+                    "custom_fields": [
+                        {**ZIP, "max_length": 9},
+                        {"key": "new", "label": "New", "content_type": "text", "max_length": 3},
+                    ],
+                }
+            ]
+        }
+    )
     result = plan(config, account)
     assert [(a.action, a.address) for a in result.actions] == [("create", 'list["Club"].custom_field["new"]')]
     refused = {b["address"]: b for b in result.blocked}
@@ -49,11 +63,17 @@ def test_protect_true_refuses_a_custom_field_replace_and_delete_by_any_path():
 def test_a_split_replace_of_a_protected_list_is_refused_with_both_halves():
     account = live([raw_list(1, "Club")], custom_fields={1: [ZIP, {**ZIP, "key": "b", "label": "B"}]})
     # b wants zip's label while zip is replaced: the planner splits zip's replace into delete + create.
-    config = desired_from({"account": {"protect": ["Cl*"]}, "lists": [{"name": "Club", "custom_fields": [
-        {**ZIP, "label": "Zip2"}, {**ZIP, "key": "b", "label": "Zip"}]}]})
+    config = desired_from(
+        {
+            "account": {"protect": ["Cl*"]},
+            "lists": [
+                {"name": "Club", "custom_fields": [{**ZIP, "label": "Zip2"}, {**ZIP, "key": "b", "label": "Zip"}]}
+            ],
+        }
+    )
     result = plan(config, account)
     assert not [a for a in result.actions if a.resource == "custom_field"]
-    assert all("account.protect pattern \"Cl*\"" in b["message"] for b in result.blocked)
+    assert all('account.protect pattern "Cl*"' in b["message"] for b in result.blocked)
 
 
 def test_prune_leaves_a_pattern_protected_list_alone_and_reports_it():
@@ -68,8 +88,9 @@ def test_prune_leaves_a_pattern_protected_list_alone_and_reports_it():
 
 def test_delete_true_on_a_protected_list_is_refused():
     account = live([raw_list(1, "Customers", counts=counts(9))])
-    result = plan(desired_from({"account": {"protect": ["Customers"]},
-                                "lists": [{"name": "Customers", "delete": True}]}), account)
+    result = plan(
+        desired_from({"account": {"protect": ["Customers"]}, "lists": [{"name": "Customers", "delete": True}]}), account
+    )
     assert result.actions == []
     (refused,) = result.blocked
     assert refused["address"] == 'list["Customers", id=1]' and refused["action"] == "delete"
@@ -95,8 +116,9 @@ def test_a_protected_list_removed_from_the_configuration_is_reported_never_delet
     assert pruning.unmanaged_lists[0]["action"] == "protected"
     leaving = plan(desired_from({"lists": [{"name": "Kept"}]}), account, base)
     assert leaving.actions == [] and not leaving.blocked
-    assert any('list "Gone" (id 2) was protected at origin/main and left the configuration' in w
-               for w in leaving.warnings)
+    assert any(
+        'list "Gone" (id 2) was protected at origin/main and left the configuration' in w for w in leaving.warnings
+    )
 
 
 def test_the_verdict_survives_a_saved_scope():
@@ -116,8 +138,10 @@ def test_a_pin_whose_live_list_has_another_name_never_deletes_it():
     (refused,) = result.blocked
     assert refused["address"] == 'list["Customers", id=7]' and refused["kind"] == "wrong_pin"
     assert refused["live_name"] == "Customers" and refused["subscribers"] == 41_210
-    assert ('refused to delete the list "Customers" (id 7, 41,210 subscribers): the entry at config.yaml:'
-            in refused["message"])
+    assert (
+        'refused to delete the list "Customers" (id 7, 41,210 subscribers): the entry at config.yaml:'
+        in refused["message"]
+    )
     assert 'is named "Old Promo", but id 7 is the live list "Customers"' in refused["message"]
     same = plan(desired_from({"lists": [{"name": "Customers", "id": 7, "delete": True}]}), account)
     assert [(a.action, a.list_id, a.address) for a in same.actions] == [("delete", 7, 'list["Customers", id=7]')]
@@ -131,8 +155,10 @@ def test_two_entries_pinning_one_id_is_a_validate_error_naming_both(tmp_path):
     path.write_text("version: 1\nlists:\n  - name: A\n    id: 7\n  - name: B\n    id: 7\n    delete: true\n")
     result = run_cli(["validate", str(path)])
     assert result.exit_code == 1
-    assert (f"{path}:6:9: error: list 'B' pins id 7, which list 'A' already pins at {path}:4:9: one entry per live "
-            "list [list-id-duplicate]") in result.stdout
+    assert (
+        f"{path}:6:9: error: list 'B' pins id 7, which list 'A' already pins at {path}:4:9: one entry per live "
+        "list [list-id-duplicate]"
+    ) in result.stdout
 
 
 def test_protect_and_delete_on_one_entry_is_a_validate_error(tmp_path):
@@ -148,12 +174,17 @@ def test_protect_and_delete_on_one_entry_is_a_validate_error(tmp_path):
 def test_apply_refuses_a_protected_replace_even_with_allow_destroy(api_env, examples_copy, sandbox):
     assert run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env).exit_code == 0
     vip = examples_copy / "lists" / "vip.yaml"
-    vip.write_text(vip.read_text().replace("max_length: 5\n", "max_length: 9\n").replace(
-        "  - name: ACME VIP\n", "  - name: ACME VIP\n    protect: true\n"))
+    vip.write_text(
+        vip.read_text()
+        .replace("max_length: 5\n", "max_length: 9\n")
+        .replace("  - name: ACME VIP\n", "  - name: ACME VIP\n    protect: true\n")
+    )
     shown = run_cli(["plan", "--detailed-exitcode", str(examples_copy)], env=api_env)
     assert shown.exit_code == 2
-    assert ('! list["ACME VIP"].custom_field["zip_code"]: refused to replace list["ACME VIP"].custom_field["zip_code"] '
-            'of the list "ACME VIP" (id 3, 0 subscribers): the list is protected by protect: true') in shown.stdout
+    assert (
+        '! list["ACME VIP"].custom_field["zip_code"]: refused to replace list["ACME VIP"].custom_field["zip_code"] '
+        'of the list "ACME VIP" (id 3, 0 subscribers): the list is protected by protect: true'
+    ) in shown.stdout
     assert "the list is protected by protect: true" in shown.stdout
     md = run_cli(["plan", "--format", "markdown", str(examples_copy)], env=api_env).stdout
     assert "**Blocked:** refused to replace" in md

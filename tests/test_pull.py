@@ -4,6 +4,7 @@ Each test changes the account the way a person in the web UI would (through the 
 sandbox over real HTTP), runs the real CLI, and checks the file byte for byte and that the
 next plan says "No changes".
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -70,14 +71,22 @@ def pull(api_env: dict, path: Path, *args: str):
 def test_pull_writes_only_the_drifted_values_and_the_plan_then_has_no_changes(api_env, client, tmp_path):
     path = applied(tmp_path, api_env)
     deals = lists(client)["Deals"]
-    client.update_list(deals["id"], {"message_stop": "Deals: unsubscribed. Bye!", "email_subscribe": True,
-                                     "message_reply": "edited: in the web UI"})
+    client.update_list(
+        deals["id"],
+        {
+            "message_stop": "Deals: unsubscribed. Bye!",
+            "email_subscribe": True,
+            "message_reply": "edited: in the web UI",
+        },
+    )
     result = pull(api_env, path, "--all")
     assert result.exit_code == 0, result.output
     assert "Pulled into 1 file(s)" in result.stdout
-    expected = (CONFIG.replace("message_stop: 'Deals: you are unsubscribed.'", "message_stop: 'Deals: unsubscribed. Bye!'")
-                .replace("email_subscribe: false", "email_subscribe: true")
-                .replace("message_reply: plain reply text", 'message_reply: "edited: in the web UI"'))
+    expected = (
+        CONFIG.replace("message_stop: 'Deals: you are unsubscribed.'", "message_stop: 'Deals: unsubscribed. Bye!'")
+        .replace("email_subscribe: false", "email_subscribe: true")
+        .replace("message_reply: plain reply text", 'message_reply: "edited: in the web UI"')
+    )
     assert path.read_text() == expected  # every other byte as it was: comments, blank line, quotes, order
     no_changes(api_env, path)
     again = pull(api_env, path, "--all")
@@ -101,18 +110,27 @@ def test_collections_are_pulled_as_a_whole_in_the_files_style(api_env, client, t
     client.set_keywords(account["Deals"]["id"], ["SALE", "BARGAIN"])  # SAVE dropped, BARGAIN added
     client.set_keywords(account["Stores"]["id"], ["STORE"])
     client.delete_custom_field(account["Deals"]["id"], "zip")
-    client.create_custom_field(account["Deals"]["id"], {"key": "city", "label": "City: name", "content_type": "text",
-                                                        "max_length": 40})
+    client.create_custom_field(
+        account["Deals"]["id"], {"key": "city", "label": "City: name", "content_type": "text", "max_length": 40}
+    )
     hook = client.list_webhooks(account["Deals"]["id"])[0]
-    client.update_webhook(account["Deals"]["id"], hook["id"], {**{k: hook[k] for k in (
-        "callback_url", "subscribe", "message_sent", "reply_received", "cleaned")}, "unsubscribe": False})
+    client.update_webhook(
+        account["Deals"]["id"],
+        hook["id"],
+        {
+            **{k: hook[k] for k in ("callback_url", "subscribe", "message_sent", "reply_received", "cleaned")},
+            "unsubscribe": False,
+        },
+    )
     result = pull(api_env, path, "--all")
     assert result.exit_code == 0, result.output
     text = path.read_text()
     assert "    keyword_names:\n      - 'SALE'\n      - 'BARGAIN'\n    message_help" in text  # block style, quotes kept
     assert "keyword_names: [STORE]\n" in text  # flow style kept
-    assert ("    custom_fields:\n      - key: city\n        label: \"City: name\"\n        content_type: text\n"
-            "        max_length: 40\n") in text
+    assert (
+        '    custom_fields:\n      - key: city\n        label: "City: name"\n        content_type: text\n'
+        "        max_length: 40\n"
+    ) in text
     assert "max_length: 5    # US only" not in text
     assert "        subscribe: true\n        unsubscribe: false\n" in text
     assert "      # the CRM; its token comes from the environment\n" in text
@@ -122,16 +140,18 @@ def test_collections_are_pulled_as_a_whole_in_the_files_style(api_env, client, t
 def test_a_new_webhooks_secret_becomes_a_placeholder_and_is_never_printed(api_env, client, tmp_path):
     path = applied(tmp_path, api_env)
     deals = lists(client)["Deals"]
-    client.create_webhook(deals["id"], {"callback_url": f"https://hooks.acme.example/x?secret={NEW_TOKEN}",
-                                        "subscribe": True})
+    client.create_webhook(
+        deals["id"], {"callback_url": f"https://hooks.acme.example/x?secret={NEW_TOKEN}", "subscribe": True}
+    )
     result = pull(api_env, path, "--all")
     assert result.exit_code == 0, result.output
     text = path.read_text()
     assert NEW_TOKEN not in text and NEW_TOKEN not in result.output
     assert '      - callback_url: "https://hooks.acme.example/x?secret=${TATANGO_SECRET_DEALS_SECRET}"\n' in text
     assert "TATANGO_SECRET_DEALS_SECRET" in result.stderr
-    plan = run_cli(["plan", "--detailed-exitcode", str(path)],
-                   env={**env_for(api_env), "TATANGO_SECRET_DEALS_SECRET": NEW_TOKEN})
+    plan = run_cli(
+        ["plan", "--detailed-exitcode", str(path)], env={**env_for(api_env), "TATANGO_SECRET_DEALS_SECRET": NEW_TOKEN}
+    )
     assert plan.exit_code == 0, plan.output
 
 
@@ -139,7 +159,9 @@ def test_a_changed_secret_keeps_its_template_and_names_the_variable(api_env, cli
     path = applied(tmp_path, api_env)
     deals = lists(client)["Deals"]
     hook = client.list_webhooks(deals["id"])[0]
-    client.update_webhook(deals["id"], hook["id"], {**hook, "callback_url": f"https://crm.acme.example/in?token={NEW_TOKEN}"})
+    client.update_webhook(
+        deals["id"], hook["id"], {**hook, "callback_url": f"https://crm.acme.example/in?token={NEW_TOKEN}"}
+    )
     client.update_list(deals["id"], {"message_help": "Deals: help at desk@deals-pull.example. Text STOP to quit."})
     result = pull(api_env, path, "--all")
     assert result.exit_code == 0, result.output
@@ -155,8 +177,9 @@ def test_a_changed_secret_keeps_its_template_and_names_the_variable(api_env, cli
 
 def test_a_variable_changed_in_place_is_named_never_written(api_env, client, tmp_path):
     path = applied(tmp_path, api_env)
-    client.update_list(lists(client)["Deals"]["id"], {"message_help": "Deals: help at sms@deals-pull.example. Text STOP "
-                                                                      "to end."})
+    client.update_list(
+        lists(client)["Deals"]["id"], {"message_help": "Deals: help at sms@deals-pull.example. Text STOP to end."}
+    )
     result = pull(api_env, path, "--all")
     assert result.exit_code == 0, result.output
     assert path.read_text() == CONFIG
@@ -187,7 +210,9 @@ def test_a_pinned_list_renamed_in_the_web_ui_gets_its_new_name(api_env, client, 
 
 
 def test_opt_in_requests_are_pulled_by_position(api_env, client, tmp_path):
-    config = CONFIG.replace("  - name: Stores\n", """  - name: Stores
+    config = CONFIG.replace(
+        "  - name: Stores\n",
+        """  - name: Stores
     opt_in_type: double
     opt_in_requests:
       - collected_data: zip_code
@@ -196,31 +221,50 @@ def test_opt_in_requests_are_pulled_by_position(api_env, client, tmp_path):
       - collected_data: "yes"
         request_message: "Reply YES"
         success_action: optinsubscriber
-""")
+""",
+    )
     path = applied(tmp_path, api_env, config)
     stores = lists(client)["Stores"]
-    client.set_opt_in_settings(stores["id"], {"opt_in_type": "double", "opt_in_requests": [
-        {"collected_data": "yes", "request_message": "Reply YES now", "retry_message": "YES?",
-         "success_action": "optinsubscriber"}]})
+    client.set_opt_in_settings(
+        stores["id"],
+        {
+            "opt_in_type": "double",
+            "opt_in_requests": [
+                {
+                    "collected_data": "yes",
+                    "request_message": "Reply YES now",
+                    "retry_message": "YES?",
+                    "success_action": "optinsubscriber",
+                }
+            ],
+        },
+    )
     result = pull(api_env, path, "--list", "Stores")
     assert result.exit_code == 0, result.output
     text = path.read_text()
-    assert ('    opt_in_requests:\n      - collected_data: "yes"\n        request_message: "Reply YES now"\n'
-            '        success_action: optinsubscriber\n        retry_message: YES?\n') in text
+    assert (
+        '    opt_in_requests:\n      - collected_data: "yes"\n        request_message: "Reply YES now"\n'
+        "        success_action: optinsubscriber\n        retry_message: YES?\n"
+    ) in text
     no_changes(api_env, path)
 
 
 def test_block_scalars_stay_block_scalars(api_env, client, tmp_path):
-    config = CONFIG.replace("    message_reply: plain reply text\n",
-                            "    message_reply: >-\n      A long reply text that an export writes folded\n"
-                            "      over two lines.\n    message_yes: |\n      Line one\n      Line two\n")
+    config = CONFIG.replace(
+        "    message_reply: plain reply text\n",
+        "    message_reply: >-\n      A long reply text that an export writes folded\n"
+        "      over two lines.\n    message_yes: |\n      Line one\n      Line two\n",
+    )
     path = applied(tmp_path, api_env, config)
-    client.update_list(lists(client)["Deals"]["id"], {"message_reply": "A shorter reply.",
-                                                      "message_yes": "Line one\nLine 2\n"})
+    client.update_list(
+        lists(client)["Deals"]["id"], {"message_reply": "A shorter reply.", "message_yes": "Line one\nLine 2\n"}
+    )
     result = pull(api_env, path, "--all")
     assert result.exit_code == 0, result.output
-    assert "    message_reply: >-\n      A shorter reply.\n    message_yes: |\n      Line one\n      Line 2\n" \
+    assert (
+        "    message_reply: >-\n      A shorter reply.\n    message_yes: |\n      Line one\n      Line 2\n"
         in path.read_text()
+    )
     no_changes(api_env, path)
 
 
@@ -242,7 +286,8 @@ def test_pull_needs_a_choice_of_lists_and_a_known_name(api_env, tmp_path):
 
 def test_a_value_shared_through_an_anchor_is_left_to_a_person(api_env, client, tmp_path):
     config = CONFIG.replace("message_reply: plain reply text", "message_reply: &reply plain reply text").replace(
-        "    keyword_names: [STORE, PICKUP]\n", "    keyword_names: [STORE, PICKUP]\n    message_reply: *reply\n")
+        "    keyword_names: [STORE, PICKUP]\n", "    keyword_names: [STORE, PICKUP]\n    message_reply: *reply\n"
+    )
     path = applied(tmp_path, api_env, config)
     client.update_list(lists(client)["Deals"]["id"], {"message_reply": "changed"})
     result = pull(api_env, path, "--all")
@@ -271,7 +316,8 @@ templates:
         subscribe: true
 """
 STORES = "version: 1\nlists:\n" + "".join(
-    f"  - name: Store {i}\n    extends: store\n    vars: {{store: '{i}'}}\n" for i in range(2))
+    f"  - name: Store {i}\n    extends: store\n    vars: {{store: '{i}'}}\n" for i in range(2)
+)
 
 
 def test_a_value_from_a_template_is_written_at_the_list_never_into_the_template(api_env, client, tmp_path):
@@ -286,7 +332,9 @@ def test_a_value_from_a_template_is_written_at_the_list_never_into_the_template(
     assert result.exit_code == 0, result.output
     assert (root / "account.yaml").read_text() == TEMPLATES  # shared by Store 0: untouched
     assert (root / "stores.yaml").read_text() == STORES.replace(
-        "vars: {store: '1'}\n", "vars: {store: '1'}\n    message_help: \"Store 1 only: call 555-0100. Text STOP to end.\"\n")
+        "vars: {store: '1'}\n",
+        "vars: {store: '1'}\n    message_help: \"Store 1 only: call 555-0100. Text STOP to end.\"\n",
+    )
     assert run_cli(["plan", "--detailed-exitcode", str(root)], env=api_env).exit_code == 0
     hook = client.list_webhooks(store["id"])[0]
     client.update_webhook(store["id"], hook["id"], {**hook, "subscribe": False})

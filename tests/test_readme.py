@@ -1,4 +1,5 @@
 """The README's commands are the ones CI and newcomers actually run."""
+
 import re
 
 from tests.conftest import ROOT
@@ -30,10 +31,23 @@ def test_the_benchmark_table_is_recorded():
 def test_every_install_is_pinned_by_the_constraints_file():
     """CI, the README's two commands and the action install exact versions, so a release
     made yesterday cannot turn them red; pyproject.toml keeps open ranges."""
-    pins = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().splitlines()
-            if line and not line.startswith("#")}
-    for name in ("pyyaml", "jsonschema", "requests", "deepdiff", "click", "regex", "pytest", "vcrpy",
-                 "ruamel.yaml", "filelock"):
+    pins = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    for name in (
+        "pyyaml",
+        "jsonschema",
+        "requests",
+        "deepdiff",
+        "click",
+        "regex",
+        "pytest",
+        "vcrpy",
+        "ruamel.yaml",
+        "filelock",
+    ):
         assert name in pins, name
     assert all("-c constraints.txt" in command for command in _quickstart_commands())
     assert "constraints.txt" in (ROOT / "action.yml").read_text()

@@ -1,5 +1,6 @@
 """Issue 11, items 1-4: the plan a reviewer reads is exact: keyword sets, ordered opt-in diffs,
 texts as -/+ lines, secrets never shown, drift reported as drift."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_adding_a_keyword_shows_as_a_set_change_not_positions():
     account = live([raw_list(1, "A", keyword_names=["SAVE", "SALE", "COUPONS"])])
-    result = plan(desired("version: 1\nlists:\n  - name: A\n    keyword_names: [SAVE, SALE, COUPONS, BARGAIN]\n"),
-                  account)
+    result = plan(
+        desired("version: 1\nlists:\n  - name: A\n    keyword_names: [SAVE, SALE, COUPONS, BARGAIN]\n"), account
+    )
     [action] = result.actions
     assert action.changes == [{"path": "keyword_names", "op": "add", "before": None, "after": "BARGAIN"}]
     text = render_text(result)
@@ -42,19 +44,35 @@ def test_adding_a_keyword_shows_as_a_set_change_not_positions():
 
 def test_a_moving_keyword_says_from_and_to_which_list_and_each_step_shows_the_state_it_meets():
     account = live([raw_list(1, "Red team", keyword_names=["RED"]), raw_list(2, "Blue team", keyword_names=["BLUE"])])
-    config = desired_from({"lists": [{"name": "Red team", "keyword_names": ["BLUE"]},
-                                     {"name": "Blue team", "keyword_names": ["RED"]}]})
+    config = desired_from(
+        {"lists": [{"name": "Red team", "keyword_names": ["BLUE"]}, {"name": "Blue team", "keyword_names": ["RED"]}]}
+    )
     result = plan(config, account)
     steps = [(a.address, a.before, a.after, a.changes) for a in result.actions]
     assert steps == [
-        ('list["Red team"].keywords', {"keyword_names": ["RED"]}, {"keyword_names": []},
-         [{"path": "keyword_names", "op": "remove", "before": "RED", "after": None, "to_list": "Blue team"}]),
-        ('list["Blue team"].keywords', {"keyword_names": ["BLUE"]}, {"keyword_names": ["RED"]},
-         [{"path": "keyword_names", "op": "add", "before": None, "after": "RED", "from_list": "Red team"},
-          {"path": "keyword_names", "op": "remove", "before": "BLUE", "after": None, "to_list": "Red team"}]),
+        (
+            'list["Red team"].keywords',
+            {"keyword_names": ["RED"]},
+            {"keyword_names": []},
+            [{"path": "keyword_names", "op": "remove", "before": "RED", "after": None, "to_list": "Blue team"}],
+        ),
+        (
+            'list["Blue team"].keywords',
+            {"keyword_names": ["BLUE"]},
+            {"keyword_names": ["RED"]},
+            [
+                {"path": "keyword_names", "op": "add", "before": None, "after": "RED", "from_list": "Red team"},
+                {"path": "keyword_names", "op": "remove", "before": "BLUE", "after": None, "to_list": "Red team"},
+            ],
+        ),
         # The last step meets the state the release left: [] (not the [RED] the account had at the start).
-        ('list["Red team"].keywords', {"keyword_names": []}, {"keyword_names": ["BLUE"]},
-         [{"path": "keyword_names", "op": "add", "before": None, "after": "BLUE", "from_list": "Blue team"}])]
+        (
+            'list["Red team"].keywords',
+            {"keyword_names": []},
+            {"keyword_names": ["BLUE"]},
+            [{"path": "keyword_names", "op": "add", "before": None, "after": "BLUE", "from_list": "Blue team"}],
+        ),
+    ]
     text = render_text(result)
     assert '- keyword RED (to list "Blue team")' in text and '+ keyword RED (from list "Red team")' in text
 
@@ -64,11 +82,20 @@ def test_keyword_changes_in_json_and_drift_are_sets_too(api_env, examples_copy, 
     deals = next(lst for lst in client.list_lists() if lst["name"] == "ACME Deals")
     client.set_keywords(deals["id"], ["SAVE", "SALE", "COUPONS", "BONUS"])  # added by hand in the web UI
     data = json.loads(run_cli(["plan", "--format", "json", str(examples_copy)], env=api_env).stdout)
-    assert data["actions"][0]["changes"] == [{"path": "keyword_names", "op": "remove", "before": "BONUS",
-                                              "after": None}]
-    assert data["drift"]["changed_attributes"] == [{"address": 'list["ACME Deals"].keywords', "list": "ACME Deals",
-                                                    "action": "update", "attribute": "keyword_names", "live": "BONUS",
-                                                    "desired": None, "op": "remove"}]
+    assert data["actions"][0]["changes"] == [
+        {"path": "keyword_names", "op": "remove", "before": "BONUS", "after": None}
+    ]
+    assert data["drift"]["changed_attributes"] == [
+        {
+            "address": 'list["ACME Deals"].keywords',
+            "list": "ACME Deals",
+            "action": "update",
+            "attribute": "keyword_names",
+            "live": "BONUS",
+            "desired": None,
+            "op": "remove",
+        }
+    ]
     drift = run_cli(["plan", "--drift", str(examples_copy)], env=api_env).stdout
     assert '  list["ACME Deals"].keywords\n      - keyword BONUS\n' in drift  # as in the plan, never live/desired
     assert "live:" not in drift and "null" not in drift
@@ -79,22 +106,41 @@ def test_keyword_changes_in_json_and_drift_are_sets_too(api_env, examples_copy, 
 
 def requests_(*collected: str) -> list[dict]:
     last = len(collected) - 1
-    return [{"collected_data": c, "request_message": f"Reply with your {c}",
-             "success_action": "optinsubscriber" if i == last else "nextrequest"} for i, c in enumerate(collected)]
+    return [
+        {
+            "collected_data": c,
+            "request_message": f"Reply with your {c}",
+            "success_action": "optinsubscriber" if i == last else "nextrequest",
+        }
+        for i, c in enumerate(collected)
+    ]
 
 
 def test_a_request_inserted_in_the_middle_shows_as_an_insertion():
     account = live([raw_list(1, "A", opt_in_type="double", opt_in_requests=requests_("zip_code", "yes"))])
-    config = desired_from({"lists": [{"name": "A", "opt_in_type": "double",
-                                      "opt_in_requests": requests_("zip_code", "first_name", "yes")}]})
+    config = desired_from(
+        {
+            "lists": [
+                {"name": "A", "opt_in_type": "double", "opt_in_requests": requests_("zip_code", "first_name", "yes")}
+            ]
+        }
+    )
     [action] = plan(config, account).actions
     assert [(c["path"], c.get("op")) for c in action.changes] == [("opt_in_requests[1]", "add")]
     assert action.changes[0]["after"]["collected_data"] == "first_name"
 
 
 def test_a_request_removed_from_the_middle_shows_as_a_removal_only():
-    account = live([raw_list(1, "A", opt_in_type="double",
-                             opt_in_requests=requests_("zip_code", "email_address", "first_name", "yes"))])
+    account = live(
+        [
+            raw_list(
+                1,
+                "A",
+                opt_in_type="double",
+                opt_in_requests=requests_("zip_code", "email_address", "first_name", "yes"),
+            )
+        ]
+    )
     wanted = requests_("zip_code", "email_address", "first_name", "yes")
     del wanted[1]
     config = desired_from({"lists": [{"name": "A", "opt_in_type": "double", "opt_in_requests": wanted}]})
@@ -162,24 +208,29 @@ def test_a_failed_plan_is_still_a_markdown_comment(api_env, examples_copy):
 
 def test_an_empty_variable_is_an_error_at_its_location_like_an_unset_one(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("version: 1\nlists:\n  - name: A\n    webhooks:\n"
-                    "      - callback_url: 'https://h.example/x?token=${HOOK_TOKEN}'\n"
-                    "      - callback_url: 'https://h.example/y?token=${OTHER:-fallback-value}'\n")
+    path.write_text(
+        "version: 1\nlists:\n  - name: A\n    webhooks:\n"
+        "      - callback_url: 'https://h.example/x?token=${HOOK_TOKEN}'\n"
+        "      - callback_url: 'https://h.example/y?token=${OTHER:-fallback-value}'\n"
+    )
     result = run_cli(["validate", str(path)], env={"HOOK_TOKEN": "", "OTHER": ""})
     assert result.exit_code == 1
-    assert (f"{path}:5:23: error: environment variable HOOK_TOKEN is set but empty (used as ${{HOOK_TOKEN}}; "
-            "write ${HOOK_TOKEN:-} if empty is deliberate) [env-unset]") in result.stdout
+    assert (
+        f"{path}:5:23: error: environment variable HOOK_TOKEN is set but empty (used as ${{HOOK_TOKEN}}; "
+        "write ${HOOK_TOKEN:-} if empty is deliberate) [env-unset]"
+    ) in result.stdout
     assert ":6:" not in result.stdout  # ${OTHER:-fallback-value} is a deliberate default
 
 
-def test_a_webhook_whose_secret_value_changed_is_updated_in_place_and_the_plan_says_why(api_env, examples_copy,
-                                                                                         client):
+def test_a_webhook_whose_secret_value_changed_is_updated_in_place_and_the_plan_says_why(api_env, examples_copy, client):
     assert run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env).exit_code == 0
     rotated = {**api_env, "ACME_WEBHOOK_TOKEN": "rotated-token-9f8e7d"}
     result = run_cli(["plan", str(examples_copy)], env=rotated)
-    assert ("~ list[\"ACME VIP\"].webhook[\"https://hooks.acme-retail.example/tatango/vip?token="
-            "${ACME_WEBHOOK_TOKEN}\"] (update; the value of ${ACME_WEBHOOK_TOKEN} differs from the live URL)"
-            in result.stdout)
+    assert (
+        '~ list["ACME VIP"].webhook["https://hooks.acme-retail.example/tatango/vip?token='
+        '${ACME_WEBHOOK_TOKEN}"] (update; the value of ${ACME_WEBHOOK_TOKEN} differs from the live URL)'
+        in result.stdout
+    )
     assert "rotated-token-9f8e7d" not in result.output and api_env["ACME_WEBHOOK_TOKEN"] not in result.output
     assert "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete." in result.stdout
     assert run_cli(["apply", "--auto-approve", str(examples_copy)], env=rotated).exit_code == 0
@@ -190,8 +241,9 @@ def test_a_webhook_whose_secret_value_changed_is_updated_in_place_and_the_plan_s
 # --------------------------------------------------------------------- drift
 
 
-def test_a_list_renamed_in_the_web_ui_is_drift_with_a_hint_never_an_error_or_prune_advice(api_env, examples_copy,
-                                                                                          client):
+def test_a_list_renamed_in_the_web_ui_is_drift_with_a_hint_never_an_error_or_prune_advice(
+    api_env, examples_copy, client
+):
     assert run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env).exit_code == 0
     stores = next(lst for lst in client.list_lists() if lst["name"] == "ACME Store Alerts")
     client.update_list(stores["id"], {"name": "Store Alerts 2024"})  # renamed by hand
@@ -201,12 +253,15 @@ def test_a_list_renamed_in_the_web_ui_is_drift_with_a_hint_never_an_error_or_pru
             result = run_cli(["plan", "--detailed-exitcode", "--format", fmt, *extra, str(examples_copy)], env=api_env)
             assert result.exit_code == 2, (fmt, extra, result.output)
             outputs.append(result.output)
-            assert "probably renamed" in result.output and "prune" not in result.output.replace("prune\": ", "")
+            assert "probably renamed" in result.output and "prune" not in result.output.replace('prune": ', "")
     assert "Add `renamed_from: 'Store Alerts 2024'` to list 'ACME Store Alerts'" in outputs[0]
     applied = run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env)
     assert applied.exit_code == 1 and "blocked until you decide" in applied.stderr
-    edit(examples_copy / "lists" / "stores.yaml", "  - name: ACME Store Alerts\n",
-         "  - name: ACME Store Alerts\n    renamed_from: Store Alerts 2024\n")
+    edit(
+        examples_copy / "lists" / "stores.yaml",
+        "  - name: ACME Store Alerts\n",
+        "  - name: ACME Store Alerts\n    renamed_from: Store Alerts 2024\n",
+    )
     assert run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env).exit_code == 0
     assert run_cli(["plan", "--detailed-exitcode", str(examples_copy)], env=api_env).exit_code == 0
 
@@ -230,5 +285,8 @@ def test_unmanaged_lists_are_in_the_drift_report_and_do_not_fail_it(api_env, exa
     result = run_cli(["plan", "--detailed-exitcode", "--drift", str(examples_copy)], env=api_env)
     assert 'Lists in the account that no file manages (1):\n  "Side project"' in result.stdout
     assert result.exit_code == 0  # documented: unmanaged lists are reported, not drift that fails the job
-    assert re.search(r"unmanaged lists.{0,200}(do not|never) fail", (Path(__file__).parent.parent / "README.md")
-                     .read_text(), re.IGNORECASE | re.DOTALL)
+    assert re.search(
+        r"unmanaged lists.{0,200}(do not|never) fail",
+        (Path(__file__).parent.parent / "README.md").read_text(),
+        re.IGNORECASE | re.DOTALL,
+    )

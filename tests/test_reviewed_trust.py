@@ -1,6 +1,7 @@
 """Issue 17, points 1, 3 and 9: a saved plan reveals no secret, an apply --expect compares what
 will be sent (keyed digests), says "already applied" on a re-run and applies exactly the rest
 after a part-way apply."""
+
 from __future__ import annotations
 
 import base64
@@ -163,8 +164,10 @@ def test_a_changed_masked_token_after_review_is_refused(api_env, examples_copy, 
     assert result.exit_code == 1
     assert [r for r in sandbox.api_requests() if r["method"] != "GET" and "test_keyword" not in r["path"]] == []
     assert "refusing to apply (nothing was changed)" in result.stderr, result.stderr
-    assert ('create list["ACME VIP"].webhook["https://hooks.acme-retail.example/tatango/vip?token=${ACME_WEBHOOK_TOKEN}"]:'
-            ' a value the plan masks (a token or ${...} value) would be sent differently') in result.stderr
+    assert (
+        'create list["ACME VIP"].webhook["https://hooks.acme-retail.example/tatango/vip?token=${ACME_WEBHOOK_TOKEN}"]:'
+        " a value the plan masks (a token or ${...} value) would be sent differently"
+    ) in result.stderr
     assert 'list(s) that differ: "ACME VIP"' in result.stderr and "Next step:" in result.stderr
     assert "tok-0000000000000000" not in result.output and all(a["payload_digest"] for a in saved["actions"])
 
@@ -178,8 +181,10 @@ def test_a_live_value_changed_after_review_names_the_attribute(api_env, examples
     client.update_list(deals["id"], {"message_help": "typed in the web UI"})
     result = run_cli(["apply", "--expect", str(reviewed), str(examples_copy)], env=api_env)
     assert result.exit_code == 1
-    assert ('update list["ACME Deals"]: the live value of message_help changed in the account since the review '
-            '(it would be overwritten)') in result.stderr
+    assert (
+        'update list["ACME Deals"]: the live value of message_help changed in the account since the review '
+        "(it would be overwritten)"
+    ) in result.stderr
 
 
 def test_after_a_part_way_apply_a_rerun_applies_exactly_the_rest(api_env, examples_copy, tmp_path, sandbox):
@@ -209,40 +214,59 @@ def test_expect_refuses_a_scope_it_would_otherwise_ignore(api_env, examples_copy
     assert result.exit_code == 1 and "leave out --target and --changed-since" in result.stderr
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda p: p["actions"].append("create"),
-    lambda p: p["actions"][0].update(action="explode"),
-    lambda p: p["actions"][0].update(address=None),
-    lambda p: p["actions"][0].update(changes="all"),
-    lambda p: p.update(scope={"kind": "changed_since", "lists": [1, 2]}),
-    lambda p: p.update(fingerprints=[]),
-    lambda p: p.update(config={"paths": "examples"}),
-    lambda p: p.update(blocked=[{}]),
-    lambda p: p.update(scope={"kind": "all", "protected_at_ref": {"lists": "ACME VIP"}}),
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda p: p["actions"].append("create"),
+        lambda p: p["actions"][0].update(action="explode"),
+        lambda p: p["actions"][0].update(address=None),
+        lambda p: p["actions"][0].update(changes="all"),
+        lambda p: p.update(scope={"kind": "changed_since", "lists": [1, 2]}),
+        lambda p: p.update(fingerprints=[]),
+        lambda p: p.update(config={"paths": "examples"}),
+        lambda p: p.update(blocked=[{}]),
+        lambda p: p.update(scope={"kind": "all", "protected_at_ref": {"lists": "ACME VIP"}}),
+    ],
+)
 @pytest.mark.parametrize("how", ["--plan", "--expect", "show"])
 def test_a_plan_file_of_the_right_version_but_wrong_shape_is_not_a_valid_plan_file(
-        api_env, examples_copy, tmp_path, mangle, how):
+    api_env, examples_copy, tmp_path, mangle, how
+):
     path = tmp_path / "plan.json"
     saved = reviewed_plan(api_env, examples_copy, path)
     mangle(saved)
     path.write_text(json.dumps(saved))
-    args = {"--plan": ["apply", "--plan", str(path)], "--expect": ["apply", "--expect", str(path), str(examples_copy)],
-            "show": ["show", str(path)]}[how]
+    args = {
+        "--plan": ["apply", "--plan", str(path)],
+        "--expect": ["apply", "--expect", str(path), str(examples_copy)],
+        "show": ["show", str(path)],
+    }[how]
     result = run_cli(args, env=api_env)
     assert result.exit_code == 1 and f"{path} is not a valid plan file: " in result.stderr, result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("encode", [
-    str, lambda s: quote(s, safe=""), quote_plus, lambda s: json.dumps(s)[1:-1]],
-    ids=["plain", "percent", "form", "json"])
+@pytest.mark.parametrize(
+    "encode",
+    [str, lambda s: quote(s, safe=""), quote_plus, lambda s: json.dumps(s)[1:-1]],
+    ids=["plain", "percent", "form", "json"],
+)
 def test_an_api_error_echoing_a_secret_in_any_encoding_prints_it_masked(api_env, examples_copy, sandbox, encode):
     secret = 'tok/"weird" value+1&x'  # every encoding writes it differently
     env = {**api_env, "ACME_WEBHOOK_TOKEN": secret}
     echoed = f"callback_url is invalid: token={encode(secret)} rejected"
-    set_faults(sandbox, script=[{"method": "POST", "path": r"/lists/\d+/webhooks$", "fault": "answer", "status": 422,
-                                 "json": {"status": "error", "error": echoed}}])
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "POST",
+                "path": r"/lists/\d+/webhooks$",
+                "fault": "answer",
+                "status": 422,
+                "json": {"status": "error", "error": echoed},
+            }
+        ],
+    )
     result = run_cli(["apply", "--auto-approve", str(examples_copy)], env=env)
     assert result.exit_code == 1 and "rejected" in result.output
     for form in (secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]):

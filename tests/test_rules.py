@@ -1,4 +1,5 @@
 """Semantic rules (errors) and lint (warnings), each with its rule id."""
+
 import json
 from pathlib import Path
 
@@ -25,16 +26,28 @@ def rules(found):
 NEW_ONLY = " (refused if the plan writes it new; kept if the account already has it)"
 
 
-@pytest.mark.parametrize("keywords, severity, rule, message", [
-    ("[A]", "error", "keyword-length", "keyword 'A' must be at least 2 characters"),
-    # The reference backs 2-15 letters and digits for a new keyword; the web UI made longer ones and
-    # hyphens: accepted where the account already has them, refused where the plan writes them new.
-    ("[ABCDEFGHIJKLMNOP]", "warning", "keyword-length",
-     "keyword 'ABCDEFGHIJKLMNOP' is 16 characters: the API takes 2-15 for a new keyword" + NEW_ONLY),
-    ("['GO-NOW']", "warning", "keyword-shape", "keyword 'GO-NOW' has characters other than letters and digits" + NEW_ONLY),
-    ("[stop]", "error", "keyword-reserved", "'stop' is a carrier-reserved word and cannot be a keyword"),
-    ("[Info]", "error", "keyword-reserved", "'Info' is a carrier-reserved word and cannot be a keyword"),
-])
+@pytest.mark.parametrize(
+    "keywords, severity, rule, message",
+    [
+        ("[A]", "error", "keyword-length", "keyword 'A' must be at least 2 characters"),
+        # The reference backs 2-15 letters and digits for a new keyword; the web UI made longer ones and
+        # hyphens: accepted where the account already has them, refused where the plan writes them new.
+        (
+            "[ABCDEFGHIJKLMNOP]",
+            "warning",
+            "keyword-length",
+            "keyword 'ABCDEFGHIJKLMNOP' is 16 characters: the API takes 2-15 for a new keyword" + NEW_ONLY,
+        ),
+        (
+            "['GO-NOW']",
+            "warning",
+            "keyword-shape",
+            "keyword 'GO-NOW' has characters other than letters and digits" + NEW_ONLY,
+        ),
+        ("[stop]", "error", "keyword-reserved", "'stop' is a carrier-reserved word and cannot be a keyword"),
+        ("[Info]", "error", "keyword-reserved", "'Info' is a carrier-reserved word and cannot be a keyword"),
+    ],
+)
 def test_keyword_rules(tmp_path, keywords, severity, rule, message):
     found = check(tmp_path, f"lists:\n  - name: A\n    keyword_names: {keywords}\n")
     assert (3 + 1, severity, rule, message) in found
@@ -47,22 +60,35 @@ def test_every_carrier_reserved_word_is_refused(tmp_path, word):
 
 def test_keywords_are_unique_across_lists_case_insensitively(tmp_path):
     found = check(tmp_path, "lists:\n  - name: A\n    keyword_names: [Join]\n  - name: B\n    keyword_names: [JOIN]\n")
-    assert found == [(6, "error", "keyword-duplicate",
-                      f"keyword 'JOIN' is already used by list 'A' at {tmp_path}/c.yaml:4:21 (keywords are case-insensitive)")]
+    assert found == [
+        (
+            6,
+            "error",
+            "keyword-duplicate",
+            f"keyword 'JOIN' is already used by list 'A' at {tmp_path}/c.yaml:4:21 (keywords are case-insensitive)",
+        )
+    ]
 
 
 def test_double_opt_in_rules(tmp_path):
-    body = ("lists:\n  - name: A\n    opt_in_type: double\n  - name: B\n    opt_in_type: single\n"
-            "    opt_in_requests:\n      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber}\n"
-            "  - name: C\n    opt_in_requests:\n      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber}\n"
-            "  - name: D\n    opt_in_type: double\n    opt_in_requests:\n"
-            "      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber, follow_up: true}\n"
-            "      - {collected_data: 'yes', request_message: 'YES?', success_action: nextrequest}\n")
+    body = (
+        "lists:\n  - name: A\n    opt_in_type: double\n  - name: B\n    opt_in_type: single\n"
+        "    opt_in_requests:\n      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber}\n"
+        "  - name: C\n    opt_in_requests:\n      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber}\n"
+        "  - name: D\n    opt_in_type: double\n    opt_in_requests:\n"
+        "      - {collected_data: zip_code, request_message: 'zip?', success_action: optinsubscriber, follow_up: true}\n"
+        "      - {collected_data: 'yes', request_message: 'YES?', success_action: nextrequest}\n"
+    )
     found = [(line, sev, rule) for line, sev, rule, _msg in check(tmp_path, body) if rule.startswith("opt-in")]
     # success_action out of place is kept where the account has it (legacy), refused where the plan writes it.
-    assert found == [(4, "error", "opt-in-requests"), (7, "error", "opt-in-requests"), (10, "error", "opt-in-requests"),
-                     (15, "error", "opt-in-follow-up"), (15, "warning", "opt-in-success-action"),
-                     (16, "warning", "opt-in-success-action")]
+    assert found == [
+        (4, "error", "opt-in-requests"),
+        (7, "error", "opt-in-requests"),
+        (10, "error", "opt-in-requests"),
+        (15, "error", "opt-in-follow-up"),
+        (15, "warning", "opt-in-success-action"),
+        (16, "warning", "opt-in-success-action"),
+    ]
 
 
 def test_empty_requests_with_single_is_fine(tmp_path):
@@ -70,34 +96,47 @@ def test_empty_requests_with_single_is_fine(tmp_path):
 
 
 def test_custom_field_rules(tmp_path):
-    body = ("lists:\n  - name: A\n    custom_fields:\n"
-            "      - {key: zip, label: Zip, content_type: text, max_length: 5, pattern: '^[0-9]{5}$', default_value: '98101'}\n"
-            "      - {key: zip, label: zip, content_type: text, max_length: 5}\n"
-            "      - {key: bad, label: Bad, content_type: text, max_length: 5, pattern: '(unclosed'}\n"
-            "      - {key: dflt, label: Dflt, content_type: text, max_length: 5, pattern: '^[0-9]+$', default_value: abc}\n"
-            "      - {key: Upper, label: U, content_type: text, max_length: 0}\n")
+    body = (
+        "lists:\n  - name: A\n    custom_fields:\n"
+        "      - {key: zip, label: Zip, content_type: text, max_length: 5, pattern: '^[0-9]{5}$', default_value: '98101'}\n"
+        "      - {key: zip, label: zip, content_type: text, max_length: 5}\n"
+        "      - {key: bad, label: Bad, content_type: text, max_length: 5, pattern: '(unclosed'}\n"
+        "      - {key: dflt, label: Dflt, content_type: text, max_length: 5, pattern: '^[0-9]+$', default_value: abc}\n"
+        "      - {key: Upper, label: U, content_type: text, max_length: 0}\n"
+    )
     found = check(tmp_path, body)
     assert list(rules(found)) == ["schema", "schema"]  # schema errors stop the semantic pass for the file
     body = body.rsplit("      - {key: Upper", 1)[0]
     found = check(tmp_path, body)
-    assert rules(found) == ["custom-field-duplicate", "custom-field-duplicate", "custom-field-pattern",
-                            "custom-field-default"]
+    assert rules(found) == [
+        "custom-field-duplicate",
+        "custom-field-duplicate",
+        "custom-field-pattern",
+        "custom-field-default",
+    ]
 
 
 def test_webhook_rules(tmp_path):
-    body = ("lists:\n  - name: A\n    webhooks:\n      - callback_url: ftp://x.example/h\n"
-            "      - callback_url: https://x.example/h?token=${T}\n      - callback_url: https://x.example/h?token=${T}\n"
-            "      - callback_url: 'https://'\n")
+    body = (
+        "lists:\n  - name: A\n    webhooks:\n      - callback_url: ftp://x.example/h\n"
+        "      - callback_url: https://x.example/h?token=${T}\n      - callback_url: https://x.example/h?token=${T}\n"
+        "      - callback_url: 'https://'\n"
+    )
     found = check(tmp_path, body, {"T": "secret-value"})
-    assert [(line, rule) for line, _s, rule, _m in found] == [(5, "webhook-url"), (7, "webhook-duplicate"),
-                                                             (8, "webhook-url")]
+    assert [(line, rule) for line, _s, rule, _m in found] == [
+        (5, "webhook-url"),
+        (7, "webhook-duplicate"),
+        (8, "webhook-url"),
+    ]
     assert all("secret-value" not in m for *_x, m in found)
     assert "https://x.example/h?token=${T}" in found[1][3]
 
 
 def test_renamed_from_rules(tmp_path):
-    body = ("lists:\n  - name: A\n    renamed_from: A\n  - name: B\n    renamed_from: A\n"
-            "  - name: C\n    renamed_from: Old\n  - name: D\n    renamed_from: Old\n")
+    body = (
+        "lists:\n  - name: A\n    renamed_from: A\n  - name: B\n    renamed_from: A\n"
+        "  - name: C\n    renamed_from: Old\n  - name: D\n    renamed_from: Old\n"
+    )
     assert rules(check(tmp_path, body)) == ["renamed-from", "renamed-from", "renamed-from"]
 
 
@@ -106,11 +145,13 @@ def test_renamed_from_rules(tmp_path):
 
 def test_lint_rules_and_their_ids(tmp_path):
     long = "x" * 161
-    body = ("lists:\n  - name: A\n"
-            f"    message_reply: '{long}'\n"
-            "    message_stop: 'Bye now ✓'\n"
-            "    message_help: 'We send deals.'\n"
-            "    first_optin_message: 'Welcome!'\n")
+    body = (
+        "lists:\n  - name: A\n"
+        f"    message_reply: '{long}'\n"
+        "    message_stop: 'Bye now ✓'\n"
+        "    message_help: 'We send deals.'\n"
+        "    first_optin_message: 'Welcome!'\n"
+    )
     found = check(tmp_path, body)
     assert all(sev == "warning" for _l, sev, _r, _m in found)
     by_line: dict[int, list[str]] = {}
@@ -131,35 +172,49 @@ def test_lint_rules_and_their_ids(tmp_path):
 
 def test_lint_rules_can_be_switched_off(tmp_path):
     rules_off = ", ".join(f"{r}: {v}" for r, v in zip(LINT_RULES, ["false", "off", "'off'"] * 10, strict=False))
-    body = ("account:\n  brand: ACME\n  lint: {" + rules_off + "}\nlists:\n  - name: A\n    message_reply: '"
-            + "x" * 200 + "'\n    message_stop: 'Bye ✓ bit.ly/x'\n    message_help: 'hi'\n"
-            "    first_optin_message: 'Welcome'\n    keyword_names: [START, ALTO]\n")
+    body = (
+        "account:\n  brand: ACME\n  lint: {"
+        + rules_off
+        + "}\nlists:\n  - name: A\n    message_reply: '"
+        + "x" * 200
+        + "'\n    message_stop: 'Bye ✓ bit.ly/x'\n    message_help: 'hi'\n"
+        "    first_optin_message: 'Welcome'\n    keyword_names: [START, ALTO]\n"
+    )
     assert check(tmp_path, body) == []
 
 
 def test_old_lint_keys_still_work_with_a_deprecation_warning(tmp_path):
-    body = ("account:\n  lint: {optin-disclosure: false, help-content: false}\nlists:\n  - name: A\n"
-            "    message_help: 'ACME: 4 msgs/mo. Reply STOP to end. Msg&data rates may apply.'\n"
-            "    first_optin_message: 'ACME: 4 msgs/mo.'\n")
-    assert [(line, r) for line, _s, r, _m in check(tmp_path, body)] == [(3, "lint-deprecated"),
-                                                                         (3, "lint-deprecated")]
+    body = (
+        "account:\n  lint: {optin-disclosure: false, help-content: false}\nlists:\n  - name: A\n"
+        "    message_help: 'ACME: 4 msgs/mo. Reply STOP to end. Msg&data rates may apply.'\n"
+        "    first_optin_message: 'ACME: 4 msgs/mo.'\n"
+    )
+    assert [(line, r) for line, _s, r, _m in check(tmp_path, body)] == [(3, "lint-deprecated"), (3, "lint-deprecated")]
 
 
 def test_lint_applies_to_opt_in_request_messages(tmp_path):
-    body = ("lists:\n  - name: A\n    opt_in_type: double\n    opt_in_requests:\n"
-            "      - {collected_data: 'yes', request_message: 'Reply YES', success_action: optinsubscriber,"
-            " opt_in_message: 'Thanks'}\n")
+    body = (
+        "lists:\n  - name: A\n    opt_in_type: double\n    opt_in_requests:\n"
+        "      - {collected_data: 'yes', request_message: 'Reply YES', success_action: optinsubscriber,"
+        " opt_in_message: 'Thanks'}\n"
+    )
     found = check(tmp_path, body)
     assert {(line, rule) for line, _s, rule, _m in found} == {
-        (6, "consent-wording"), (6, "rates-disclosure"), (6, "frequency-disclosure"), (6, "stop-instructions"),
-        (6, "help-instructions")}
+        (6, "consent-wording"),
+        (6, "rates-disclosure"),
+        (6, "frequency-disclosure"),
+        (6, "stop-instructions"),
+        (6, "help-instructions"),
+    }
 
 
 def test_good_messages_pass(tmp_path):
-    body = (f"lists:\n  - name: A\n    message_help: '{GOOD_HELP}'\n"
-            "    message_stop: 'ACME: You have been unsubscribed and will not receive any more messages.'\n"
-            "    first_optin_message: 'ACME: You agreed to recurring msgs. Txt STOP to end, HELP for help. "
-            "Msg & data rates may apply.'\n")
+    body = (
+        f"lists:\n  - name: A\n    message_help: '{GOOD_HELP}'\n"
+        "    message_stop: 'ACME: You have been unsubscribed and will not receive any more messages.'\n"
+        "    first_optin_message: 'ACME: You agreed to recurring msgs. Txt STOP to end, HELP for help. "
+        "Msg & data rates may apply.'\n"
+    )
     assert check(tmp_path, body) == []
 
 

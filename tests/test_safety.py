@@ -3,6 +3,7 @@
 Planner-level tests pin the arithmetic; the end-to-end tests drive the real CLI against the
 sandbox over HTTP (subscriber counts are seeded into the sandbox's state).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,10 +42,21 @@ def set_subscribers(sandbox, name: str, n: int) -> None:
 
 
 def test_list_delete_and_custom_field_replace_carry_their_lists_subscribers():
-    account = live([raw_list(1, "Old", counts=counts(41_000)), raw_list(2, "Club", counts=counts(210))],
-                   custom_fields={2: [{"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5}]})
-    config = desired_from({"lists": [{"name": "Old", "delete": True}, {"name": "Club", "custom_fields": [
-        {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 9}]}]})
+    account = live(
+        [raw_list(1, "Old", counts=counts(41_000)), raw_list(2, "Club", counts=counts(210))],
+        custom_fields={2: [{"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5}]},
+    )
+    config = desired_from(
+        {
+            "lists": [
+                {"name": "Old", "delete": True},
+                {
+                    "name": "Club",
+                    "custom_fields": [{"key": "zip", "label": "Zip", "content_type": "text", "max_length": 9}],
+                },
+            ]
+        }
+    )
     result = plan(config, account)
     by_address = {a.address: a for a in result.actions}
     assert by_address['list["Old"]'].subscribers == 41_000
@@ -60,8 +72,7 @@ def test_each_list_counts_once_and_an_unknown_count_is_never_zero():
     raw = raw_list(2, "NoCount")
     del raw["counts"]
     fields = [{"key": k, "label": k, "content_type": "text", "max_length": 5} for k in ("a", "b")]
-    account = live([raw_list(1, "Club", counts=counts(100)), raw],
-                   custom_fields={1: fields, 2: [dict(fields[0])]})
+    account = live([raw_list(1, "Club", counts=counts(100)), raw], custom_fields={1: fields, 2: [dict(fields[0])]})
     config = desired_from({"lists": [{"name": "Club", "custom_fields": []}, {"name": "NoCount", "custom_fields": []}]})
     result = plan(config, account)
     s = result.summary()
@@ -72,11 +83,26 @@ def test_each_list_counts_once_and_an_unknown_count_is_never_zero():
 
 
 def test_message_changes_say_whose_conversations_they_change():
-    account = live([raw_list(1, "A", counts=counts(300), message_help="old"), raw_list(2, "B", counts=counts(7)),
-                    raw_list(3, "C", counts=counts(9))])
-    config = desired_from({"lists": [{"name": "A", "message_help": "new"}, {"name": "B", "email_digest": "x@y.example"},
-                                     {"name": "C", "keyword_names": ["CEE"]}]})
-    result = plan(config, account, )
+    account = live(
+        [
+            raw_list(1, "A", counts=counts(300), message_help="old"),
+            raw_list(2, "B", counts=counts(7)),
+            raw_list(3, "C", counts=counts(9)),
+        ]
+    )
+    config = desired_from(
+        {
+            "lists": [
+                {"name": "A", "message_help": "new"},
+                {"name": "B", "email_digest": "x@y.example"},
+                {"name": "C", "keyword_names": ["CEE"]},
+            ]
+        }
+    )
+    result = plan(
+        config,
+        account,
+    )
     data = result.to_json()
     help_change = next(a for a in data["actions"] if a["address"] == 'list["A"]')
     assert help_change["conversations"] == 300 and "subscribers" not in help_change
@@ -96,8 +122,9 @@ def _many(n: int, changed: int, safety=None):
     return plan(desired_from(data), account)
 
 
-@pytest.mark.parametrize("n, changed, over", [(10, 3, False), (10, 4, True), (9, 9, False), (20, 6, False),
-                                              (20, 7, True)])
+@pytest.mark.parametrize(
+    "n, changed, over", [(10, 3, False), (10, 4, True), (9, 9, False), (20, 6, False), (20, 7, True)]
+)
 def test_share_of_managed_lists_updated_default_30_percent_from_10_lists(n, changed, over):
     result = _many(n, changed)
     assert bool(result.over_limit) is over
@@ -114,32 +141,66 @@ def test_share_limit_and_floor_are_settable_and_null_switches_a_limit_off():
 
 
 def test_lists_deleted_webhooks_changed_and_subscribers_affected():
-    hooks = [{"id": 100 + i, "list_id": 1, "callback_url": f"https://h.example/{i}", "subscribe": True,
-              "unsubscribe": False, "message_sent": False, "reply_received": False, "cleaned": False}
-             for i in range(6)]
-    account = live([raw_list(1, "Hooks", counts=counts(10))] +
-                   [raw_list(i, f"Gone{i}", counts=counts(2_503)) for i in range(2, 6)], webhooks={1: hooks})
+    hooks = [
+        {
+            "id": 100 + i,
+            "list_id": 1,
+            "callback_url": f"https://h.example/{i}",
+            "subscribe": True,
+            "unsubscribe": False,
+            "message_sent": False,
+            "reply_received": False,
+            "cleaned": False,
+        }
+        for i in range(6)
+    ]
+    account = live(
+        [raw_list(1, "Hooks", counts=counts(10))]
+        + [raw_list(i, f"Gone{i}", counts=counts(2_503)) for i in range(2, 6)],
+        webhooks={1: hooks},
+    )
     data = {"lists": [{"name": "Hooks", "webhooks": []}] + [{"name": f"Gone{i}", "delete": True} for i in range(2, 6)]}
     result = plan(desired_from(data), account)
     assert {e["limit"]: e["value"] for e in result.over_limit} == {
-        "max_lists_deleted": 4, "max_webhooks_changed": 6, "max_subscribers_affected": 10_012}
-    data["account"] = {"safety": {"max_lists_deleted": 4, "max_webhooks_changed": 6,
-                                  "max_subscribers_affected": 10_012}}
+        "max_lists_deleted": 4,
+        "max_webhooks_changed": 6,
+        "max_subscribers_affected": 10_012,
+    }
+    data["account"] = {
+        "safety": {"max_lists_deleted": 4, "max_webhooks_changed": 6, "max_subscribers_affected": 10_012}
+    }
     assert plan(desired_from(data), account).over_limit == []
-    data["account"] = {"safety": {"max_lists_deleted": 0, "max_webhooks_changed": None,
-                                  "max_subscribers_affected": 10_011}}
+    data["account"] = {
+        "safety": {"max_lists_deleted": 0, "max_webhooks_changed": None, "max_subscribers_affected": 10_011}
+    }
     assert [e["limit"] for e in plan(desired_from(data), account).over_limit] == [
-        "max_lists_deleted", "max_subscribers_affected"]
+        "max_lists_deleted",
+        "max_subscribers_affected",
+    ]
 
 
 def test_a_webhook_pointed_elsewhere_by_a_changed_secret_counts_as_changed():
     template = "https://h.example/t?token=${TOKEN}"
-    hooks = [{"id": 1, "list_id": 1, "callback_url": "https://h.example/t?token=old-value-1", "subscribe": True,
-              "unsubscribe": False, "message_sent": False, "reply_received": False, "cleaned": False}]
+    hooks = [
+        {
+            "id": 1,
+            "list_id": 1,
+            "callback_url": "https://h.example/t?token=old-value-1",
+            "subscribe": True,
+            "unsubscribe": False,
+            "message_sent": False,
+            "reply_received": False,
+            "cleaned": False,
+        }
+    ]
     account = live([raw_list(1, "A")], webhooks={1: hooks})
-    config = desired_from({"account": {"safety": {"max_webhooks_changed": 0}},
-                           "lists": [{"name": "A", "webhooks": [{"callback_url": template, "subscribe": True}]}]},
-                          env={"TOKEN": "new-value-2"})
+    config = desired_from(
+        {
+            "account": {"safety": {"max_webhooks_changed": 0}},
+            "lists": [{"name": "A", "webhooks": [{"callback_url": template, "subscribe": True}]}],
+        },
+        env={"TOKEN": "new-value-2"},
+    )
     result = plan(config, account)
     assert [a.action for a in result.actions] == ["update"]
     assert result.safety["measured"]["webhooks_changed"] == 1 and result.over_limit
@@ -182,8 +243,9 @@ def test_text_markdown_and_json_carry_the_people(api_env, applied, sandbox):
     text = run_cli(["plan", str(applied)], env=api_env)
     assert text.exit_code == 0, text.output
     assert '- list["ACME Deals"] (delete; DESTRUCTIVE; 210 subscribers;' in text.stdout
-    assert ('-/+ list["ACME VIP"].custom_field["zip_code"] (replace; DESTRUCTIVE; stored values of 41,000 '
-            'subscribers;') in text.stdout
+    assert (
+        '-/+ list["ACME VIP"].custom_field["zip_code"] (replace; DESTRUCTIVE; stored values of 41,000 subscribers;'
+    ) in text.stdout
     assert "2 destructive, affects 41,210 subscribers." in text.stdout
     md = run_cli(["plan", "--format", "markdown", str(applied)], env=api_env).stdout
     assert "> **Warning:** 2 destructive action(s) affect 41,210 subscribers; apply needs `--allow-destroy`:" in md
@@ -237,8 +299,7 @@ def test_saved_and_reviewed_plans_carry_the_verdict(api_env, applied, sandbox, t
     assert done.exit_code == 0, done.output
 
 
-def test_a_subscriber_joining_after_review_does_not_make_the_reviewed_plan_differ(api_env, applied, sandbox,
-                                                                                   tmp_path):
+def test_a_subscriber_joining_after_review_does_not_make_the_reviewed_plan_differ(api_env, applied, sandbox, tmp_path):
     (applied / "lists" / "deals.yaml").write_text("version: 1\nlists:\n  - name: ACME Deals\n    delete: true\n")
     out = tmp_path / "plan.json"
     assert run_cli(["plan", "--out", str(out), str(applied)], env=api_env).exit_code == 0
@@ -262,7 +323,8 @@ def test_the_action_checks_the_reviewed_verdict_and_passes_allow_bulk(gitops, sa
     set_subscribers(sandbox, "ACME Deals", 41_210)
     gitops.git("checkout", "-q", "-b", "retire-deals")
     (gitops.repo / "tatango" / "lists" / "deals.yaml").write_text(
-        "version: 1\nlists:\n  - name: ACME Deals\n    delete: true\n")
+        "version: 1\nlists:\n  - name: ACME Deals\n    delete: true\n"
+    )
     gitops.git("commit", "-q", "-am", "retire deals")
     ran = gitops.workflow(CI / "tatango-pr.yml", pr_context(gitops, 9))
     markdown = Path(ran[1][2]["plan-markdown"]).read_text()

@@ -1,5 +1,6 @@
 """Contract tests: the client against the sandbox over real HTTP, for every endpoint and error,
 with the sandbox's answers checked against the API reference's JSON examples (tests/fixtures)."""
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,12 @@ def test_pagination_defaults_limits_and_empty(client, sandbox):
     assert (empty["count"], empty["pages_count"], empty["lists"]) == (0, 0, [])
     state = requests.get(sandbox.control_url + "/state", timeout=5).json()
     for i in range(1, 1006):
-        state["lists"][str(i)] = {**EXAMPLES["list_show"]["list"], "id": i, "name": f"L{i}", "_bypass_opt_in_response": False}
+        state["lists"][str(i)] = {
+            **EXAMPLES["list_show"]["list"],
+            "id": i,
+            "name": f"L{i}",
+            "_bypass_opt_in_response": False,
+        }
     state["next_ids"]["list"] = 1006
     seed(sandbox, state)
     first = raw(client, "GET", "/lists")
@@ -82,9 +88,20 @@ def test_pagination_defaults_limits_and_empty(client, sandbox):
 
 
 def test_retrieve_create_update_destroy_list(client):
-    created_payload = raw(client, "POST", "/lists", body={"list": {
-        **{k: v for k, v in EXAMPLES["list_create"]["list"].items() if k not in ("id", "counts", "opt_in_type",
-                                                                              "opt_in_requests")}}})
+    created_payload = raw(
+        client,
+        "POST",
+        "/lists",
+        body={
+            "list": {
+                **{
+                    k: v
+                    for k, v in EXAMPLES["list_create"]["list"].items()
+                    if k not in ("id", "counts", "opt_in_type", "opt_in_requests")
+                }
+            }
+        },
+    )
     assert_same_shape(created_payload, EXAMPLES["list_create"])
     assert created_payload["list"]["keyword_names"] == ["JOIN", "SAVE", "COUPONS", "SALE"]
     list_id = created_payload["list"]["id"]
@@ -115,13 +132,34 @@ def test_keywords_are_upper_cased_unique_and_checked(client):
 
 def test_opt_in_settings_double_and_single(client):
     lst = make_list(client, "Opt")
-    body = {"opt_in_type": "double", "opt_in_requests": [
-        {k: r[k] for k in ("collected_data", "request_message", "retry_message", "follow_up", "follow_up_hour",
-                           "no_response_message", "opt_in_message", "second_opt_in_message", "success_action")}
-        for r in EXAMPLES["opt_in_double"]["opt_in_requests"]]}
+    body = {
+        "opt_in_type": "double",
+        "opt_in_requests": [
+            {
+                k: r[k]
+                for k in (
+                    "collected_data",
+                    "request_message",
+                    "retry_message",
+                    "follow_up",
+                    "follow_up_hour",
+                    "no_response_message",
+                    "opt_in_message",
+                    "second_opt_in_message",
+                    "success_action",
+                )
+            }
+            for r in EXAMPLES["opt_in_double"]["opt_in_requests"]
+        ],
+    }
     payload = raw(client, "PUT", f"/lists/{lst['id']}/opt_in_settings", body=body)
     assert_same_shape(payload, EXAMPLES["opt_in_double"])
-    assert [r["collected_data"] for r in payload["opt_in_requests"]] == ["zip_code", "email_address", "first_name", "yes"]
+    assert [r["collected_data"] for r in payload["opt_in_requests"]] == [
+        "zip_code",
+        "email_address",
+        "first_name",
+        "yes",
+    ]
     assert all(r["list_id"] == lst["id"] and r["id"] for r in payload["opt_in_requests"])
     listed = client.get_list(lst["id"])
     assert listed["opt_in_type"] == "double" and len(listed["opt_in_requests"]) == 4
@@ -135,8 +173,15 @@ def test_opt_in_settings_double_and_single(client):
 
 def test_custom_fields(client):
     lst = make_list(client, "CF")
-    body = {"label": "The Label", "key": "the_key", "content_type": "text", "max_length": 9999,
-            "pattern": "[A-Za-z0-9]", "should_validate_regex_via_api": False, "default_value": "The Default Value"}
+    body = {
+        "label": "The Label",
+        "key": "the_key",
+        "content_type": "text",
+        "max_length": 9999,
+        "pattern": "[A-Za-z0-9]",
+        "should_validate_regex_via_api": False,
+        "default_value": "The Default Value",
+    }
     created = raw(client, "POST", f"/lists/{lst['id']}/custom_fields", body={"custom_field": body})
     assert_same_shape(created, EXAMPLES["custom_field_create"])
     index = raw(client, "GET", f"/lists/{lst['id']}/custom_fields")
@@ -150,8 +195,10 @@ def test_custom_fields(client):
     with pytest.raises(ApiError) as err:
         client.create_custom_field(lst["id"], {"key": "k3", "label": "L3", "content_type": "text"})
     assert (err.value.status, err.value.error) == (422, "Max. characters must be greater than 0")
-    assert raw(client, "DELETE", f"/lists/{lst['id']}/custom_fields", body={"key": "the_key"}) == \
-        EXAMPLES["custom_field_destroy"]
+    assert (
+        raw(client, "DELETE", f"/lists/{lst['id']}/custom_fields", body={"key": "the_key"})
+        == EXAMPLES["custom_field_destroy"]
+    )
     with pytest.raises(ApiError) as err:
         client.delete_custom_field(lst["id"], "the_key")
     assert err.value.status == 404
@@ -159,22 +206,40 @@ def test_custom_fields(client):
 
 def test_webhooks_with_five_events(client):
     lst = make_list(client, "Hooks")
-    created = raw(client, "POST", f"/lists/{lst['id']}/webhooks", body={"webhook": {
-        "callback_url": "http://localhost.dev/null?api_key=foo_bar_baz", "subscribe": True, "unsubscribe": True,
-        "message_sent": False, "reply_received": True, "cleaned": True}})
+    created = raw(
+        client,
+        "POST",
+        f"/lists/{lst['id']}/webhooks",
+        body={
+            "webhook": {
+                "callback_url": "http://localhost.dev/null?api_key=foo_bar_baz",
+                "subscribe": True,
+                "unsubscribe": True,
+                "message_sent": False,
+                "reply_received": True,
+                "cleaned": True,
+            }
+        },
+    )
     assert_same_shape(created, EXAMPLES["webhook_create"], EXTRA_WEBHOOK_EVENTS)
     hook_id = created["webhook"]["id"]
     assert (created["webhook"]["reply_received"], created["webhook"]["cleaned"]) == (True, True)
-    assert_same_shape(raw(client, "GET", f"/lists/{lst['id']}/webhooks/{hook_id}"), EXAMPLES["webhook_show"],
-                      EXTRA_WEBHOOK_EVENTS)
-    updated = raw(client, "PUT", f"/lists/{lst['id']}/webhooks/{hook_id}", body={"webhook": {
-        "callback_url": "http://mynewapi.com/?ref=tatango", "unsubscribe": False}})
+    assert_same_shape(
+        raw(client, "GET", f"/lists/{lst['id']}/webhooks/{hook_id}"), EXAMPLES["webhook_show"], EXTRA_WEBHOOK_EVENTS
+    )
+    updated = raw(
+        client,
+        "PUT",
+        f"/lists/{lst['id']}/webhooks/{hook_id}",
+        body={"webhook": {"callback_url": "http://mynewapi.com/?ref=tatango", "unsubscribe": False}},
+    )
     assert_same_shape(updated, EXAMPLES["webhook_update"], EXTRA_WEBHOOK_EVENTS)
     assert updated["webhook"]["reply_received"] is True  # events left out of an update stay as they were
     for _ in range(2):
         client.create_webhook(lst["id"], {"callback_url": "http://localhost/dev/null", "subscribe": True})
-    assert_same_shape(raw(client, "GET", f"/lists/{lst['id']}/webhooks"), EXAMPLES["webhooks_index"],
-                      EXTRA_WEBHOOK_EVENTS)
+    assert_same_shape(
+        raw(client, "GET", f"/lists/{lst['id']}/webhooks"), EXAMPLES["webhooks_index"], EXTRA_WEBHOOK_EVENTS
+    )
     assert raw(client, "DELETE", f"/lists/{lst['id']}/webhooks/{hook_id}") == EXAMPLES["webhook_destroy"]
     with pytest.raises(ApiError) as err:
         client.get_webhook(lst["id"], hook_id)
@@ -189,10 +254,14 @@ def test_webhooks_with_five_events(client):
 
 def test_shortcodes_and_keyword_tests(client):
     assert raw(client, "GET", "/shortcodes") == EXAMPLES["shortcodes"]
-    assert raw(client, "POST", "/shortcodes/33733/test_keyword", body={"keyword_name": "TEST"}) == \
-        EXAMPLES["test_keyword_available"]
-    assert raw(client, "POST", "/shortcodes/33733/test_keyword", body={"keyword_name": "pizza"}) == \
-        EXAMPLES["test_keyword_unavailable"]
+    assert (
+        raw(client, "POST", "/shortcodes/33733/test_keyword", body={"keyword_name": "TEST"})
+        == EXAMPLES["test_keyword_available"]
+    )
+    assert (
+        raw(client, "POST", "/shortcodes/33733/test_keyword", body={"keyword_name": "pizza"})
+        == EXAMPLES["test_keyword_unavailable"]
+    )
     make_list(client, "Mine", ["MINE"])
     assert client.test_keyword("33733", "mine") == (False, "Name is in use")
     with pytest.raises(ApiError) as err:
@@ -226,7 +295,9 @@ def test_unknown_route_and_method(client):
 def test_state_persists_to_a_json_file_and_can_be_seeded(tmp_path):
     path = tmp_path / "state.json"
     with SandboxServer(str(path)) as first:
-        TatangoClient(first.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=0).create_list({"name": "Kept"}, ["KEPT"])
+        TatangoClient(first.url, SANDBOX_EMAIL, SANDBOX_API_KEY, rate_per_hour=0).create_list(
+            {"name": "Kept"}, ["KEPT"]
+        )
     saved = json.loads(path.read_text())
     assert [lst["name"] for lst in saved["lists"].values()] == ["Kept"]
     saved["lists"]["1"]["counts"]["subscribers"] = 42
@@ -294,6 +365,15 @@ def test_latency_is_injected(client, sandbox):
 
 def test_a_ruby_style_pattern_is_accepted_like_the_api_would(client):
     list_id = client.create_list({"name": "A"})["id"]
-    field = client.create_custom_field(list_id, {"key": "zip", "label": "Zip", "content_type": "text",
-                                                 "max_length": 5, "pattern": "\\A\\d{5}\\z", "default_value": "98101"})
+    field = client.create_custom_field(
+        list_id,
+        {
+            "key": "zip",
+            "label": "Zip",
+            "content_type": "text",
+            "max_length": 5,
+            "pattern": "\\A\\d{5}\\z",
+            "default_value": "98101",
+        },
+    )
     assert field["pattern"] == "\\A\\d{5}\\z"

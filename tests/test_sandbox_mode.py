@@ -1,4 +1,5 @@
 """The embedded `--sandbox` mode a newcomer starts with, and the remaining sandbox rules."""
+
 from __future__ import annotations
 
 import json
@@ -38,44 +39,121 @@ def test_several_or_no_shortcodes(client, sandbox):
         read_account(client, config)
 
 
-@pytest.mark.parametrize("call, error", [
-    (lambda c: c.create_list({"name": "x" * 26}), "Name is too long (maximum is 25 characters)"),
-    (lambda c: c.create_list({"name": "  "}), "Name can't be blank"),
-    (lambda c: c.update_list(c.create_list({"name": "A"})["id"], {"name": ""}), "Name can't be blank"),
-    (lambda c: c.request("PUT", f"/lists/{c.create_list({'name': 'A'})['id']}/keywords", body={"keyword_names": "JOIN"}),
-     "keyword_names must be an array of strings"),
-    (lambda c: c.set_keywords(c.create_list({"name": "A"})["id"], ["A B"]), "invalid keyword names: A B"),
-    (lambda c: c.set_opt_in_settings(c.create_list({"name": "A"})["id"], {"opt_in_type": "triple"}),
-     "Opt in type is not included in the list"),
-    (lambda c: c.set_opt_in_settings(c.create_list({"name": "A"})["id"], {"opt_in_type": "double"}),
-     "Opt in requests can't be blank for double opt-in"),
-    (lambda c: c.set_opt_in_settings(c.create_list({"name": "A"})["id"], {"opt_in_type": "double", "opt_in_requests": [
-        {"collected_data": "shoe_size", "request_message": "x", "success_action": "optinsubscriber"}]}),
-     "Opt in requests collected data is not included in the list"),
-    (lambda c: c.set_opt_in_settings(c.create_list({"name": "A"})["id"], {"opt_in_type": "double", "opt_in_requests": [
-        {"collected_data": "yes", "request_message": "", "success_action": "optinsubscriber"}]}),
-     "Opt in requests request message can't be blank"),
-    (lambda c: c.set_opt_in_settings(c.create_list({"name": "A"})["id"], {"opt_in_type": "double", "opt_in_requests": [
-        {"collected_data": "yes", "request_message": "x", "follow_up": True, "success_action": "optinsubscriber"}]}),
-     "Opt in requests follow up hour can't be blank"),
-    (lambda c: c.create_custom_field(c.create_list({"name": "A"})["id"], {"key": "Bad Key", "label": "L",
-                                                                         "content_type": "text", "max_length": 5}),
-     "Key must only contain lower case characters, numbers and underscores"),
-    (lambda c: c.create_custom_field(c.create_list({"name": "A"})["id"], {"key": "k", "label": "L",
-                                                                         "content_type": "text", "max_length": 10000}),
-     "Max. characters must be less than or equal to 9999"),
-    (lambda c: c.create_custom_field(c.create_list({"name": "A"})["id"], {"key": "k", "label": "L", "pattern": "(",
-                                                                         "content_type": "text", "max_length": 5}),
-     "Pattern is not a valid regular expression"),
-    (lambda c: c.create_custom_field(c.create_list({"name": "A"})["id"], {"key": "k", "label": "L", "pattern": "^[0-9]+$",
-                                                                         "default_value": "x", "content_type": "text",
-                                                                         "max_length": 5}),
-     "Default value does not match pattern"),
-    (lambda c: c.create_webhook(c.create_list({"name": "A"})["id"], {"subscribe": True}), "Callback url can't be blank"),
-    (lambda c: c.request("POST", f"/lists/{c.create_list({'name': 'A'})['id']}/subscribers",
-                         body={"subscriber": {"phone_number": "12"}}), "Phone number is invalid"),
-    (lambda c: c.request("POST", "/lists", body={"name": "not wrapped"}), "param is missing or the value is empty: list"),
-])
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda c: c.create_list({"name": "x" * 26}), "Name is too long (maximum is 25 characters)"),
+        (lambda c: c.create_list({"name": "  "}), "Name can't be blank"),
+        (lambda c: c.update_list(c.create_list({"name": "A"})["id"], {"name": ""}), "Name can't be blank"),
+        (
+            lambda c: c.request(
+                "PUT", f"/lists/{c.create_list({'name': 'A'})['id']}/keywords", body={"keyword_names": "JOIN"}
+            ),
+            "keyword_names must be an array of strings",
+        ),
+        (lambda c: c.set_keywords(c.create_list({"name": "A"})["id"], ["A B"]), "invalid keyword names: A B"),
+        (
+            lambda c: c.set_opt_in_settings(c.create_list({"name": "A"})["id"], {"opt_in_type": "triple"}),
+            "Opt in type is not included in the list",
+        ),
+        (
+            lambda c: c.set_opt_in_settings(c.create_list({"name": "A"})["id"], {"opt_in_type": "double"}),
+            "Opt in requests can't be blank for double opt-in",
+        ),
+        (
+            lambda c: c.set_opt_in_settings(
+                c.create_list({"name": "A"})["id"],
+                {
+                    "opt_in_type": "double",
+                    "opt_in_requests": [
+                        {"collected_data": "shoe_size", "request_message": "x", "success_action": "optinsubscriber"}
+                    ],
+                },
+            ),
+            "Opt in requests collected data is not included in the list",
+        ),
+        (
+            lambda c: c.set_opt_in_settings(
+                c.create_list({"name": "A"})["id"],
+                {
+                    "opt_in_type": "double",
+                    "opt_in_requests": [
+                        {"collected_data": "yes", "request_message": "", "success_action": "optinsubscriber"}
+                    ],
+                },
+            ),
+            "Opt in requests request message can't be blank",
+        ),
+        (
+            lambda c: c.set_opt_in_settings(
+                c.create_list({"name": "A"})["id"],
+                {
+                    "opt_in_type": "double",
+                    "opt_in_requests": [
+                        {
+                            "collected_data": "yes",
+                            "request_message": "x",
+                            "follow_up": True,
+                            "success_action": "optinsubscriber",
+                        }
+                    ],
+                },
+            ),
+            "Opt in requests follow up hour can't be blank",
+        ),
+        (
+            lambda c: c.create_custom_field(
+                c.create_list({"name": "A"})["id"],
+                {"key": "Bad Key", "label": "L", "content_type": "text", "max_length": 5},
+            ),
+            "Key must only contain lower case characters, numbers and underscores",
+        ),
+        (
+            lambda c: c.create_custom_field(
+                c.create_list({"name": "A"})["id"],
+                {"key": "k", "label": "L", "content_type": "text", "max_length": 10000},
+            ),
+            "Max. characters must be less than or equal to 9999",
+        ),
+        (
+            lambda c: c.create_custom_field(
+                c.create_list({"name": "A"})["id"],
+                {"key": "k", "label": "L", "pattern": "(", "content_type": "text", "max_length": 5},
+            ),
+            "Pattern is not a valid regular expression",
+        ),
+        (
+            lambda c: c.create_custom_field(
+                c.create_list({"name": "A"})["id"],
+                {
+                    "key": "k",
+                    "label": "L",
+                    "pattern": "^[0-9]+$",
+                    "default_value": "x",
+                    "content_type": "text",
+                    "max_length": 5,
+                },
+            ),
+            "Default value does not match pattern",
+        ),
+        (
+            lambda c: c.create_webhook(c.create_list({"name": "A"})["id"], {"subscribe": True}),
+            "Callback url can't be blank",
+        ),
+        (
+            lambda c: c.request(
+                "POST",
+                f"/lists/{c.create_list({'name': 'A'})['id']}/subscribers",
+                body={"subscriber": {"phone_number": "12"}},
+            ),
+            "Phone number is invalid",
+        ),
+        (
+            lambda c: c.request("POST", "/lists", body={"name": "not wrapped"}),
+            "param is missing or the value is empty: list",
+        ),
+    ],
+)
 def test_sandbox_validation_errors(client, call, error):
     with pytest.raises(ApiError) as err:
         call(client)
@@ -89,8 +167,9 @@ def test_the_saved_plan_hint_is_a_command_that_works_as_printed(examples_copy, t
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "my plans" / "p.json"
     out.parent.mkdir()
-    planned = run_cli(["plan", "--sandbox", "--sandbox-profile", "faithful", "--out", str(out), str(examples_copy)],
-                      env=EXAMPLE_ENV)
+    planned = run_cli(
+        ["plan", "--sandbox", "--sandbox-profile", "faithful", "--out", str(out), str(examples_copy)], env=EXAMPLE_ENV
+    )
     hint = planned.stderr.split("Apply it with: ", 1)[1].strip()
     words = shlex.split(hint)
     assert words[:2] == ["tatango-iac", "apply"] and "--sandbox" in words and words[-1] == str(out)

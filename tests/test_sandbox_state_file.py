@@ -1,4 +1,5 @@
 """A damaged or symlinked sandbox state file: a clear, located message, and no write lost."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,15 @@ from tests.conftest import EXAMPLE_ENV, run_cli
 CONFIG = "version: 1\nlists:\n  - name: Linked\n    keyword_names: [LINKED]\n"
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ('{"lists": {\n  broken', ":2:3: the sandbox state is damaged (not JSON: "),
-    ("[1, 2]", "is damaged (a JSON list, not an object)"),
-    ('{"lists": []}', "is damaged (lists of the wrong type)"),
-    (b"\xff\xfe{}", "is damaged (not UTF-8)"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"lists": {\n  broken', ":2:3: the sandbox state is damaged (not JSON: "),
+        ("[1, 2]", "is damaged (a JSON list, not an object)"),
+        ('{"lists": []}', "is damaged (lists of the wrong type)"),
+        (b"\xff\xfe{}", "is damaged (not UTF-8)"),
+    ],
+)
 def test_a_damaged_state_file_is_named_and_left_as_it_is(tmp_path, content, expected):
     state = tmp_path / "state.json"
     raw = content if isinstance(content, bytes) else content.encode()

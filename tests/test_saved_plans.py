@@ -1,4 +1,5 @@
 """Saved plans are refused when stale, and only then (issue 9 item 7, issue 13 item 7)."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,16 @@ def edit_live_list(sandbox, name: str, **changes) -> None:
     record.update(changes)
 
 
-@pytest.mark.parametrize("change", ["unmanaged list message", "unmanaged attribute of a managed list",
-                                    "subscribers", "timestamps", "webhook enabled flag"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "unmanaged list message",
+        "unmanaged attribute of a managed list",
+        "subscribers",
+        "timestamps",
+        "webhook enabled flag",
+    ],
+)
 def test_changes_the_plan_does_not_depend_on_never_make_it_stale(api_env, applied, tmp_path, client, sandbox, change):
     client.create_list({"name": "Made by hand", "message_help": "v1"})
     out = planned(api_env, applied, tmp_path)
@@ -60,11 +69,14 @@ def test_changes_the_plan_does_not_depend_on_never_make_it_stale(api_env, applie
     assert "Apply complete: 1 of 1 action(s) applied; a re-read" in result.stdout
 
 
-@pytest.mark.parametrize("change, reason", [
-    ("managed message", "list 'ACME VIP' (id 3) changed in the account"),
-    ("managed webhook event", "the webhooks of list 'ACME Deals' (id 1) changed in the account"),
-    ("keywords of an unmanaged list", "the lists of the account (ids, names or keywords) changed"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ("managed message", "list 'ACME VIP' (id 3) changed in the account"),
+        ("managed webhook event", "the webhooks of list 'ACME Deals' (id 1) changed in the account"),
+        ("keywords of an unmanaged list", "the lists of the account (ids, names or keywords) changed"),
+    ],
+)
 def test_changes_the_plan_depends_on_make_it_stale(api_env, applied, tmp_path, client, sandbox, change, reason):
     out = planned(api_env, applied, tmp_path)
     if change == "managed message":
@@ -95,13 +107,15 @@ def test_a_file_added_to_a_planned_directory_makes_the_plan_stale(api_env, examp
     assert writes(sandbox) == [] and "Later" in [lst["name"] for lst in client.list_lists()]
 
 
-def test_a_stale_plan_names_the_file_that_changed_and_keeps_its_secrets(api_env, examples_copy, tmp_path, sandbox,
-                                                                        monkeypatch):
+def test_a_stale_plan_names_the_file_that_changed_and_keeps_its_secrets(
+    api_env, examples_copy, tmp_path, sandbox, monkeypatch
+):
     """Issue 17 point 8: which file, not just "the configuration"; a ${...} value counts as the file's."""
     out = planned(api_env, examples_copy, tmp_path)
     saved = json.loads(out.read_text())["config"]["file_digests"]
     assert sorted(saved) == sorted(json.loads(out.read_text())["config"]["files"]) and all(
-        d.startswith("hmac-sha256:") for d in saved.values())  # keyed: no offline guessing of a ${...} value
+        d.startswith("hmac-sha256:") for d in saved.values()
+    )  # keyed: no offline guessing of a ${...} value
     vip = examples_copy / "lists" / "vip.yaml"
     vip.write_text(vip.read_text().replace("follow_up_hour: 2", "follow_up_hour: 3"))
     result = run_cli(["apply", "--plan", str(out)], env=api_env)
@@ -109,7 +123,9 @@ def test_a_stale_plan_names_the_file_that_changed_and_keeps_its_secrets(api_env,
     assert "deals.yaml" not in result.stderr and writes(sandbox) == []
     vip.write_text(vip.read_text().replace("follow_up_hour: 3", "follow_up_hour: 2"))
     token = run_cli(["apply", "--plan", str(out)], env={**api_env, "ACME_WEBHOOK_TOKEN": "another-token-value"})
-    assert token.exit_code == 1 and f"{vip} changed since the plan was made (its text or a ${{...}} value" in token.stderr
+    assert (
+        token.exit_code == 1 and f"{vip} changed since the plan was made (its text or a ${{...}} value" in token.stderr
+    )
     assert "another-token-value" not in token.output and writes(sandbox) == []
     (examples_copy / "lists" / "stores.yaml").unlink()
     gone = run_cli(["apply", "--plan", str(out)], env=api_env)
@@ -117,8 +133,9 @@ def test_a_stale_plan_names_the_file_that_changed_and_keeps_its_secrets(api_env,
     assert writes(sandbox) == []
 
 
-def test_a_plan_of_relative_paths_applied_from_elsewhere_says_from_where(api_env, examples_copy, tmp_path, sandbox,
-                                                                         monkeypatch):
+def test_a_plan_of_relative_paths_applied_from_elsewhere_says_from_where(
+    api_env, examples_copy, tmp_path, sandbox, monkeypatch
+):
     """Issue 17 point 8: relative PATHs are kept (the same plan applies in another checkout); from another
     directory the refusal says where to run it, before any call."""
     monkeypatch.chdir(examples_copy.parent)
@@ -132,8 +149,10 @@ def test_a_plan_of_relative_paths_applied_from_elsewhere_says_from_where(api_env
     sandbox.requests.clear()
     result = run_cli(["apply", "--plan", str(out)], env=api_env)
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert (f"the plan's configuration path '{examples_copy.name}' is relative to the directory `plan --out` ran in "
-            f"and is not found from {elsewhere}; run `apply --plan` from that directory" in result.stderr), result.stderr
+    assert (
+        f"the plan's configuration path '{examples_copy.name}' is relative to the directory `plan --out` ran in "
+        f"and is not found from {elsewhere}; run `apply --plan` from that directory" in result.stderr
+    ), result.stderr
     assert sandbox.api_requests() == []
     monkeypatch.chdir(examples_copy.parent)  # from where it was made, the same file applies
     assert run_cli(["apply", "--plan", str(out)], env=api_env).exit_code == 0

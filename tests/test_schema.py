@@ -36,18 +36,44 @@ def test_every_object_is_closed_and_every_property_described():
 
 def test_schema_covers_the_contract_keys():
     lst = load_schema()["properties"]["lists"]["items"]["properties"]
-    for key in ("name", "message_yes", "message_help", "message_stop", "message_reply", "message_already_subscribed",
-                "first_optin_message", "second_optin_message", "email_digest", "email_subscribe",
-                "email_unsubscribe", "keyword_names", "opt_in_type", "bypass_opt_in_response", "opt_in_requests",
-                "custom_fields", "webhooks", "renamed_from", "id", "delete"):
+    for key in (
+        "name",
+        "message_yes",
+        "message_help",
+        "message_stop",
+        "message_reply",
+        "message_already_subscribed",
+        "first_optin_message",
+        "second_optin_message",
+        "email_digest",
+        "email_subscribe",
+        "email_unsubscribe",
+        "keyword_names",
+        "opt_in_type",
+        "bypass_opt_in_response",
+        "opt_in_requests",
+        "custom_fields",
+        "webhooks",
+        "renamed_from",
+        "id",
+        "delete",
+    ):
         assert key in lst
     request = lst["opt_in_requests"]["items"]
     assert request["properties"]["collected_data"]["enum"] == ["zip_code", "email_address", "first_name", "yes"]
     # null: the reference's own opt-in example answers with it, so an export must be able to write it back.
     assert request["properties"]["success_action"]["enum"] == ["nextrequest", "optinsubscriber", None]
-    assert set(request["properties"]) == {"collected_data", "request_message", "retry_message", "follow_up",
-                                          "follow_up_hour", "no_response_message", "success_action",
-                                          "opt_in_message", "second_opt_in_message"}
+    assert set(request["properties"]) == {
+        "collected_data",
+        "request_message",
+        "retry_message",
+        "follow_up",
+        "follow_up_hour",
+        "no_response_message",
+        "success_action",
+        "opt_in_message",
+        "second_opt_in_message",
+    }
     hook = lst["webhooks"]["items"]["properties"]
     assert {"subscribe", "unsubscribe", "message_sent", "reply_received", "cleaned"} <= set(hook)
     field = lst["custom_fields"]["items"]

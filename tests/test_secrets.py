@@ -5,16 +5,23 @@ import pytest
 from tatango_iac.secrets import MASK, Templated, display, mask_url, scrub
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("https://h.example/x?token=abc&ref=tatango", "https://h.example/x?token=****&ref=tatango"),
-    ("https://h.example/x?api_key=1&Signature=2&sig=3&auth=4&password=5&client_secret=6&page=2",
-     "https://h.example/x?api_key=****&Signature=****&sig=****&auth=****&password=****&client_secret=****&page=2"),
-    ("https://user:pa55@h.example/x", "https://user:****@h.example/x"),
-    ("https://hooks.slack.example/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXX1234",
-     "https://hooks.slack.example/services/T0000/B0000/****"),
-    ("https://h.example/x?token=${HOOK_TOKEN}", "https://h.example/x?token=${HOOK_TOKEN}"),
-    ("https://h.example/plain/path", "https://h.example/plain/path"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("https://h.example/x?token=abc&ref=tatango", "https://h.example/x?token=****&ref=tatango"),
+        (
+            "https://h.example/x?api_key=1&Signature=2&sig=3&auth=4&password=5&client_secret=6&page=2",
+            "https://h.example/x?api_key=****&Signature=****&sig=****&auth=****&password=****&client_secret=****&page=2",
+        ),
+        ("https://user:pa55@h.example/x", "https://user:****@h.example/x"),
+        (
+            "https://hooks.slack.example/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXX1234",
+            "https://hooks.slack.example/services/T0000/B0000/****",
+        ),
+        ("https://h.example/x?token=${HOOK_TOKEN}", "https://h.example/x?token=${HOOK_TOKEN}"),
+        ("https://h.example/plain/path", "https://h.example/plain/path"),
+    ],
+)
 def test_mask_url(url, shown):
     assert mask_url(url) == shown
 
@@ -24,7 +31,9 @@ def test_templated_values_show_their_template_everywhere():
     assert value == "https://h.example/x?token=s3cret-value"
     assert "s3cret" not in repr(value) and "s3cret" not in repr([value])
     assert display({"callback_url": value, "nested": [{"m": Templated("hi s3cret", "hi ${X}")}]}) == {
-        "callback_url": "https://h.example/x?token=${T}", "nested": [{"m": "hi ${X}"}]}
+        "callback_url": "https://h.example/x?token=${T}",
+        "nested": [{"m": "hi ${X}"}],
+    }
     copied = copy.deepcopy(value)
     assert isinstance(copied, Templated) and copied.template == value.template
 
@@ -40,8 +49,12 @@ def test_redaction_masks_registered_secrets_and_urls_in_free_text_in_linear_time
     redactor = Redactor()
     redactor.register_url("https://hooks.example/services/T0/B0/abcdEFGH12345678zz?token=short-but-secret")
     redactor.register("pa ss phrase with spaces", "tiny")  # too short values are left to display()
-    text = ("error: token short-but-secret refused; path abcdEFGH12345678zz; pa ss phrase with spaces; tiny; "
-            "see https://x.example/a?sig=zzz and Authorization: Basic c2FuZGJveDprZXk=")
-    assert redactor.redact(text) == ("error: token **** refused; path ****; ****; tiny; see "
-                                     "https://x.example/a?sig=**** and Authorization: Basic ****")
+    text = (
+        "error: token short-but-secret refused; path abcdEFGH12345678zz; pa ss phrase with spaces; tiny; "
+        "see https://x.example/a?sig=zzz and Authorization: Basic c2FuZGJveDprZXk="
+    )
+    assert redactor.redact(text) == (
+        "error: token **** refused; path ****; ****; tiny; see "
+        "https://x.example/a?sig=**** and Authorization: Basic ****"
+    )
     assert redactor.redact("x" * 1_000_000 + " short-but-secret").endswith(" ****")

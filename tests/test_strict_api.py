@@ -3,6 +3,7 @@
 The sandbox answers what the reference promises; scripted answers (faults of kind
 "answer") make it answer what a real server might, over real HTTP.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -30,18 +31,23 @@ def test_a_page_without_its_collection_key_is_an_error_naming_the_endpoint(clien
 
 def test_items_that_do_not_add_up_to_count_are_an_error_never_a_shorter_account(client, sandbox):
     one = {"id": 1, "name": "A", "keyword_names": []}
-    set_faults(sandbox, script=[answer(r"/lists$", json={"status": "OK", "count": 3, "pages_count": 1,
-                                                         "lists": [one]})])
+    set_faults(
+        sandbox, script=[answer(r"/lists$", json={"status": "OK", "count": 3, "pages_count": 1, "lists": [one]})]
+    )
     with pytest.raises(AnswerError, match="count says 3, its 2 page\\(s\\) held 1 distinct item"):
         client.list_lists()  # page 2 is asked for too: the data, not pages_count, decides
 
 
 def test_pages_are_followed_and_ids_de_duplicated_across_pages(client, sandbox):
     a, b, c = ({"id": i, "name": n, "keyword_names": []} for i, n in ((1, "A"), (2, "B"), (3, "C")))
-    set_faults(sandbox, script=[
-        answer(r"/lists$", json={"status": "OK", "count": 3, "pages_count": 2, "lists": [a, b]}),
-        # The index moved between the two calls: B shows again on page 2.
-        answer(r"/lists$", json={"status": "OK", "count": 3, "pages_count": 2, "lists": [b, c]})])
+    set_faults(
+        sandbox,
+        script=[
+            answer(r"/lists$", json={"status": "OK", "count": 3, "pages_count": 2, "lists": [a, b]}),
+            # The index moved between the two calls: B shows again on page 2.
+            answer(r"/lists$", json={"status": "OK", "count": 3, "pages_count": 2, "lists": [b, c]}),
+        ],
+    )
     assert [item["id"] for item in client.list_lists()] == [1, 2, 3]
     assert [r["query"] for r in sandbox.api_requests()] == [{"per_page": "1000"}, {"per_page": "1000", "page": "2"}]
 
@@ -67,8 +73,14 @@ def test_the_custom_field_index_is_paged_like_every_other(client, sandbox):
 
 
 def test_redirects_are_never_followed_and_the_location_is_shown_masked(client, sandbox):
-    set_faults(sandbox, script=[answer(r"/lists$", status=301, text="", headers={
-        "Location": "https://login.example/sso?token=abc123secret"})])
+    set_faults(
+        sandbox,
+        script=[
+            answer(
+                r"/lists$", status=301, text="", headers={"Location": "https://login.example/sso?token=abc123secret"}
+            )
+        ],
+    )
     with pytest.raises(ApiError) as err:
         client.list_lists()
     assert err.value.status == 301
@@ -78,8 +90,13 @@ def test_redirects_are_never_followed_and_the_location_is_shown_masked(client, s
 
 def test_an_empty_or_204_answer_to_a_put_or_delete_is_success(client, sandbox):
     list_id = client.create_list({"name": "A"})["id"]
-    set_faults(sandbox, script=[answer(r"/keywords$", method="PUT", fault="answer_after", status=200, json=None),
-                                answer(r"/lists/\d+$", method="DELETE", fault="answer_after", status=204, json=None)])
+    set_faults(
+        sandbox,
+        script=[
+            answer(r"/keywords$", method="PUT", fault="answer_after", status=200, json=None),
+            answer(r"/lists/\d+$", method="DELETE", fault="answer_after", status=204, json=None),
+        ],
+    )
     assert client.set_keywords(list_id, ["NEWKW"]) == {}
     assert client.delete_list(list_id) == {}
     assert client.list_lists() == []
@@ -90,9 +107,19 @@ def test_a_404_on_delete_is_done_only_when_the_api_says_not_found(api_env, examp
     deals = examples_copy / "lists" / "deals.yaml"
     deals.write_text(deals.read_text().replace("?source=tatango", "?source=v2"))
     # The old webhook's delete is answered by a proxy's HTML 404 page: not proof that it is gone.
-    set_faults(sandbox, script=[answer(r"/webhooks/\d+$", method="DELETE", fault="answer", status=404,
-                                       text="<html><title>404 Not Found</title></html>",
-                                       headers={"Content-Type": "text/html"})])
+    set_faults(
+        sandbox,
+        script=[
+            answer(
+                r"/webhooks/\d+$",
+                method="DELETE",
+                fault="answer",
+                status=404,
+                text="<html><title>404 Not Found</title></html>",
+                headers={"Content-Type": "text/html"},
+            )
+        ],
+    )
     failed = run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env)
     assert failed.exit_code == 1 and "Failed (not applied): - " in failed.stderr
     assert "HTTP 404 with a non-JSON body" in failed.stderr
@@ -100,17 +127,37 @@ def test_a_404_on_delete_is_done_only_when_the_api_says_not_found(api_env, examp
     # answer says not found) counts as done; the read-back confirms it is gone.
     hook_id = next(r for r in sandbox.api_requests("DELETE"))["path"].rsplit("/", 1)[1]
     list_id = next(lst["id"] for lst in client.list_lists() if lst["name"] == "ACME Deals")
-    set_faults(sandbox, script=[answer(r"/webhooks/\d+$", method="DELETE", fault="answer_after", status=404,
-                                       json={"status": "error", "error": "Webhook not found"})])
+    set_faults(
+        sandbox,
+        script=[
+            answer(
+                r"/webhooks/\d+$",
+                method="DELETE",
+                fault="answer_after",
+                status=404,
+                json={"status": "error", "error": "Webhook not found"},
+            )
+        ],
+    )
     done = run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env)
     assert done.exit_code == 0, done.output
-    assert f"DELETE /lists/{list_id}/webhooks/{hook_id}: already gone (Webhook not found); counted as done" in \
-        done.stderr
+    assert (
+        f"DELETE /lists/{list_id}/webhooks/{hook_id}: already gone (Webhook not found); counted as done" in done.stderr
+    )
 
 
 def test_rails_style_error_bodies_are_shown(client, sandbox):
-    set_faults(sandbox, script=[answer(r"/lists$", method="POST", status=422,
-                                       json={"errors": {"name": ["is too long", "is reserved"], "base": "nope"}})])
+    set_faults(
+        sandbox,
+        script=[
+            answer(
+                r"/lists$",
+                method="POST",
+                status=422,
+                json={"errors": {"name": ["is too long", "is reserved"], "base": "nope"}},
+            )
+        ],
+    )
     with pytest.raises(ApiError) as err:
         client.create_list({"name": "A"})
     assert str(err.value) == "POST /lists: HTTP 422: name is too long; name is reserved; base nope"
@@ -126,10 +173,19 @@ def test_numbers_and_booleans_as_strings_are_coerced_where_read(client, sandbox)
     client.create_custom_field(list_id, {"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5})
     client.create_webhook(list_id, {"callback_url": "https://h.example/a", "subscribe": True})
     sandbox.state.profile = StringScalars()
-    config = desired_from({"lists": [{"name": "A", "email_subscribe": True, "keyword_names": ["JOIN"],
-                                      "custom_fields": [{"key": "zip", "label": "Zip", "content_type": "text",
-                                                         "max_length": 5}],
-                                      "webhooks": [{"callback_url": "https://h.example/a", "subscribe": True}]}]})
+    config = desired_from(
+        {
+            "lists": [
+                {
+                    "name": "A",
+                    "email_subscribe": True,
+                    "keyword_names": ["JOIN"],
+                    "custom_fields": [{"key": "zip", "label": "Zip", "content_type": "text", "max_length": 5}],
+                    "webhooks": [{"callback_url": "https://h.example/a", "subscribe": True}],
+                }
+            ]
+        }
+    )
     live = read_account(client, config)
     assert client.list_lists()[0]["id"] == "1"  # the wire really carries strings
     assert live.lists[0].id == 1 and live.lists[0].fields["email_subscribe"] is True
@@ -138,15 +194,19 @@ def test_numbers_and_booleans_as_strings_are_coerced_where_read(client, sandbox)
     assert summary(plan(config, live)) == []  # a difference of type alone plans nothing, least of all a replace
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("follow_up", "perhaps", "opt_in_requests[0].follow_up: expected a boolean, got 'perhaps'"),
-    ("follow_up_hour", "soon", "opt_in_requests[0].follow_up_hour: expected an integer, got 'soon'"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("follow_up", "perhaps", "opt_in_requests[0].follow_up: expected a boolean, got 'perhaps'"),
+        ("follow_up_hour", "soon", "opt_in_requests[0].follow_up_hour: expected an integer, got 'soon'"),
+    ],
+)
 def test_a_value_that_cannot_be_coerced_is_an_error_naming_field_and_value(client, sandbox, field, value, message):
     request = {"collected_data": "yes", "request_message": "YES?", "success_action": "optinsubscriber", field: value}
     lst = {"id": 7, "name": "A", "keyword_names": [], "opt_in_type": "double", "opt_in_requests": [request]}
-    set_faults(sandbox, script=[answer(r"/lists$", json={"status": "OK", "count": 1, "pages_count": 1,
-                                                         "lists": [lst]})])
+    set_faults(
+        sandbox, script=[answer(r"/lists$", json={"status": "OK", "count": 1, "pages_count": 1, "lists": [lst]})]
+    )
     with pytest.raises(AnswerError) as err:
         read_account(client, desired_from({"lists": []}))
     assert str(err.value) == f"GET /lists: lists[0].{message} (the tool refuses to guess)"
@@ -185,8 +245,13 @@ def test_callback_urls_match_in_canonical_form(client, sandbox):
     from tatango_iac.sandbox.profiles import NormalizedUrls
 
     sandbox.state.profile = NormalizedUrls()
-    config = desired_from({"lists": [{"name": "A", "webhooks": [
-        {"callback_url": "HTTPS://Hooks.Example.COM:443/In?x=1", "subscribe": True}]}]})
+    config = desired_from(
+        {
+            "lists": [
+                {"name": "A", "webhooks": [{"callback_url": "HTTPS://Hooks.Example.COM:443/In?x=1", "subscribe": True}]}
+            ]
+        }
+    )
     from tatango_iac.apply.applier import Applier
 
     first = plan(config, read_account(client, config))
@@ -207,8 +272,9 @@ def test_an_uncertain_webhook_post_is_found_by_its_canonical_url(client, sandbox
     events: list[str] = []
     result = Applier(client, on_event=events.append).run(plan(config, read_account(client, config)))
     assert result.ok and len(client.list_webhooks(list_id)) == 1
-    assert events == [f"POST /lists/{list_id}/webhooks: no answer from the API (connection dropped); re-read found "
-                      "it; not retried"]
+    assert events == [
+        f"POST /lists/{list_id}/webhooks: no answer from the API (connection dropped); re-read found it; not retried"
+    ]
 
 
 def test_any_managed_list_field_the_answer_leaves_out_is_unknown_not_empty():
@@ -217,9 +283,15 @@ def test_any_managed_list_field_the_answer_leaves_out_is_unknown_not_empty():
     record = raw_list(1, "A", message_reply="live reply")
     del record["message_reply"], record["email_subscribe"]
     account = live([record])
-    result = plan(desired_from({"lists": [{"name": "A", "message_reply": "wanted", "email_subscribe": True,
-                                           "message_help": "new help"}]}), account)
+    result = plan(
+        desired_from(
+            {"lists": [{"name": "A", "message_reply": "wanted", "email_subscribe": True, "message_help": "new help"}]}
+        ),
+        account,
+    )
     [action] = result.actions  # message_help only: the fields the API did not report are not compared
     assert action.payload == {"message_help": "new help"}
-    assert result.notes == ["The API's answers do not report list.email_subscribe, list.message_reply: those managed "
-                            "values are not compared, so this plan cannot check them (they are sent when written)."]
+    assert result.notes == [
+        "The API's answers do not report list.email_subscribe, list.message_reply: those managed "
+        "values are not compared, so this plan cannot check them (they are sent when written)."
+    ]

@@ -1,5 +1,6 @@
 """Say it once (issue 23): account.defaults, templates with extends, ${list.name} / ${var.NAME},
 diagnostics at the template line with the lists it reaches, bounded expansion."""
+
 import json
 import time
 
@@ -64,9 +65,11 @@ lists:
 def test_defaults_templates_chain_own_value_wins_and_null_clears(tmp_path):
     lists, _ = lists_of(write(tmp_path, {"account.yaml": BASE, "stores.yaml": STORES}))
     one, two, loose = lists["Store 1"], lists["Store 2"], lists["Loose"]
-    assert one.fields == {"message_stop": "You have been unsubscribed from Store 1. No more msgs.",
-                          "message_reply": "Thanks!",
-                          "message_help": "ACME Store 1: help at help@acme.example or 800-555-0100. Text STOP to end."}
+    assert one.fields == {
+        "message_stop": "You have been unsubscribed from Store 1. No more msgs.",
+        "message_reply": "Thanks!",
+        "message_help": "ACME Store 1: help at help@acme.example or 800-555-0100. Text STOP to end.",
+    }
     assert [w.callback_url for w in one.webhooks] == ["https://hooks.acme.example/t?store=1&brand=ACME"]
     assert [f.key for f in one.custom_fields] == ["zip_code"]
     # A chain: flagship extends store; the list's own value wins, and its null still clears.
@@ -84,8 +87,10 @@ def test_defaults_templates_chain_own_value_wins_and_null_clears(tmp_path):
 
 def test_escaping_and_environment_in_the_same_string(tmp_path):
     text = BASE.replace(HELP, "$${list.name} is literal; ${list.name} at ${SUPPORT_URL}. Text STOP to end.")
-    lists, _ = lists_of(write(tmp_path, {"account.yaml": text, "stores.yaml": STORES}),
-                        {"SUPPORT_URL": "https://acme.example/${list.name}"})
+    lists, _ = lists_of(
+        write(tmp_path, {"account.yaml": text, "stores.yaml": STORES}),
+        {"SUPPORT_URL": "https://acme.example/${list.name}"},
+    )
     help_text = lists["Store 1"].fields["message_help"]
     # The environment value is taken as it is (never read as a reference), $${ stays literal.
     assert help_text == "${list.name} is literal; Store 1 at https://acme.example/${list.name}. Text STOP to end."
@@ -98,22 +103,31 @@ def test_plain_escape_outside_templates_is_unchanged(tmp_path):
     assert lists["A"].fields["message_reply"] == "costs ${x} $5"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("version: 1\nlists:\n  - name: A\n    extends: stor\n",
-     "a.yaml:4:14: error: extends: template 'stor' is not defined; did you mean 'store'? [template-unknown]"),
-    ("version: 1\nlists:\n  - name: A\n    message_reply: '${var.nope}'\n",
-     "a.yaml:4:20: error: '${var.nope}' is not defined (from the vars of the list, its templates or "
-     "account.defaults; write $${ for a literal ${) (in list \"A\") [template-reference]"),
-    ("version: 1\naccount:\n  shortcode: '${list.name}'\n",
-     "a.yaml:3:14: error: '${list.name}' takes a list's own value: it can be used only in a list, a template or "
-     "account.defaults (write $${ for a literal ${) [env-unset]"),
-    ("version: 1\ntemplates:\n  'bad name!': {}\n",
-     "a.yaml:3:3: error: templates: name 'bad name!' must match"),
-    ("version: 1\ntemplates:\n  t:\n    name: X\n",
-     "a.yaml:4:5: error: unknown key 'name' in templates.t"),
-    ("version: 1\naccount:\n  defaults:\n    extends: store\n",
-     "a.yaml:4:5: error: unknown key 'extends' in account.defaults"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "version: 1\nlists:\n  - name: A\n    extends: stor\n",
+            "a.yaml:4:14: error: extends: template 'stor' is not defined; did you mean 'store'? [template-unknown]",
+        ),
+        (
+            "version: 1\nlists:\n  - name: A\n    message_reply: '${var.nope}'\n",
+            "a.yaml:4:20: error: '${var.nope}' is not defined (from the vars of the list, its templates or "
+            'account.defaults; write $${ for a literal ${) (in list "A") [template-reference]',
+        ),
+        (
+            "version: 1\naccount:\n  shortcode: '${list.name}'\n",
+            "a.yaml:3:14: error: '${list.name}' takes a list's own value: it can be used only in a list, a template or "
+            "account.defaults (write $${ for a literal ${) [env-unset]",
+        ),
+        ("version: 1\ntemplates:\n  'bad name!': {}\n", "a.yaml:3:3: error: templates: name 'bad name!' must match"),
+        ("version: 1\ntemplates:\n  t:\n    name: X\n", "a.yaml:4:5: error: unknown key 'name' in templates.t"),
+        (
+            "version: 1\naccount:\n  defaults:\n    extends: store\n",
+            "a.yaml:4:5: error: unknown key 'extends' in account.defaults",
+        ),
+    ],
+)
 def test_bad_input_is_located_and_exits_1(tmp_path, text, message):
     (tmp_path / "t.yaml").write_text("version: 1\ntemplates:\n  store:\n    message_reply: x\n")
     (tmp_path / "a.yaml").write_text(text)
@@ -124,15 +138,20 @@ def test_bad_input_is_located_and_exits_1(tmp_path, text, message):
 
 
 def test_cycles_are_refused_with_both_locations(tmp_path):
-    (tmp_path / "t.yaml").write_text("version: 1\ntemplates:\n  a:\n    extends: b\n  b:\n    extends: a\n"
-                                     "lists:\n  - name: L\n    extends: a\n")
+    (tmp_path / "t.yaml").write_text(
+        "version: 1\ntemplates:\n  a:\n    extends: b\n  b:\n    extends: a\nlists:\n  - name: L\n    extends: a\n"
+    )
     result = run_cli(["validate", str(tmp_path)])
     assert result.exit_code == 1
     out = result.stdout.replace(str(tmp_path) + "/", "")
-    assert ("t.yaml:4:14: error: templates extend each other in a cycle: a -> b -> a (template 'b' extends at "
-            "t.yaml:6:14) [template-cycle]") in out
-    assert ("t.yaml:6:14: error: templates extend each other in a cycle: b -> a -> b (template 'a' extends at "
-            "t.yaml:4:14) [template-cycle]") in out
+    assert (
+        "t.yaml:4:14: error: templates extend each other in a cycle: a -> b -> a (template 'b' extends at "
+        "t.yaml:6:14) [template-cycle]"
+    ) in out
+    assert (
+        "t.yaml:6:14: error: templates extend each other in a cycle: b -> a -> b (template 'a' extends at "
+        "t.yaml:4:14) [template-cycle]"
+    ) in out
     assert "Traceback" not in result.output
 
 
@@ -169,13 +188,16 @@ def test_an_expansion_over_the_size_limit_is_refused_with_its_location(tmp_path,
     (tmp_path / "a.yaml").write_text(f"version: 1\ntemplates:\n  big:\n    message_reply: '{text}'\nlists:\n{lists}")
     result = run_cli(["validate", str(tmp_path)])
     assert result.exit_code == 1
-    assert ("a.yaml:4:20: error: expanding templates exceeds the size limit (10000 characters, 2000000 values over "
-            'all lists) (in list "L3", from template "big") [template-too-large]') in result.stdout
+    assert (
+        "a.yaml:4:20: error: expanding templates exceeds the size limit (10000 characters, 2000000 values over "
+        'all lists) (in list "L3", from template "big") [template-too-large]'
+    ) in result.stdout
     assert result.stdout.count("template-too-large") == 1
 
 
 def test_expansion_is_linear_in_the_output(tmp_path):
     """Ten times the lists take about ten times as long (not a hundred)."""
+
     def timed(n):
         body = "".join(f"  - name: S{i}\n    extends: flagship\n    vars: {{store: '{i}'}}\n" for i in range(n))
         (tmp_path / "stores.yaml").write_text("version: 1\nlists:\n" + body)
@@ -201,8 +223,10 @@ def test_a_template_finding_is_reported_once_with_the_lists_it_reaches(tmp_path)
     assert len(help_findings) == 2
     inherited = next(d for d in help_findings if d["file"].endswith("account.yaml"))
     assert (inherited["line"], inherited["col"]) == (10, 19)  # the template's line
-    assert inherited["message"] == ('message_help lacks a contact (e-mail, phone number or URL) (from template '
-                                    f'"store"; in 200 lists, first list "S0" at {tmp_path}/stores.yaml:3:11)')
+    assert inherited["message"] == (
+        "message_help lacks a contact (e-mail, phone number or URL) (from template "
+        f'"store"; in 200 lists, first list "S0" at {tmp_path}/stores.yaml:3:11)'
+    )
     own = next(d for d in help_findings if d["file"].endswith("stores.yaml"))
     assert "from template" not in own["message"]
 
@@ -210,9 +234,11 @@ def test_a_template_finding_is_reported_once_with_the_lists_it_reaches(tmp_path)
 def test_a_single_list_finding_names_the_list_and_defaults(tmp_path):
     text = "version: 1\naccount:\n  defaults:\n    message_stop: 'bye'\nlists:\n  - name: Only\n"
     result = run_cli(["validate", str(write(tmp_path, {"a.yaml": text}))])
-    assert (f"a.yaml:4:19: warning: message_stop lacks a confirmation of the opt-out ('You are unsubscribed. No more "
-            "messages will be sent.') "
-            f'(from account.defaults; in list "Only" at {tmp_path}/a.yaml:6:11) [stop-confirmation]') in result.stdout
+    assert (
+        f"a.yaml:4:19: warning: message_stop lacks a confirmation of the opt-out ('You are unsubscribed. No more "
+        "messages will be sent.') "
+        f'(from account.defaults; in list "Only" at {tmp_path}/a.yaml:6:11) [stop-confirmation]'
+    ) in result.stdout
 
 
 def test_an_undefined_reference_in_a_template_is_reported_once(tmp_path):
@@ -221,19 +247,25 @@ def test_an_undefined_reference_in_a_template_is_reported_once(tmp_path):
     result = run_cli(["validate", str(write(tmp_path, {"a.yaml": text}))])
     assert result.exit_code == 1
     assert result.stdout.count("[template-reference]") == 1
-    assert ("a.yaml:4:20: error: '${var.city}' is not defined (from the vars of the list, its templates or "
-            "account.defaults; write $${ for a literal ${) (from template \"t\"; in 50 lists, first list \"S0\") "
-            "[template-reference]") in result.stdout
+    assert (
+        "a.yaml:4:20: error: '${var.city}' is not defined (from the vars of the list, its templates or "
+        'account.defaults; write $${ for a literal ${) (from template "t"; in 50 lists, first list "S0") '
+        "[template-reference]"
+    ) in result.stdout
 
 
 def test_errors_on_inherited_values_point_at_the_template(tmp_path):
-    text = ("version: 1\ntemplates:\n  t:\n    webhooks:\n      - callback_url: 'ftp://x/${list.name}'\n"
-            "lists:\n  - name: A\n    extends: t\n  - name: B\n    extends: t\n")
+    text = (
+        "version: 1\ntemplates:\n  t:\n    webhooks:\n      - callback_url: 'ftp://x/${list.name}'\n"
+        "lists:\n  - name: A\n    extends: t\n  - name: B\n    extends: t\n"
+    )
     result = run_cli(["validate", str(write(tmp_path, {"a.yaml": text}))])
     assert result.exit_code == 1
     assert result.stdout.count("[webhook-url]") == 1
-    assert ("a.yaml:5:23: error: callback_url 'ftp://x/A' is not an http(s) URL with a host (from template \"t\"; "
-            f'in 2 lists, first list "A" at {tmp_path}/a.yaml:7:11) [webhook-url]') in result.stdout
+    assert (
+        "a.yaml:5:23: error: callback_url 'ftp://x/A' is not an http(s) URL with a host (from template \"t\"; "
+        f'in 2 lists, first list "A" at {tmp_path}/a.yaml:7:11) [webhook-url]'
+    ) in result.stdout
 
 
 def test_a_list_to_delete_takes_nothing(tmp_path):
@@ -269,14 +301,18 @@ def test_the_readmes_template_example_validates_as_described(tmp_path):
 
 
 def test_an_unset_variable_in_a_template_text_is_env_unset_and_a_warning_for_hooks(tmp_path):
-    text = ("version: 1\ntemplates:\n  t:\n    webhooks:\n      - callback_url: 'https://h.example/${list.name}?"
-            "token=${HOOK_TOKEN}'\nlists:\n  - name: A\n    extends: t\n  - name: B\n    extends: t\n")
+    text = (
+        "version: 1\ntemplates:\n  t:\n    webhooks:\n      - callback_url: 'https://h.example/${list.name}?"
+        "token=${HOOK_TOKEN}'\nlists:\n  - name: A\n    extends: t\n  - name: B\n    extends: t\n"
+    )
     path = write(tmp_path, {"a.yaml": text})
     strict = run_cli(["validate", str(path)], env={"HOOK_TOKEN": None})
     assert strict.exit_code == 1
     assert strict.stdout.count("[env-unset]") == 1
-    assert ("a.yaml:5:23: error: environment variable HOOK_TOKEN is not set (used as ${HOOK_TOKEN}) (from template "
-            '"t"; in 2 lists, first list "A") [env-unset]') in strict.stdout
+    assert (
+        "a.yaml:5:23: error: environment variable HOOK_TOKEN is not set (used as ${HOOK_TOKEN}) (from template "
+        '"t"; in 2 lists, first list "A") [env-unset]'
+    ) in strict.stdout
     hook = run_cli(["validate", "--allow-missing-env", str(path)], env={"HOOK_TOKEN": None})
     assert hook.exit_code == 0, hook.output
     assert "warning: environment variable HOOK_TOKEN is not set" in hook.stdout

@@ -1,13 +1,16 @@
 """Issue 23, point 4 (export): `export --templates` writes what most lists share once, and the
 result validates and plans to "No changes" (real CLI, sandbox over HTTP)."""
+
 import pytest
 import yaml
 
 from tatango_iac import workflow
 from tests.conftest import run_cli
 
-SEED = "version: 1\nlists:\n" + "".join(
-    f"""  - name: Store {i}
+SEED = (
+    "version: 1\nlists:\n"
+    + "".join(
+        f"""  - name: Store {i}
     keyword_names: [STORE{i}]
     message_help: "Store {i}: help at care@store-help.example. Text STOP to end. 4 msgs/mo. Msg&data rates may apply."
     message_stop: "You are unsubscribed. No more msgs."
@@ -16,11 +19,15 @@ SEED = "version: 1\nlists:\n" + "".join(
         label: ZIP
         content_type: text
         max_length: 5
-""" for i in range(4)) + """  - name: Odd one
+"""
+        for i in range(4)
+    )
+    + """  - name: Odd one
     keyword_names: [ODD]
     message_help: "Odd: call 512-555-0100. Text STOP to end. 4 msgs/mo. Msg&data rates may apply."
     message_stop: "Bye, no more messages."
 """
+)
 
 
 @pytest.fixture(autouse=True)
@@ -48,10 +55,14 @@ def test_shared_values_go_into_one_template_and_plan_to_no_changes(seeded, tmp_p
     result = run_cli(["export", "--templates", "--output", str(out)], env=seeded)
     assert result.exit_code == 0, result.output
     template = yaml.safe_load((out / "templates.yaml").read_text())["templates"]["exported"]
-    assert template["message_help"] == "${list.name}: help at care@store-help.example. Text STOP to end. 4 msgs/mo. Msg&data rates may apply."
+    assert (
+        template["message_help"]
+        == "${list.name}: help at care@store-help.example. Text STOP to end. 4 msgs/mo. Msg&data rates may apply."
+    )
     assert template["message_stop"] == "You are unsubscribed. No more msgs."
-    assert template["custom_fields"] == [{"key": "zip", "label": "ZIP", "content_type": "text", "max_length": 5,
-                                          "should_validate_regex_via_api": False}]
+    assert template["custom_fields"] == [
+        {"key": "zip", "label": "ZIP", "content_type": "text", "max_length": 5, "should_validate_regex_via_api": False}
+    ]
     assert "keyword_names" not in template
     written = lists_in(out)
     store = written["Store 2"]
@@ -85,9 +96,13 @@ def test_an_existing_templates_file_is_not_overwritten(seeded, tmp_path):
 def test_factor_keeps_a_text_that_only_reads_back_one_way():
     from tatango_iac.export_templates import factor
 
-    docs = [{"name": "A", "message_reply": "A costs $${x}"}, {"name": "B", "message_reply": "B costs $${x}"},
-            {"name": "C", "message_reply": "same"}, {"name": "D", "message_reply": "same"},
-            {"name": "E", "message_reply": "same"}]
+    docs = [
+        {"name": "A", "message_reply": "A costs $${x}"},
+        {"name": "B", "message_reply": "B costs $${x}"},
+        {"name": "C", "message_reply": "same"},
+        {"name": "D", "message_reply": "same"},
+        {"name": "E", "message_reply": "same"},
+    ]
     assert factor(docs) == {"message_reply": "same"}
     assert docs[0] == {"name": "A", "message_reply": "A costs $${x}"}  # takes nothing: extends nothing
     assert docs[2] == {"name": "C", "extends": "exported"}
@@ -103,8 +118,9 @@ def test_the_report_counts_lists_not_the_templates_file(seeded, tmp_path):
     assert (out / "templates.yaml").exists() and len(lists_in(out)) == 5
     assert "Exported 5 list(s)." in result.stdout and "Exported 6" not in result.stdout
     two = tmp_path / "two"
-    picked = run_cli(["export", "--templates", "--list", "Store 1", "--list", "Store 2", "--output", str(two)],
-                     env=seeded)
+    picked = run_cli(
+        ["export", "--templates", "--list", "Store 1", "--list", "Store 2", "--output", str(two)], env=seeded
+    )
     assert picked.exit_code == 0, picked.output
     assert (two / "templates.yaml").exists() and sorted(lists_in(two)) == ["Store 1", "Store 2"]
     assert "Exported 2 list(s)." in picked.stdout and "Exported 3" not in picked.stdout

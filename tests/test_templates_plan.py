@@ -1,5 +1,6 @@
 """Issue 23, point 3: the plan says where a value came from, and a change to a template reads
 as one change to each list it reaches, grouped (real CLI, sandbox over HTTP)."""
+
 import json
 import os
 import subprocess
@@ -20,9 +21,11 @@ templates:
       - callback_url: "https://hooks.acme.example/t?store=${var.store}"
         subscribe: true
 """
-STORES = "version: 1\nlists:\n" + "".join(
-    f"  - name: Store {i}\n    extends: store\n    vars: {{store: '{i}'}}\n" for i in range(3)) + (
-    "  - name: Own\n    message_help: 'Own help: care@store-help.example. Text STOP to end.'\n")
+STORES = (
+    "version: 1\nlists:\n"
+    + "".join(f"  - name: Store {i}\n    extends: store\n    vars: {{store: '{i}'}}\n" for i in range(3))
+    + ("  - name: Own\n    message_help: 'Own help: care@store-help.example. Text STOP to end.'\n")
+)
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +54,10 @@ def test_a_template_change_is_one_change_per_list_grouped(config, api_env):
     assert out.count('~ message_help (from template "store"):') == 3
     assert '+     "ACME Store 1: help: care@store-help.example. Text STOP to end."' in out, out
     assert 'list["Own"]' not in out
-    assert ('Changes that come from templates and account.defaults (each list is planned above):\n'
-            '  template "store": 3 lists, message_help\n') in out
+    assert (
+        "Changes that come from templates and account.defaults (each list is planned above):\n"
+        '  template "store": 3 lists, message_help\n'
+    ) in out
     assert "Plan: 0 to create, 3 to update, 0 to replace, 0 to delete." in out
 
     markdown = run_cli(["plan", "--format", "markdown", str(config)], env=api_env).stdout
@@ -86,8 +91,13 @@ def test_a_saved_plan_shows_the_origins_again(config, api_env, tmp_path):
 
 
 def test_changed_since_plans_every_list_a_changed_template_reaches(config, api_env, monkeypatch):
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
     root = config.parent
 
     def git(*args):

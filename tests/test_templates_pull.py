@@ -1,5 +1,6 @@
 """Issue 23, point 4 (pull): a value drifted on one list is written at that list, never into
 the template or account.defaults it came from (real CLI, sandbox over HTTP)."""
+
 from pathlib import Path
 
 import pytest
@@ -57,12 +58,20 @@ def by_name(client):
 def test_drift_on_one_list_is_written_at_that_list(config, client):
     root, env = config
     store1 = by_name(client)["Store 1"]["id"]
-    client.update_list(store1, {"message_help": "Store 1 only: call 512-555-0100. Text STOP to end.",
-                                "message_stop": "Bye from Store 1."})
+    client.update_list(
+        store1,
+        {"message_help": "Store 1 only: call 512-555-0100. Text STOP to end.", "message_stop": "Bye from Store 1."},
+    )
     client.set_keywords(store1, ["AUSTIN"])
     hook = client.list_webhooks(store1)[0]
-    client.update_webhook(store1, hook["id"], {**{k: hook[k] for k in (
-        "callback_url", "unsubscribe", "message_sent", "reply_received", "cleaned")}, "subscribe": False})
+    client.update_webhook(
+        store1,
+        hook["id"],
+        {
+            **{k: hook[k] for k in ("callback_url", "unsubscribe", "message_sent", "reply_received", "cleaned")},
+            "subscribe": False,
+        },
+    )
     client.delete_custom_field(store1, "zip")
     template_before = (root / "account.yaml").read_text()
 
@@ -77,7 +86,8 @@ def test_drift_on_one_list_is_written_at_that_list(config, client):
         "    keyword_names: [AUSTIN]\n"
         "    custom_fields: []\n"
         '    webhooks: [{callback_url: "https://hooks.acme.example/t?store=${var.store}&token=${HOOK_TOKEN}", '
-        "subscribe: false}]\n")
+        "subscribe: false}]\n",
+    )
     assert TOKEN not in result.output and TOKEN not in (root / "stores.yaml").read_text()
     assert 'webhooks came from template "store": the list now has its own copy' in result.output
     assert "message_stop" in result.output

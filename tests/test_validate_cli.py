@@ -1,4 +1,5 @@
 """`tatango-iac validate`: formats, --strict and exit codes (§3, §9)."""
+
 import json
 import subprocess
 import sys
@@ -38,16 +39,22 @@ def test_json_format(tmp_path):
     result = run_cli(["validate", "--format", "json", str(write(tmp_path, ERROR))])
     report = json.loads(result.stdout)
     assert report["valid"] is False and report["error_count"] == 1 and report["warning_count"] == 1
-    assert report["diagnostics"][0] == {"file": str(tmp_path / "c.yaml"), "line": 4, "col": 21, "severity": "error",
-                                        "message": "keyword 'X' must be at least 2 characters",
-                                        "rule": "keyword-length"}
+    assert report["diagnostics"][0] == {
+        "file": str(tmp_path / "c.yaml"),
+        "line": 4,
+        "col": 21,
+        "severity": "error",
+        "message": "keyword 'X' must be at least 2 characters",
+        "rule": "keyword-length",
+    }
 
 
 def test_github_annotations(tmp_path):
     result = run_cli(["validate", "--format", "github", str(write(tmp_path, ERROR))])
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[0] == (f"::error file={tmp_path}/c.yaml,line=4,col=21,title=keyword-length::"
-                                             "keyword 'X' must be at least 2 characters")
+    assert result.stdout.splitlines()[0] == (
+        f"::error file={tmp_path}/c.yaml,line=4,col=21,title=keyword-length::keyword 'X' must be at least 2 characters"
+    )
     assert result.stdout.splitlines()[1].startswith("::warning file=")
 
 
@@ -60,9 +67,16 @@ def test_usage_errors_exit_1_not_2(tmp_path):
 
 def test_console_script_and_module_entry_points():
     env = {"PATH": "/usr/bin:/bin", **EXAMPLE_ENV}
-    module = subprocess.run([sys.executable, "-m", "tatango_iac", "validate", str(EXAMPLES)], cwd=ROOT,
-                            capture_output=True, text=True, env=env, check=False)
+    module = subprocess.run(
+        [sys.executable, "-m", "tatango_iac", "validate", str(EXAMPLES)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert module.returncode == 0, module.stderr
-    version = subprocess.run([sys.executable, "-m", "tatango_iac", "--version"], capture_output=True, text=True,
-                             check=False)
+    version = subprocess.run(
+        [sys.executable, "-m", "tatango_iac", "--version"], capture_output=True, text=True, check=False
+    )
     assert version.returncode == 0 and "tatango-iac" in version.stdout

@@ -1,4 +1,5 @@
 """Long values are wrapped into quoted pieces that join back exactly, in time linear in the value."""
+
 from __future__ import annotations
 
 import json

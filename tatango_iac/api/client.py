@@ -8,6 +8,7 @@ for every verb (nothing was written): wait ``Retry-After`` (capped) or back off 
 jitter, and slow the pace down, since another job may share the account's budget.
 Sleeping goes through an injectable clock so the test suite never sleeps for real.
 """
+
 from __future__ import annotations
 
 import logging
@@ -76,8 +77,10 @@ def _retry_class(client: "TatangoClient") -> type[Retry]:
             if last is not None:
                 what = f"HTTP {last.status}" if last.status else "connection failed"
                 path = urlsplit(last.url or "").path.replace(client.path_prefix, "", 1)
-                client.event(f"{last.method} {path}: {what}; retrying in {delay:.0f} s "
-                             f"(retry {len(self.history)} of {client.retries})")
+                client.event(
+                    f"{last.method} {path}: {what}; retrying in {delay:.0f} s "
+                    f"(retry {len(self.history)} of {client.retries})"
+                )
             client.clock.sleep(delay)
             client.pacer.wait()
 
@@ -93,7 +96,8 @@ class _MethodAwareAdapter(HTTPAdapter):
 
     def send(self, request, **kwargs):  # type: ignore[override]
         safe = request.method in IDEMPOTENT or (
-            request.method == "POST" and request.path_url.split("?")[0].endswith(READ_ONLY_POST_SUFFIXES))
+            request.method == "POST" and request.path_url.split("?")[0].endswith(READ_ONLY_POST_SUFFIXES)
+        )
         self.max_retries = self._idempotent if safe else self._post
         self._pacer.wait()
         return super().send(request, **kwargs)
@@ -113,11 +117,23 @@ def _env_number(env: Mapping[str, str], name: str, default: float, what: str) ->
 
 
 class TatangoClient:
-    def __init__(self, base_url: str, email: str, api_key: str, *, rate_per_hour: float = DEFAULT_RATE,
-                 clock: Optional[Clock] = None, retries: int = 5, backoff_factor: float = 2.0,
-                 backoff_jitter: float = 1.0, min_retry_delay: float = 1.0, timeout: float = 30.0,
-                 max_wait: float = DEFAULT_MAX_WAIT, on_event: Optional[Callable[[str], None]] = None,
-                 seed: Optional[int] = None):
+    def __init__(
+        self,
+        base_url: str,
+        email: str,
+        api_key: str,
+        *,
+        rate_per_hour: float = DEFAULT_RATE,
+        clock: Optional[Clock] = None,
+        retries: int = 5,
+        backoff_factor: float = 2.0,
+        backoff_jitter: float = 1.0,
+        min_retry_delay: float = 1.0,
+        timeout: float = 30.0,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        on_event: Optional[Callable[[str], None]] = None,
+        seed: Optional[int] = None,
+    ):
         self.base_url = check_api_url(base_url)
         self.path_prefix = urlsplit(self.base_url).path
         self._email = email
@@ -132,21 +148,37 @@ class TatangoClient:
         self.pacer = Pacer(interval=interval_for(rate_per_hour), clock=self.clock, random=self.random)
         retry_cls = _retry_class(self)
         common: dict[str, Any] = {
-            "total": retries, "redirect": 0, "other": 0, "backoff_factor": backoff_factor,
-            "backoff_jitter": backoff_jitter, "backoff_max": 60.0, "respect_retry_after_header": True,
-            "raise_on_status": False, "raise_on_redirect": False}
-        idempotent = retry_cls(connect=retries, read=retries, status=retries, status_forcelist=RETRY_STATUSES,
-                               allowed_methods=IDEMPOTENT | {"POST"}, **common)  # POST here: read-only ones only
+            "total": retries,
+            "redirect": 0,
+            "other": 0,
+            "backoff_factor": backoff_factor,
+            "backoff_jitter": backoff_jitter,
+            "backoff_max": 60.0,
+            "respect_retry_after_header": True,
+            "raise_on_status": False,
+            "raise_on_redirect": False,
+        }
+        idempotent = retry_cls(
+            connect=retries,
+            read=retries,
+            status=retries,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=IDEMPOTENT | {"POST"},
+            **common,
+        )  # POST here: read-only ones only
         # A POST that creates is retried only where nothing can have been written: no connection made.
-        post = retry_cls(connect=retries, read=0, status=0, status_forcelist=set(), allowed_methods={"POST"},
-                         **common)
+        post = retry_cls(connect=retries, read=0, status=0, status_forcelist=set(), allowed_methods={"POST"}, **common)
         self.session = requests.Session()
         self.session.auth = (email, api_key)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "tatango-iac"})
         # Proxy and CA settings come from the environment: resolve them once, not on every call.
         settings = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
         self.session.trust_env = False
-        self._send_options: dict[str, Any] = {"proxies": settings["proxies"], "verify": settings["verify"], "cert": settings["cert"]}
+        self._send_options: dict[str, Any] = {
+            "proxies": settings["proxies"],
+            "verify": settings["verify"],
+            "cert": settings["cert"],
+        }
         adapter = _MethodAwareAdapter(idempotent, post, self.pacer)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -160,22 +192,31 @@ class TatangoClient:
         return f"TatangoClient(base_url={self.base_url!r}, email={self._email!r}, api_key='****')"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, rate_per_hour: Optional[float] = None,
-                 max_wait: Optional[float] = None, account: Optional[str] = None, **kwargs: Any) -> "TatangoClient":
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        *,
+        rate_per_hour: Optional[float] = None,
+        max_wait: Optional[float] = None,
+        account: Optional[str] = None,
+        **kwargs: Any,
+    ) -> "TatangoClient":
         names = credential_names(account)
         email = env.get(names.email, "")
         key = env.get(names.api_key, "")
         missing = names.missing(env)
         if missing:
             whose = f" for account '{account}' (account.name)" if account else ""
-            raise ConfigurationError(f"set {' and '.join(missing)} in the environment{whose} (credentials are never "
-                                     "flags)")
+            raise ConfigurationError(
+                f"set {' and '.join(missing)} in the environment{whose} (credentials are never flags)"
+            )
         if rate_per_hour is None:
             rate_per_hour = _env_number(env, "TATANGO_RATE_LIMIT", DEFAULT_RATE, "a number of calls per hour")
         if max_wait is None:
             max_wait = _env_number(env, "TATANGO_MAX_WAIT", DEFAULT_MAX_WAIT, "a number of seconds")
-        return cls(api_url(names, env) or DEFAULT_API_URL, email, key, rate_per_hour=rate_per_hour,
-                   max_wait=max_wait, **kwargs)
+        return cls(
+            api_url(names, env) or DEFAULT_API_URL, email, key, rate_per_hour=rate_per_hour, max_wait=max_wait, **kwargs
+        )
 
     @property
     def calls(self) -> int:
@@ -201,31 +242,53 @@ class TatangoClient:
             if retry_after is None:
                 counted += 1
                 if counted > self.retries:
-                    raise ApiError(f"HTTP 429: still rate limited after {self.retries} retries", status=429,
-                                   method=method, path=path)
+                    raise ApiError(
+                        f"HTTP 429: still rate limited after {self.retries} retries",
+                        status=429,
+                        method=method,
+                        path=path,
+                    )
                 delay = min(self.min_retry_delay * self.backoff_factor ** (counted - 1), 60.0)
             else:
                 free += 1
                 if retry_after > self.max_wait:
                     raise self._too_long(method, path, retry_after)
                 if free > RATE_LIMIT_WAITS:
-                    raise ApiError(f"HTTP 429: still rate limited after {RATE_LIMIT_WAITS} waits", status=429,
-                                   method=method, path=path)
+                    raise ApiError(
+                        f"HTTP 429: still rate limited after {RATE_LIMIT_WAITS} waits",
+                        status=429,
+                        method=method,
+                        path=path,
+                    )
                 delay = retry_after
             delay += self.random.uniform(0, self.backoff_jitter)  # two jobs on one account must not retry in step
-            self.event(f"{method} {path}: rate limited (HTTP 429); waiting {delay:.0f} s"
-                       if delay >= ANNOUNCE_WAITS_OVER else f"{method} {path}: rate limited (HTTP 429); slowing down")
+            self.event(
+                f"{method} {path}: rate limited (HTTP 429); waiting {delay:.0f} s"
+                if delay >= ANNOUNCE_WAITS_OVER
+                else f"{method} {path}: rate limited (HTTP 429); slowing down"
+            )
             self.clock.sleep(delay)
 
     def _too_long(self, method: str, path: str, seconds: float) -> ApiError:
-        return ApiError(f"the API asked to wait {seconds:.0f} s before retrying (Retry-After), more than the "
-                        f"{self.max_wait:.0f} s cap (--max-wait / TATANGO_MAX_WAIT): stopping instead of hanging",
-                        status=429, method=method, path=path)
+        return ApiError(
+            f"the API asked to wait {seconds:.0f} s before retrying (Retry-After), more than the "
+            f"{self.max_wait:.0f} s cap (--max-wait / TATANGO_MAX_WAIT): stopping instead of hanging",
+            status=429,
+            method=method,
+            path=path,
+        )
 
     def _send(self, method: str, path: str, body: Any, params: Optional[dict]) -> requests.Response:
         try:
-            response = self.session.request(method, self.base_url + path, json=body, params=params,
-                                            timeout=self.timeout, allow_redirects=False, **self._send_options)
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                json=body,
+                params=params,
+                timeout=self.timeout,
+                allow_redirects=False,
+                **self._send_options,
+            )
         except WaitTooLong as exc:
             raise self._too_long(method, path, exc.seconds) from None
         except requests.RequestException as exc:
@@ -241,16 +304,22 @@ class TatangoClient:
         status = response.status_code
         if 300 <= status < 400:
             location = redact(response.headers.get("Location", "(no Location header)"))
-            raise ApiError(f"HTTP {status}: the API answered with a redirect to {location}; redirects are not "
-                           "followed (check TATANGO_API_URL)", status=status, method=method, path=path)
+            raise ApiError(
+                f"HTTP {status}: the API answered with a redirect to {location}; redirects are not "
+                "followed (check TATANGO_API_URL)",
+                status=status,
+                method=method,
+                path=path,
+            )
         text = response.text
         if status == 204 or not text.strip():
             if status < 300 and method in ("PUT", "DELETE"):
                 return {}  # an empty answer to a PUT or DELETE is success
             if status >= 400:
                 raise ApiError(f"HTTP {status} with an empty body", status=status, method=method, path=path)
-            raise AnswerError(f"HTTP {status} with an empty body where the API promises JSON", status=status,
-                              method=method, path=path)
+            raise AnswerError(
+                f"HTTP {status} with an empty body where the API promises JSON", status=status, method=method, path=path
+            )
         try:
             payload = response.json()
         except ValueError:
@@ -260,10 +329,20 @@ class TatangoClient:
             title = html_title(text)
             detail = f": {redact(title)}" if title else ""
             if status >= 400:
-                raise ApiError(f"HTTP {status} with a non-JSON body ({kind}{detail}); a firewall or proxy may have "
-                               "answered instead of the API", status=status, method=method, path=path, non_json=True)
-            raise AnswerError(f"HTTP {status} with a body that is not a JSON object ({kind}{detail})",
-                              status=status, method=method, path=path)
+                raise ApiError(
+                    f"HTTP {status} with a non-JSON body ({kind}{detail}); a firewall or proxy may have "
+                    "answered instead of the API",
+                    status=status,
+                    method=method,
+                    path=path,
+                    non_json=True,
+                )
+            raise AnswerError(
+                f"HTTP {status} with a body that is not a JSON object ({kind}{detail})",
+                status=status,
+                method=method,
+                path=path,
+            )
         if status >= 400 or payload.get("status") == "error":
             message = redact(error_text(payload))
             raise ApiError(f"HTTP {status}: {message}", status=status, method=method, path=path, error=message)
@@ -289,8 +368,9 @@ class TatangoClient:
         payload = self.request("POST", path, body={"keyword_name": keyword})
         verdict = payload.get("keyword_name")
         if verdict not in ("available", "unavailable"):
-            raise AnswerError(f"keyword_name is {verdict!r}, not 'available' or 'unavailable'", status=200,
-                              method="POST", path=path)
+            raise AnswerError(
+                f"keyword_name is {verdict!r}, not 'available' or 'unavailable'", status=200, method="POST", path=path
+            )
         return verdict == "available", payload.get("error")
 
     # Reads and creates return the object the answer promises (``{"list": {...}}`` -> the list);
@@ -355,4 +435,3 @@ def unwrap(payload: dict[str, Any], key: str, method: str, path: str) -> dict[st
     if not isinstance(value, dict):
         raise AnswerError(f"the answer has no '{key}' object", status=200, method=method, path=path)
     return value
-

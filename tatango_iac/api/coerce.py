@@ -5,6 +5,7 @@ strings, booleans from true/false, "true"/"false", 1/0 and "1"/"0"; anything els
 an error naming the field and the value, never a guess. A key the answer does not
 carry is ``UNKNOWN`` (and recorded in ``unreported``), never ``false`` or ``""``.
 """
+
 from __future__ import annotations
 
 import re
@@ -104,8 +105,9 @@ def _object(raw: Any, where: str) -> dict[str, Any]:
     return raw
 
 
-def _optional(raw: dict[str, Any], key: str, where: str, read: Callable[[Any, str], Any],
-              unreported: set[str], kind: str) -> Any:
+def _optional(
+    raw: dict[str, Any], key: str, where: str, read: Callable[[Any, str], Any], unreported: set[str], kind: str
+) -> Any:
     if key not in raw:
         unreported.add(f"{kind}.{key}")
         return UNKNOWN
@@ -135,8 +137,10 @@ REQUEST_READERS: dict[str, Callable[[Any, str], Any]] = {
 
 def opt_in_request(raw: Any, where: str, unreported: set[str]) -> dict[str, Any]:
     raw = _object(raw, where)
-    out = {name: _optional(raw, name, where, REQUEST_READERS[name], unreported, "opt_in_request")
-           for name in OPT_IN_REQUEST_FIELDS}
+    out = {
+        name: _optional(raw, name, where, REQUEST_READERS[name], unreported, "opt_in_request")
+        for name in OPT_IN_REQUEST_FIELDS
+    }
     if "bypass_opt_in_response" in raw and raw["bypass_opt_in_response"] is not None:
         out["bypass_opt_in_response"] = as_bool(raw["bypass_opt_in_response"], f"{where}.bypass_opt_in_response")
     return out
@@ -159,10 +163,13 @@ def _subscribers(raw: dict[str, Any], where: str) -> Optional[int]:
 
 def live_list(raw: Any, where: str, unreported: set[str]) -> LiveList:
     raw = _object(raw, where)
-    fields = {name: _optional(raw, name, where, as_flag_or_text if name in LIST_FLAG_FIELDS else as_text,
-                              unreported, "list") for name in LIST_FIELDS}
-    requests_ = _optional(raw, "opt_in_requests", where, lambda v, w: opt_in_requests(v, w, unreported),
-                          unreported, "list")
+    fields = {
+        name: _optional(raw, name, where, as_flag_or_text if name in LIST_FLAG_FIELDS else as_text, unreported, "list")
+        for name in LIST_FIELDS
+    }
+    requests_ = _optional(
+        raw, "opt_in_requests", where, lambda v, w: opt_in_requests(v, w, unreported), unreported, "list"
+    )
     # The API reports bypass_opt_in_response only inside each opt-in request.
     bypass = requests_[0].get("bypass_opt_in_response") if requests_ is not UNKNOWN and requests_ else None
     return LiveList(
@@ -179,8 +186,10 @@ def live_list(raw: Any, where: str, unreported: set[str]) -> LiveList:
 
 def live_webhook(raw: Any, where: str, unreported: set[str], list_id: int) -> LiveWebhook:
     raw = _object(raw, where)
-    events = {event: _optional(raw, event, where, lambda v, w: False if v is None else as_bool(v, w),
-                               unreported, "webhook") for event in WEBHOOK_EVENTS}
+    events = {
+        event: _optional(raw, event, where, lambda v, w: False if v is None else as_bool(v, w), unreported, "webhook")
+        for event in WEBHOOK_EVENTS
+    }
     enabled = raw.get("enabled")
     return LiveWebhook(
         id=_required(raw, "id", where, as_int),
@@ -192,7 +201,10 @@ def live_webhook(raw: Any, where: str, unreported: set[str], list_id: int) -> Li
 
 
 _FIELD_READERS: dict[str, Callable[[Any, str], Any]] = {
-    "label": as_text, "content_type": as_text, "pattern": as_text, "default_value": as_text,
+    "label": as_text,
+    "content_type": as_text,
+    "pattern": as_text,
+    "default_value": as_text,
     "max_length": as_int_or_null,
     "should_validate_regex_via_api": lambda v, w: False if v is None else as_bool(v, w),
 }

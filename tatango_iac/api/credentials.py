@@ -6,6 +6,7 @@ optional ``TATANGO_<NAME>_API_URL``), and never falls back to the unnamed
 ``TATANGO_EMAIL`` / ``TATANGO_API_KEY``: a missing secret of brand B must stop the job,
 not apply brand B's configuration to brand A's account.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

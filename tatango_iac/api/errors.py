@@ -1,4 +1,5 @@
 """API errors, and how error bodies are turned into one readable line."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,16 @@ TITLE_SCAN_LIMIT = 65_536  # a page's title is near its top; never scan a huge b
 class ApiError(TatangoIacError):
     """Any failed API call. ``status`` is None for transport errors (no HTTP answer)."""
 
-    def __init__(self, message: str, *, status: Optional[int], method: str, path: str, error: Optional[str] = None,
-                 non_json: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: Optional[int],
+        method: str,
+        path: str,
+        error: Optional[str] = None,
+        non_json: bool = False,
+    ):
         self.status = status
         self.non_json = non_json  # the body was not JSON: something other than the API answered (a firewall?)
         self.method = method

@@ -9,6 +9,7 @@ account each, probing for room as soon as the other finishes, and never sit idle
 long. While slowed down, every wait gets random jitter of +-JITTER of the interval (never
 faster than the configured pace), so two jobs do not fall into lockstep.
 """
+
 from __future__ import annotations
 
 import random

@@ -6,6 +6,7 @@ size we asked) is paged on until the distinct items add up to ``count``. Only wh
 truly inconsistent is refused: more distinct items than ``count``, or a page that
 brings nothing new while items are still missing.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
@@ -25,8 +26,9 @@ def _envelope(payload: dict[str, Any], path: str) -> tuple[int, Optional[int]]:
     except ShapeError as exc:
         raise AnswerError(str(exc), status=200, method="GET", path=path) from None
     if pages > MAX_PAGES or (count is not None and count > MAX_PAGES * PER_PAGE):
-        raise AnswerError(f"pages_count {pages} / count {count} is beyond any real account", status=200,
-                          method="GET", path=path)
+        raise AnswerError(
+            f"pages_count {pages} / count {count} is beyond any real account", status=200, method="GET", path=path
+        )
     return pages, count
 
 
@@ -42,13 +44,18 @@ def read_all_pages(request: Request, path: str, key: str) -> list[dict[str, Any]
     page, pages, count, read = 1, 1, None, 0
     while _more(page, pages, count, len(items)):
         if page > MAX_PAGES:
-            raise AnswerError(f"more than {MAX_PAGES} pages: refusing to read further", status=200, method="GET",
-                              path=path)
+            raise AnswerError(
+                f"more than {MAX_PAGES} pages: refusing to read further", status=200, method="GET", path=path
+            )
         payload = request("GET", path, params={"per_page": PER_PAGE, **({"page": page} if page > 1 else {})})
         read = page
         if not isinstance(payload.get(key), list):
-            raise AnswerError(f"the answer has no '{key}' list (keys: {', '.join(sorted(payload)) or 'none'})",
-                              status=200, method="GET", path=path)
+            raise AnswerError(
+                f"the answer has no '{key}' list (keys: {', '.join(sorted(payload)) or 'none'})",
+                status=200,
+                method="GET",
+                path=path,
+            )
         if page == 1:
             pages, count = _envelope(payload, path)
         fresh = 0
@@ -61,12 +68,20 @@ def read_all_pages(request: Request, path: str, key: str) -> list[dict[str, Any]
             fresh += 1
         if page > 1 and fresh == 0 and (count is None or len(items) < count):
             if count is None:
-                raise AnswerError(f"GET {path} (page {page}): page {page} of {pages} brought no new item; the index "
-                                  "does not add up", status=200, method="GET", path=path)
+                raise AnswerError(
+                    f"GET {path} (page {page}): page {page} of {pages} brought no new item; the index does not add up",
+                    status=200,
+                    method="GET",
+                    path=path,
+                )
             break  # the pages hold no more: the check below names what is missing
         page += 1
     if count is not None and len(items) != count:
-        raise AnswerError(f"the index does not add up: count says {count}, its {read} page(s) held "
-                          f"{len(items)} distinct item(s); refusing to work from a partial account (try again)",
-                          status=200, method="GET", path=path)
+        raise AnswerError(
+            f"the index does not add up: count says {count}, its {read} page(s) held "
+            f"{len(items)} distinct item(s); refusing to work from a partial account (try again)",
+            status=200,
+            method="GET",
+            path=path,
+        )
     return items

@@ -8,6 +8,7 @@ availability test per keyword the plan would claim from outside the account). No
 else. The reader knows nothing of the configuration nor of the planner. Every value is coerced and checked as it
 is read; a field an answer does not carry is recorded as unreported.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,9 @@ def read_lists(client: TatangoClient, unreported: set[str]) -> list[LiveList]:
 
 
 def _lists(raw: list[dict[str, Any]], unreported: set[str]) -> list[LiveList]:
-    return _coerced("GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", unreported)
-                                               for i, r in enumerate(raw)])
+    return _coerced(
+        "GET", "/lists", lambda: [coerce.live_list(r, f"lists[{i}]", unreported) for i, r in enumerate(raw)]
+    )
 
 
 def _shown(value: Any) -> str:
@@ -75,15 +77,21 @@ def _merged(index_item: dict[str, Any], own: dict[str, Any], path: str) -> dict[
     """The index item completed by the list's own answer; two different values for one field stop (§13)."""
     for name in _COMPARED_KEYS:
         if name in own and name in index_item and own[name] != index_item[name]:
-            raise AnswerError(f"GET /lists and GET {path} disagree on {name}: {_shown(index_item[name])} in the "
-                              f"index, {_shown(own[name])} from the list itself; both are plausible readings, so "
-                              "the tool does not guess which the account holds (run again; if it stays, report it "
-                              "with `tatango-iac doctor --record`)", status=200, method="GET", path=path)
+            raise AnswerError(
+                f"GET /lists and GET {path} disagree on {name}: {_shown(index_item[name])} in the "
+                f"index, {_shown(own[name])} from the list itself; both are plausible readings, so "
+                "the tool does not guess which the account holds (run again; if it stays, report it "
+                "with `tatango-iac doctor --record`)",
+                status=200,
+                method="GET",
+                path=path,
+            )
     return {**own, **index_item}
 
 
-def _complete(client: TatangoClient, raw: list[dict[str, Any]], objects: tuple[LiveList, ...],
-              progress: "Progress") -> list[dict[str, Any]]:
+def _complete(
+    client: TatangoClient, raw: list[dict[str, Any]], objects: tuple[LiveList, ...], progress: "Progress"
+) -> list[dict[str, Any]]:
     """Managed fields an index item leaves out, read from the list's own endpoint (only the lists asked for)."""
     position = {str(item.get("id")): i for i, item in enumerate(raw) if isinstance(item, dict)}
     completed = list(raw)
@@ -96,8 +104,11 @@ def _complete(client: TatangoClient, raw: list[dict[str, Any]], objects: tuple[L
 
 def read_webhooks(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveWebhook]:
     raw = client.list_webhooks(list_id)
-    hooks = _coerced("GET", f"/lists/{list_id}/webhooks", lambda: [
-        coerce.live_webhook(h, f"webhooks[{i}]", unreported, list_id) for i, h in enumerate(raw)])
+    hooks = _coerced(
+        "GET",
+        f"/lists/{list_id}/webhooks",
+        lambda: [coerce.live_webhook(h, f"webhooks[{i}]", unreported, list_id) for i, h in enumerate(raw)],
+    )
     for hook in hooks:  # a later message that echoes a live URL's secret (outside a URL) masks it too
         REDACTOR.register_url(hook.callback_url)
     return hooks
@@ -105,8 +116,11 @@ def read_webhooks(client: TatangoClient, list_id: int, unreported: set[str]) -> 
 
 def read_custom_fields(client: TatangoClient, list_id: int, unreported: set[str]) -> list[LiveCustomField]:
     raw = client.list_custom_fields(list_id)
-    return _coerced("GET", f"/lists/{list_id}/custom_fields", lambda: [
-        coerce.live_custom_field(f, f"custom_fields[{i}]", unreported) for i, f in enumerate(raw)])
+    return _coerced(
+        "GET",
+        f"/lists/{list_id}/custom_fields",
+        lambda: [coerce.live_custom_field(f, f"custom_fields[{i}]", unreported) for i, f in enumerate(raw)],
+    )
 
 
 def resolve_shortcode(client: TatangoClient, configured: Optional[str]) -> str:

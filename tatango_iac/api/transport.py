@@ -1,4 +1,5 @@
 """Pure helpers of the client: URL checks, Retry-After, transport error wording (no HTTP here)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -49,6 +50,8 @@ def transport_reason(exc: Exception) -> str:
     text = str(exc)
     for marker in ("RemoteDisconnected", "Connection refused", "Connection reset", "timed out", "Max retries exceeded"):
         if marker in text:
-            return {"Max retries exceeded": "connection failed after retries",
-                    "RemoteDisconnected": "connection dropped"}.get(marker, marker)
+            return {
+                "Max retries exceeded": "connection failed after retries",
+                "RemoteDisconnected": "connection dropped",
+            }.get(marker, marker)
     return type(exc).__name__

@@ -11,6 +11,7 @@
   may have been applied (uncertain) or was left half done (a replace's delete without
   its create).
 """
+
 from __future__ import annotations
 
 import signal
@@ -58,10 +59,15 @@ class ApplyResult:
 
 
 class Applier:
-    def __init__(self, client: TatangoClient, on_done: Callable[[int, Action], None] = lambda i, a: None,
-                 on_start: Callable[[int, Action], None] = lambda i, a: None,
-                 on_event: Callable[[str], None] = lambda message: None, budget: Optional[ApplyBudget] = None,
-                 settle_wait: float = 60.0):
+    def __init__(
+        self,
+        client: TatangoClient,
+        on_done: Callable[[int, Action], None] = lambda i, a: None,
+        on_start: Callable[[int, Action], None] = lambda i, a: None,
+        on_event: Callable[[str], None] = lambda message: None,
+        budget: Optional[ApplyBudget] = None,
+        settle_wait: float = 60.0,
+    ):
         self.client = client
         self.budget = budget
         self.settle_wait = settle_wait
@@ -101,11 +107,11 @@ class Applier:
         for index, action in enumerate(plan.actions, 1):
             if self._stop.is_set():
                 result.interrupted = self._signal
-                result.not_applied = plan.actions[index - 1:]
+                result.not_applied = plan.actions[index - 1 :]
                 return result
             result.budget_stop = self._over_budget(plan, index)
             if result.budget_stop:
-                result.not_applied = plan.actions[index - 1:]
+                result.not_applied = plan.actions[index - 1 :]
                 return result
             self.on_start(index, action)
             outcome, error = self._attempt(action)
@@ -122,7 +128,7 @@ class Applier:
         """Stop at this action boundary when the action would not fit what is left of the budget."""
         if self.budget is None or not self.budget.limited:
             return None
-        action, earlier = plan.actions[index - 1], plan.actions[:index - 1]
+        action, earlier = plan.actions[index - 1], plan.actions[: index - 1]
         cost = write_calls(action) + guard_reads_before(action, earlier, len(plan.live_list_ids))
         return self.budget.stop_reason(cost)
 
@@ -172,8 +178,13 @@ class Applier:
             return int(fresh[-1]["id"]) if fresh else None
 
         body = {k: v for k, v in action.payload.items() if k != "keyword_names"}
-        answer_id = self._post_once("POST /lists", lambda: verify.list_created(
-            self.client.create_list(body, action.payload.get("keyword_names")), action.payload, "/lists"), find)
+        answer_id = self._post_once(
+            "POST /lists",
+            lambda: verify.list_created(
+                self.client.create_list(body, action.payload.get("keyword_names")), action.payload, "/lists"
+            ),
+            find,
+        )
         self.list_ids[action.list_key] = answer_id
 
     def _update_list(self, action: Action) -> None:
@@ -186,8 +197,13 @@ class Applier:
         list_id = self._list_id(action)
         sent = action.payload["keyword_names"]
         answer = self.client.set_keywords(list_id, sent)
-        verify.keywords(answer, sent, "PUT", f"/lists/{list_id}/keywords",
-                        "a keywords PUT replaces the list's keywords with those sent")
+        verify.keywords(
+            answer,
+            sent,
+            "PUT",
+            f"/lists/{list_id}/keywords",
+            "a keywords PUT replaces the list's keywords with those sent",
+        )
 
     def _set_opt_in_settings(self, action: Action) -> None:
         list_id = self._list_id(action)
@@ -202,8 +218,11 @@ class Applier:
         def find() -> Optional[str]:
             return key if any(f.get("key") == key for f in self.client.list_custom_fields(list_id)) else None
 
-        self._post_once(f"POST {path}", lambda: verify.custom_field(
-            self.client.create_custom_field(list_id, action.payload), action.payload, path), find)
+        self._post_once(
+            f"POST {path}",
+            lambda: verify.custom_field(self.client.create_custom_field(list_id, action.payload), action.payload, path),
+            find,
+        )
 
     def _replace_custom_field(self, action: Action) -> None:
         self._delete_custom_field(action)
@@ -226,8 +245,11 @@ class Applier:
             hooks = [h for h in self.client.list_webhooks(list_id) if canonical_url(h.get("callback_url", "")) == url]
             return int(hooks[0]["id"]) if hooks else None
 
-        self._post_once(f"POST {path}", lambda: verify.webhook(
-            self.client.create_webhook(list_id, action.payload), action.payload, "POST", path), find)
+        self._post_once(
+            f"POST {path}",
+            lambda: verify.webhook(self.client.create_webhook(list_id, action.payload), action.payload, "POST", path),
+            find,
+        )
 
     def _update_webhook(self, action: Action) -> None:
         list_id = self._list_id(action)
@@ -256,8 +278,9 @@ class Applier:
                 self.on_event(f"{request}: {what}; re-read found it; not retried")
                 return existing
             if attempt == POST_ATTEMPTS:
-                raise NotApplied(f"{request}: {what}; re-read did not find it after {attempt} attempts; "
-                                 "nothing was created")
+                raise NotApplied(
+                    f"{request}: {what}; re-read did not find it after {attempt} attempts; nothing was created"
+                )
             self.on_event(f"{request}: {what}; re-read did not find it; retrying")
         raise AssertionError("unreachable")
 
@@ -278,26 +301,42 @@ class Applier:
         if self._checked_lists or self._plan is None:
             return
         self._checked_lists = True
-        wanted = {a.payload["name"] for a in self._plan.actions if a.resource is Resource.LIST and a.action is Kind.CREATE}
+        wanted = {
+            a.payload["name"] for a in self._plan.actions if a.resource is Resource.LIST and a.action is Kind.CREATE
+        }
         known_ids = self._plan.live_list_ids
-        clash = sorted({str(lst.get("name")) for lst in self.client.list_lists()
-                        if lst.get("name") in wanted and str(lst.get("id")) not in known_ids})
+        clash = sorted(
+            {
+                str(lst.get("name"))
+                for lst in self.client.list_lists()
+                if lst.get("name") in wanted and str(lst.get("id")) not in known_ids
+            }
+        )
         if clash:
-            raise NotApplied(f"list(s) {', '.join(repr(display(n)) for n in clash)} appeared in the account since "
-                             "the plan was made (another apply, or the web UI?); nothing was created. Run "
-                             "`tatango-iac plan` again; a duplicate that did arise can be pinned with `id:`")
+            raise NotApplied(
+                f"list(s) {', '.join(repr(display(n)) for n in clash)} appeared in the account since "
+                "the plan was made (another apply, or the web UI?); nothing was created. Run "
+                "`tatango-iac plan` again; a duplicate that did arise can be pinned with `id:`"
+            )
 
     def _guard_webhook_creates(self, list_id: int, action: Action) -> None:
         if action.list_id is None or list_id in self._checked_hooks or self._plan is None:
             return  # a list created in this run has no webhook we did not make
         self._checked_hooks.add(list_id)
-        wanted = {canonical_url(a.payload["callback_url"]) for a in self._plan.actions
-                  if a.resource is Resource.WEBHOOK and a.action is Kind.CREATE and a.list_id == list_id}
+        wanted = {
+            canonical_url(a.payload["callback_url"])
+            for a in self._plan.actions
+            if a.resource is Resource.WEBHOOK and a.action is Kind.CREATE and a.list_id == list_id
+        }
         known_ids = self._plan.live_webhook_ids.get(list_id, set())
-        if any(canonical_url(h.get("callback_url", "")) in wanted and str(h.get("id")) not in known_ids
-               for h in self.client.list_webhooks(list_id)):
-            raise NotApplied(f"a webhook this plan creates on list id {list_id} appeared since the plan was made "
-                             "(another apply?); nothing was created. Run `tatango-iac plan` again")
+        if any(
+            canonical_url(h.get("callback_url", "")) in wanted and str(h.get("id")) not in known_ids
+            for h in self.client.list_webhooks(list_id)
+        ):
+            raise NotApplied(
+                f"a webhook this plan creates on list id {list_id} appeared since the plan was made "
+                "(another apply?); nothing was created. Run `tatango-iac plan` again"
+            )
 
 
 # One handler per (kind, resource) the planner can produce; checked complete when this module is imported,

@@ -8,6 +8,7 @@ writes) is read again with a bounded, announced wait, so the next run never acts
 view older than this apply's own writes. Whatever the writes' answers said, only this
 re-read decides.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -46,9 +47,14 @@ class ReadbackResult:
         return [finding.line(self.waited if finding.kind in WAITING else 0.0) for finding in self.findings]
 
 
-def read_back(client: TatangoClient, desired: DesiredAccount, applied: list[Action], *,
-              max_wait: float = DEFAULT_WAIT, on_event: Callable[[str], None] = lambda message: None
-              ) -> ReadbackResult:
+def read_back(
+    client: TatangoClient,
+    desired: DesiredAccount,
+    applied: list[Action],
+    *,
+    max_wait: float = DEFAULT_WAIT,
+    on_event: Callable[[str], None] = lambda message: None,
+) -> ReadbackResult:
     """Re-read what the applied actions touched until it shows them, or the wait is over."""
     scope = readback_scope(touched_lists(desired, applied))
     clock, first_call, start = client.clock, client.calls, client.clock.monotonic()
@@ -59,9 +65,12 @@ def read_back(client: TatangoClient, desired: DesiredAccount, applied: list[Acti
         try:
             fresh = compute_plan(desired, live, scope)
         except PlanError as exc:
-            return ReadbackResult([], waited, client.calls - first_call,
-                                  error="the re-read could not be compared with the configuration: " + "; ".join(
-                                      exc.messages))
+            return ReadbackResult(
+                [],
+                waited,
+                client.calls - first_call,
+                error="the re-read could not be compared with the configuration: " + "; ".join(exc.messages),
+            )
         findings = compare(applied, fresh, {lst.id for lst in live.lists})
         pending = [f for f in findings if f.kind in WAITING]
         remaining = max_wait - waited
@@ -70,14 +79,18 @@ def read_back(client: TatangoClient, desired: DesiredAccount, applied: list[Acti
             return ReadbackResult(findings, waited, client.calls - first_call, unchecked=unchecked)
         delay = min(delay, remaining)
         shown = ", ".join(f.address for f in pending[:3]) + (" ..." if len(pending) > 3 else "")
-        on_event(f"read-back: {len(pending)} write(s) not visible yet ({shown}); reading again in {delay:.0f} s "
-                 f"(waiting at most {max_wait:.0f} s in all, --verify-wait)")
+        on_event(
+            f"read-back: {len(pending)} write(s) not visible yet ({shown}); reading again in {delay:.0f} s "
+            f"(waiting at most {max_wait:.0f} s in all, --verify-wait)"
+        )
         clock.sleep(delay)
         delay *= 2
 
 
 def _without_keyword_tests(decide: ReadsFor) -> ReadsFor:
     """The plan's own reads, minus the availability tests: the writes are done, the account is what counts."""
+
     def reads(index: list[LiveList]) -> Reads:
         return replace(decide(index), keywords=())
+
     return reads

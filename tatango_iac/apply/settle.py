@@ -11,6 +11,7 @@ the object is read again:
 - it holds anything else: the write was not applied as sent (the apply stops, naming
   what the answer and the account hold).
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
@@ -75,17 +76,24 @@ def _before(action: Action) -> Any:
     if action.resource == "opt_in_settings":
         return _opt_in_form(action, before.get("opt_in_type", "single"), before.get("opt_in_requests"))
     if action.resource == "webhook" and action.action == "update":
-        return [canonical_url(before.get("callback_url", "")),
-                {e: before.get(e) for e in WEBHOOK_EVENTS if e in action.payload}]
+        return [
+            canonical_url(before.get("callback_url", "")),
+            {e: before.get(e) for e in WEBHOOK_EVENTS if e in action.payload},
+        ]
     return None
 
 
-READERS: dict[str, Reader] = {"keywords": _held_keywords, "opt_in_settings": _held_opt_in,
-                              "webhook": _held_webhook}
+READERS: dict[str, Reader] = {"keywords": _held_keywords, "opt_in_settings": _held_opt_in, "webhook": _held_webhook}
 
 
-def settle(client: TatangoClient, action: Action, list_id: Optional[int], mismatch: WriteMismatch, max_wait: float,
-           on_event: Callable[[str], None]) -> None:
+def settle(
+    client: TatangoClient,
+    action: Action,
+    list_id: Optional[int],
+    mismatch: WriteMismatch,
+    max_wait: float,
+    on_event: Callable[[str], None],
+) -> None:
     """Return when the account holds what was sent; raise the mismatch (with what it holds) otherwise."""
     read = READERS.get(action.resource)
     if read is None or list_id is None or action.action == "delete":
@@ -95,18 +103,25 @@ def settle(client: TatangoClient, action: Action, list_id: Optional[int], mismat
     while True:
         held = read(client, list_id, action)
         if held == sent:
-            on_event(f"{action.address}: the answer showed {mismatch.what} otherwise ({mismatch}), but a re-read "
-                     "shows the account holds what was sent; counted as done")
+            on_event(
+                f"{action.address}: the answer showed {mismatch.what} otherwise ({mismatch}), but a re-read "
+                "shows the account holds what was sent; counted as done"
+            )
             return
         waited = client.clock.monotonic() - start
         if held != before or waited >= max_wait:
             confirmed = WriteMismatch(mismatch.what, sent, held, mismatch.assumption)
-            why = ("a re-read confirms the account holds what is shown as got" if held != before else
-                   f"the write is not visible: after {waited:.0f} s a re-read still holds what the plan saw before it")
+            why = (
+                "a re-read confirms the account holds what is shown as got"
+                if held != before
+                else f"the write is not visible: after {waited:.0f} s a re-read still holds what the plan saw before it"
+            )
             confirmed.args = (f"{confirmed}; {why}",)
             raise confirmed
         delay = min(delay, max_wait - waited)
-        on_event(f"{action.address}: the answer disagrees with what was sent and a re-read still shows the old "
-                 f"value; reading again in {delay:.0f} s (at most {max_wait:.0f} s)")
+        on_event(
+            f"{action.address}: the answer disagrees with what was sent and a re-read still shows the old "
+            f"value; reading again in {delay:.0f} s (at most {max_wait:.0f} s)"
+        )
         client.clock.sleep(delay)
         delay *= 2

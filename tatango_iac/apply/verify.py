@@ -6,6 +6,7 @@ an answer says the write was not carried out as sent, the apply stops naming the
 assumption that failed. A field the answer does not carry is not checked (unknown);
 an answer of the wrong shape raises AnswerError (the write is then "uncertain").
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ class WriteMismatch(TatangoIacError):
 
     def __init__(self, what: str, sent: Any, got: Any, assumption: str):
         self.what, self.assumption = what, assumption
-        super().__init__(f"the API did not apply {what} as sent: sent {_shown(sent)}, got {_shown(got)} "
-                         f"(assumption that failed: {assumption})")
+        super().__init__(
+            f"the API did not apply {what} as sent: sent {_shown(sent)}, got {_shown(got)} "
+            f"(assumption that failed: {assumption})"
+        )
 
 
 def _shown(value: Any) -> str:
@@ -50,25 +53,36 @@ def keywords(answer: dict[str, Any], sent: list[str], method: str, path: str, as
 def list_created(record: dict[str, Any], payload: dict[str, Any], path: str) -> int:
     list_id = _read(record.get("id"), "list.id", coerce.as_int, "POST", path)
     if "keyword_names" in payload:
-        keywords(record, payload["keyword_names"], "POST", path,
-                 "a list create carries its keyword_names and claims all of them")
+        keywords(
+            record,
+            payload["keyword_names"],
+            "POST",
+            path,
+            "a list create carries its keyword_names and claims all of them",
+        )
     return list_id
 
 
 def opt_in(answer: dict[str, Any], payload: dict[str, Any], path: str) -> None:
     if "opt_in_type" in answer and answer["opt_in_type"] != payload["opt_in_type"]:
-        raise WriteMismatch("opt_in_type", payload["opt_in_type"], answer["opt_in_type"],
-                            "an opt-in PUT sets the opt-in type")
+        raise WriteMismatch(
+            "opt_in_type", payload["opt_in_type"], answer["opt_in_type"], "an opt-in PUT sets the opt-in type"
+        )
     if "opt_in_requests" not in answer:
         return
-    got = _read(answer["opt_in_requests"], "opt_in_requests", lambda v, w: coerce.opt_in_requests(v, w, set()),
-                "PUT", path)
+    got = _read(
+        answer["opt_in_requests"], "opt_in_requests", lambda v, w: coerce.opt_in_requests(v, w, set()), "PUT", path
+    )
     sent = [r.get("collected_data") for r in payload.get("opt_in_requests") or []]
     answered = [r.get("collected_data") for r in got]
     # Count and order; what each request collects, where the answer reports it.
     if len(answered) != len(sent) or any(known(a) and a != s for a, s in zip(answered, sent, strict=True)):
-        raise WriteMismatch("opt_in_requests", sent, [a if known(a) else "?" for a in answered],
-                            "an opt-in PUT replaces all of the list's opt-in requests, in the order sent")
+        raise WriteMismatch(
+            "opt_in_requests",
+            sent,
+            [a if known(a) else "?" for a in answered],
+            "an opt-in PUT replaces all of the list's opt-in requests, in the order sent",
+        )
 
 
 def webhook(record: dict[str, Any], payload: dict[str, Any], method: str, path: str) -> int:
@@ -78,14 +92,25 @@ def webhook(record: dict[str, Any], payload: dict[str, Any], method: str, path: 
     if sent_url is not None and "callback_url" in record:
         got_url = _read(record["callback_url"], "webhook.callback_url", coerce.as_text, method, path)
         if canonical_url(got_url or "") != canonical_url(sent_url):
-            raise WriteMismatch("callback_url", display(sent_url, url=True), display(got_url or "", url=True),
-                                "the API stores the callback URL as sent")
+            raise WriteMismatch(
+                "callback_url",
+                display(sent_url, url=True),
+                display(got_url or "", url=True),
+                "the API stores the callback URL as sent",
+            )
     sent_events = {e: payload[e] for e in WEBHOOK_EVENTS if e in payload}
-    got_events = {e: _read(record[e], f"webhook.{e}", coerce.as_bool, method, path)
-                  for e in sent_events if e in record and record[e] is not None}
+    got_events = {
+        e: _read(record[e], f"webhook.{e}", coerce.as_bool, method, path)
+        for e in sent_events
+        if e in record and record[e] is not None
+    }
     if any(got_events[e] != sent_events[e] for e in got_events):
-        raise WriteMismatch("the webhook events", sent_events, {**sent_events, **got_events},
-                            "the API stores every event sent (a webhook update sends all five)")
+        raise WriteMismatch(
+            "the webhook events",
+            sent_events,
+            {**sent_events, **got_events},
+            "the API stores every event sent (a webhook update sends all five)",
+        )
     return hook_id
 
 

@@ -5,6 +5,7 @@ $GITHUB_STEP_SUMMARY: the status, the counts, and each action with its result, s
 run page says what reached the account without opening the log. A result file that is
 missing or not a result document (the tool could not start) gives the tail of stderr.
 """
+
 from __future__ import annotations
 
 import html
@@ -35,16 +36,24 @@ def _fenced(text: str) -> str:
 
 def render(result: dict[str, Any]) -> str:
     summary = result.get("summary") or {}
-    lines = [f"### tatango-iac apply: {_cell(result.get('status'))}", "",
-             "| total | verified | applied (not verified) | uncertain | not applied |", "|---|---|---|---|---|",
-             "| " + " | ".join(_cell(summary.get(k, 0)) for k in
-                              ("total", "verified", "applied", "uncertain", "not_applied")) + " |", ""]
+    lines = [
+        f"### tatango-iac apply: {_cell(result.get('status'))}",
+        "",
+        "| total | verified | applied (not verified) | uncertain | not applied |",
+        "|---|---|---|---|---|",
+        "| "
+        + " | ".join(_cell(summary.get(k, 0)) for k in ("total", "verified", "applied", "uncertain", "not_applied"))
+        + " |",
+        "",
+    ]
     actions = result.get("actions") or []
     if actions:
         lines += ["| # | action | address | result |", "|---|---|---|---|"]
         for row in actions[:MAX_ROWS]:
-            lines.append(f"| {_cell(row.get('index'))} | {_cell(row.get('action'))} | {_cell(row.get('address'))} "
-                         f"| {_cell(row.get('result'))} |")
+            lines.append(
+                f"| {_cell(row.get('index'))} | {_cell(row.get('action'))} | {_cell(row.get('address'))} "
+                f"| {_cell(row.get('result'))} |"
+            )
         if len(actions) > MAX_ROWS:
             lines.append(f"\n_{len(actions) - MAX_ROWS} more action(s): see the job log._")
         lines.append("")

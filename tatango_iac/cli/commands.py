@@ -1,4 +1,5 @@
 """Registers every command on the group (imported by ``main``)."""
+
 from tatango_iac.cli import (  # noqa: F401
     apply_cmd,
     doctor_cmd,

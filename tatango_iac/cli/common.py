@@ -1,4 +1,5 @@
 """Helpers shared by plan, apply and export: cheap checks that run before the first API call."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,19 +43,23 @@ def check_targets(desired: DesiredAccount, targets: tuple[str, ...] | list[str])
     lines = []
     for name in unknown:
         hint = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        lines.append(f"--target '{name}' is not a list in the configuration" +
-                     (f"; did you mean '{hint[0]}'?" if hint else ""))
+        lines.append(
+            f"--target '{name}' is not a list in the configuration" + (f"; did you mean '{hint[0]}'?" if hint else "")
+        )
     raise Failure("Error: " + "\n".join(lines) + "\nNothing was read or changed.")
 
 
-def scope_for(desired: DesiredAccount, targets: tuple[str, ...], changed_since: Optional[str],
-              excludes: tuple[str, ...] = ()) -> Scope:
+def scope_for(
+    desired: DesiredAccount, targets: tuple[str, ...], changed_since: Optional[str], excludes: tuple[str, ...] = ()
+) -> Scope:
     if targets and changed_since:
         raise Failure("Error: give --target or --changed-since, not both")
     check_targets(desired, targets)
     if set(targets) & set(excludes):
-        raise Failure(f"Error: --target and --exclude both name {sorted(set(targets) & set(excludes))[0]!r}. "
-                      "Nothing was read or changed.")
+        raise Failure(
+            f"Error: --target and --exclude both name {sorted(set(targets) & set(excludes))[0]!r}. "
+            "Nothing was read or changed."
+        )
     # An --exclude that names no configured list may name a live one: the planner checks it against the
     # account's lists once the index is read, before any write.
     scope = _changed_since(changed_since, desired) if changed_since else Scope.targets(targets)
@@ -67,8 +72,10 @@ def _changed_since(ref: str, desired: DesiredAccount) -> Scope:
     try:
         return scope_changed_since(ref, desired, os.environ)
     except BaseDoesNotLoad as broken:
-        output.err(f"Warning: {broken}\nWarning: planning every list instead of only those changed since {ref}: "
-                   "this plan may also show changes made outside this pull request")
+        output.err(
+            f"Warning: {broken}\nWarning: planning every list instead of only those changed since {ref}: "
+            "this plan may also show changes made outside this pull request"
+        )
         return Scope()
 
 
@@ -84,15 +91,28 @@ def check_writable(path: str) -> None:
 
 
 @contextmanager
-def client_for(sandbox: bool, profile: Optional[str], rate: Optional[float],
-               max_wait: Optional[float], account: Optional[str] = None) -> Iterator[TatangoClient]:
-    with api_client(sandbox or bool(profile), rate, os.environ, on_event=output.event, profile=profile,
-                    max_wait=max_wait, account=account) as client:
+def client_for(
+    sandbox: bool,
+    profile: Optional[str],
+    rate: Optional[float],
+    max_wait: Optional[float],
+    account: Optional[str] = None,
+) -> Iterator[TatangoClient]:
+    with api_client(
+        sandbox or bool(profile),
+        rate,
+        os.environ,
+        on_event=output.event,
+        profile=profile,
+        max_wait=max_wait,
+        account=account,
+    ) as client:
         yield client
 
 
-def render_plan(plan: Plan, fmt: str, drift: bool = False, saved_drift: Optional[dict] = None,
-                whole: bool = True) -> str:
+def render_plan(
+    plan: Plan, fmt: str, drift: bool = False, saved_drift: Optional[dict] = None, whole: bool = True
+) -> str:
     """``saved_drift``: the drift section of a saved plan (its actions no longer know their live lists);
     ``whole`` False: a part of it (one list), so the plan's summary line for the whole account is left out."""
     if drift:
@@ -101,8 +121,7 @@ def render_plan(plan: Plan, fmt: str, drift: bool = False, saved_drift: Optional
         if fmt == "markdown":
             return render_drift_markdown(report, text)
         if fmt == "json":
-            return json.dumps({"format_version": FORMAT_VERSION, "summary": plan.summary(), "drift": report},
-                              indent=2)
+            return json.dumps({"format_version": FORMAT_VERSION, "summary": plan.summary(), "drift": report}, indent=2)
         return text
     if fmt == "text" and output.stdout_colour():
         return render_text_tty(plan)

@@ -7,6 +7,7 @@ the run ended by (success, refusal, failure mid-apply, budget stop, internal err
 string is redacted and made display-safe before it is encoded, so no secret reaches the
 document in any encoding the redactor knows.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,12 @@ class Status(str, Enum):
     ALREADY_APPLIED = "already applied"  # apply --expect: the reviewed actions are all in the account
 
 
-_FAILED_OUTCOME = {"failed": ActionResult.NOT_APPLIED, "uncertain": ActionResult.UNCERTAIN,
-                   "half done": ActionResult.UNCERTAIN, "applied differently": ActionResult.UNCERTAIN}
+_FAILED_OUTCOME = {
+    "failed": ActionResult.NOT_APPLIED,
+    "uncertain": ActionResult.UNCERTAIN,
+    "half done": ActionResult.UNCERTAIN,
+    "applied differently": ActionResult.UNCERTAIN,
+}
 
 
 def _clean(value: Any) -> Any:
@@ -65,8 +70,14 @@ def _clean(value: Any) -> Any:
 
 
 def _identity(data: dict[str, Any], index: int) -> dict[str, Any]:
-    return {"index": data.get("index", index), "address": data.get("address"), "action": data.get("action"),
-            "resource": data.get("resource"), "list": data.get("list"), "destructive": bool(data.get("destructive"))}
+    return {
+        "index": data.get("index", index),
+        "address": data.get("address"),
+        "action": data.get("action"),
+        "resource": data.get("resource"),
+        "list": data.get("list"),
+        "destructive": bool(data.get("destructive")),
+    }
 
 
 def _as_dict(action: Action | dict[str, Any], index: int) -> dict[str, Any]:
@@ -96,12 +107,21 @@ class ApplyReport:
         actions = self._actions()
         counts = {r: sum(1 for a in actions if a["result"] == r.value) for r in ActionResult}
         document = {
-            "result_version": RESULT_VERSION, "tool_version": __version__, "status": self._status(code).value,
-            "exit_code": int(code), "message": message,
-            "summary": {"total": len(actions), "verified": counts[ActionResult.VERIFIED],
-                        "applied": counts[ActionResult.APPLIED], "uncertain": counts[ActionResult.UNCERTAIN],
-                        "not_applied": counts[ActionResult.NOT_APPLIED]},
-            "actions": actions, "readback": self._readback(), "already_in_account": self.already_in_account,
+            "result_version": RESULT_VERSION,
+            "tool_version": __version__,
+            "status": self._status(code).value,
+            "exit_code": int(code),
+            "message": message,
+            "summary": {
+                "total": len(actions),
+                "verified": counts[ActionResult.VERIFIED],
+                "applied": counts[ActionResult.APPLIED],
+                "uncertain": counts[ActionResult.UNCERTAIN],
+                "not_applied": counts[ActionResult.NOT_APPLIED],
+            },
+            "actions": actions,
+            "readback": self._readback(),
+            "already_in_account": self.already_in_account,
         }
         return json.dumps(_clean(document), indent=2, ensure_ascii=False)
 
@@ -150,8 +170,12 @@ class ApplyReport:
             return {"ok": False, "calls": None, "error": self.readback_error, "differences": []}
         if self.readback is None:
             return None
-        return {"ok": self.readback.ok, "calls": self.readback.calls, "error": self.readback.error,
-                "differences": self.readback.lines() if not self.readback.ok else []}
+        return {
+            "ok": self.readback.ok,
+            "calls": self.readback.calls,
+            "error": self.readback.error,
+            "differences": self.readback.lines() if not self.readback.ok else [],
+        }
 
 
 @dataclass
@@ -161,8 +185,12 @@ class PlanErrors:
     def render(self, code: int, message: Optional[str]) -> Optional[str]:
         if code in (ExitCode.OK, ExitCode.CHANGES):
             return None  # the plan itself was printed
-        document = {"tool_version": __version__, "status": "error", "exit_code": int(code),
-                    "error": {"message": message or "the plan could not be made"}}
+        document = {
+            "tool_version": __version__,
+            "status": "error",
+            "exit_code": int(code),
+            "error": {"message": message or "the plan could not be made"},
+        }
         return json.dumps(_clean(document), indent=2, ensure_ascii=False)
 
 

@@ -4,6 +4,7 @@ A saved or reviewed plan carries its verdict (``"safety"`` in the plan file), so
 reviewed over a limit is refused before the first API call; the fresh plan's own
 verdict is checked again before the first write (the account may have moved since).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,10 +16,16 @@ def refuse_over_limit(exceeded: list[dict[str, Any]], allow_bulk: bool, saved: b
     if not exceeded or allow_bulk:
         return
     what = "the saved plan is" if saved else "the plan is"
-    raise Failure("\n".join([f"Refusing to apply: {what} over the safety limits (account.safety) and --allow-bulk "
-                             "was not given:", *[f"  ! this plan {e.get('message', e)}" for e in exceeded],
-                             "Nothing was changed. Review the plan; if the change is meant, apply it with "
-                             "--allow-bulk, or split it."]))
+    raise Failure(
+        "\n".join(
+            [
+                f"Refusing to apply: {what} over the safety limits (account.safety) and --allow-bulk was not given:",
+                *[f"  ! this plan {e.get('message', e)}" for e in exceeded],
+                "Nothing was changed. Review the plan; if the change is meant, apply it with "
+                "--allow-bulk, or split it.",
+            ]
+        )
+    )
 
 
 def saved_exceeded(saved: dict[str, Any]) -> list[dict[str, Any]]:

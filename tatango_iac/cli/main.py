@@ -3,6 +3,7 @@
 Exit codes (§9): 0 success, 1 any error (usage errors too), 2 changes present
 (plan --detailed-exitcode), 3 apply stopped at its --max-calls / --max-time budget (partial: run again).
 """
+
 from __future__ import annotations
 
 import os

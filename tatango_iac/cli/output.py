@@ -3,6 +3,7 @@
 Progress: on a terminal, click's progress bar (count, total, time left); without one, a
 plain line on stderr at least every 30 s of a long read, so a CI log is never silent.
 """
+
 from __future__ import annotations
 
 import sys
@@ -26,8 +27,9 @@ def clean(text: str) -> str:
 
 def out(text: str = "", styled: bool = False) -> None:
     """stdout. ``styled`` text was made safe piece by piece before colour codes were added."""
-    click.echo(redact(text) if styled else clean(text), color=True if styled else None,
-               err=bool(state["stdout_to_stderr"]))
+    click.echo(
+        redact(text) if styled else clean(text), color=True if styled else None, err=bool(state["stdout_to_stderr"])
+    )
 
 
 def document(text: str) -> None:
@@ -104,7 +106,9 @@ class PlainProgress:
 
     def finish(self) -> None:
         if self.spoke:
-            err(f"{self.label}: {self.done}/{self.total} calls done in {_duration(self.clock.monotonic() - self.started)}")
+            err(
+                f"{self.label}: {self.done}/{self.total} calls done in {_duration(self.clock.monotonic() - self.started)}"
+            )
 
 
 def _duration(seconds: float) -> str:

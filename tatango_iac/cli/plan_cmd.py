@@ -1,4 +1,5 @@
 """``tatango-iac plan``."""
+
 from __future__ import annotations
 
 import os
@@ -18,29 +19,70 @@ from tatango_iac.workflow import make_plan, save_plan
 
 @cli.command(**options.help_with_env("Show what would change in the live account."))
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--out", "out", type=click.Path(dir_okay=False),
-              help="Save the plan as JSON, for `apply --plan FILE` or `apply --expect FILE`.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
-              help="text for people, json for machines, markdown for a pull-request comment (also on error).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Save the plan as JSON, for `apply --plan FILE` or `apply --expect FILE`.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines, markdown for a pull-request comment (also on error).",
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes or drift.")
 @click.option("--drift", is_flag=True, help="Group the differences as a drift report (any format).")
-@click.option("--budget", "budget", type=click.IntRange(min=1), default=None, metavar="CALLS",
-              help="With --drift: spend at most CALLS calls; the list index is read in full, the rest goes to the "
-                   "webhooks and custom fields of the lists checked least recently.")
-@click.option("--drift-state", "drift_state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="With --drift: when each list's webhooks and custom fields were last checked (read, then "
-                   "rewritten; list ids and times only). Without it the order is a deterministic nightly rotation.")
-@click.option("--disabled-webhooks", "disabled_webhooks", type=click.Choice(["fail", "report"]), default="fail",
-              show_default=True, help="With --drift --detailed-exitcode: whether a managed webhook disabled in the "
-                                      "account exits 2 (fail) or is only reported.")
+@click.option(
+    "--budget",
+    "budget",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="CALLS",
+    help="With --drift: spend at most CALLS calls; the list index is read in full, the rest goes to the "
+    "webhooks and custom fields of the lists checked least recently.",
+)
+@click.option(
+    "--drift-state",
+    "drift_state",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="With --drift: when each list's webhooks and custom fields were last checked (read, then "
+    "rewritten; list ids and times only). Without it the order is a deterministic nightly rotation.",
+)
+@click.option(
+    "--disabled-webhooks",
+    "disabled_webhooks",
+    type=click.Choice(["fail", "report"]),
+    default="fail",
+    show_default=True,
+    help="With --drift --detailed-exitcode: whether a managed webhook disabled in the "
+    "account exits 2 (fail) or is only reported.",
+)
 @options.target
 @options.exclude
 @options.changed_since
 @options.api
-def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode: bool, drift: bool,
-         budget: Optional[int], drift_state: Optional[str], disabled_webhooks: str, targets: tuple[str, ...],
-         excludes: tuple[str, ...], changed_since: Optional[str], sandbox: bool, sandbox_profile: Optional[str],
-         rate: Optional[float], max_wait: Optional[float]) -> None:
+def plan(
+    paths: tuple[str, ...],
+    out: Optional[str],
+    fmt: str,
+    detailed_exitcode: bool,
+    drift: bool,
+    budget: Optional[int],
+    drift_state: Optional[str],
+    disabled_webhooks: str,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+    changed_since: Optional[str],
+    sandbox: bool,
+    sandbox_profile: Optional[str],
+    rate: Optional[float],
+    max_wait: Optional[float],
+) -> None:
     output.state["markdown_errors"] = fmt == "markdown"
     if fmt == "json":  # a failure still ends with one JSON document on stdout
         json_result.start(json_result.PlanErrors(), quiet_stdout=False)
@@ -59,8 +101,11 @@ def plan(paths: tuple[str, ...], out: Optional[str], fmt: str, detailed_exitcode
             result = make_plan(client, desired, scope, output.progress_for(client))
     if out:  # saved before anything is printed: a failure to save is then the only document on stdout
         save_plan(result, out)
-        output.err(f"Saved the plan and its drift report to {out}." if drift else
-                   f"Saved the plan to {out}. Apply it with: {apply_command(out, sandbox, sandbox_profile)}")
+        output.err(
+            f"Saved the plan and its drift report to {out}."
+            if drift
+            else f"Saved the plan to {out}. Apply it with: {apply_command(out, sandbox, sandbox_profile)}"
+        )
     output.out(render_plan(result, fmt, drift), styled=fmt == "text" and not drift and output.stdout_colour())
     output.state["json_result"] = None  # the plan is the document
     changed = result.has_changes or (drift and drift_failing(result.drift(), disabled_webhooks == "fail"))
@@ -80,11 +125,22 @@ def apply_command(out: str, sandbox: bool, sandbox_profile: Optional[str]) -> st
 
 @cli.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
-              help="How to show the saved plan.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to show the saved plan.",
+)
 @click.option("--drift", is_flag=True, help="Group the differences as a drift report.")
-@click.option("--list", "list_name", metavar="NAME", default=None,
-              help="With --drift: only what concerns this managed list (the drift workflow's issue per list).")
+@click.option(
+    "--list",
+    "list_name",
+    metavar="NAME",
+    default=None,
+    help="With --drift: only what concerns this managed list (the drift workflow's issue per list).",
+)
 @click.option("--full", is_flag=True, help="Markdown: never truncate (for a job summary, which allows 1 MiB).")
 def show(plan_file: str, fmt: str, drift: bool, list_name: Optional[str], full: bool) -> None:
     """Show a plan saved by `plan --out`, without reading the account again."""
@@ -102,5 +158,7 @@ def show(plan_file: str, fmt: str, drift: bool, list_name: Optional[str], full: 
             if not drift or saved_drift is None:
                 raise Failure("Error: --list goes with --drift, on a plan saved with its drift report")
             saved_drift = drift_of_list(saved_drift, list_name)
-        output.out(render_plan(saved, fmt, drift, saved_drift, whole=list_name is None),
-                   styled=fmt == "text" and not drift and output.stdout_colour())
+        output.out(
+            render_plan(saved, fmt, drift, saved_drift, whole=list_name is None),
+            styled=fmt == "text" and not drift and output.stdout_colour(),
+        )

@@ -1,4 +1,5 @@
 """``tatango-iac validate`` and ``tatango-iac schema``: no API involved."""
+
 from __future__ import annotations
 
 import os
@@ -15,11 +16,20 @@ from tatango_iac.config.schema import SCHEMA_FILE, schema_text
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
-              help="text: FILE:LINE:COL lines; json: machine-readable; github: workflow annotations.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: FILE:LINE:COL lines; json: machine-readable; github: workflow annotations.",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option("--allow-missing-env", is_flag=True,
-              help="Report unset ${VARS} as warnings (for pre-commit hooks where secrets are not set).")
+@click.option(
+    "--allow-missing-env",
+    is_flag=True,
+    help="Report unset ${VARS} as warnings (for pre-commit hooks where secrets are not set).",
+)
 def validate(paths: tuple[str, ...], fmt: str, strict: bool, allow_missing_env: bool) -> None:
     """Check configuration files: YAML, schema, semantic rules and lint. Touches no API."""
     _account, diagnostics = load(paths, missing_env="warning" if allow_missing_env else "error")
@@ -39,8 +49,13 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, allow_missing_env: 
 
 
 @cli.command("schema")
-@click.option("--output", "directory", type=click.Path(file_okay=False), default=None,
-              help=f"Write {SCHEMA_FILE} into this directory (for editors' $schema modeline) instead of printing it.")
+@click.option(
+    "--output",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=None,
+    help=f"Write {SCHEMA_FILE} into this directory (for editors' $schema modeline) instead of printing it.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing schema file that differs.")
 def schema(directory: str | None, force: bool) -> None:
     """Print the configuration's JSON Schema, or write it next to your YAML files."""

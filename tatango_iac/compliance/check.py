@@ -5,6 +5,7 @@ template's check, the plan review) chooses the rules to run and their severities
 A rule not asked for is not computed at all. Every check is linear in the text
 (see ``patterns``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,10 +35,16 @@ class Presence(Enum):
     PRESENT = "present"  # something forbidden (or costly) is there
 
 
-CONFIRMATION_FIELDS = frozenset({"first_optin_message", "second_optin_message", "opt_in_message",
-                                 "second_opt_in_message"})
-_ROLES = {"message_help": Role.HELP, "message_stop": Role.STOP, "message_yes": Role.CONSENT,
-          "message_already_subscribed": Role.ALREADY, "message_reply": Role.REPLY}
+CONFIRMATION_FIELDS = frozenset(
+    {"first_optin_message", "second_optin_message", "opt_in_message", "second_opt_in_message"}
+)
+_ROLES = {
+    "message_help": Role.HELP,
+    "message_stop": Role.STOP,
+    "message_yes": Role.CONSENT,
+    "message_already_subscribed": Role.ALREADY,
+    "message_reply": Role.REPLY,
+}
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,20 @@ def role_of(field: str, context: MessageContext) -> Role:
 
 
 _RULES_BY_ROLE: dict[Role, tuple[Rule, ...]] = {
-    Role.CONFIRMATION: (Rule.BRAND_NAME, Rule.FREQUENCY_DISCLOSURE, Rule.RATES_DISCLOSURE, Rule.STOP_INSTRUCTIONS,
-                        Rule.HELP_INSTRUCTIONS),
-    Role.HELP: (Rule.BRAND_NAME, Rule.FREQUENCY_DISCLOSURE, Rule.RATES_DISCLOSURE, Rule.STOP_INSTRUCTIONS,
-                Rule.HELP_CONTACT),
+    Role.CONFIRMATION: (
+        Rule.BRAND_NAME,
+        Rule.FREQUENCY_DISCLOSURE,
+        Rule.RATES_DISCLOSURE,
+        Rule.STOP_INSTRUCTIONS,
+        Rule.HELP_INSTRUCTIONS,
+    ),
+    Role.HELP: (
+        Rule.BRAND_NAME,
+        Rule.FREQUENCY_DISCLOSURE,
+        Rule.RATES_DISCLOSURE,
+        Rule.STOP_INSTRUCTIONS,
+        Rule.HELP_CONTACT,
+    ),
     Role.STOP: (Rule.BRAND_NAME, Rule.STOP_CONFIRMATION, Rule.STOP_MARKETING),
     Role.CONSENT: (Rule.CONSENT_WORDING, Rule.RATES_DISCLOSURE),
     Role.ALREADY: (Rule.RATES_DISCLOSURE, Rule.STOP_INSTRUCTIONS, Rule.HELP_INSTRUCTIONS),
@@ -96,8 +113,9 @@ def rules_for(field: str, context: MessageContext) -> tuple[Rule, ...]:
     return _EVERY_MESSAGE + role_rules
 
 
-def check_message(field: str, text: str, context: MessageContext = MessageContext(),
-                  enabled: Optional[Collection[Rule]] = None) -> list[Finding]:
+def check_message(
+    field: str, text: str, context: MessageContext = MessageContext(), enabled: Optional[Collection[Rule]] = None
+) -> list[Finding]:
     """Findings of the rules that apply to ``field`` (and are ``enabled``; None = all)."""
     if not text:
         return []
@@ -110,15 +128,18 @@ def check_message(field: str, text: str, context: MessageContext = MessageContex
 
 def check_keyword(keyword: str) -> Optional[Rule]:
     upper = keyword.strip().upper()
-    for rule, words in ((Rule.KEYWORD_RESERVED, RESERVED_KEYWORDS), (Rule.KEYWORD_RESERVED_EXTENDED,
-                                                                     EXTENDED_KEYWORDS),
-                        (Rule.KEYWORD_RESERVED_ADVISORY, ADVISORY_KEYWORDS)):
+    for rule, words in (
+        (Rule.KEYWORD_RESERVED, RESERVED_KEYWORDS),
+        (Rule.KEYWORD_RESERVED_EXTENDED, EXTENDED_KEYWORDS),
+        (Rule.KEYWORD_RESERVED_ADVISORY, ADVISORY_KEYWORDS),
+    ):
         if upper in words:
             return rule
     return None
 
 
 # ------------------------------------------------------------------ one function per rule
+
 
 def _missing(rule: Rule, subject: str) -> list[Finding]:
     return [Finding(rule, subject, Presence.MISSING)]
@@ -130,9 +151,11 @@ def _present(rule: Rule, subject: str, topic: str = "") -> list[Finding]:
 
 def _sms_length(text: str, _c: MessageContext) -> list[Finding]:
     info = sms_info(text)
-    return _present(Rule.SMS_LENGTH, f"{info.length} characters: sent as {info.parts} SMS parts",
-                    "parts") \
-        if info.parts > 1 else []
+    return (
+        _present(Rule.SMS_LENGTH, f"{info.length} characters: sent as {info.parts} SMS parts", "parts")
+        if info.parts > 1
+        else []
+    )
 
 
 def _gsm7(text: str, _c: MessageContext) -> list[Finding]:
@@ -143,15 +166,20 @@ def _gsm7(text: str, _c: MessageContext) -> list[Finding]:
 
 def _brand(text: str, c: MessageContext) -> list[Finding]:
     brand = c.brand or ""
-    return [] if " ".join(brand.split()).casefold() in " ".join(text.split()).casefold() else _missing(
-        Rule.BRAND_NAME, f"the brand name '{brand}'")
+    return (
+        []
+        if " ".join(brand.split()).casefold() in " ".join(text.split()).casefold()
+        else _missing(Rule.BRAND_NAME, f"the brand name '{brand}'")
+    )
 
 
 def _frequency(text: str, _c: MessageContext) -> list[Finding]:
     if p.FREQUENCY.search(text) or p.VAGUE.search(text):
         return []  # vague wording is its own rule
-    return _missing(Rule.FREQUENCY_DISCLOSURE, "a message-frequency disclosure ('4 msgs/mo', 'recurring msgs', "
-                                               "'msg frequency varies')")
+    return _missing(
+        Rule.FREQUENCY_DISCLOSURE,
+        "a message-frequency disclosure ('4 msgs/mo', 'recurring msgs', 'msg frequency varies')",
+    )
 
 
 def _frequency_vague(text: str, _c: MessageContext) -> list[Finding]:
@@ -166,13 +194,19 @@ def _rates(text: str, _c: MessageContext) -> list[Finding]:
 
 
 def _stop_instructions(text: str, _c: MessageContext) -> list[Finding]:
-    return [] if p.STOP_INSTRUCTION.search(text) else _missing(
-        Rule.STOP_INSTRUCTIONS, "STOP instructions ('Reply STOP to cancel')")
+    return (
+        []
+        if p.STOP_INSTRUCTION.search(text)
+        else _missing(Rule.STOP_INSTRUCTIONS, "STOP instructions ('Reply STOP to cancel')")
+    )
 
 
 def _help_instructions(text: str, _c: MessageContext) -> list[Finding]:
-    return [] if p.HELP_INSTRUCTION.search(text) else _missing(
-        Rule.HELP_INSTRUCTIONS, "HELP instructions ('Reply HELP for help')")
+    return (
+        []
+        if p.HELP_INSTRUCTION.search(text)
+        else _missing(Rule.HELP_INSTRUCTIONS, "HELP instructions ('Reply HELP for help')")
+    )
 
 
 def _help_contact(text: str, _c: MessageContext) -> list[Finding]:
@@ -180,9 +214,14 @@ def _help_contact(text: str, _c: MessageContext) -> list[Finding]:
 
 
 def _stop_confirmation(text: str, _c: MessageContext) -> list[Finding]:
-    return [] if p.STOP_CONFIRMATION.search(text) else _missing(
-        Rule.STOP_CONFIRMATION, "a confirmation of the opt-out ('You are unsubscribed. No more messages will be "
-                                "sent.')")
+    return (
+        []
+        if p.STOP_CONFIRMATION.search(text)
+        else _missing(
+            Rule.STOP_CONFIRMATION,
+            "a confirmation of the opt-out ('You are unsubscribed. No more messages will be sent.')",
+        )
+    )
 
 
 def _stop_marketing(text: str, _c: MessageContext) -> list[Finding]:
@@ -199,8 +238,7 @@ def _stop_marketing(text: str, _c: MessageContext) -> list[Finding]:
     allowed = {"START", "HELP", "UNSTOP"}
     keywords = sorted({m.group(1) for m in p.KEYWORD_INSTRUCTION.finditer(text)} - allowed)
     if keywords:
-        found += _present(Rule.STOP_MARKETING, f"a keyword other than START, HELP or UNSTOP ({keywords[0]})",
-                          "keyword")
+        found += _present(Rule.STOP_MARKETING, f"a keyword other than START, HELP or UNSTOP ({keywords[0]})", "keyword")
     return found
 
 
@@ -217,21 +255,31 @@ def _consent(text: str, _c: MessageContext) -> list[Finding]:
 
 def _shortener(text: str, _c: MessageContext) -> list[Finding]:
     hosts = p.shorteners(text)
-    return _present(Rule.URL_SHORTENER, f"a public URL shortener ({', '.join(hosts)})", "shortener") \
-        if hosts else []
+    return _present(Rule.URL_SHORTENER, f"a public URL shortener ({', '.join(hosts)})", "shortener") if hosts else []
 
 
 def _run_together(text: str, _c: MessageContext) -> list[Finding]:
     match = p.RUN_TOGETHER.search(text)
-    return _present(Rule.OPT_OUT_WORDING, f"opt-out words run together ('{match.group(0)}')", "run-together") \
-        if match else []
+    return (
+        _present(Rule.OPT_OUT_WORDING, f"opt-out words run together ('{match.group(0)}')", "run-together")
+        if match
+        else []
+    )
 
 
 _CHECKS = {
-    Rule.SMS_LENGTH: _sms_length, Rule.GSM7: _gsm7, Rule.BRAND_NAME: _brand, Rule.FREQUENCY_DISCLOSURE: _frequency,
-    Rule.FREQUENCY_VAGUE: _frequency_vague, Rule.RATES_DISCLOSURE: _rates,
-    Rule.STOP_INSTRUCTIONS: _stop_instructions, Rule.HELP_INSTRUCTIONS: _help_instructions,
-    Rule.HELP_CONTACT: _help_contact, Rule.STOP_CONFIRMATION: _stop_confirmation,
-    Rule.STOP_MARKETING: _stop_marketing, Rule.CONSENT_WORDING: _consent, Rule.URL_SHORTENER: _shortener,
+    Rule.SMS_LENGTH: _sms_length,
+    Rule.GSM7: _gsm7,
+    Rule.BRAND_NAME: _brand,
+    Rule.FREQUENCY_DISCLOSURE: _frequency,
+    Rule.FREQUENCY_VAGUE: _frequency_vague,
+    Rule.RATES_DISCLOSURE: _rates,
+    Rule.STOP_INSTRUCTIONS: _stop_instructions,
+    Rule.HELP_INSTRUCTIONS: _help_instructions,
+    Rule.HELP_CONTACT: _help_contact,
+    Rule.STOP_CONFIRMATION: _stop_confirmation,
+    Rule.STOP_MARKETING: _stop_marketing,
+    Rule.CONSENT_WORDING: _consent,
+    Rule.URL_SHORTENER: _shortener,
     Rule.OPT_OUT_WORDING: _run_together,
 }

@@ -1,5 +1,6 @@
 """The messages of a configured list, each with the context its rules need (the brand in
 force, and which double opt-in request asks for consent)."""
+
 from __future__ import annotations
 
 from typing import Any, Iterator, Optional

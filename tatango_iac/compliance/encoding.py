@@ -5,6 +5,7 @@ per part once it is split (the rest carries the concatenation header). One chara
 outside GSM-7 makes the whole message UCS-2: 70 in one part, 67 per part. The
 reviewer needs to know which character did it, so ``culprit`` names it.
 """
+
 from __future__ import annotations
 
 import math
@@ -84,7 +85,11 @@ def change_summary(before: str | None, after: str | None) -> str:
     new_info = sms_info(after) if after else None
     new = new_info.text() if new_info else "none"
     line = f"{sms_info(before).text()} -> {new}" if before else new
-    if after and new_info and new_info.encoding is Encoding.UCS2 and not (
-            before and sms_info(before).encoding is Encoding.UCS2):
+    if (
+        after
+        and new_info
+        and new_info.encoding is Encoding.UCS2
+        and not (before and sms_info(before).encoding is Encoding.UCS2)
+    ):
         line += f": {culprit(after)}"
     return line

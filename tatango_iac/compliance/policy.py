@@ -5,6 +5,7 @@ Each key takes ``off``, ``warning`` or ``error``; ``true`` keeps the rule's defa
 ``off`` as false). A deprecated key sets the rules it was split into, unless those are
 set themselves.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

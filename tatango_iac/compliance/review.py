@@ -5,6 +5,7 @@ breaks or fixes. Pure: it reads the planned actions and the desired lists, nothi
 A review entry is display-safe JSON: a message that came from ``${...}`` is checked in
 its template form, so no finding can quote a resolved secret.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,9 @@ def _phrase(finding: Finding, field: str, broke: bool, existed: bool) -> str:
     return f"adds {finding.subject} to {field}" if adds else f"removes {finding.subject} from {field}"
 
 
-def review_message(field: str, path: str, before: Any, after: Any, context: MessageContext,
-                   policy: Policy) -> dict[str, Any]:
+def review_message(
+    field: str, path: str, before: Any, after: Any, context: MessageContext, policy: Policy
+) -> dict[str, Any]:
     """One message's review: {"field", "sms": {"before", "after", "summary"}, "breaks", "fixes"}."""
     old, new = checked_text(before), checked_text(after)
     enabled = policy.enabled()
@@ -40,15 +42,22 @@ def review_message(field: str, path: str, before: Any, after: Any, context: Mess
     fixes = [was[k] for k in was if k not in now] if new else []  # a cleared message fixes nothing
 
     def entry(finding: Finding, broke: bool) -> dict[str, Any]:
-        return {"rule": finding.rule.value, "severity": policy.severity(finding.rule).value,
-                "message": _phrase(finding, field, broke, bool(old))}
+        return {
+            "rule": finding.rule.value,
+            "severity": policy.severity(finding.rule).value,
+            "message": _phrase(finding, field, broke, bool(old)),
+        }
 
-    return {"field": path,
-            "sms": {"before": sms_info(old).to_json() if old else None,
-                    "after": sms_info(new).to_json() if new else None,
-                    "summary": change_summary(old or None, new or None)},
-            "breaks": [entry(f, True) for f in sorted(breaks)],
-            "fixes": [entry(f, False) for f in sorted(fixes)]}
+    return {
+        "field": path,
+        "sms": {
+            "before": sms_info(old).to_json() if old else None,
+            "after": sms_info(new).to_json() if new else None,
+            "summary": change_summary(old or None, new or None),
+        },
+        "breaks": [entry(f, True) for f in sorted(breaks)],
+        "fixes": [entry(f, False) for f in sorted(fixes)],
+    }
 
 
 def _list_messages(action: Any) -> Iterator[tuple[str, str, Any, Any]]:
@@ -92,8 +101,11 @@ def review_action(action: Any, lst: DesiredList, account_brand: Optional[str], p
         wanted = (action.after or {}).get("opt_in_requests") or []
         for j, name, before, after in _request_messages(action):
             if checked_text(before) or checked_text(after):
-                out.append(review_message(name, f"opt_in_requests[{j}].{name}", before, after,
-                                          request_context(brand, wanted, j), policy))
+                out.append(
+                    review_message(
+                        name, f"opt_in_requests[{j}].{name}", before, after, request_context(brand, wanted, j), policy
+                    )
+                )
     return out
 
 

@@ -10,6 +10,7 @@ configured holder of a keyword at GIT_REF and its holder now. Lists that left th
 configuration are noted so that, with prune, their deletion is planned. A change to
 ``account:`` (prune, short code, lint) concerns every list: the scope is then all.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,8 +41,9 @@ class BaseDoesNotLoad(ChangedSinceError):
 
 def _git(*args: str, cwd: str | None = None, input: str | None = None) -> str:
     try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False,
-                              cwd=cwd, input=input)
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False, cwd=cwd, input=input
+        )
     except FileNotFoundError:
         raise ChangedSinceError("--changed-since needs git, which is not installed") from None
     except subprocess.TimeoutExpired:
@@ -52,8 +54,9 @@ def _git(*args: str, cwd: str | None = None, input: str | None = None) -> str:
 
 
 def _show(ref: str, name: str, top: str) -> bytes:
-    return subprocess.run(["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT, check=False,
-                          cwd=top).stdout
+    return subprocess.run(
+        ["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top
+    ).stdout
 
 
 def _toplevel(desired: DesiredAccount) -> str:
@@ -66,7 +69,8 @@ def _toplevel(desired: DesiredAccount) -> str:
         raise ChangedSinceError(
             f"{desired.paths[0] if desired.paths else where} is not in a git repository, so --changed-since has "
             "nothing to compare it with; run the plan in a clone of the repository, or without --changed-since "
-            "(a full plan)") from None
+            "(a full plan)"
+        ) from None
 
 
 def _check_ref(ref: str, top: str) -> None:
@@ -84,11 +88,13 @@ def _check_ref(ref: str, top: str) -> None:
         raise ChangedSinceError(
             f"--changed-since {ref}: the base is not in this shallow clone of {top}; fetch it first "
             f"(`git fetch origin {ref.removeprefix('origin/')}`, or actions/checkout with fetch-depth: 0). "
-            "Nothing was read or changed") from None
+            "Nothing was read or changed"
+        ) from None
     raise ChangedSinceError(
         f"--changed-since {ref}: no branch, tag or commit of that name in the repository at {top}; name the base "
         "branch as git knows it here (e.g. origin/main, after `git fetch origin main`). Nothing was read or "
-        "changed") from None
+        "changed"
+    ) from None
 
 
 def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str], set[str] | None]:
@@ -117,8 +123,7 @@ def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str
 def _unchanged_lists(desired: DesiredAccount, changed: set[str]) -> list[DesiredList]:
     """The lists whose file is the same at the ref: their definitions there are what they are now."""
     top = _toplevel(desired)
-    return [lst for lst in desired.lists
-            if os.path.relpath(os.path.realpath(lst.source.file), top) not in changed]
+    return [lst for lst in desired.lists if os.path.relpath(os.path.realpath(lst.source.file), top) not in changed]
 
 
 def _definition(lst: DesiredList) -> str:
@@ -139,8 +144,9 @@ def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str
         # FILE:LINE:COL as in the repository (the scratch copy is laid out like it), not the scratch path.
         problems = [d.text().replace(scratch + os.sep, f"{ref}:") for d in diagnostics if d.severity == ERROR][:3]
     if old_paths and old is None:
-        raise BaseDoesNotLoad(f"the configuration at {ref} does not load, so it cannot be compared: " +
-                              "; ".join(problems))
+        raise BaseDoesNotLoad(
+            f"the configuration at {ref} does not load, so it cannot be compared: " + "; ".join(problems)
+        )
     if changed is not None:  # only the changed files were loaded at the ref: the others are as they are now
         unchanged = _unchanged_lists(desired, changed)
         old = dataclasses.replace(old or desired, lists=[*(old.lists if old else []), *unchanged])
@@ -157,22 +163,27 @@ def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str
 
 def _fields_at(old: DesiredAccount | None) -> dict[str, dict[str, str]]:
     """Each list's assembled fields at the ref, canonical, for engine.pr_origin (whose change is it)."""
-    return {lst.key: {name: json.dumps(value, sort_keys=True, default=str) for name, value in lst.definition.items()}
-            for lst in (old.lists if old else [])}
+    return {
+        lst.key: {name: json.dumps(value, sort_keys=True, default=str) for name, value in lst.definition.items()}
+        for lst in (old.lists if old else [])
+    }
 
 
 def _protected_at(old: DesiredAccount | None) -> dict[str, Any]:
     """What the configuration at the ref protected: lifting it in the same change as a delete is refused."""
     if old is None:
         return {}
-    return {"base_protected": frozenset(str(lst.name) for lst in old.lists if lst.protect),
-            "base_patterns": tuple(old.account.protect)}
+    return {
+        "base_protected": frozenset(str(lst.name) for lst in old.lists if lst.protect),
+        "base_patterns": tuple(old.account.protect),
+    }
 
 
 def _keyword_neighbours(old: DesiredAccount | None, new: DesiredAccount, changed: set[str]) -> set[str]:
     def owners(account: DesiredAccount | None) -> dict[str, str]:
-        return {kw: lst.name for lst in (account.lists if account else []) if not lst.delete
-                for kw in lst.keywords or ()}
+        return {
+            kw: lst.name for lst in (account.lists if account else []) if not lst.delete for kw in lst.keywords or ()
+        }
 
     before, after = owners(old), owners(new)
     touched: set[str] = set()

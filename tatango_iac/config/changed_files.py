@@ -10,6 +10,7 @@ defines them changed, every list may be concerned: the caller loads everything.
 Files are compared by git blob id: ``git ls-tree`` at the ref, ``git hash-object`` (with
 the repository's filters, as a commit would store it) now; one git call each.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,8 +69,9 @@ def blobs_now(git: Git, files: list[str], top: str) -> dict[str, str]:
     return dict(zip(names, ids, strict=True))
 
 
-def diff_files(git: Git, ref: str, relatives: list[str], files: list[str], top: str,
-               read_at_ref: Callable[[str], bytes]) -> tuple[FileDiff, set[str]]:
+def diff_files(
+    git: Git, ref: str, relatives: list[str], files: list[str], top: str, read_at_ref: Callable[[str], bytes]
+) -> tuple[FileDiff, set[str]]:
     """What changed between the ref and now under the configuration paths; also the paths at the ref."""
     before = blobs_at(git, ref, relatives, top)
     now = blobs_now(git, files, top)

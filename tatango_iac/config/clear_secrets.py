@@ -7,6 +7,7 @@ from the environment (a CI secret) and never enter git; written literally they a
 the repository for anyone who can read it. The warning suggests a variable name in the
 form ``export`` uses.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,6 +54,10 @@ def check_clear_secrets(c: Any, lst: DesiredList) -> None:
         template = getattr(hook.callback_url, "template", hook.callback_url)  # what the file says
         for what, suffix in clear_parts(str(template)):
             name = variable(str(getattr(lst.name, "template", lst.name)), suffix)
-            c.warn(hook.source, f"callback_url has a secret written in clear: {what} (value not shown); it is in "
-                   f"git for anyone who reads the repository: write it as ${{{name}}} and set {name} in the "
-                   "environment (a CI secret)", RULE)
+            c.warn(
+                hook.source,
+                f"callback_url has a secret written in clear: {what} (value not shown); it is in "
+                f"git for anyone who reads the repository: write it as ${{{name}}} and set {name} in the "
+                "environment (a CI secret)",
+                RULE,
+            )

@@ -1,4 +1,5 @@
 """Problems found in configuration files, each located as FILE:LINE:COL with a rule id."""
+
 from __future__ import annotations
 
 import json

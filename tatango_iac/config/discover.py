@@ -6,6 +6,7 @@ they would be deleted). A FIFO, socket or device named ``*.yaml`` is refused wit
 being opened. Hidden files and directories (``.git``, ``.github``...) are not
 configuration; neither is a directory holding a ``.tatango-skip`` marker.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,9 @@ def _walk(root: str, problems: list[Diagnostic]) -> list[str]:
             dirs[:] = []
             continue
         visited.add(real)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                         and not os.path.lexists(os.path.join(directory, d, SKIP_MARKER)))
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not os.path.lexists(os.path.join(directory, d, SKIP_MARKER))
+        )
         for name in files:
             if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
                 found.append(os.path.join(directory, name))

@@ -4,6 +4,7 @@ the compliance rule catalogue from ``compliance.catalogue``.
 
     python -m tatango_iac.config.docs --write   # rewrite these sections of README.md
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,13 @@ def _type(prop: dict[str, Any]) -> str:
     elif "array" in kinds:
         text = f"list of {prop['items'].get('type', 'values')}"
     limits = []
-    for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minimum", "min"),
-                       ("maximum", "max"), ("pattern", "pattern")):
+    for key, label in (
+        ("minLength", "min length"),
+        ("maxLength", "max length"),
+        ("minimum", "min"),
+        ("maximum", "max"),
+        ("pattern", "pattern"),
+    ):
         if key in prop:
             limits.append(f"{label} `{prop[key]}`")
     return text + (f" ({', '.join(limits)})" if limits else "")
@@ -55,8 +61,10 @@ def _rows(node: dict[str, Any], prefix: str) -> Iterator[str]:
         # A name-keyed mapping (templates, vars): one row for any NAME, then the named value's keys.
         target = resolve_ref(prop)
         key = f"{prefix}NAME"
-        yield f"| `{key}` | {_type(target) if target.get('type') != 'object' else 'object'} (NAME: `{pattern}`) | " \
-              f"{prop['description']} |"
+        yield (
+            f"| `{key}` | {_type(target) if target.get('type') != 'object' else 'object'} (NAME: `{pattern}`) | "
+            f"{prop['description']} |"
+        )
         if target.get("type") == "object":
             yield from _rows(target, f"{key}.")
 

@@ -13,6 +13,7 @@
 
 The scan is linear in the text: an unterminated ``${`` is reported once.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,10 @@ class UnsetVariable(TatangoIacError):
 def _resolve(reference: str, env: Mapping[str, str]) -> str:
     name, sep, default = reference.partition(":-")
     if name.startswith(("list.", "var.")):
-        raise UnsetVariable(f"'${{{reference}}}' takes a list's own value: it can be used only in a list, a template "
-                            "or account.defaults (write $${ for a literal ${)")
+        raise UnsetVariable(
+            f"'${{{reference}}}' takes a list's own value: it can be used only in a list, a template "
+            "or account.defaults (write $${ for a literal ${)"
+        )
     if not _NAME.match(name):
         raise UnsetVariable(f"'${{{reference}}}' is not a valid variable reference (write $${{ for a literal ${{)")
     value = env.get(name)
@@ -55,8 +58,10 @@ def _resolve(reference: str, env: Mapping[str, str]) -> str:
         return default
     if value is None:
         raise UnsetVariable(f"environment variable {name} is not set (used as ${{{name}}})")
-    raise UnsetVariable(f"environment variable {name} is set but empty (used as ${{{name}}}; write "
-                        f"${{{name}:-}} if empty is deliberate)")
+    raise UnsetVariable(
+        f"environment variable {name} is set but empty (used as ${{{name}}}; write "
+        f"${{{name}:-}} if empty is deliberate)"
+    )
 
 
 def interpolate_string(text: str, env: Mapping[str, str], own: Optional[Callable[[str], str]] = None) -> str:
@@ -75,18 +80,18 @@ def interpolate_string(text: str, env: Mapping[str, str], own: Optional[Callable
             break
         if text.startswith("$${", start):
             out.append(text[position:start] + "${")
-            shown.append(text[position:start + 3])
+            shown.append(text[position : start + 3])
             position = start + 3
             continue
         if not text.startswith("${", start):
-            out.append(text[position:start + 1])
-            shown.append(text[position:start + 1])
+            out.append(text[position : start + 1])
+            shown.append(text[position : start + 1])
             position = start + 1
             continue
         end = text.find("}", start + 2)
         if end < 0:
             raise UnsetVariable("'${' is not closed by '}' (write $${ for a literal ${)")
-        reference = text[start + 2:end]
+        reference = text[start + 2 : end]
         if own is not None and reference.startswith(("list.", "var.")):
             value = own(reference)
             if isinstance(value, Templated):  # a list name from ${ENV}: shown as its template, masked
@@ -95,7 +100,7 @@ def interpolate_string(text: str, env: Mapping[str, str], own: Optional[Callable
         else:
             value = _resolve(reference, env)
             values.append(value)
-            shown.append(text[position:end + 1])
+            shown.append(text[position : end + 1])
         out.append(text[position:start] + value)
         position = end + 1
     resolved = "".join(out)
@@ -105,8 +110,7 @@ def interpolate_string(text: str, env: Mapping[str, str], own: Optional[Callable
     return Templated(resolved, "".join(shown) + text[position:] if own is not None else text)
 
 
-def interpolate(data: Any, env: Mapping[str, str], on_error: Callable[[tuple, str], None],
-                path: tuple = ()) -> Any:
+def interpolate(data: Any, env: Mapping[str, str], on_error: Callable[[tuple, str], None], path: tuple = ()) -> Any:
     """Resolve every string in data; report unset variables through on_error(path, message)."""
     if isinstance(data, str):
         if _list_scoped(path) and has_list_reference(data):

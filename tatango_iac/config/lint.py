@@ -3,6 +3,7 @@ message and keyword, each reported with its rule id at the severity the account 
 in ``account.lint``. The rules themselves live in ``tatango_iac.compliance``; a rule
 that is off is not computed at all, and every check runs in time linear in the text.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,8 +34,12 @@ def lint_account(c: Any) -> Policy:
     for key in settings.lint:
         where = settings.lint_sources.get(key, settings.source)
         if key in ALIASES and where is not None:
-            c.warn(where, f"account.lint.{key} is deprecated: it sets "
-                   f"{', '.join(r.value for r in ALIASES[key])}; write those instead", "lint-deprecated")
+            c.warn(
+                where,
+                f"account.lint.{key} is deprecated: it sets "
+                f"{', '.join(r.value for r in ALIASES[key])}; write those instead",
+                "lint-deprecated",
+            )
     return Policy.from_settings(settings.lint)
 
 
@@ -59,9 +64,11 @@ def _lint_keywords(c: Any, lst: DesiredList, policy: Policy, enabled: frozenset[
         if rule is None or rule is Rule.KEYWORD_RESERVED or rule not in enabled:
             continue  # the eight carrier commands are an error of their own (config.rules)
         upper, where = normalize_keyword(keyword), at(lst, "keyword_names", j)
-        message = (f"'{display(keyword)}' is an opt-out or opt-in command on the short code"
-                   if rule is Rule.KEYWORD_RESERVED_EXTENDED else
-                   f"'{display(keyword)}' is a command carriers or the platform may answer (Spanish commands, YES)")
+        message = (
+            f"'{display(keyword)}' is an opt-out or opt-in command on the short code"
+            if rule is Rule.KEYWORD_RESERVED_EXTENDED
+            else f"'{display(keyword)}' is a command carriers or the platform may answer (Spanish commands, YES)"
+        )
         if policy.severity(rule) is Severity.ERROR:
             # Like other rules the reference does not back: a live keyword is kept, a new one refused.
             c.new_value(lst, "keyword", upper, where, message, rule.value)

@@ -1,4 +1,5 @@
 """Load YAML files into the desired model: discover, parse, interpolate, validate, build."""
+
 from __future__ import annotations
 
 import hashlib
@@ -43,22 +44,43 @@ def _diag(file: str, where: tuple[int, int], message: str, rule: str, severity: 
     return Diagnostic(file, where[0], where[1], severity, message, rule)
 
 
-def read_located(real: str, shown: str, env: Mapping[str, str],
-                 missing_env: str = ERROR) -> tuple[Located | None, bytes, list[Diagnostic]]:
+def read_located(
+    real: str, shown: str, env: Mapping[str, str], missing_env: str = ERROR
+) -> tuple[Located | None, bytes, list[Diagnostic]]:
     try:
         documents, raw = load_file(real, shown)
     except YamlProblem as problem:
         return None, b"", [problem.diagnostic]
     if not documents or all(d.data is None for d in documents):
-        return None, raw, [Diagnostic(shown, 1, 1, ERROR, "file is empty: expected a mapping with 'version: 1'",
-                                      "empty-file")]
+        return (
+            None,
+            raw,
+            [Diagnostic(shown, 1, 1, ERROR, "file is empty: expected a mapping with 'version: 1'", "empty-file")],
+        )
     if len(documents) > 1:
-        return None, raw, [Diagnostic(shown, 1, 1, ERROR, "file holds several YAML documents ('---'); use one per "
-                                      "file", "multi-document")]
+        return (
+            None,
+            raw,
+            [
+                Diagnostic(
+                    shown, 1, 1, ERROR, "file holds several YAML documents ('---'); use one per file", "multi-document"
+                )
+            ],
+        )
     located = documents[0]
     if not isinstance(located.data, dict):
-        return None, raw, [_diag(shown, located.where(()), "top level must be a mapping with 'version: 1', got "
-                                 f"{type_name(located.data)}", "schema")]
+        return (
+            None,
+            raw,
+            [
+                _diag(
+                    shown,
+                    located.where(()),
+                    f"top level must be a mapping with 'version: 1', got {type_name(located.data)}",
+                    "schema",
+                )
+            ],
+        )
     problems: list[Diagnostic] = []
 
     def unset(path: tuple, message: str) -> None:
@@ -77,8 +99,15 @@ def _source(located: Located, path: tuple) -> Source:
 def _build_list(located: Located, index: int, assembled: Assembled) -> DesiredList:
     base = ("lists", index)
     data = assembled.data
-    lst = DesiredList(name=data["name"], source=_source(located, base + ("name",)), located=located, path=base,
-                      origins=assembled.origins, definition=data, templates=assembled.template_names)
+    lst = DesiredList(
+        name=data["name"],
+        source=_source(located, base + ("name",)),
+        located=located,
+        path=base,
+        origins=assembled.origins,
+        definition=data,
+        templates=assembled.template_names,
+    )
 
     def source(*path: Any) -> Source:
         origin = assembled.origins.get(path[0])
@@ -104,14 +133,18 @@ def _build_list(located: Located, index: int, assembled: Assembled) -> DesiredLi
         lst.opt_in_requests = [dict(r) for r in data["opt_in_requests"]]
     if "custom_fields" in data:
         lst.custom_fields = [
-            DesiredCustomField(key=f["key"], attrs={k: v for k, v in f.items() if k != "key"},
-                               source=source("custom_fields", j))
+            DesiredCustomField(
+                key=f["key"], attrs={k: v for k, v in f.items() if k != "key"}, source=source("custom_fields", j)
+            )
             for j, f in enumerate(data["custom_fields"])
         ]
     if "webhooks" in data:
         lst.webhooks = [
-            DesiredWebhook(callback_url=w["callback_url"], events={k: v for k, v in w.items() if k != "callback_url"},
-                           source=source("webhooks", j, "callback_url"))
+            DesiredWebhook(
+                callback_url=w["callback_url"],
+                events={k: v for k, v in w.items() if k != "callback_url"},
+                source=source("webhooks", j, "callback_url"),
+            )
             for j, w in enumerate(data["webhooks"])
         ]
     return lst
@@ -159,29 +192,46 @@ def file_digests(files: list[LoadedFile]) -> dict[str, str]:
     out = {}
     for loaded in files:
         resolved = json.dumps(_canonical(loaded.located.data), sort_keys=True).encode()
-        out[loaded.located.file] = "sha256:" + hashlib.sha256(hashlib.sha256(loaded.raw).digest() +
-                                                              hashlib.sha256(resolved).digest()).hexdigest()
+        out[loaded.located.file] = (
+            "sha256:"
+            + hashlib.sha256(hashlib.sha256(loaded.raw).digest() + hashlib.sha256(resolved).digest()).hexdigest()
+        )
     return out
 
 
-def _account_settings(item: LoadedFile, account_file: Located | None,
-                      diagnostics: list[Diagnostic]) -> tuple[AccountSettings | None, Located | None]:
+def _account_settings(
+    item: LoadedFile, account_file: Located | None, diagnostics: list[Diagnostic]
+) -> tuple[AccountSettings | None, Located | None]:
     data = item.located.data
     if "account" not in data:
         return None, account_file
     if account_file is not None:
         first = account_file.where(("account",))
-        diagnostics.append(_diag(item.located.file, item.located.key_where(("account",)),
-                                 f"'account' is already set in {account_file.file}:{first[0]}; set it in one file "
-                                 "only", "account-duplicate"))
+        diagnostics.append(
+            _diag(
+                item.located.file,
+                item.located.key_where(("account",)),
+                f"'account' is already set in {account_file.file}:{first[0]}; set it in one file only",
+                "account-duplicate",
+            )
+        )
         return None, account_file
     acc = data["account"] or {}
-    return AccountSettings(name=acc.get("name"), shortcode=acc.get("shortcode"), prune=bool(acc.get("prune", False)),
-                           lint=dict(acc.get("lint") or {}), brand=acc.get("brand"), source=_source(item.located, ("account",)),
-                           lint_sources={key: Source(item.located.file, *item.located.key_where(("account", "lint", key)))
-                                         for key in acc.get("lint") or {}},
-                           safety=dict(acc.get("safety") or {}), protect=[str(p) for p in acc.get("protect") or []],
-                           ignore=[str(p) for p in acc.get("ignore") or []]), item.located
+    return AccountSettings(
+        name=acc.get("name"),
+        shortcode=acc.get("shortcode"),
+        prune=bool(acc.get("prune", False)),
+        lint=dict(acc.get("lint") or {}),
+        brand=acc.get("brand"),
+        source=_source(item.located, ("account",)),
+        lint_sources={
+            key: Source(item.located.file, *item.located.key_where(("account", "lint", key)))
+            for key in acc.get("lint") or {}
+        },
+        safety=dict(acc.get("safety") or {}),
+        protect=[str(p) for p in acc.get("protect") or []],
+        ignore=[str(p) for p in acc.get("ignore") or []],
+    ), item.located
 
 
 def _assemble_lists(loaded: list[LoadedFile], assembler: Assembler) -> list[DesiredList]:
@@ -196,9 +246,12 @@ def _assemble_lists(loaded: list[LoadedFile], assembler: Assembler) -> list[Desi
     return lists
 
 
-def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
-         missing_env: str = ERROR, overrides: Mapping[str, str] | None = None) -> tuple[DesiredAccount | None,
-                                                                                        list[Diagnostic]]:
+def load(
+    paths: Iterable[str],
+    env: Mapping[str, str] | None = None,
+    missing_env: str = ERROR,
+    overrides: Mapping[str, str] | None = None,
+) -> tuple[DesiredAccount | None, list[Diagnostic]]:
     """Load every file; return the desired model (None if any error) and all diagnostics.
 
     missing_env="warning" lets validate run where secrets are not available (pre-commit):
@@ -241,9 +294,14 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
     if not files or (errors(diagnostics) and not loaded):
         return None, sorted(diagnostics)
     _label_lists(lists)
-    account = DesiredAccount(lists=lists, account=settings, files=[f.located.file for f in loaded],
-                             digest=config_digest(loaded, (shown for _real, shown in files), lists), paths=paths,
-                             file_digests=file_digests(loaded))
+    account = DesiredAccount(
+        lists=lists,
+        account=settings,
+        files=[f.located.file for f in loaded],
+        digest=config_digest(loaded, (shown for _real, shown in files), lists),
+        paths=paths,
+        file_digests=file_digests(loaded),
+    )
     rule_diagnostics, account.new_value_rules = check_account(account)
     diagnostics.extend(rule_diagnostics)
     if errors(diagnostics):
@@ -251,7 +309,9 @@ def load(paths: Iterable[str], env: Mapping[str, str] | None = None,
     return account, sorted(diagnostics)
 
 
-def load_or_raise(paths: Iterable[str], env: Mapping[str, str] | None = None) -> tuple[DesiredAccount, list[Diagnostic]]:
+def load_or_raise(
+    paths: Iterable[str], env: Mapping[str, str] | None = None
+) -> tuple[DesiredAccount, list[Diagnostic]]:
     account, diagnostics = load(paths, env)
     if account is None:
         raise ConfigError(errors(diagnostics) or diagnostics)

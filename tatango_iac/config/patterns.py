@@ -5,6 +5,7 @@ quantifiers, atomic groups), which Python's ``re`` does not fully speak. We use 
 ``regex`` package, which reads those constructs, and bound every match by a timeout and
 the whole run by a budget: a hostile pattern like ``^(a+)+$`` cannot hang validate.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,7 +34,9 @@ def check_patterns(c: Any, lst: DesiredList) -> None:
         try:
             compiled = regex.compile(pattern)
         except (regex.error, RecursionError, OverflowError) as exc:
-            c.warn(where, f"pattern could not be checked here ({exc}); the API's engine decides", "custom-field-pattern")
+            c.warn(
+                where, f"pattern could not be checked here ({exc}); the API's engine decides", "custom-field-pattern"
+            )
             continue
         if isinstance(default, str) and default:
             _check_default(c, compiled, default, at(lst, "custom_fields", j, "default_value"))
@@ -41,19 +44,29 @@ def check_patterns(c: Any, lst: DesiredList) -> None:
 
 def _check_default(c: Any, compiled: Any, default: str, where: Any) -> None:
     if c.pattern_seconds >= TOTAL_BUDGET:
-        c.warn(where, "default_value not checked against its pattern: the time budget for pattern checks is "
-               "used up", "custom-field-default")
+        c.warn(
+            where,
+            "default_value not checked against its pattern: the time budget for pattern checks is used up",
+            "custom-field-default",
+        )
         return
     started = time.perf_counter()
     try:
         matched = compiled.search(default, timeout=MATCH_TIMEOUT)
     except TimeoutError:
-        c.warn(where, f"default_value could not be checked: its pattern takes longer than {MATCH_TIMEOUT}s to "
-               "match (catastrophic backtracking?)", "custom-field-default")
+        c.warn(
+            where,
+            f"default_value could not be checked: its pattern takes longer than {MATCH_TIMEOUT}s to "
+            "match (catastrophic backtracking?)",
+            "custom-field-default",
+        )
         return
     finally:
         c.pattern_seconds += time.perf_counter() - started
     if matched is None:
-        c.warn(where, f"default_value '{default[:60]}' does not match its pattern (as far as a portable engine can "
-               "tell; the API's engine decides)", "custom-field-default")
-
+        c.warn(
+            where,
+            f"default_value '{default[:60]}' does not match its pattern (as far as a portable engine can "
+            "tell; the API's engine decides)",
+            "custom-field-default",
+        )

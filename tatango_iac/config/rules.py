@@ -6,6 +6,7 @@ success_action on legacy requests, a field without max_length) are warnings here
 become errors in the plan only for a value the plan writes new (``NewValueRule``), so an
 account made in the web UI can always be adopted. Lint warnings are in ``lint``.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -63,8 +64,11 @@ class Checker:
         for (file, line, col, severity, rule), found in self.inherited.items():
             message, via = found[0]
             lists = len({v.list_label for _m, v in found})
-            reach = (f"in list {via.list_label} at {via.list_source}" if lists == 1 else
-                     f"in {lists} lists, first list {via.list_label} at {via.list_source}")
+            reach = (
+                f"in list {via.list_label} at {via.list_source}"
+                if lists == 1
+                else f"in {lists} lists, first list {via.list_label} at {via.list_source}"
+            )
             self.out.append(Diagnostic(file, line, col, severity, f"{message} (from {via.origin}; {reach})", rule))
         self.inherited.clear()
         return self.out
@@ -116,16 +120,26 @@ def _check_names(c: Checker) -> None:
     for lst in c.account.lists:
         by_name[lst.name].append(lst)
         if len(lst.name) > NEW_LIST_NAME_MAX:
-            c.new_value(lst, "list-name", None, at(lst, "name"), f"list name '{display(lst.name)}' is "
-                        f"{len(lst.name)} characters: the API takes at most {NEW_LIST_NAME_MAX} for a new name",
-                        "list-name-length")
+            c.new_value(
+                lst,
+                "list-name",
+                None,
+                at(lst, "name"),
+                f"list name '{display(lst.name)}' is "
+                f"{len(lst.name)} characters: the API takes at most {NEW_LIST_NAME_MAX} for a new name",
+                "list-name-length",
+            )
     for name, entries in by_name.items():
         ids = [e.id for e in entries]
         if len(entries) > 1 and (None in ids or len(set(ids)) < len(ids)):
             first = entries[0]
             for lst in entries[1:]:
-                c.error(lst.source, f"list name '{display(name)}' is already used at {first.source} (entries may "
-                        "share a name only when each pins its live list with a distinct `id:`)", "list-name-duplicate")
+                c.error(
+                    lst.source,
+                    f"list name '{display(name)}' is already used at {first.source} (entries may "
+                    "share a name only when each pins its live list with a distinct `id:`)",
+                    "list-name-duplicate",
+                )
     _check_renames(c, set(by_name))
 
 
@@ -138,11 +152,17 @@ def _check_renames(c: Checker, names: set[str]) -> None:
         if lst.renamed_from == lst.name:
             c.error(where, "renamed_from is the list's own name", "renamed-from")
         elif lst.renamed_from in names:
-            c.error(where, f"renamed_from '{lst.renamed_from}' is the name of another list in the configuration",
-                    "renamed-from")
+            c.error(
+                where,
+                f"renamed_from '{lst.renamed_from}' is the name of another list in the configuration",
+                "renamed-from",
+            )
         elif lst.renamed_from in renamed:
-            c.error(where, f"'{lst.renamed_from}' is already renamed by list '{renamed[lst.renamed_from].name}'",
-                    "renamed-from")
+            c.error(
+                where,
+                f"'{lst.renamed_from}' is already renamed by list '{renamed[lst.renamed_from].name}'",
+                "renamed-from",
+            )
         renamed.setdefault(lst.renamed_from, lst)
 
 
@@ -154,8 +174,12 @@ def _check_pins(c: Checker) -> None:
             continue
         other = first.get(lst.id)
         if other is not None and other.name != lst.name:  # same name too: list-name-duplicate says it
-            c.error(at(lst, "id"), f"list '{display(lst.name)}' pins id {lst.id}, which list '{display(other.name)}' "
-                    f"already pins at {at(other, 'id')}: one entry per live list", "list-id-duplicate")
+            c.error(
+                at(lst, "id"),
+                f"list '{display(lst.name)}' pins id {lst.id}, which list '{display(other.name)}' "
+                f"already pins at {at(other, 'id')}: one entry per live list",
+                "list-id-duplicate",
+            )
         first.setdefault(lst.id, lst)
 
 
@@ -166,11 +190,19 @@ def _check_delete(c: Checker, lst: DesiredList) -> None:
     for part in lst.path:
         data = data[part]
     if data.get("protect"):
-        c.error(key_at(lst, "protect"), f"list '{display(lst.name)}' has protect: true and delete: true: a protected "
-                "list is never deleted; lift protection in a change of its own first", "list-protected")
+        c.error(
+            key_at(lst, "protect"),
+            f"list '{display(lst.name)}' has protect: true and delete: true: a protected "
+            "list is never deleted; lift protection in a change of its own first",
+            "list-protected",
+        )
     for key in sorted(set(data) - LIST_DELETE_KEYS - {"protect"}):
-        c.error(key_at(lst, key), f"list '{display(lst.name)}' has delete: true, so '{key}' has no effect: a list "
-                "to delete carries only name (and id)", "list-delete")
+        c.error(
+            key_at(lst, key),
+            f"list '{display(lst.name)}' has delete: true, so '{key}' has no effect: a list "
+            "to delete carries only name (and id)",
+            "list-delete",
+        )
 
 
 def _check_keywords(c: Checker) -> None:
@@ -185,18 +217,34 @@ def _check_keywords(c: Checker) -> None:
             if len(keyword.strip()) < KEYWORD_MIN:
                 c.error(where, f"keyword '{shown}' must be at least {KEYWORD_MIN} characters", "keyword-length")
             elif len(keyword.strip()) > KEYWORD_MAX:
-                c.new_value(lst, "keyword", upper, where, f"keyword '{shown}' is {len(keyword.strip())} characters: "
-                            f"the API takes {KEYWORD_MIN}-{KEYWORD_MAX} for a new keyword", "keyword-length")
+                c.new_value(
+                    lst,
+                    "keyword",
+                    upper,
+                    where,
+                    f"keyword '{shown}' is {len(keyword.strip())} characters: "
+                    f"the API takes {KEYWORD_MIN}-{KEYWORD_MAX} for a new keyword",
+                    "keyword-length",
+                )
             if not upper.isascii() or not upper.isalnum():
-                c.new_value(lst, "keyword", upper, where, f"keyword '{shown}' has characters other than letters "
-                            "and digits", "keyword-shape")
+                c.new_value(
+                    lst,
+                    "keyword",
+                    upper,
+                    where,
+                    f"keyword '{shown}' has characters other than letters and digits",
+                    "keyword-shape",
+                )
             if upper in RESERVED_KEYWORDS:
                 c.error(where, f"'{shown}' is a carrier-reserved word and cannot be a keyword", "keyword-reserved")
             if upper in owner:
                 other, first = owner[upper]
                 same = "this list" if other is lst else f"list '{display(other.name)}'"
-                c.error(where, f"keyword '{display(upper)}' is already used by {same} at {first} (keywords are "
-                        "case-insensitive)", "keyword-duplicate")
+                c.error(
+                    where,
+                    f"keyword '{display(upper)}' is already used by {same} at {first} (keywords are case-insensitive)",
+                    "keyword-duplicate",
+                )
             else:
                 owner[upper] = (lst, where)
 
@@ -204,25 +252,38 @@ def _check_keywords(c: Checker) -> None:
 def _check_opt_in(c: Checker, lst: DesiredList) -> None:
     requests_ = lst.opt_in_requests or []
     if lst.opt_in_type == "double" and not requests_:
-        c.error(at(lst, "opt_in_type"), "opt_in_type: double needs at least one opt_in_requests entry",
-                "opt-in-requests")
+        c.error(
+            at(lst, "opt_in_type"), "opt_in_type: double needs at least one opt_in_requests entry", "opt-in-requests"
+        )
     if requests_ and lst.opt_in_type != "double":
-        c.error(key_at(lst, "opt_in_requests"), "opt_in_requests are only used with opt_in_type: double",
-                "opt-in-requests")
+        c.error(
+            key_at(lst, "opt_in_requests"), "opt_in_requests are only used with opt_in_type: double", "opt-in-requests"
+        )
     for i, request in enumerate(requests_):
         last = i == len(requests_) - 1
         wanted = "optinsubscriber" if last else "nextrequest"
         if request.get("success_action") != wanted:
             which = "the last request" if last else "every request but the last"
-            c.new_value(lst, "request-field", (i, "success_action"), at(lst, "opt_in_requests", i, "success_action"),
-                        f"success_action must be '{wanted}' on {which}", "opt-in-success-action")
+            c.new_value(
+                lst,
+                "request-field",
+                (i, "success_action"),
+                at(lst, "opt_in_requests", i, "success_action"),
+                f"success_action must be '{wanted}' on {which}",
+                "opt-in-success-action",
+            )
         hour = request.get("follow_up_hour")
         if request.get("follow_up") and hour is None:
             c.error(at(lst, "opt_in_requests", i), "follow_up: true needs follow_up_hour", "opt-in-follow-up")
         elif hour is not None and not FOLLOW_UP_HOURS[0] <= hour <= FOLLOW_UP_HOURS[1]:
-            c.new_value(lst, "request-field", (i, "follow_up_hour"), at(lst, "opt_in_requests", i, "follow_up_hour"),
-                        f"follow_up_hour {hour} is outside {FOLLOW_UP_HOURS[0]}-{FOLLOW_UP_HOURS[1]}",
-                        "opt-in-follow-up")
+            c.new_value(
+                lst,
+                "request-field",
+                (i, "follow_up_hour"),
+                at(lst, "opt_in_requests", i, "follow_up_hour"),
+                f"follow_up_hour {hour} is outside {FOLLOW_UP_HOURS[0]}-{FOLLOW_UP_HOURS[1]}",
+                "opt-in-follow-up",
+            )
 
 
 def _check_custom_fields(c: Checker, lst: DesiredList) -> None:
@@ -230,18 +291,27 @@ def _check_custom_fields(c: Checker, lst: DesiredList) -> None:
     labels: dict[str, Source] = {}
     for j, cf in enumerate(lst.custom_fields or []):
         if cf.key in keys:
-            c.error(cf.source, f"custom field key '{cf.key}' is already used at {keys[cf.key]}", "custom-field-duplicate")
+            c.error(
+                cf.source, f"custom field key '{cf.key}' is already used at {keys[cf.key]}", "custom-field-duplicate"
+            )
         keys.setdefault(cf.key, cf.source)
         label = str(cf.attrs.get("label", "")).strip().lower()
         if label in labels:
-            c.error(at(lst, "custom_fields", j, "label"),
-                    f"custom field label '{display(cf.attrs.get('label'))}' is already used at {labels[label]}",
-                    "custom-field-duplicate")
+            c.error(
+                at(lst, "custom_fields", j, "label"),
+                f"custom field label '{display(cf.attrs.get('label'))}' is already used at {labels[label]}",
+                "custom-field-duplicate",
+            )
         labels.setdefault(label, at(lst, "custom_fields", j, "label"))
         if cf.attrs.get("max_length", 0) is None:
-            c.new_value(lst, "custom-field", cf.key, at(lst, "custom_fields", j, "max_length"),
-                        f"custom field '{cf.key}' has no max_length: the API refuses to create a field without it",
-                        "custom-field-max-length")
+            c.new_value(
+                lst,
+                "custom-field",
+                cf.key,
+                at(lst, "custom_fields", j, "max_length"),
+                f"custom field '{cf.key}' has no max_length: the API refuses to create a field without it",
+                "custom-field-max-length",
+            )
     check_patterns(c, lst)
 
 
@@ -257,8 +327,9 @@ def _check_webhooks(c: Checker, lst: DesiredList) -> None:
         if not valid:
             c.error(hook.source, f"callback_url '{shown}' is not an http(s) URL with a host", "webhook-url")
         if hook.callback_url in seen:
-            c.error(hook.source, f"webhook '{shown}' is already defined at {seen[hook.callback_url]}",
-                    "webhook-duplicate")
+            c.error(
+                hook.source, f"webhook '{shown}' is already defined at {seen[hook.callback_url]}", "webhook-duplicate"
+            )
         seen.setdefault(hook.callback_url, hook.source)
     check_clear_secrets(c, lst)
 
@@ -291,8 +362,15 @@ def _check_characters(c: Checker, lst: DesiredList) -> None:
         what = f"U+{ord(char):04X}"
         where = at(lst, *path)
         if is_message and ord(char) in BIDI_CONTROLS:
-            c.warn(where, f"{path[-1]} has a bidi control character ({what}) at position {index + 1}: the text may "
-                   "show in another order than it is sent", "bidi-control")
+            c.warn(
+                where,
+                f"{path[-1]} has a bidi control character ({what}) at position {index + 1}: the text may "
+                "show in another order than it is sent",
+                "bidi-control",
+            )
         else:
-            c.error(where, f"{path[-1]} has a control character ({what}) at position {index + 1}; refused",
-                    "control-character")
+            c.error(
+                where,
+                f"{path[-1]} has a control character ({what}) at position {index + 1}; refused",
+                "control-character",
+            )

@@ -1,4 +1,5 @@
 """The JSON Schema and its errors, each located at FILE:LINE:COL and naming the offending key."""
+
 from __future__ import annotations
 
 import difflib
@@ -67,7 +68,8 @@ def type_name(value: Any) -> str:
     if value is None:
         return "null"
     return {bool: "boolean", int: "integer", float: "number", str: "string", list: "a list", dict: "a mapping"}.get(
-        type(value), "string" if isinstance(value, str) else type(value).__name__)
+        type(value), "string" if isinstance(value, str) else type(value).__name__
+    )
 
 
 def _shown(value: Any) -> str:
@@ -96,8 +98,11 @@ def _message(error: jsonschema.ValidationError, path: tuple, located: Located) -
         return f"{name}: {_shown(error.instance)} is not one of {options}"
     if kind in ("minLength", "maxLength") and isinstance(error.instance, str):
         bounds = schema_at(path)
-        span = f"{bounds.get('minLength', 0)}-{bounds['maxLength']}" if "maxLength" in bounds else (
-            f"at least {bounds['minLength']}")
+        span = (
+            f"{bounds.get('minLength', 0)}-{bounds['maxLength']}"
+            if "maxLength" in bounds
+            else (f"at least {bounds['minLength']}")
+        )
         return f"{name}: must be {span} characters (has {len(error.instance)})"
     if kind == "pattern":
         return f"{name}: {_shown(error.instance)} does not match {error.validator_value}"
@@ -108,13 +113,20 @@ def _message(error: jsonschema.ValidationError, path: tuple, located: Located) -
     return f"{name}: {error.message.replace(repr(str(error.instance)), _shown(error.instance))}"
 
 
-def _name_diagnostics(located: Located, path: tuple, instance: dict[str, Any], node: dict[str, Any],
-                      out: list[Diagnostic]) -> None:
+def _name_diagnostics(
+    located: Located, path: tuple, instance: dict[str, Any], node: dict[str, Any], out: list[Diagnostic]
+) -> None:
     """Keys of a name-keyed mapping (templates, vars) that do not match its name pattern."""
     pattern = next(iter(node["patternProperties"]))
     for key in sorted(k for k in instance if not re.search(pattern, k)):
-        out.append(_diag(located.file, located.key_where(path + (key,)),
-                         f"{dotted(path)}: name '{key[:100]}' must match {pattern}", "unknown-key"))
+        out.append(
+            _diag(
+                located.file,
+                located.key_where(path + (key,)),
+                f"{dotted(path)}: name '{key[:100]}' must match {pattern}",
+                "unknown-key",
+            )
+        )
 
 
 def schema_diagnostics(located: Located, data: Any) -> list[Diagnostic]:
@@ -131,8 +143,14 @@ def schema_diagnostics(located: Located, data: Any) -> list[Diagnostic]:
             for key in sorted(set(error.instance) - set(allowed)):
                 hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) if len(key) <= 100 else []
                 suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; allowed: {', '.join(allowed)}"
-                out.append(_diag(located.file, located.key_where(path + (key,)),
-                                 f"unknown key '{key[:100]}' in {dotted(path)}{suggestion}", "unknown-key"))
+                out.append(
+                    _diag(
+                        located.file,
+                        located.key_where(path + (key,)),
+                        f"unknown key '{key[:100]}' in {dotted(path)}{suggestion}",
+                        "unknown-key",
+                    )
+                )
         elif error.validator == "required":
             for key in [k for k in error.validator_value if k not in error.instance]:
                 out.append(_diag(located.file, where, f"{dotted(path)}: missing required key '{key}'", "schema"))

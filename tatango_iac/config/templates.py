@@ -15,6 +15,7 @@ Work is linear in the output: a template's chain is flattened once (memoised), a
 costs its own fields plus the values it takes, and the characters and values that
 expansion produces are counted against ``MAX_EXPANDED_CHARS`` / ``MAX_EXPANDED_VALUES``.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -144,9 +145,14 @@ class Assembler:
             layer = Layer(f'template "{name}"', located, ("templates", name), data or {}, name)
             if name in self.templates:
                 first = self.templates[name]
-                self.diagnostics.append(_diag(Origin(located, ("templates", name)), f"template '{name}' is already "
-                                              f"defined at {_where(Origin(first.located, first.path))}",
-                                              "template-duplicate", key=True))
+                self.diagnostics.append(
+                    _diag(
+                        Origin(located, ("templates", name)),
+                        f"template '{name}' is already defined at {_where(Origin(first.located, first.path))}",
+                        "template-duplicate",
+                        key=True,
+                    )
+                )
                 continue
             self.templates[name] = layer
 
@@ -169,7 +175,7 @@ class Assembler:
         current: Optional[str] = name
         while current is not None:
             if current in chain:
-                self._cycle(chain[chain.index(current):])
+                self._cycle(chain[chain.index(current) :])
                 for member in chain:
                     self._flat[member] = None
                 return None
@@ -192,9 +198,16 @@ class Assembler:
             layer = self.templates[member]
             names = (member,) + names
             if len(names) > MAX_CHAIN:
-                self.diagnostics.append(_diag(layer.origin("extends"), f"template '{member}' reaches {len(names)} "
-                                              f"templates through extends ({' -> '.join(names[:MAX_CHAIN + 1])}...); "
-                                              f"at most {MAX_CHAIN} are allowed", "template-depth", key=True))
+                self.diagnostics.append(
+                    _diag(
+                        layer.origin("extends"),
+                        f"template '{member}' reaches {len(names)} "
+                        f"templates through extends ({' -> '.join(names[: MAX_CHAIN + 1])}...); "
+                        f"at most {MAX_CHAIN} are allowed",
+                        "template-depth",
+                        key=True,
+                    )
+                )
                 for other in chain:
                     self._flat[other] = None
                 return None
@@ -214,15 +227,26 @@ class Assembler:
             ring = " -> ".join(turn + [member])
             nxt = members[(i + 1) % len(members)]
             there = _where(self.templates[nxt].origin("extends"))
-            self.diagnostics.append(_diag(self.templates[member].origin("extends"), f"templates extend each other in a "
-                                          f"cycle: {ring} (template '{nxt}' extends at {there})", "template-cycle"))
+            self.diagnostics.append(
+                _diag(
+                    self.templates[member].origin("extends"),
+                    f"templates extend each other in a cycle: {ring} (template '{nxt}' extends at {there})",
+                    "template-cycle",
+                )
+            )
 
     def _unknown(self, origin: Origin, name: Any) -> None:
         hint = difflib.get_close_matches(str(name), list(self.templates), n=1, cutoff=0.6)
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else (
-            f"; defined: {', '.join(sorted(self.templates)[:10])}" if self.templates else "; no template is defined")
-        self.diagnostics.append(_diag(origin, f"extends: template '{display(name)}' is not defined{suggestion}",
-                                      "template-unknown"))
+        suggestion = (
+            f"; did you mean '{hint[0]}'?"
+            if hint
+            else (
+                f"; defined: {', '.join(sorted(self.templates)[:10])}" if self.templates else "; no template is defined"
+            )
+        )
+        self.diagnostics.append(
+            _diag(origin, f"extends: template '{display(name)}' is not defined{suggestion}", "template-unknown")
+        )
 
     # ------------------------------------------------------------ lists
     def assemble(self, located: Located, path: tuple, own: dict[str, Any]) -> Optional[Assembled]:
@@ -274,7 +298,9 @@ class Assembler:
             if kind == "var" and isinstance(variables.get(key), str):
                 return str(variables[key])
             where = "vars of the list, its templates or account.defaults" if kind == "var" else "list.name only"
-            raise UnknownReference(f"'${{{reference}}}' is not defined (from the {where}; write $${{ for a literal ${{)")
+            raise UnknownReference(
+                f"'${{{reference}}}' is not defined (from the {where}; write $${{ for a literal ${{)"
+            )
 
         for key in list(data):
             if key in IDENTITY_KEYS + META_KEYS:
@@ -328,8 +354,11 @@ class Assembler:
     def finish(self) -> list[Diagnostic]:
         for (_file, _where, message, rule, severity), (at, first, count) in self._references.items():
             reach = f"in list {first}" if count == 1 else f"in {count} lists, first list {first}"
-            self.diagnostics.append(_diag(at, f"{message} ({'from ' + at.label + '; ' if at.label else ''}{reach})",
-                                          rule, severity=severity))
+            self.diagnostics.append(
+                _diag(
+                    at, f"{message} ({'from ' + at.label + '; ' if at.label else ''}{reach})", rule, severity=severity
+                )
+            )
         self._references.clear()
         return self.diagnostics
 
@@ -339,9 +368,14 @@ class Assembler:
         if self._budget.spend(*size):
             return True
         self.refused = True
-        self.diagnostics.append(_diag(origin, f"expanding templates exceeds the size limit ({MAX_EXPANDED_CHARS} "
-                                      f"characters, {MAX_EXPANDED_VALUES} values over all lists){_in_list(data, origin)}",
-                                      "template-too-large"))
+        self.diagnostics.append(
+            _diag(
+                origin,
+                f"expanding templates exceeds the size limit ({MAX_EXPANDED_CHARS} "
+                f"characters, {MAX_EXPANDED_VALUES} values over all lists){_in_list(data, origin)}",
+                "template-too-large",
+            )
+        )
         return False
 
 

@@ -9,6 +9,7 @@ Values are built from libyaml's *events* with an explicit stack, never by recurs
 - record the position of each value and each key by its path, so a schema error
   at ``lists/0/webhooks/1/callback_url`` points at a line and column.
 """
+
 from __future__ import annotations
 
 import re
@@ -125,8 +126,11 @@ class _Builder:
     def _count(self, event: Any, amount: int = 1) -> None:
         self.count += amount
         if self.count > MAX_NODES:
-            raise self.fail(event, f"document expands to more than {MAX_NODES} values (alias expansion bomb?); "
-                                   "refused", "yaml-too-large")
+            raise self.fail(
+                event,
+                f"document expands to more than {MAX_NODES} values (alias expansion bomb?); refused",
+                "yaml-too-large",
+            )
 
     def _slot(self, event: Any) -> Path:
         """The path of the value this event starts, after checking it may stand there."""
@@ -136,8 +140,11 @@ class _Builder:
         if isinstance(frame.container, list):
             return frame.path + (len(frame.container),)
         if frame.key is None:
-            raise self.fail(event, "mapping keys must be plain strings (merge keys `<<` and complex keys are not "
-                                   "supported)", "yaml-key")
+            raise self.fail(
+                event,
+                "mapping keys must be plain strings (merge keys `<<` and complex keys are not supported)",
+                "yaml-key",
+            )
         return frame.path + (frame.key,)
 
     def _deliver(self, value: Any) -> None:
@@ -167,11 +174,17 @@ class _Builder:
             self._alias(event)
 
     def _key(self, event: yaml.ScalarEvent, frame: _Frame) -> None:
-        tag = event.tag if event.tag and event.tag != "!" else self.loader.resolve(
-            yaml.ScalarNode, event.value, event.implicit)
+        tag = (
+            event.tag
+            if event.tag and event.tag != "!"
+            else self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        )
         if tag == _MERGE:
-            raise self.fail(event, "mapping keys must be plain strings (merge keys `<<` and complex keys are not "
-                                   "supported)", "yaml-key")
+            raise self.fail(
+                event,
+                "mapping keys must be plain strings (merge keys `<<` and complex keys are not supported)",
+                "yaml-key",
+            )
         key = str(event.value)
         position = _mark(event)
         if key in frame.seen:
@@ -220,8 +233,10 @@ class _Builder:
         if frame.anchor:
             prefix = len(frame.path)
             self.anchors[frame.anchor] = _Anchor(
-                frame.container, self.count - frame.count_at_start,
-                [(kind, path[prefix:], pos) for kind, path, pos in self.records[frame.first_record:]])
+                frame.container,
+                self.count - frame.count_at_start,
+                [(kind, path[prefix:], pos) for kind, path, pos in self.records[frame.first_record :]],
+            )
         self._deliver(frame.container)
 
     def _alias(self, event: yaml.AliasEvent) -> None:
@@ -243,8 +258,9 @@ def load_text(text: str, file: str) -> list[Located]:
     except yaml.reader.ReaderError as exc:  # control characters are refused before parsing starts
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise _problem(file, line, col, f"YAML error: character {exc.character!r} is not allowed in YAML",
-                       "yaml-syntax") from None
+        raise _problem(
+            file, line, col, f"YAML error: character {exc.character!r} is not allowed in YAML", "yaml-syntax"
+        ) from None
     try:
         builder: Optional[_Builder] = None
         while loader.check_event():
@@ -263,8 +279,9 @@ def load_text(text: str, file: str) -> list[Located]:
         if "nesting depth" in problem:
             # PyYAML >= 6.0.4 has a nesting limit of its own, which its scanner may hit
             # before our events reach MAX_DEPTH: the same refusal, under the same rule.
-            raise _problem(file, line, col, f"YAML nesting deeper than {MAX_DEPTH} levels; refused",
-                           "yaml-too-large") from None
+            raise _problem(
+                file, line, col, f"YAML nesting deeper than {MAX_DEPTH} levels; refused", "yaml-too-large"
+            ) from None
         if exc.context:
             problem = f"{exc.context}: {problem}"
         opened = exc.context_mark
@@ -303,8 +320,9 @@ def read_regular_file(path: str, display: str) -> bytes:
 
 def decode(raw: bytes, display: str) -> str:
     if len(raw) > MAX_FILE_BYTES:
-        raise _problem(display, 1, 1,
-                       f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused", "file-too-large")
+        raise _problem(
+            display, 1, 1, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused", "file-too-large"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,4 +1,5 @@
 """``tatango-iac doctor``: find out, on the user's own account, which assumptions of the tool hold."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -10,8 +11,9 @@ from tatango_iac.doctor.record import Recorder
 from tatango_iac.doctor.report import Report
 
 
-def run_doctor(client: TatangoClient, write_probe: bool = False,
-               recorder: Optional[Recorder] = None) -> tuple[Report, bool]:
+def run_doctor(
+    client: TatangoClient, write_probe: bool = False, recorder: Optional[Recorder] = None
+) -> tuple[Report, bool]:
     """The report, and whether a write probe was interrupted (it cleaned up anyway)."""
     if recorder is not None:
         client.observers.append(recorder)

@@ -6,6 +6,7 @@ account has them, not only in its first lists), within CHILD_CALLS calls. Each a
 tool relies on: envelopes and paging, field names and types, unknown fields, timestamps.
 Never a value is printed that could be a secret: field names, types and counts only.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -25,16 +26,33 @@ def _text(value: Any, where: str) -> Any:
     return coerce.as_text(value, where)
 
 
-LIST_SHAPE: dict[str, Kind] = {"id": coerce.as_int, "name": coerce.as_text,
-                               "keyword_names": coerce.as_str_list, "opt_in_type": _text, "opt_in_requests":
-                               lambda v, w: coerce.opt_in_requests(v, w, set()), "counts": lambda v, w: v,
-                               **{f: coerce.as_flag_or_text if f in LIST_FLAG_FIELDS else _text for f in LIST_FIELDS}}
-WEBHOOK_SHAPE: dict[str, Kind] = {"id": coerce.as_int, "list_id": coerce.as_int, "callback_url": coerce.as_text,
-                                  "enabled": coerce.as_bool, "created_at": _text, "updated_at": _text,
-                                  **dict.fromkeys(WEBHOOK_EVENTS, coerce.as_bool)}
-FIELD_SHAPE: dict[str, Kind] = {"key": coerce.as_text, "label": _text, "content_type": _text, "pattern": _text,
-                                "default_value": _text, "max_length": coerce.as_int_or_null,
-                                "should_validate_regex_via_api": coerce.as_bool}
+LIST_SHAPE: dict[str, Kind] = {
+    "id": coerce.as_int,
+    "name": coerce.as_text,
+    "keyword_names": coerce.as_str_list,
+    "opt_in_type": _text,
+    "opt_in_requests": lambda v, w: coerce.opt_in_requests(v, w, set()),
+    "counts": lambda v, w: v,
+    **{f: coerce.as_flag_or_text if f in LIST_FLAG_FIELDS else _text for f in LIST_FIELDS},
+}
+WEBHOOK_SHAPE: dict[str, Kind] = {
+    "id": coerce.as_int,
+    "list_id": coerce.as_int,
+    "callback_url": coerce.as_text,
+    "enabled": coerce.as_bool,
+    "created_at": _text,
+    "updated_at": _text,
+    **dict.fromkeys(WEBHOOK_EVENTS, coerce.as_bool),
+}
+FIELD_SHAPE: dict[str, Kind] = {
+    "key": coerce.as_text,
+    "label": _text,
+    "content_type": _text,
+    "pattern": _text,
+    "default_value": _text,
+    "max_length": coerce.as_int_or_null,
+    "should_validate_regex_via_api": coerce.as_bool,
+}
 FIELD_EXTRAS = {"list_id", "can_insert", "can_segment", "created_at", "updated_at", "mask"}
 REQUEST_SHAPE = set(OPT_IN_REQUEST_FIELDS) | {"id", "list_id", "bypass_opt_in_response", "created_at", "updated_at"}
 _EXACT: dict[Kind, Callable[[Any], bool]] = {
@@ -81,21 +99,44 @@ class Shape:
         out = []
         if self.bad:
             shown = ", ".join(f"{k} ({v})" for k, v in sorted(self.bad.items()))
-            out.append(Verdict(f"{what}: every value has a readable type", f"unreadable: {shown}", FAIL,
-                               "plan stops with an error naming the field and value"))
+            out.append(
+                Verdict(
+                    f"{what}: every value has a readable type",
+                    f"unreadable: {shown}",
+                    FAIL,
+                    "plan stops with an error naming the field and value",
+                )
+            )
         if self.missing:
             shown = ", ".join(sorted(self.missing))
-            out.append(Verdict(f"{what}: every field the tool manages is reported", f"not reported: {shown}", WARN,
-                               "those fields are unknown: never compared, the plan says it cannot check them"))
+            out.append(
+                Verdict(
+                    f"{what}: every field the tool manages is reported",
+                    f"not reported: {shown}",
+                    WARN,
+                    "those fields are unknown: never compared, the plan says it cannot check them",
+                )
+            )
         if self.coerced:
-            out.append(Verdict(f"{what}: numbers and booleans have JSON types",
-                               f"as strings: {', '.join(sorted(self.coerced))}", WARN,
-                               "coerced where read; a type difference alone never plans a change"))
+            out.append(
+                Verdict(
+                    f"{what}: numbers and booleans have JSON types",
+                    f"as strings: {', '.join(sorted(self.coerced))}",
+                    WARN,
+                    "coerced where read; a type difference alone never plans a change",
+                )
+            )
         if not out:
             out.append(Verdict(f"{what}: field names and types", f"as the tool reads them ({self.items} seen)", OK))
         if self.unknown:
-            out.append(Verdict(f"{what}: no fields beyond those the tool knows",
-                               f"also: {', '.join(sorted(self.unknown)[:12])}", NOTE, "ignored"))
+            out.append(
+                Verdict(
+                    f"{what}: no fields beyond those the tool knows",
+                    f"also: {', '.join(sorted(self.unknown)[:12])}",
+                    NOTE,
+                    "ignored",
+                )
+            )
         return out
 
 
@@ -152,8 +193,14 @@ class Checks:
         if len(codes) == 1:
             self.add(Verdict("the account has one short code", f"1: {codes[0]}", OK))
         elif codes:
-            self.add(Verdict("the account has one short code", f"{len(codes)}: {', '.join(codes)}", WARN,
-                             "set account.shortcode in the configuration"))
+            self.add(
+                Verdict(
+                    "the account has one short code",
+                    f"{len(codes)}: {', '.join(codes)}",
+                    WARN,
+                    "set account.shortcode in the configuration",
+                )
+            )
         else:
             self.add(Verdict("the account has one short code", "none", FAIL, "keywords cannot be tested or claimed"))
 
@@ -162,18 +209,35 @@ class Checks:
         items = payload.get("lists")
         envelope = [k for k in ("per_page", "count", "page", "pages_count") if k not in payload]
         if not isinstance(items, list):
-            self.add(Verdict("the list index has its 'lists' key", f"keys: {', '.join(sorted(payload))}", FAIL,
-                             "every read stops with an error naming the endpoint"))
+            self.add(
+                Verdict(
+                    "the list index has its 'lists' key",
+                    f"keys: {', '.join(sorted(payload))}",
+                    FAIL,
+                    "every read stops with an error naming the endpoint",
+                )
+            )
             return None
-        self.add(Verdict("the list index carries its paging envelope",
-                         "complete" if not envelope else f"missing: {', '.join(envelope)}", OK if not envelope else WARN,
-                         "without pages_count only one page is read; without count the total cannot be checked"))
+        self.add(
+            Verdict(
+                "the list index carries its paging envelope",
+                "complete" if not envelope else f"missing: {', '.join(envelope)}",
+                OK if not envelope else WARN,
+                "without pages_count only one page is read; without count the total cannot be checked",
+            )
+        )
         per_page = payload.get("per_page")
-        honoured = per_page in (1000, "1000") or (payload.get("count") is not None and len(items) == _int(
-            payload.get("count")))
-        self.add(Verdict("per_page=1000 is honoured (fewest calls)", f"per_page {per_page}, {len(items)} list(s) on "
-                         f"page 1 of {payload.get('pages_count')}", OK if honoured else WARN,
-                         "pages are followed by pages_count: more calls, same result"))
+        honoured = per_page in (1000, "1000") or (
+            payload.get("count") is not None and len(items) == _int(payload.get("count"))
+        )
+        self.add(
+            Verdict(
+                "per_page=1000 is honoured (fewest calls)",
+                f"per_page {per_page}, {len(items)} list(s) on page 1 of {payload.get('pages_count')}",
+                OK if honoured else WARN,
+                "pages are followed by pages_count: more calls, same result",
+            )
+        )
         self.paging(payload, items)
         shape = Shape(LIST_SHAPE)
         requests_ = Shape(dict(coerce.REQUEST_READERS), REQUEST_SHAPE)
@@ -196,9 +260,14 @@ class Checks:
         expected = items[1].get("id") if isinstance(items[1], dict) else None
         got = second[0].get("id") if second and isinstance(second[0], dict) else None
         ok = got is not None and str(got) == str(expected)
-        self.add(Verdict("the page parameter is honoured (per_page=1&page=2 is the 2nd list)",
-                         "yes" if ok else f"got id {got}, expected id {expected}", OK if ok else FAIL,
-                         "pages are de-duplicated and counted: a read that does not add up stops with an error"))
+        self.add(
+            Verdict(
+                "the page parameter is honoured (per_page=1&page=2 is the 2nd list)",
+                "yes" if ok else f"got id {got}, expected id {expected}",
+                OK if ok else FAIL,
+                "pages are de-duplicated and counted: a read that does not add up stops with an error",
+            )
+        )
 
     def children(self, lists: list[Any]) -> None:
         ids = [item.get("id") for item in lists if isinstance(item, dict) and item.get("id") is not None]
@@ -211,8 +280,10 @@ class Checks:
             searched += 1
             spent += (not hooks.items) + (not fields.items)
             if not hooks.items:
-                for hook in self.client.request("GET", f"/lists/{list_id}/webhooks",
-                                                params={"per_page": 1000}).get("webhooks") or []:
+                for hook in (
+                    self.client.request("GET", f"/lists/{list_id}/webhooks", params={"per_page": 1000}).get("webhooks")
+                    or []
+                ):
                     hooks.add(hook)
                     self._stamps(hook)
             if not fields.items:
@@ -223,13 +294,23 @@ class Checks:
                     self._stamps(field)
         self.add(*hooks.verdicts("webhooks"), *fields.verdicts("custom fields"))
         if ids and not (hooks.items and fields.items):
-            self.add(Verdict("webhooks and custom fields are found to check", f"searched {searched} of {len(ids)} "
-                             f"list(s) in {spent} call(s) (at most {CHILD_CALLS})", NOTE if searched < len(ids) else OK,
-                             "what was not found is not checked"))
+            self.add(
+                Verdict(
+                    "webhooks and custom fields are found to check",
+                    f"searched {searched} of {len(ids)} list(s) in {spent} call(s) (at most {CHILD_CALLS})",
+                    NOTE if searched < len(ids) else OK,
+                    "what was not found is not checked",
+                )
+            )
         if paged is not None:
-            self.add(Verdict("the custom-field index is read in one call", "paged (pages_count present)" if paged
-                             else "one unpaged answer", NOTE if paged else OK,
-                             "every index is paged by pages_count when present"))
+            self.add(
+                Verdict(
+                    "the custom-field index is read in one call",
+                    "paged (pages_count present)" if paged else "one unpaged answer",
+                    NOTE if paged else OK,
+                    "every index is paged by pages_count when present",
+                )
+            )
 
     def _stamps(self, item: Any) -> None:
         if isinstance(item, dict):
@@ -240,9 +321,14 @@ class Checks:
             self.add(Verdict("timestamps are ISO 8601", "none seen", SKIP))
             return
         odd = [t for t in self.timestamps if not _iso(t)]
-        self.add(Verdict("timestamps are ISO 8601", f"{len(self.timestamps) - len(odd)} of {len(self.timestamps)} "
-                         + (f"(e.g. {odd[0]!r})" if odd else ""), OK if not odd else WARN,
-                         "timestamps are never compared nor fingerprinted"))
+        self.add(
+            Verdict(
+                "timestamps are ISO 8601",
+                f"{len(self.timestamps) - len(odd)} of {len(self.timestamps)} " + (f"(e.g. {odd[0]!r})" if odd else ""),
+                OK if not odd else WARN,
+                "timestamps are never compared nor fingerprinted",
+            )
+        )
 
 
 def _int(value: Any) -> Optional[int]:
@@ -250,4 +336,3 @@ def _int(value: Any) -> Optional[int]:
         return coerce.as_int(value, "") if value is not None else None
     except coerce.ShapeError:
         return None
-

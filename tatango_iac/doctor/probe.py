@@ -5,6 +5,7 @@ first). Every object the probe creates is deleted in a ``finally``, with Ctrl-C 
 SIGTERM held off during the clean-up, also after a failure. Each step reads back what
 it wrote, so a verdict never rests on an answer alone.
 """
+
 from __future__ import annotations
 
 import random
@@ -26,9 +27,18 @@ FIELD: dict[str, Any] = {"key": FIELD_KEY, "label": "tatango-iac probe", "conten
 
 
 def _request(collected: str, action: str, **extra: Any) -> dict[str, Any]:
-    return {"collected_data": collected, "request_message": f"tatango-iac probe: reply with {collected}",
-            "retry_message": None, "follow_up": False, "follow_up_hour": None, "no_response_message": None,
-            "opt_in_message": None, "second_opt_in_message": None, "success_action": action, **extra}
+    return {
+        "collected_data": collected,
+        "request_message": f"tatango-iac probe: reply with {collected}",
+        "retry_message": None,
+        "follow_up": False,
+        "follow_up_hour": None,
+        "no_response_message": None,
+        "opt_in_message": None,
+        "second_opt_in_message": None,
+        "success_action": action,
+        **extra,
+    }
 
 
 class Probe:
@@ -80,15 +90,22 @@ class Probe:
         record = self.client.create_list({"name": name}, [first])
         self.list_id = coerce.as_int(record.get("id"), "list.id")
         answered = {str(k).upper() for k in record.get("keyword_names") or []}
-        self.add("a list create claims its keyword_names", "yes" if answered == {first} else f"answered "
-                 f"{sorted(answered)}", OK if answered == {first} else FAIL, "apply stops: the answer is checked")
+        self.add(
+            "a list create claims its keyword_names",
+            "yes" if answered == {first} else f"answered {sorted(answered)}",
+            OK if answered == {first} else FAIL,
+            "apply stops: the answer is checked",
+        )
         self._keywords(first, second)
         self._opt_in()
         self._webhook()
         self._custom_field()
-        self.add("a write shows in the next read", "yes" if not self.lagged else f"only after up to "
-                 f"{self.lagged:.0f} s", OK if not self.lagged else NOTE,
-                 "apply's read-back waits for its writes to show (--verify-wait, default 60 s)")
+        self.add(
+            "a write shows in the next read",
+            "yes" if not self.lagged else f"only after up to {self.lagged:.0f} s",
+            OK if not self.lagged else NOTE,
+            "apply's read-back waits for its writes to show (--verify-wait, default 60 s)",
+        )
 
     def _free_keywords(self) -> tuple[str, str]:
         code = self.client.shortcodes()[0]
@@ -99,8 +116,12 @@ class Probe:
                 found.append(keyword)
             if len(found) == 2:
                 return found[0], found[1]
-        raise ApiError("no free random keyword found for the probe", status=None, method="POST",
-                       path=f"/shortcodes/{code}/test_keyword")
+        raise ApiError(
+            "no free random keyword found for the probe",
+            status=None,
+            method="POST",
+            path=f"/shortcodes/{code}/test_keyword",
+        )
 
     def _live(self, until: Callable[[dict[str, Any]], bool] = lambda record: True) -> dict[str, Any]:
         """The scratch list, read again (bounded wait) while it does not show the write yet (§13: reads may lag)."""
@@ -129,43 +150,69 @@ class Probe:
 
     def _keywords(self, first: str, second: str) -> None:
         answer = self.client.set_keywords(self.lid, [second])
-        now = {str(k).upper() for k in self._live(
-            lambda rec: {str(k).upper() for k in rec.get("keyword_names") or []} != {first}).get("keyword_names") or []}
+        now = {
+            str(k).upper()
+            for k in self._live(lambda rec: {str(k).upper() for k in rec.get("keyword_names") or []} != {first}).get(
+                "keyword_names"
+            )
+            or []
+        }
         if now == {second}:
             self.add("a keywords PUT replaces the list's keywords", "replaced", OK)
         elif now == {first, second}:
-            self.add("a keywords PUT replaces the list's keywords", "added to them", FAIL,
-                     "apply stops at the first keyword change: 'the API did not apply keyword_names as sent'")
+            self.add(
+                "a keywords PUT replaces the list's keywords",
+                "added to them",
+                FAIL,
+                "apply stops at the first keyword change: 'the API did not apply keyword_names as sent'",
+            )
         else:
             self.add("a keywords PUT replaces the list's keywords", f"left {sorted(now)}", FAIL, "apply stops")
         if "keyword_names" not in answer:
-            self.add("a keywords PUT answers with the keywords", "no keyword_names in the answer", NOTE,
-                     "the write cannot be checked from its answer")
+            self.add(
+                "a keywords PUT answers with the keywords",
+                "no keyword_names in the answer",
+                NOTE,
+                "the write cannot be checked from its answer",
+            )
         self.client.set_keywords(self.lid, [])  # release them at once
 
     def _opt_in(self) -> None:
         two = [_request("zip_code", "nextrequest"), _request("yes", "optinsubscriber")]
         self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double", "opt_in_requests": two})
-        self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double",
-                                                       "opt_in_requests": [_request("yes", "optinsubscriber")]})
-        count = len(self._live(lambda rec: len(rec.get("opt_in_requests") or []) not in (0, 2)).get(
-            "opt_in_requests") or [])
-        self.add("an opt-in PUT replaces the requests", "replaced" if count == 1 else f"{count} requests after "
-                 "sending 1 over 2", OK if count == 1 else FAIL,
-                 "apply stops: 'the API did not apply opt_in_requests as sent'")
-        partial = {"collected_data": "yes", "request_message": "tatango-iac probe: reply YES",
-                   "success_action": "optinsubscriber"}
+        self.client.set_opt_in_settings(
+            self.lid, {"opt_in_type": "double", "opt_in_requests": [_request("yes", "optinsubscriber")]}
+        )
+        count = len(
+            self._live(lambda rec: len(rec.get("opt_in_requests") or []) not in (0, 2)).get("opt_in_requests") or []
+        )
+        self.add(
+            "an opt-in PUT replaces the requests",
+            "replaced" if count == 1 else f"{count} requests after sending 1 over 2",
+            OK if count == 1 else FAIL,
+            "apply stops: 'the API did not apply opt_in_requests as sent'",
+        )
+        partial = {
+            "collected_data": "yes",
+            "request_message": "tatango-iac probe: reply YES",
+            "success_action": "optinsubscriber",
+        }
         self.client.set_opt_in_settings(self.lid, {"opt_in_type": "double", "opt_in_requests": [partial]})
+
         def carries(request: Any) -> bool:
             return isinstance(request, dict) and request.get("request_message") == partial["request_message"]
 
         requests_ = self._live(lambda rec: any(carries(r) for r in rec.get("opt_in_requests") or [])).get(
-            "opt_in_requests") or [{}]
+            "opt_in_requests"
+        ) or [{}]
         request = next((r for r in requests_ if carries(r)), requests_[0])
         filled = [k for k in ("retry_message", "no_response_message", "opt_in_message") if request.get(k)]
-        self.add("opt-in keys left out stay empty", "filled by the server: " + ", ".join(filled) if filled else
-                 "they stay empty", NOTE if filled else OK, "the tool sends every key (null/false): defaults never "
-                                                             "apply to its writes")
+        self.add(
+            "opt-in keys left out stay empty",
+            "filled by the server: " + ", ".join(filled) if filled else "they stay empty",
+            NOTE if filled else OK,
+            "the tool sends every key (null/false): defaults never apply to its writes",
+        )
         self.client.set_opt_in_settings(self.lid, {"opt_in_type": "single"})
 
     def _webhook(self) -> None:
@@ -177,23 +224,41 @@ class Probe:
         if wrong:
             self.add("a webhook answer echoes the five events", f"different: {', '.join(wrong)}", FAIL, "apply stops")
         elif missing:
-            self.add("a webhook answer echoes the five events", f"not reported: {', '.join(missing)}", WARN,
-                     "those events are unknown: not compared, the plan says so")
+            self.add(
+                "a webhook answer echoes the five events",
+                f"not reported: {', '.join(missing)}",
+                WARN,
+                "those events are unknown: not compared, the plan says so",
+            )
         else:
             self.add("a webhook answer echoes the five events", "all five, as sent", OK)
         stored = str(hook.get("callback_url"))
         same = stored == PROBE_URL
-        self.add("the callback URL is stored as sent", "as sent" if same else "normalised (scheme, host, port)"
-                 if canonical_url(stored) == canonical_url(PROBE_URL) else "changed", OK if same else (
-                     NOTE if canonical_url(stored) == canonical_url(PROBE_URL) else FAIL),
-                 "URLs are matched in canonical form")
+        self.add(
+            "the callback URL is stored as sent",
+            "as sent"
+            if same
+            else "normalised (scheme, host, port)"
+            if canonical_url(stored) == canonical_url(PROBE_URL)
+            else "changed",
+            OK if same else (NOTE if canonical_url(stored) == canonical_url(PROBE_URL) else FAIL),
+            "URLs are matched in canonical form",
+        )
         self.client.update_webhook(self.lid, hook_id, {"subscribe": False})
-        after = self._settled(lambda: self.client.get_webhook(self.lid, hook_id),
-                              lambda h: h.get("subscribe") in (False, "false"))
-        reset = [e for e in WEBHOOK_EVENTS if e != "subscribe" and e in after and EVENTS[e] and
-                 not coerce.as_bool(after[e], e)]
-        self.add("a webhook PUT leaves the events it omits alone", "reset to false: " + ", ".join(reset) if reset
-                 else "left alone", NOTE if reset else OK, "the tool always sends all five events")
+        after = self._settled(
+            lambda: self.client.get_webhook(self.lid, hook_id), lambda h: h.get("subscribe") in (False, "false")
+        )
+        reset = [
+            e
+            for e in WEBHOOK_EVENTS
+            if e != "subscribe" and e in after and EVENTS[e] and not coerce.as_bool(after[e], e)
+        ]
+        self.add(
+            "a webhook PUT leaves the events it omits alone",
+            "reset to false: " + ", ".join(reset) if reset else "left alone",
+            NOTE if reset else OK,
+            "the tool always sends all five events",
+        )
         self.client.delete_webhook(self.lid, hook_id)
         self.hook_ids.remove(hook_id)
         self._delete_missing(lambda: self.client.delete_webhook(self.lid, hook_id))
@@ -202,20 +267,30 @@ class Probe:
         try:
             delete()
         except ApiError as exc:
-            self.add("deleting a missing object answers the API's own 404 'not found'", exc.message,
-                     OK if exc.not_found else WARN, "such a delete is counted as done only then")
+            self.add(
+                "deleting a missing object answers the API's own 404 'not found'",
+                exc.message,
+                OK if exc.not_found else WARN,
+                "such a delete is counted as done only then",
+            )
             return
-        self.add("deleting a missing object answers the API's own 404 'not found'", "it succeeds", NOTE,
-                 "counted as done")
+        self.add(
+            "deleting a missing object answers the API's own 404 'not found'", "it succeeds", NOTE, "counted as done"
+        )
 
     def _custom_field(self) -> None:
         created = self.client.create_custom_field(self.lid, FIELD)
         self.field_keys.append(FIELD_KEY)
-        self.add("a custom-field create answers with the field", "yes" if created.get("key") == FIELD["key"] else
-                 "another key", OK if created.get("key") == FIELD["key"] else FAIL)
+        self.add(
+            "a custom-field create answers with the field",
+            "yes" if created.get("key") == FIELD["key"] else "another key",
+            OK if created.get("key") == FIELD["key"] else FAIL,
+        )
         self.client.delete_custom_field(self.lid, FIELD["key"])
-        keys = self._settled(lambda: [f.get("key") for f in self.client.list_custom_fields(self.lid)],
-                             lambda found: FIELD["key"] not in found)
+        keys = self._settled(
+            lambda: [f.get("key") for f in self.client.list_custom_fields(self.lid)],
+            lambda found: FIELD["key"] not in found,
+        )
         gone = FIELD["key"] not in keys
         if gone:
             self.field_keys.remove(FIELD_KEY)
@@ -225,8 +300,12 @@ class Probe:
         for method, what in (("POST", "creates"), ("DELETE", "deletes")):
             codes = sorted(self.statuses[method])
             if codes:
-                self.add(f"{what} answer 2xx", ", ".join(str(c) for c in codes), OK if all(
-                    200 <= c < 300 or c == 404 for c in codes) else WARN, "any 2xx is success; 204 needs no body")
+                self.add(
+                    f"{what} answer 2xx",
+                    ", ".join(str(c) for c in codes),
+                    OK if all(200 <= c < 300 or c == 404 for c in codes) else WARN,
+                    "any 2xx is success; 204 needs no body",
+                )
 
     # --------------------------------------------------------------- clean-up
 
@@ -249,13 +328,17 @@ class Probe:
         calls: list[tuple[str, Callable[[], Any]]] = [
             *((f"webhook {h}", lambda h=h: self.client.delete_webhook(list_id, h)) for h in self.hook_ids),
             *((f"custom field {k}", lambda k=k: self.client.delete_custom_field(list_id, k)) for k in self.field_keys),
-            (f"list {list_id}", lambda: self.client.delete_list(list_id))]
+            (f"list {list_id}", lambda: self.client.delete_list(list_id)),
+        ]
         for step, call in calls:
             try:
                 call()
             except ApiError as exc:
                 if not exc.not_found:
                     left.append(f"{step} ({exc.message})")
-        self.add("the scratch list and everything on it are removed", "removed" if not left else
-                 "left: " + "; ".join(left), OK if not left else FAIL,
-                 "" if not left else f"delete list id {self.list_id} in the web UI")
+        self.add(
+            "the scratch list and everything on it are removed",
+            "removed" if not left else "left: " + "; ".join(left),
+            OK if not left else FAIL,
+            "" if not left else f"delete list id {self.list_id} in the web UI",
+        )

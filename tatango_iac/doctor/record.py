@@ -5,6 +5,7 @@ Basic form, every e-mail address (``user@example.invalid``), the secret parts of
 (query values named like secrets, token-like path segments, passwords). The file is a
 vcrpy cassette the project's tests can replay (README: "Bug reports from the field").
 """
+
 from __future__ import annotations
 
 import json
@@ -43,9 +44,16 @@ class Recorder:
             for name in ("Retry-After", "Location"):
                 if name in ex.headers:
                     response_headers[name] = [scrub(ex.headers[name])]
-            out.append({"request": {"method": ex.method, "uri": scrub(ex.url), "body": body, "headers": headers},
-                        "response": {"status": {"code": ex.status, "message": ""}, "headers": response_headers,
-                                     "body": {"string": scrub(ex.text)}}})
+            out.append(
+                {
+                    "request": {"method": ex.method, "uri": scrub(ex.url), "body": body, "headers": headers},
+                    "response": {
+                        "status": {"code": ex.status, "message": ""},
+                        "headers": response_headers,
+                        "body": {"string": scrub(ex.text)},
+                    },
+                }
+            )
         return out
 
     def write(self, directory: str) -> str:

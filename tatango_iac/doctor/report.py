@@ -1,4 +1,5 @@
 """Doctor verdicts and how they are shown: a table of assumption / observed / verdict, or JSON."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ class Report:
         return {kind: sum(v.verdict == kind for v in self.verdicts) for kind in (OK, NOTE, WARN, FAIL, SKIP)}
 
     def to_json(self) -> dict[str, Any]:
-        return {"format_version": "1", "api_url": self.api_url, "write_probe": self.probe, "calls": self.calls,
-                "summary": self.summary(), "checks": [asdict(v) for v in self.verdicts]}
+        return {
+            "format_version": "1",
+            "api_url": self.api_url,
+            "write_probe": self.probe,
+            "calls": self.calls,
+            "summary": self.summary(),
+            "checks": [asdict(v) for v in self.verdicts],
+        }
 
 
 def render_json(report: Report) -> str:
@@ -59,6 +66,10 @@ def render_text(report: Report) -> str:
         if v.consequence and v.verdict in (NOTE, WARN, FAIL):
             lines += [f"    -> {line}" for line in _cell(v.consequence, 92)]
     s = report.summary()
-    lines += ["", f"{s[OK]} ok, {s[NOTE]} note(s), {s[WARN]} warning(s), {s[FAIL]} failure(s)" +
-              (f", {s[SKIP]} skipped" if s[SKIP] else "") + "."]
+    lines += [
+        "",
+        f"{s[OK]} ok, {s[NOTE]} note(s), {s[WARN]} warning(s), {s[FAIL]} failure(s)"
+        + (f", {s[SKIP]} skipped" if s[SKIP] else "")
+        + ".",
+    ]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ children are not read tonight are planned without them (their children are treat
 unmanaged for this one run, so nothing is guessed), and the report names them with the
 time of their last check. The state file is written only after a successful read.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,8 +54,14 @@ def without_children(desired: DesiredAccount, keys: set[str]) -> DesiredAccount:
     return dataclasses.replace(desired, lists=lists)
 
 
-def budgeted_drift(client: TatangoClient, desired: DesiredAccount, scope: Scope, budget: Optional[int],
-                   state_path: Optional[str], progress: Optional[Progress] = None) -> Plan:
+def budgeted_drift(
+    client: TatangoClient,
+    desired: DesiredAccount,
+    scope: Scope,
+    budget: Optional[int],
+    state_path: Optional[str],
+    progress: Optional[Progress] = None,
+) -> Plan:
     state = drift_state.load_state(state_path) if state_path else drift_state.DriftState()
     now = drift_state.utc_now()
     full = reads_for(desired, scope)
@@ -66,8 +73,10 @@ def budgeted_drift(client: TatangoClient, desired: DesiredAccount, scope: Scope,
         reads = full(index)
         fixed = fixed_calls(client.calls - before, reads)
         if budget is not None and budget < fixed:
-            raise DriftBudgetError(f"--budget {budget} is less than the {fixed} call(s) every drift check needs "
-                                   "(the list index and the keyword availability tests): raise it")
+            raise DriftBudgetError(
+                f"--budget {budget} is less than the {fixed} call(s) every drift check needs "
+                "(the list index and the keyword availability tests): raise it"
+            )
         selection = select(candidates(desired, index, reads), state.checked, now.toordinal(), budget, fixed)
         chosen.append(selection)
         wanted = {c.list_id for c in selection.checked}
@@ -90,10 +99,14 @@ def coverage_warnings(selection: Selection) -> list[str]:
     if selection.budget is None or not selection.skipped:
         return []
     if selection.nights is None:
-        return [f"--budget {selection.budget} leaves no call for webhooks and custom fields after the "
-                f"{selection.fixed_calls} the index and keyword checks need: they are never checked"]
-    return [f"webhooks and custom fields of {len(selection.skipped)} list(s) were not checked tonight (budget "
-            f"{selection.budget} calls); at this budget every list's are checked within {selection.nights} night(s)"]
+        return [
+            f"--budget {selection.budget} leaves no call for webhooks and custom fields after the "
+            f"{selection.fixed_calls} the index and keyword checks need: they are never checked"
+        ]
+    return [
+        f"webhooks and custom fields of {len(selection.skipped)} list(s) were not checked tonight (budget "
+        f"{selection.budget} calls); at this budget every list's are checked within {selection.nights} night(s)"
+    ]
 
 
 def _remember(state: drift_state.DriftState, selection: Selection, live_ids: set[int], now: datetime) -> None:

@@ -11,6 +11,7 @@ starts where night d-1 stopped. Each night reads at least ``per_night`` lists (t
 budget left divided by the largest per-list cost), so for a stable set of lists every
 one is read within ``ceil(lists / per_night)`` nights, with or without the state file.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,10 +40,17 @@ class Selection:
     nights: Optional[int]  # every list read within this many nights (None: never, the budget is too small)
 
     def to_json(self, last: dict[int, datetime]) -> dict[str, object]:
-        return {"budget": self.budget, "fixed_calls": self.fixed_calls, "lists": len(self.checked) + len(self.skipped),
-                "checked": len(self.checked), "per_night": self.per_night, "full_coverage_nights": self.nights,
-                "not_checked": [{"list": c.name, "id": c.list_id, "last_checked": _stamp(last.get(c.list_id))}
-                                for c in self.skipped]}
+        return {
+            "budget": self.budget,
+            "fixed_calls": self.fixed_calls,
+            "lists": len(self.checked) + len(self.skipped),
+            "checked": len(self.checked),
+            "per_night": self.per_night,
+            "full_coverage_nights": self.nights,
+            "not_checked": [
+                {"list": c.name, "id": c.list_id, "last_checked": _stamp(last.get(c.list_id))} for c in self.skipped
+            ],
+        }
 
 
 def _stamp(when: Optional[datetime]) -> Optional[str]:
@@ -59,8 +67,9 @@ def order(candidates: list[Candidate], last: dict[int, datetime], day: int, per_
     return sorted(by_id, key=lambda c: (last.get(c.list_id, NEVER), rank[c.list_id]))
 
 
-def select(candidates: list[Candidate], last: dict[int, datetime], day: int, budget: Optional[int],
-           fixed_calls: int) -> Selection:
+def select(
+    candidates: list[Candidate], last: dict[int, datetime], day: int, budget: Optional[int], fixed_calls: int
+) -> Selection:
     """Spend ``budget`` minus ``fixed_calls`` on the children of the least recently checked lists."""
     if budget is None:
         everything = order(candidates, last, day, len(candidates))
@@ -75,7 +84,7 @@ def select(candidates: list[Candidate], last: dict[int, datetime], day: int, bud
             break  # keep the order fair: the next night starts here
         available -= candidate.cost
         checked.append(candidate)
-    skipped = ordered[len(checked):]
+    skipped = ordered[len(checked) :]
     if not candidates:
         nights: Optional[int] = 0
     else:

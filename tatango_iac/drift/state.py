@@ -6,6 +6,7 @@ between nights (the Actions cache): a missing file starts afresh, and a damaged 
 reported with its location and ignored, since the order without it is deterministic and
 still covers every list (see ``drift.schedule``); it is rewritten after a successful run.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,11 @@ class DriftState:
     problems: list[str] = field(default_factory=list)  # why (part of) the file was ignored, with its location
 
     def to_json(self) -> dict[str, object]:
-        return {"format": FORMAT, "version": VERSION,
-                "checked": {str(i): self.checked[i].strftime(TIMESTAMP) for i in sorted(self.checked)}}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "checked": {str(i): self.checked[i].strftime(TIMESTAMP) for i in sorted(self.checked)},
+        }
 
 
 def _where(path: str, text: str, exc: json.JSONDecodeError) -> str:
@@ -77,8 +81,9 @@ def _entries(path: str, checked: dict[str, object]) -> DriftState:
         state.checked[list_id] = when
     if bad:
         shown = ", ".join(repr(k[:40]) for k in bad[:3])
-        state.problems.append(f"{path}: checked: {len(bad)} entr(y/ies) ignored (not a list id and a "
-                              f"{TIMESTAMP} timestamp): {shown}")
+        state.problems.append(
+            f"{path}: checked: {len(bad)} entr(y/ies) ignored (not a list id and a {TIMESTAMP} timestamp): {shown}"
+        )
     return state
 
 

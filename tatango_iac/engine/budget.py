@@ -12,6 +12,7 @@ Retries cannot be foreseen: the action under way may overrun by its retries, at 
 the client's retry limit. That is why the shipped workflow sets ``--max-time`` well
 under the job's 6 hours.
 """
+
 from __future__ import annotations
 
 import re
@@ -68,10 +69,14 @@ class ApplyBudget:
         needed = cost + self.reserve
         if self.max_calls is not None and self.spent() + needed > self.max_calls:
             left = self.max_calls - self.spent()
-            return (f"--max-calls {self.max_calls}: {self.spent()} call(s) made, {max(left, 0)} left, and the next "
-                    f"action needs {cost}" + (f" plus {self.reserve} for the re-read after the writes"
-                                              if self.reserve else ""))
+            return (
+                f"--max-calls {self.max_calls}: {self.spent()} call(s) made, {max(left, 0)} left, and the next "
+                f"action needs {cost}"
+                + (f" plus {self.reserve} for the re-read after the writes" if self.reserve else "")
+            )
         if self.max_seconds is not None and self.elapsed() + needed * self.interval() > self.max_seconds:
-            return (f"--max-time {duration(self.max_seconds)}: {duration(self.elapsed())} spent, and the next "
-                    f"action needs about {duration(needed * self.interval())} at the current pace")
+            return (
+                f"--max-time {duration(self.max_seconds)}: {duration(self.elapsed())} spent, and the next "
+                f"action needs about {duration(needed * self.interval())} at the current pace"
+            )
         return None

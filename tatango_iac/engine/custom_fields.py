@@ -6,6 +6,7 @@ first: a field whose label another create wants is deleted early, and when that 
 is itself being replaced, its replace is split into the delete (early) and the create
 (later). Any desired set of fields is then reachable in one apply, swaps included.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,11 @@ def custom_field_steps(ctx: Context, index: int, d: DesiredList, live: Optional[
     for f in d.custom_fields:
         wanted_label = _label(f.attrs.get("label"))
         holder = label_holder.get(wanted_label)
-        if verdicts[f.key] in ("create", "replace") and holder not in (None, f.key) and verdicts.get(holder) in (
-                "delete", "replace"):
+        if (
+            verdicts[f.key] in ("create", "replace")
+            and holder not in (None, f.key)
+            and verdicts.get(holder) in ("delete", "replace")
+        ):
             frees[holder] = (f.key, f.attrs.get("label", ""))
     emit = _Emitter(ctx, index, d, live, deps)
     for key, live_field in live_fields.items():
@@ -76,8 +80,9 @@ class _Emitter(ChildEmitter):
     def _address(self, key: str) -> str:
         return f"{list_address(self.d)}.custom_field[{json.dumps(key)}]"
 
-    def delete(self, current: Optional[LiveCustomField], early: Optional[tuple[str, str]],
-               half_of_replace: bool = False) -> None:
+    def delete(
+        self, current: Optional[LiveCustomField], early: Optional[tuple[str, str]], half_of_replace: bool = False
+    ) -> None:
         assert current is not None
         reason, code = "", Reason.DELETE_BECAUSE_NO_CONFIGURATION
         if early:
@@ -86,18 +91,33 @@ class _Emitter(ChildEmitter):
         if half_of_replace:
             reason = f"replace, step 1 of 2 ({REPLACE_REASON}); {reason}"
             code = Reason.DELETE_BECAUSE_CANNOT_UPDATE
-        action = Action(Kind.DELETE, Resource.CUSTOM_FIELD, self._address(current.key), shown_name(self.d),
-                        before={"key": current.key, **_known(current.attrs)}, destructive=True,
-                        payload={"key": current.key}, reason=reason, reason_code=code)
+        action = Action(
+            Kind.DELETE,
+            Resource.CUSTOM_FIELD,
+            self._address(current.key),
+            shown_name(self.d),
+            before={"key": current.key, **_known(current.attrs)},
+            destructive=True,
+            payload={"key": current.key},
+            reason=reason,
+            reason_code=code,
+        )
         order = (PHASE_MAIN, self.index, SUB_CF_DELETE_EARLY) if early else (PHASE_LAST, self.index, SUB_CF)
         self.add(action, order)
 
     def create(self, wanted: DesiredCustomField, current: Optional[LiveCustomField] = None) -> None:
         payload = {"key": wanted.key, **wanted.attrs}
         split = current is not None  # the second half of a replace split around a label
-        action = Action(Kind.CREATE, Resource.CUSTOM_FIELD, self._address(wanted.key), shown_name(self.d),
-                        after=payload, payload=payload, reason=f"replace, step 2 of 2 ({REPLACE_REASON})" if split else "",
-                        reason_code=Reason.CREATE_BECAUSE_CANNOT_UPDATE if split else Reason.CREATE_BECAUSE_MISSING)
+        action = Action(
+            Kind.CREATE,
+            Resource.CUSTOM_FIELD,
+            self._address(wanted.key),
+            shown_name(self.d),
+            after=payload,
+            payload=payload,
+            reason=f"replace, step 2 of 2 ({REPLACE_REASON})" if split else "",
+            reason_code=Reason.CREATE_BECAUSE_CANNOT_UPDATE if split else Reason.CREATE_BECAUSE_MISSING,
+        )
         self.add(action, (PHASE_MAIN, self.index, SUB_CF))
 
     def replace(self, wanted: DesiredCustomField, current: Optional[LiveCustomField]) -> None:
@@ -105,14 +125,26 @@ class _Emitter(ChildEmitter):
         live_attrs = _known(current.attrs)
         before = {"key": wanted.key, **live_attrs}
         after = {"key": wanted.key, **{a: wanted.attrs.get(a, live_attrs.get(a)) for a in CUSTOM_FIELD_ATTRS}}
-        changed_before = {a: live_attrs.get(a) for a in wanted.attrs if differs(
-            norm_cf_attr(a, current.attrs.get(a)), norm_cf_attr(a, wanted.attrs[a]))}
+        changed_before = {
+            a: live_attrs.get(a)
+            for a in wanted.attrs
+            if differs(norm_cf_attr(a, current.attrs.get(a)), norm_cf_attr(a, wanted.attrs[a]))
+        }
         changed_after = {a: wanted.attrs[a] for a in changed_before}
         payload = {"key": wanted.key, **{a: v for a, v in after.items() if a != "key" and v is not None}}
-        action = Action(Kind.REPLACE, Resource.CUSTOM_FIELD, self._address(wanted.key), shown_name(self.d),
-                        before=before, after=after, destructive=True, payload=payload, reason=REPLACE_REASON,
-                        reason_code=Reason.REPLACE_BECAUSE_CANNOT_UPDATE,
-                        changes=field_changes(changed_before, changed_after))
+        action = Action(
+            Kind.REPLACE,
+            Resource.CUSTOM_FIELD,
+            self._address(wanted.key),
+            shown_name(self.d),
+            before=before,
+            after=after,
+            destructive=True,
+            payload=payload,
+            reason=REPLACE_REASON,
+            reason_code=Reason.REPLACE_BECAUSE_CANNOT_UPDATE,
+            changes=field_changes(changed_before, changed_after),
+        )
         self.add(action, (PHASE_MAIN, self.index, SUB_CF))
 
 

@@ -7,6 +7,7 @@
   that (``op`` add/remove at its index), and only requests that stand in the same
   place show field changes.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -59,8 +60,9 @@ def field_changes(before: Optional[dict], after: Optional[dict], prefix: str = "
     return [changes[k] for k in sorted(changes)]
 
 
-def keyword_changes(before: Iterable[str], after: Iterable[str], moved_from: Mapping[str, str],
-                    moved_to: Mapping[str, str]) -> list[dict[str, Any]]:
+def keyword_changes(
+    before: Iterable[str], after: Iterable[str], moved_from: Mapping[str, str], moved_to: Mapping[str, str]
+) -> list[dict[str, Any]]:
     old, new = set(before), set(after)
     changes: list[dict[str, Any]] = []
     for keyword in sorted(new - old, key=str):
@@ -82,8 +84,9 @@ def _identity(request: dict[str, Any]) -> str:
 
 def request_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An ordered diff of opt-in requests: inserts and removals at their index, field changes in place."""
-    matcher = difflib.SequenceMatcher(None, [_identity(r) for r in before], [_identity(r) for r in after],
-                                      autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, [_identity(r) for r in before], [_identity(r) for r in after], autojunk=False
+    )
     changes: list[dict[str, Any]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -92,9 +95,9 @@ def request_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -
         for k in range(paired):
             changes += field_changes(before[i1 + k], after[j1 + k], prefix=f"opt_in_requests[{j1 + k}]")
         for i in range(i1 + paired, i2):
-            changes.append({"path": f"opt_in_requests[{i}]", "op": "remove", "before": display(before[i]),
-                            "after": None})
+            changes.append(
+                {"path": f"opt_in_requests[{i}]", "op": "remove", "before": display(before[i]), "after": None}
+            )
         for j in range(j1 + paired, j2):
-            changes.append({"path": f"opt_in_requests[{j}]", "op": "add", "before": None,
-                            "after": display(after[j])})
+            changes.append({"path": f"opt_in_requests[{j}]", "op": "add", "before": None, "after": display(after[j])})
     return changes

@@ -4,6 +4,7 @@ They cover the managed attributes of managed objects as the planner compares the
 plus the id, name and keywords of every list: an edit to an unmanaged list's messages,
 a new subscriber or a timestamp the server rewrites never makes a saved plan stale.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,9 @@ def _list_state(d: DesiredList, lst: LiveList) -> dict[str, Any]:
     return state
 
 
-def fingerprints(desired: DesiredAccount, live: LiveAccount, match: Match, scope: Scope,
-                 key: DigestKey) -> dict[str, str]:
+def fingerprints(
+    desired: DesiredAccount, live: LiveAccount, match: Match, scope: Scope, key: DigestKey
+) -> dict[str, str]:
     """Keyed: a webhook's live URL carries its token, and a plain hash of it could be brute-forced."""
     digest = key.digest
     prints = {"lists": digest(sorted([lst.id, lst.name, sorted(lst.keywords)] for lst in live.lists))}
@@ -37,13 +39,22 @@ def fingerprints(desired: DesiredAccount, live: LiveAccount, match: Match, scope
         prints[f"list:{lst.id}"] = digest(plain(_list_state(d, lst)))
         if d.webhooks is not None and lst.id in live.webhooks:
             managed = {canonical_url(h.callback_url): sorted(h.events) for h in d.webhooks}
-            prints[f"webhooks:{lst.id}"] = digest(sorted(
-                [h.id, canonical_url(h.callback_url),
-                 {e: h.events.get(e) for e in managed.get(canonical_url(h.callback_url), [])}]
-                for h in live.webhooks[lst.id]))
+            prints[f"webhooks:{lst.id}"] = digest(
+                sorted(
+                    [
+                        h.id,
+                        canonical_url(h.callback_url),
+                        {e: h.events.get(e) for e in managed.get(canonical_url(h.callback_url), [])},
+                    ]
+                    for h in live.webhooks[lst.id]
+                )
+            )
         if d.custom_fields is not None and lst.id in live.custom_fields:
             written = {f.key: sorted(f.attrs) for f in d.custom_fields}
-            prints[f"custom_fields:{lst.id}"] = digest(sorted(
-                [f.key, {a: norm_cf_attr(a, f.attrs.get(a)) for a in written.get(f.key, [])}]
-                for f in live.custom_fields[lst.id]))
+            prints[f"custom_fields:{lst.id}"] = digest(
+                sorted(
+                    [f.key, {a: norm_cf_attr(a, f.attrs.get(a)) for a in written.get(f.key, [])}]
+                    for f in live.custom_fields[lst.id]
+                )
+            )
     return prints

@@ -16,6 +16,7 @@ problem: a GitHub job stops at 6 hours. The forecast counts every call the apply
 Retries (5xx, 429, a dropped connection) are not foreseeable: they come on top, and
 the apply's ``--max-calls`` / ``--max-time`` budget counts them as they happen.
 """
+
 from __future__ import annotations
 
 import math
@@ -84,24 +85,42 @@ class Forecast:
         return math.ceil((self.writes + self.guard_reads) / per_job)
 
     def to_json(self) -> dict[str, Any]:
-        return {"calls": self.calls, "reads": self.reads, "keyword_checks": self.keyword_checks,
-                "writes": self.writes, "guard_reads": self.guard_reads, "readback": self.readback,
-                "seconds_per_call": round(self.interval, 3), "seconds": round(self.seconds, 1),
-                "fits_one_job": self.fits_one_job, "jobs": self.jobs}
+        return {
+            "calls": self.calls,
+            "reads": self.reads,
+            "keyword_checks": self.keyword_checks,
+            "writes": self.writes,
+            "guard_reads": self.guard_reads,
+            "readback": self.readback,
+            "seconds_per_call": round(self.interval, 3),
+            "seconds": round(self.seconds, 1),
+            "fits_one_job": self.fits_one_job,
+            "jobs": self.jobs,
+        }
 
     @classmethod
     def from_json(cls, data: Optional[dict[str, Any]]) -> Optional["Forecast"]:
         if not isinstance(data, dict):
             return None
         try:
-            return cls(int(data["reads"]), int(data["keyword_checks"]), int(data["writes"]),
-                       int(data["guard_reads"]), int(data["readback"]), float(data["seconds_per_call"]))
+            return cls(
+                int(data["reads"]),
+                int(data["keyword_checks"]),
+                int(data["writes"]),
+                int(data["guard_reads"]),
+                int(data["readback"]),
+                float(data["seconds_per_call"]),
+            )
         except (KeyError, TypeError, ValueError):
             return None  # a plan saved by an older version: shown without a forecast
 
     def sentence(self) -> str:
-        parts = [f"{self.reads} read(s)", f"{self.keyword_checks} keyword check(s)", f"{self.writes} write(s)",
-                 f"{self.guard_reads} re-read(s) before creates"]
+        parts = [
+            f"{self.reads} read(s)",
+            f"{self.keyword_checks} keyword check(s)",
+            f"{self.writes} write(s)",
+            f"{self.guard_reads} re-read(s) before creates",
+        ]
         if self.readback:
             parts.append(f"{self.readback} re-read(s) after the writes")
         when = f"{duration(self.seconds)} at one call every {self.interval:g} s" if self.interval > 0 else "unpaced"
@@ -110,16 +129,24 @@ class Forecast:
             return text
         if self.jobs == 0:
             return text + " Its reads alone do not fit one 6-hour job: narrow it with --target."
-        return (text + f" It does not fit one 6-hour job: it takes {self.jobs} chained run(s) of "
-                "`apply --max-time` (the shipped apply workflow chains them).")
+        return (
+            text + f" It does not fit one 6-hour job: it takes {self.jobs} chained run(s) of "
+            "`apply --max-time` (the shipped apply workflow chains them)."
+        )
 
 
-def forecast(plan: Plan, read_calls: int, keyword_checks: int, live_lists: int, interval: float,
-             readback: int = 0) -> Forecast:
+def forecast(
+    plan: Plan, read_calls: int, keyword_checks: int, live_lists: int, interval: float, readback: int = 0
+) -> Forecast:
     """The cost of applying ``plan``; ``read_calls`` and ``keyword_checks`` are what its own read spent."""
-    return Forecast(reads=max(read_calls - keyword_checks, 0), keyword_checks=keyword_checks,
-                    writes=sum(write_calls(a) for a in plan.actions), guard_reads=guard_reads(plan.actions, live_lists),
-                    readback=readback, interval=interval)
+    return Forecast(
+        reads=max(read_calls - keyword_checks, 0),
+        keyword_checks=keyword_checks,
+        writes=sum(write_calls(a) for a in plan.actions),
+        guard_reads=guard_reads(plan.actions, live_lists),
+        readback=readback,
+        interval=interval,
+    )
 
 
 def duration(seconds: float) -> str:

@@ -6,6 +6,7 @@ here ("the API stored X as Y"), shown in the plan as a note, and reported by app
 read-back as a failure the first time it writes it, so the user writes Y in the
 configuration (or reports it with ``doctor --record``) instead of meeting it every night.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,7 @@ from tatango_iac.secrets import display
 
 def _another_form(live: Any, wanted: Any) -> bool:
     live, wanted = plain(live), plain(wanted)
-    return (isinstance(live, str) and isinstance(wanted, str) and live != wanted
-            and text_form(live) == text_form(wanted))
+    return isinstance(live, str) and isinstance(wanted, str) and live != wanted and text_form(live) == text_form(wanted)
 
 
 def _entry(address: str, attribute: str, configured: Any, held: Any) -> dict[str, Any]:
@@ -39,10 +39,17 @@ def _list_forms(d: DesiredList, lst: LiveList, live: LiveAccount) -> Iterator[di
     if d.opt_in_requests is not None and known(lst.opt_in_requests):
         for index, (wanted, held_request) in enumerate(zip(d.opt_in_requests, lst.opt_in_requests, strict=False)):
             for name in OPT_IN_MESSAGE_FIELDS:
-                if name in wanted and known(held_request.get(name)) and _another_form(held_request.get(name),
-                                                                                      wanted[name]):
-                    yield _entry(f"{address}.opt_in_settings", f"opt_in_requests[{index}].{name}", wanted[name],
-                                 held_request.get(name))
+                if (
+                    name in wanted
+                    and known(held_request.get(name))
+                    and _another_form(held_request.get(name), wanted[name])
+                ):
+                    yield _entry(
+                        f"{address}.opt_in_settings",
+                        f"opt_in_requests[{index}].{name}",
+                        wanted[name],
+                        held_request.get(name),
+                    )
     fields = {f.key: f for f in live.custom_fields.get(lst.id, [])}
     for wanted_field in d.custom_fields or []:
         current = fields.get(wanted_field.key)
@@ -64,7 +71,9 @@ def stored_forms(desired: DesiredAccount, live: LiveAccount, match: Match, scope
 
 
 def form_notes(forms: list[dict[str, Any]]) -> list[str]:
-    return [f"{f['address']}: the account holds {f['attribute']} as {json.dumps(f['held'], ensure_ascii=False)}, "
-            f"another form of the configured {json.dumps(f['configured'], ensure_ascii=False)} (the API stored it "
-            "so; no change is planned for it): write the held form in the configuration to silence this note"
-            for f in forms]
+    return [
+        f"{f['address']}: the account holds {f['attribute']} as {json.dumps(f['held'], ensure_ascii=False)}, "
+        f"another form of the configured {json.dumps(f['configured'], ensure_ascii=False)} (the API stored it "
+        "so; no change is planned for it): write the held form in the configuration to silence this note"
+        for f in forms
+    ]

@@ -6,6 +6,7 @@ never an error of the nightly job and never advice to prune. A keyword held by a
 managed list whose keywords the configuration leaves alone, or by a list outside the
 plan's scope, is a configuration problem: an error naming both lists.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -46,14 +47,18 @@ def check_holders(ctx: Context) -> None:
                 blocked_steps.setdefault(step.id, (step, holder, []))[2].append(kw)
                 continue
             where = f"{d.keyword_sources.get(kw, d.source)}: " if d else ""
-            if not ctx.scope.full and not any(x.name == holder.name for x in ctx.desired.lists
-                                              if ctx.scope.selects(x)):
-                why = ("which is outside --target (add it as a target)" if ctx.scope.kind == "target" else
-                       f"which is not among the lists changed since {ctx.scope.ref} (plan it without --changed-since)")
+            if not ctx.scope.full and not any(x.name == holder.name for x in ctx.desired.lists if ctx.scope.selects(x)):
+                why = (
+                    "which is outside --target (add it as a target)"
+                    if ctx.scope.kind == "target"
+                    else f"which is not among the lists changed since {ctx.scope.ref} (plan it without --changed-since)"
+                )
             else:
                 why = "whose keyword_names the configuration leaves unmanaged (list them there without it)"
-            ctx.problems.append(f"{where}keyword '{display(kw)}' of list '{step.action.list_name}' is held by list "
-                                f"'{holder.name}' (id {holder.id}), {why}")
+            ctx.problems.append(
+                f"{where}keyword '{display(kw)}' of list '{step.action.list_name}' is held by list "
+                f"'{holder.name}' (id {holder.id}), {why}"
+            )
     for step, holder, keywords in blocked_steps.values():
         ctx.blocked.append(_blocked_entry(step, holder, sorted(keywords), by_key.get(step.action.list_key)))
     ctx.remove(set(blocked_steps))
@@ -65,14 +70,26 @@ def _blocked_entry(step: Step, holder: LiveList, keywords: list[str], d: Desired
     where = f" ({d.source})" if d else ""
     name = step.action.list_name
     if missing:
-        message = (f"list {name!r} is missing from the account, and list {holder.name!r} (id {holder.id}), which no "
-                   f"file manages, holds its keyword(s) {shown}: probably renamed from {name!r} to {holder.name!r} "
-                   f"in the web UI. Add `renamed_from: {holder.name!r}` to list {name!r}{where} to adopt it, or "
-                   f"rename it back in the web UI.")
+        message = (
+            f"list {name!r} is missing from the account, and list {holder.name!r} (id {holder.id}), which no "
+            f"file manages, holds its keyword(s) {shown}: probably renamed from {name!r} to {holder.name!r} "
+            f"in the web UI. Add `renamed_from: {holder.name!r}` to list {name!r}{where} to adopt it, or "
+            f"rename it back in the web UI."
+        )
     else:
-        message = (f"keyword(s) {shown} wanted by list {name!r} are held by list {holder.name!r} (id {holder.id}), "
-                   f"which no file manages (moved by hand?): add list {holder.name!r} to the configuration without "
-                   f"them, or take them out of list {name!r}{where}.")
-    return {"list": name, "address": step.action.address, "action": step.action.action,
-            "keywords": [display(k) for k in keywords], "holder": holder.name, "holder_id": holder.id,
-            "missing": missing, "probably_renamed": missing, "message": message}
+        message = (
+            f"keyword(s) {shown} wanted by list {name!r} are held by list {holder.name!r} (id {holder.id}), "
+            f"which no file manages (moved by hand?): add list {holder.name!r} to the configuration without "
+            f"them, or take them out of list {name!r}{where}."
+        )
+    return {
+        "list": name,
+        "address": step.action.address,
+        "action": step.action.action,
+        "keywords": [display(k) for k in keywords],
+        "holder": holder.name,
+        "holder_id": holder.id,
+        "missing": missing,
+        "probably_renamed": missing,
+        "message": message,
+    }

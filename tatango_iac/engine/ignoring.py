@@ -5,6 +5,7 @@ lists no file manages (a configured list is managed whatever its name); ``--excl
 names any list, configured or live, for one run (OpenTofu's ``-exclude``): a configured
 list so named is neither read nor planned. The plan says how many lists it left out.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -28,20 +29,28 @@ def unknown_excludes(ctx: Context) -> list[str]:
         if name in names:
             continue
         hint = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        problems.append(f"--exclude '{name}' is not a list in the configuration nor in the account" +
-                        (f"; did you mean '{hint[0]}'?" if hint else ""))
+        problems.append(
+            f"--exclude '{name}' is not a list in the configuration nor in the account"
+            + (f"; did you mean '{hint[0]}'?" if hint else "")
+        )
     return problems
 
 
 def ignored_summary(ctx: Context) -> dict[str, Any]:
     """{"count", "patterns", "excluded"}: the live lists left out, plus excluded entries not yet in the account."""
     managed = ctx.match.managed_ids
-    live_ids = {lst.id for lst in ctx.live.lists
-                if lst.name in ctx.scope.excluded or (lst.id not in managed and ignored(ctx, lst))}
+    live_ids = {
+        lst.id
+        for lst in ctx.live.lists
+        if lst.name in ctx.scope.excluded or (lst.id not in managed and ignored(ctx, lst))
+    }
     live_names = {lst.name for lst in ctx.live.lists}
     new = {d.key for d in ctx.desired.lists if d.name in ctx.scope.excluded and d.name not in live_names}
-    return {"count": len(live_ids) + len(new), "patterns": list(ctx.desired.account.ignore),
-            "excluded": sorted(ctx.scope.excluded)}
+    return {
+        "count": len(live_ids) + len(new),
+        "patterns": list(ctx.desired.account.ignore),
+        "excluded": sorted(ctx.scope.excluded),
+    }
 
 
 def ignored_line(summary: dict[str, Any]) -> str:
@@ -50,5 +59,7 @@ def ignored_line(summary: dict[str, Any]) -> str:
         return ""
     why = [f"account.ignore {', '.join(summary['patterns'])}"] if summary.get("patterns") else []
     why += [f"--exclude {', '.join(summary['excluded'])}"] if summary.get("excluded") else []
-    return (f"Ignored: {summary['count']} list(s) left out ({'; '.join(why)}): not reported as unmanaged, "
-            "pruned, planned or checked for drift.")
+    return (
+        f"Ignored: {summary['count']} list(s) left out ({'; '.join(why)}): not reported as unmanaged, "
+        "pruned, planned or checked for drift."
+    )

@@ -5,6 +5,7 @@ program can branch on, next to the prose a person reads. No logic reads the pros
 Kinds and resources are ``str`` enums, so they compare equal to, and serialize as, the
 words the plan JSON has always used.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -49,23 +50,41 @@ class Reason(_Word):
 
 # Every (kind, resource) the planner may produce: the applier's handler table and the renderers must
 # cover exactly these (checked when they are imported).
-POSSIBLE: frozenset[tuple[Kind, Resource]] = frozenset({
-    (Kind.CREATE, Resource.LIST), (Kind.UPDATE, Resource.LIST), (Kind.DELETE, Resource.LIST),
-    (Kind.UPDATE, Resource.KEYWORDS),
-    (Kind.CREATE, Resource.OPT_IN_SETTINGS), (Kind.UPDATE, Resource.OPT_IN_SETTINGS),
-    (Kind.CREATE, Resource.CUSTOM_FIELD), (Kind.REPLACE, Resource.CUSTOM_FIELD), (Kind.DELETE, Resource.CUSTOM_FIELD),
-    (Kind.CREATE, Resource.WEBHOOK), (Kind.UPDATE, Resource.WEBHOOK), (Kind.DELETE, Resource.WEBHOOK),
-})
+POSSIBLE: frozenset[tuple[Kind, Resource]] = frozenset(
+    {
+        (Kind.CREATE, Resource.LIST),
+        (Kind.UPDATE, Resource.LIST),
+        (Kind.DELETE, Resource.LIST),
+        (Kind.UPDATE, Resource.KEYWORDS),
+        (Kind.CREATE, Resource.OPT_IN_SETTINGS),
+        (Kind.UPDATE, Resource.OPT_IN_SETTINGS),
+        (Kind.CREATE, Resource.CUSTOM_FIELD),
+        (Kind.REPLACE, Resource.CUSTOM_FIELD),
+        (Kind.DELETE, Resource.CUSTOM_FIELD),
+        (Kind.CREATE, Resource.WEBHOOK),
+        (Kind.UPDATE, Resource.WEBHOOK),
+        (Kind.DELETE, Resource.WEBHOOK),
+    }
+)
 
 # The reasons each kind may carry; the first is the kind's plain reason.
 REASONS: dict[Kind, tuple[Reason, ...]] = {
     Kind.CREATE: (Reason.CREATE_BECAUSE_MISSING, Reason.CREATE_BECAUSE_CANNOT_UPDATE),
-    Kind.UPDATE: (Reason.UPDATE_BECAUSE_DIFFERS, Reason.UPDATE_BECAUSE_RENAMED, Reason.UPDATE_BECAUSE_SECRET_CHANGED,
-                  Reason.UPDATE_TO_RELEASE_KEYWORDS),
+    Kind.UPDATE: (
+        Reason.UPDATE_BECAUSE_DIFFERS,
+        Reason.UPDATE_BECAUSE_RENAMED,
+        Reason.UPDATE_BECAUSE_SECRET_CHANGED,
+        Reason.UPDATE_TO_RELEASE_KEYWORDS,
+    ),
     Kind.REPLACE: (Reason.REPLACE_BECAUSE_CANNOT_UPDATE,),
-    Kind.DELETE: (Reason.DELETE_BECAUSE_NO_CONFIGURATION, Reason.DELETE_BY_REQUEST, Reason.DELETE_BECAUSE_PRUNED,
-                  Reason.DELETE_BECAUSE_DUPLICATE, Reason.DELETE_BECAUSE_CANNOT_UPDATE,
-                  Reason.DELETE_TO_RELEASE_LABEL),
+    Kind.DELETE: (
+        Reason.DELETE_BECAUSE_NO_CONFIGURATION,
+        Reason.DELETE_BY_REQUEST,
+        Reason.DELETE_BECAUSE_PRUNED,
+        Reason.DELETE_BECAUSE_DUPLICATE,
+        Reason.DELETE_BECAUSE_CANNOT_UPDATE,
+        Reason.DELETE_TO_RELEASE_LABEL,
+    ),
 }
 
 
@@ -74,11 +93,13 @@ def check_complete(table: Iterable[tuple[Kind, Resource]], what: str) -> None:
     keys = set(table)
     missing, extra = POSSIBLE - keys, keys - POSSIBLE
     if missing or extra:
+
         def shown(pairs: Iterable[tuple[Kind, Resource]]) -> str:
             return ", ".join(sorted(f"{kind} {resource}" for kind, resource in pairs)) or "none"
 
-        raise RuntimeError(f"{what} does not cover exactly the possible actions: missing {shown(missing)}; "
-                           f"unexpected {shown(extra)}")
+        raise RuntimeError(
+            f"{what} does not cover exactly the possible actions: missing {shown(missing)}; unexpected {shown(extra)}"
+        )
 
 
 def _check_reasons() -> None:

@@ -1,4 +1,5 @@
 """Actions on a list itself: create, update (rename and attributes), delete, keywords, opt-in settings."""
+
 from __future__ import annotations
 
 import json
@@ -41,10 +42,20 @@ def list_steps(ctx: Context, index: int, d: DesiredList, live: Optional[LiveList
         if live is not None:
             # A pinned delete names the live list it hits, by its live name and id (engine.protection refuses
             # it when the entry's name is another).
-            address = list_address(d) if d.id is None else (
-                f"list[{json.dumps(live.name, ensure_ascii=False)}, id={live.id}]")
-            delete_list_step(ctx, live, address, shown_name(d), d.key, reason="delete: true in the configuration",
-                             code=Reason.DELETE_BY_REQUEST)
+            address = (
+                list_address(d)
+                if d.id is None
+                else (f"list[{json.dumps(live.name, ensure_ascii=False)}, id={live.id}]")
+            )
+            delete_list_step(
+                ctx,
+                live,
+                address,
+                shown_name(d),
+                d.key,
+                reason="delete: true in the configuration",
+                code=Reason.DELETE_BY_REQUEST,
+            )
         return None
     if live is None:
         return _create(ctx, index, d, key)
@@ -53,13 +64,24 @@ def list_steps(ctx: Context, index: int, d: DesiredList, live: Optional[LiveList
     return None
 
 
-def delete_list_step(ctx: Context, live: LiveList, address: str, name: str, list_key: str, reason: str,
-                     code: Reason) -> Step:
+def delete_list_step(
+    ctx: Context, live: LiveList, address: str, name: str, list_key: str, reason: str, code: Reason
+) -> Step:
     """Deleting a list frees its keywords; ordering moves it first when a kept list wants one of them."""
-    before = {"id": live.id, "name": live.name, "keyword_names": sorted(live.keywords),
-              "subscribers": live.subscribers}
-    action = Action(Kind.DELETE, Resource.LIST, address, name, before=before, destructive=True, list_id=live.id,
-                    subscribers=live.subscribers, reason=reason, reason_code=code, list_key=list_key)
+    before = {"id": live.id, "name": live.name, "keyword_names": sorted(live.keywords), "subscribers": live.subscribers}
+    action = Action(
+        Kind.DELETE,
+        Resource.LIST,
+        address,
+        name,
+        before=before,
+        destructive=True,
+        list_id=live.id,
+        subscribers=live.subscribers,
+        reason=reason,
+        reason_code=code,
+        list_key=list_key,
+    )
     return ctx.add(Step(action, (PHASE_LAST, 10**9, 0), ("live", live.id), effect="delete_list"))
 
 
@@ -70,8 +92,17 @@ def _create(ctx: Context, index: int, d: DesiredList, key: tuple) -> Step:
     if d.keyword_names is not None:
         after["keyword_names"] = list(keywords)
         payload["keyword_names"] = list(keywords)
-    action = Action(Kind.CREATE, Resource.LIST, list_address(d), shown_name(d), after=after, payload=payload,
-                    claims=frozenset(keywords), list_key=d.key, reason_code=Reason.CREATE_BECAUSE_MISSING)
+    action = Action(
+        Kind.CREATE,
+        Resource.LIST,
+        list_address(d),
+        shown_name(d),
+        after=after,
+        payload=payload,
+        claims=frozenset(keywords),
+        list_key=d.key,
+        reason_code=Reason.CREATE_BECAUSE_MISSING,
+    )
     return ctx.add(Step(action, (PHASE_MAIN, index, SUB_LIST), key, effect="create_list", final_keywords=keywords))
 
 
@@ -89,10 +120,20 @@ def _update(ctx: Context, index: int, d: DesiredList, live: LiveList, key: tuple
     if not after:
         return
     renamed = "name" in after
-    action = Action(Kind.UPDATE, Resource.LIST, list_address(d), shown_name(d), before=before, after=after,
-                    list_id=live.id, payload=payload, reason=f"renamed from '{live.name}'" if renamed else "",
-                    reason_code=Reason.UPDATE_BECAUSE_RENAMED if renamed else Reason.UPDATE_BECAUSE_DIFFERS,
-                    changes=field_changes(before, after), list_key=d.key)
+    action = Action(
+        Kind.UPDATE,
+        Resource.LIST,
+        list_address(d),
+        shown_name(d),
+        before=before,
+        after=after,
+        list_id=live.id,
+        payload=payload,
+        reason=f"renamed from '{live.name}'" if renamed else "",
+        reason_code=Reason.UPDATE_BECAUSE_RENAMED if renamed else Reason.UPDATE_BECAUSE_DIFFERS,
+        changes=field_changes(before, after),
+        list_key=d.key,
+    )
     ctx.add(Step(action, (PHASE_MAIN, index, SUB_LIST), key))
 
 
@@ -103,9 +144,17 @@ def _keywords(ctx: Context, index: int, d: DesiredList, live: LiveList, key: tup
     if set(final) == live.keywords:
         return
     # before/after/changes are filled in by ordering: the state this step meets when applied in order.
-    action = Action(Kind.UPDATE, Resource.KEYWORDS, f"{list_address(d)}.keywords", shown_name(d), list_id=live.id,
-                    payload={"keyword_names": list(final)}, claims=frozenset(set(final) - live.keywords),
-                    list_key=d.key, reason_code=Reason.UPDATE_BECAUSE_DIFFERS)
+    action = Action(
+        Kind.UPDATE,
+        Resource.KEYWORDS,
+        f"{list_address(d)}.keywords",
+        shown_name(d),
+        list_id=live.id,
+        payload={"keyword_names": list(final)},
+        claims=frozenset(set(final) - live.keywords),
+        list_key=d.key,
+        reason_code=Reason.UPDATE_BECAUSE_DIFFERS,
+    )
     ctx.add(Step(action, (PHASE_MAIN, index, SUB_KEYWORDS), key, effect="set_keywords", final_keywords=final))
 
 
@@ -120,8 +169,10 @@ def opt_in_step(ctx: Context, index: int, d: DesiredList, live: Optional[LiveLis
     live_requests = live.opt_in_requests if live else []
     address = f"{list_address(d)}.opt_in_settings"
     if want_type is None or (want_type == "double" and d.opt_in_requests is None and not known(live_requests)):
-        ctx.problems.append(f"{d.source}: cannot plan {address}: the API does not report the live opt-in "
-                            "settings that the same call must send back; write opt_in_type and opt_in_requests")
+        ctx.problems.append(
+            f"{d.source}: cannot plan {address}: the API does not report the live opt-in "
+            "settings that the same call must send back; write opt_in_type and opt_in_requests"
+        )
         return
     wanted = [complete_request(r) for r in d.opt_in_requests] if d.opt_in_requests is not None else None
     if want_type == "single":
@@ -129,15 +180,19 @@ def opt_in_step(ctx: Context, index: int, d: DesiredList, live: Optional[LiveLis
     elif wanted is None:
         wanted = [complete_request(r) for r in live_requests]  # unmanaged: send the live ones back unchanged
         if any(not known(v) for r in wanted for v in r.values()):
-            ctx.problems.append(f"{d.source}: cannot plan {address}: the API does not report every field of the "
-                                "live opt-in requests, which the same call must send back; write opt_in_requests")
+            ctx.problems.append(
+                f"{d.source}: cannot plan {address}: the API does not report every field of the "
+                "live opt-in requests, which the same call must send back; write opt_in_requests"
+            )
             return
-    compared_live = [norm_request(r) for r in mask_unknown_requests(live_requests, wanted)] if known(
-        live_requests) else None
+    compared_live = (
+        [norm_request(r) for r in mask_unknown_requests(live_requests, wanted)] if known(live_requests) else None
+    )
     before: dict[str, Any] = {"opt_in_type": live_type if known(live_type) else None}
     after: dict[str, Any] = {"opt_in_type": want_type}
-    changes = [] if not differs(live_type, want_type) else [
-        {"path": "opt_in_type", "before": live_type, "after": want_type}]
+    changes = (
+        [] if not differs(live_type, want_type) else [{"path": "opt_in_type", "before": live_type, "after": want_type}]
+    )
     if compared_live is not None:
         wanted_norm = [norm_request(r) for r in wanted]
         changes += request_changes(compared_live, wanted_norm)
@@ -148,16 +203,26 @@ def opt_in_step(ctx: Context, index: int, d: DesiredList, live: Optional[LiveLis
     if d.bypass_opt_in_response is not None and live_bypass is not None:
         before["bypass_opt_in_response"], after["bypass_opt_in_response"] = live_bypass, d.bypass_opt_in_response
         if live_bypass != d.bypass_opt_in_response:
-            changes.append({"path": "bypass_opt_in_response", "before": live_bypass,
-                            "after": d.bypass_opt_in_response})
+            changes.append({"path": "bypass_opt_in_response", "before": live_bypass, "after": d.bypass_opt_in_response})
     if not changes:  # a new list starts single, with no requests and bypass off
         return
     payload = _opt_in_payload(d, want_type, wanted)
-    kind, code = (Kind.CREATE, Reason.CREATE_BECAUSE_MISSING) if live is None else (
-        Kind.UPDATE, Reason.UPDATE_BECAUSE_DIFFERS)
-    action = Action(kind, Resource.OPT_IN_SETTINGS, address, shown_name(d), reason_code=code,
-                    before=None if live is None else before, after=after, list_id=live.id if live else None,
-                    payload=payload, changes=changes if live is not None else [], list_key=d.key)
+    kind, code = (
+        (Kind.CREATE, Reason.CREATE_BECAUSE_MISSING) if live is None else (Kind.UPDATE, Reason.UPDATE_BECAUSE_DIFFERS)
+    )
+    action = Action(
+        kind,
+        Resource.OPT_IN_SETTINGS,
+        address,
+        shown_name(d),
+        reason_code=code,
+        before=None if live is None else before,
+        after=after,
+        list_id=live.id if live else None,
+        payload=payload,
+        changes=changes if live is not None else [],
+        list_key=d.key,
+    )
     ctx.add(Step(action, (PHASE_MAIN, index, SUB_OPT_IN), holder_key(d, live), deps=set(deps)))
 
 
@@ -173,4 +238,3 @@ def _opt_in_payload(d: DesiredList, want_type: str, wanted: list[dict[str, Any]]
     if d.bypass_opt_in_response is not None:
         payload["bypass_opt_in_response"] = d.bypass_opt_in_response
     return payload
-

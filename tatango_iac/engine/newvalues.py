@@ -6,6 +6,7 @@ Adopting that account must not fail on what it already holds: ``validate`` repor
 as warnings, and the plan turns each into an error only when an action would write the
 value new (create, rename, claim, or change it).
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -22,8 +23,10 @@ def _writes_new(rule: NewValueRule, actions: list[Action], ctx: Context) -> bool
     if rule.kind == "list-name":
         return any(a.resource == "list" and (a.action == "create" or "name" in (a.after or {})) for a in mine)
     if rule.kind == "custom-field":
-        return any(a.resource == "custom_field" and a.action in ("create", "replace") and a.payload.get("key") ==
-                   rule.detail for a in mine)
+        return any(
+            a.resource == "custom_field" and a.action in ("create", "replace") and a.payload.get("key") == rule.detail
+            for a in mine
+        )
     if rule.kind == "request-field":
         return any(a.resource == "opt_in_settings" and _request_value_is_new(a, rule.detail, ctx) for a in mine)
     raise ValueError(rule.kind)
@@ -31,7 +34,7 @@ def _writes_new(rule: NewValueRule, actions: list[Action], ctx: Context) -> bool
 
 def _request_value_is_new(action: Action, detail: tuple[int, str], ctx: Context) -> bool:
     index, name = detail
-    wanted = (action.payload.get("opt_in_requests") or [])
+    wanted = action.payload.get("opt_in_requests") or []
     if index >= len(wanted):
         return False
     live = next((lst for lst in ctx.live.lists if lst.id == action.list_id), None)
@@ -43,5 +46,8 @@ def _request_value_is_new(action: Action, detail: tuple[int, str], ctx: Context)
 
 
 def new_value_problems(rules: Iterable[NewValueRule], actions: list[Action], ctx: Context) -> list[str]:
-    return [f"{rule.source}: {rule.message}: refused because the plan writes it new [{rule.rule}]"
-            for rule in rules if _writes_new(rule, actions, ctx)]
+    return [
+        f"{rule.source}: {rule.message}: refused because the plan writes it new [{rule.rule}]"
+        for rule in rules
+        if _writes_new(rule, actions, ctx)
+    ]

@@ -9,6 +9,7 @@
   holds the same value; the planner compares forms, so no update or destructive replace is
   planned again every night for it, and ``engine.forms`` reports "the API stored X as Y".
 """
+
 from __future__ import annotations
 
 import unicodedata

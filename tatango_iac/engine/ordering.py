@@ -6,6 +6,7 @@ simulation gives each keyword step the state it meets when applied in order, so 
 before/after and its ``+ NEW`` / ``- OLD`` changes (with the list a keyword moves
 from or to) are exactly what the reviewer will see happen.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -29,8 +30,11 @@ class _Simulation:
                 self.held_by[("live", lst.id)].add(kw)
 
     def blockers(self, step: Step) -> list[tuple[str, HolderKey]]:
-        return [(kw, self.holders[kw]) for kw in step.final_keywords
-                if kw in self.holders and self.holders[kw] != step.holder]
+        return [
+            (kw, self.holders[kw])
+            for kw in step.final_keywords
+            if kw in self.holders and self.holders[kw] != step.holder
+        ]
 
     def apply(self, step: Step) -> None:
         if step.effect in ("create_list", "set_keywords"):
@@ -91,8 +95,10 @@ def _next_ready(pending: list[Step], done: set[int], sim: _Simulation, released:
 def _report_deadlock(ctx: Context, pending: list[Step], sim: _Simulation, names: dict[HolderKey, str]) -> None:
     for step in pending:
         for kw, holder in sim.blockers(step):
-            ctx.problems.append(f"keyword '{kw}' wanted by list '{step.action.list_name}' is held by list "
-                                f"'{names.get(holder, holder)}', and no step of this plan frees it")
+            ctx.problems.append(
+                f"keyword '{kw}' wanted by list '{step.action.list_name}' is held by list "
+                f"'{names.get(holder, holder)}', and no step of this plan frees it"
+            )
     if not ctx.problems:
         ctx.problems.append("internal error: plan steps could not be ordered")
 
@@ -104,22 +110,31 @@ def _release_step(ctx: Context, pending: list[Step], held_by: dict[HolderKey, se
         if step.effect != "set_keywords":
             continue
         keep = [kw for kw in step.final_keywords if kw in held_by[step.holder]]
-        freed = sorted(kw for kw in held_by[step.holder] - set(keep)
-                       if wanted_elsewhere.get(kw) not in (None, step.holder))
+        freed = sorted(
+            kw for kw in held_by[step.holder] - set(keep) if wanted_elsewhere.get(kw) not in (None, step.holder)
+        )
         if not freed:
             continue
         a = step.action
-        action = Action(Kind.UPDATE, Resource.KEYWORDS, a.address, a.list_name, list_id=a.list_id,
-                        list_key=a.list_key, payload={"keyword_names": keep},
-                        reason=f"release {', '.join(freed)} for another list first",
-                        reason_code=Reason.UPDATE_TO_RELEASE_KEYWORDS)
+        action = Action(
+            Kind.UPDATE,
+            Resource.KEYWORDS,
+            a.address,
+            a.list_name,
+            list_id=a.list_id,
+            list_key=a.list_key,
+            payload={"keyword_names": keep},
+            reason=f"release {', '.join(freed)} for another list first",
+            reason_code=Reason.UPDATE_TO_RELEASE_KEYWORDS,
+        )
         release = Step(action, (0,) + step.order[1:], step.holder, effect="set_keywords", final_keywords=tuple(keep))
         return ctx.add(release)
     return None
 
 
-def _describe_keyword_steps(ctx: Context, ordered: list[Step], met: dict[int, set[str]],
-                            names: dict[HolderKey, str]) -> None:
+def _describe_keyword_steps(
+    ctx: Context, ordered: list[Step], met: dict[int, set[str]], names: dict[HolderKey, str]
+) -> None:
     first_holder = {kw: ("live", lst.id) for lst in ctx.live.lists for kw in lst.keywords}
     final_holder: dict[str, HolderKey] = {}
     for step in ordered:
@@ -130,10 +145,16 @@ def _describe_keyword_steps(ctx: Context, ordered: list[Step], met: dict[int, se
         if step.effect not in ("create_list", "set_keywords"):
             continue
         before, after = met[step.id], set(step.final_keywords)
-        moved_from = {kw: names.get(first_holder[kw], "") for kw in after - before
-                      if first_holder.get(kw) not in (None, step.holder)}
-        moved_to = {kw: names.get(final_holder[kw], "") for kw in before - after
-                    if final_holder.get(kw) not in (None, step.holder)}
+        moved_from = {
+            kw: names.get(first_holder[kw], "")
+            for kw in after - before
+            if first_holder.get(kw) not in (None, step.holder)
+        }
+        moved_to = {
+            kw: names.get(final_holder[kw], "")
+            for kw in before - after
+            if final_holder.get(kw) not in (None, step.holder)
+        }
         action = step.action
         if step.effect == "create_list":
             action.notes += [f"keyword {kw} comes from list {name!r}" for kw, name in sorted(moved_from.items())]

@@ -1,4 +1,5 @@
 """The Plan: an ordered list of actions, serializable without secrets."""
+
 from __future__ import annotations
 
 import json
@@ -178,8 +179,11 @@ class Plan:
         if not self.account:
             return ""
         name = self.account.get("name")
-        return f"Account: {name} (read at {self.account.get('api')})" if name else (
-            f"Account: unnamed, no account.name (read at {self.account.get('api')})")
+        return (
+            f"Account: {name} (read at {self.account.get('api')})"
+            if name
+            else (f"Account: unnamed, no account.name (read at {self.account.get('api')})")
+        )
 
     def summary_line(self) -> str:
         from tatango_iac.engine.safety import people
@@ -187,11 +191,15 @@ class Plan:
         if not self.has_changes:
             return self.no_changes_line()
         s = self.summary()
-        line = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
-                f"{s['delete']} to delete.")
+        line = (
+            f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+            f"{s['delete']} to delete."
+        )
         if s["destructive"]:
-            line += (f" {s['destructive']} destructive, affects "
-                     f"{people(s['subscribers_affected'], s['subscribers_unknown'])}.")
+            line += (
+                f" {s['destructive']} destructive, affects "
+                f"{people(s['subscribers_affected'], s['subscribers_unknown'])}."
+            )
         return line + (f" {s['blocked']} blocked (see above)." if s["blocked"] else "")
 
     def no_changes_line(self) -> str:
@@ -206,10 +214,16 @@ class Plan:
 
     def compliance(self) -> dict[str, Any]:
         """Every reviewed message, with the action it belongs to; counts of rules broken and fixed."""
-        messages = [{"action": i + 1, "address": a.address, "list": a.list_name, **review}
-                    for i, a in enumerate(self.actions) for review in a.review]
-        return {"breaks": sum(len(m["breaks"]) for m in messages), "fixes": sum(len(m["fixes"]) for m in messages),
-                "messages": messages}
+        messages = [
+            {"action": i + 1, "address": a.address, "list": a.list_name, **review}
+            for i, a in enumerate(self.actions)
+            for review in a.review
+        ]
+        return {
+            "breaks": sum(len(m["breaks"]) for m in messages),
+            "fixes": sum(len(m["fixes"]) for m in messages),
+            "messages": messages,
+        }
 
     def drift(self) -> dict[str, Any]:
         """The same changes grouped the way a nightly drift report reads them."""
@@ -218,31 +232,51 @@ class Plan:
             if action.resource is Resource.LIST and action.action is Kind.CREATE:
                 missing.append({"list": action.list_name})
             elif action.list_id is not None and action.code is not Reason.DELETE_BECAUSE_PRUNED:
-                for change in action.changes or [{"path": "", "before": display(action.before),
-                                                  "after": display(action.after)}]:
-                    item = {"address": action.address, "list": action.list_name, "action": action.action,
-                            "attribute": change["path"], "live": change["before"], "desired": change["after"]}
+                for change in action.changes or [
+                    {"path": "", "before": display(action.before), "after": display(action.after)}
+                ]:
+                    item = {
+                        "address": action.address,
+                        "list": action.list_name,
+                        "action": action.action,
+                        "attribute": change["path"],
+                        "live": change["before"],
+                        "desired": change["after"],
+                    }
                     # A set or ordered-list member (a keyword, an opt-in request) says which side has it.
                     item.update({k: change[k] for k in ("op", "from_list", "to_list") if k in change})
                     changed.append(item)
         for blocked in self.blocked:
             if blocked.get("missing"):
-                missing.append({"list": blocked["list"], **({"probably_renamed_to": blocked["holder"]}
-                                                             if blocked.get("probably_renamed") else {})})
-        return {"changed_attributes": changed, "missing_lists": missing, "unmanaged_lists": self.unmanaged_lists,
-                "blocked": self.blocked, "disabled_webhooks": self.disabled_webhooks,
-                "in_sync": not (changed or missing or self.unmanaged_lists or self.blocked or self.disabled_webhooks),
-                "lists": drifted_lists(changed, missing, self.blocked, self.disabled_webhooks),
-                **({"ignored": self.ignored} if self.ignored.get("count") else {}),
-                **({"children_coverage": self.coverage} if self.coverage is not None else {})}
+                missing.append(
+                    {
+                        "list": blocked["list"],
+                        **({"probably_renamed_to": blocked["holder"]} if blocked.get("probably_renamed") else {}),
+                    }
+                )
+        return {
+            "changed_attributes": changed,
+            "missing_lists": missing,
+            "unmanaged_lists": self.unmanaged_lists,
+            "blocked": self.blocked,
+            "disabled_webhooks": self.disabled_webhooks,
+            "in_sync": not (changed or missing or self.unmanaged_lists or self.blocked or self.disabled_webhooks),
+            "lists": drifted_lists(changed, missing, self.blocked, self.disabled_webhooks),
+            **({"ignored": self.ignored} if self.ignored.get("count") else {}),
+            **({"children_coverage": self.coverage} if self.coverage is not None else {}),
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
             "tool_version": __version__,
             "account": self.account,
-            "config": {"paths": self.config_paths, "files": self.config_files, "digest": self.config_digest,
-                       "file_digests": self.config_file_digests},
+            "config": {
+                "paths": self.config_paths,
+                "files": self.config_files,
+                "digest": self.config_digest,
+                "file_digests": self.config_file_digests,
+            },
             "targets": self.targets,
             "scope": self.scope,
             "summary": self.summary(),
@@ -268,7 +302,8 @@ class Plan:
     def comparable(self) -> list[dict[str, Any]]:
         """What must be identical between a reviewed plan and the one recomputed at apply time."""
         return [_without_counts(a.to_json(i + 1)) for i, a in enumerate(self.actions)] + [
-            {"blocked": b["address"]} for b in self.blocked]
+            {"blocked": b["address"]} for b in self.blocked
+        ]
 
 
 # Subscriber counts move all day: a reviewed plan is not different because people joined since.
@@ -291,53 +326,91 @@ _DESCRIPTIVE = (*_COUNTS, "origin")
 def _without_counts(action: dict[str, Any]) -> dict[str, Any]:
     kept = {k: v for k, v in action.items() if k not in _DESCRIPTIVE}
     if isinstance(kept.get("changes"), list):
-        kept["changes"] = [{k: v for k, v in c.items() if k != "origin"} if isinstance(c, dict) else c
-                           for c in kept["changes"]]
+        kept["changes"] = [
+            {k: v for k, v in c.items() if k != "origin"} if isinstance(c, dict) else c for c in kept["changes"]
+        ]
     if isinstance(kept.get("before"), dict) and "subscribers" in kept["before"]:  # a list delete shows its count
         kept["before"] = {k: v for k, v in kept["before"].items() if k != "subscribers"}
     return kept
 
 
-def drifted_lists(changed: list[dict[str, Any]], missing: list[dict[str, Any]], blocked: list[dict[str, Any]],
-                  disabled: list[dict[str, Any]]) -> list[str]:
+def drifted_lists(
+    changed: list[dict[str, Any]],
+    missing: list[dict[str, Any]],
+    blocked: list[dict[str, Any]],
+    disabled: list[dict[str, Any]],
+) -> list[str]:
     """The managed lists the drift concerns, once each, in report order (the drift workflow's unit of work)."""
-    names = [c["list"] for c in changed] + [m["list"] for m in missing] + [b["list"] for b in blocked] + [
-        h["list"] for h in disabled]
+    names = (
+        [c["list"] for c in changed]
+        + [m["list"] for m in missing]
+        + [b["list"] for b in blocked]
+        + [h["list"] for h in disabled]
+    )
     return list(dict.fromkeys(str(n) for n in names if n))
 
 
 def plan_from_json(data: dict[str, Any]) -> Plan:
     """A saved plan, for showing it again (its values are the display-safe ones: it cannot be applied as is)."""
-    actions = [Action(a["action"], a["resource"], a["address"], a["list"], before=a.get("before"),
-                      after=a.get("after"), destructive=a.get("destructive", False), reason=a.get("reason", ""),
-                      reason_code=a.get("reason_code"),
-                      changes=list(a.get("changes") or []), notes=list(a.get("notes") or []),
-                      subscribers=a.get("subscribers"), conversations=a.get("conversations"),
-                      changes_conversations="conversations" in a, origins=dict(a.get("from") or {}),
-                      payload_digest=a.get("payload_digest", ""), before_digest=a.get("before_digest", ""),
-                      target_digest=a.get("target_digest", ""), origin=str(a.get("origin") or "")) for a in data.get("actions") or []]
+    actions = [
+        Action(
+            a["action"],
+            a["resource"],
+            a["address"],
+            a["list"],
+            before=a.get("before"),
+            after=a.get("after"),
+            destructive=a.get("destructive", False),
+            reason=a.get("reason", ""),
+            reason_code=a.get("reason_code"),
+            changes=list(a.get("changes") or []),
+            notes=list(a.get("notes") or []),
+            subscribers=a.get("subscribers"),
+            conversations=a.get("conversations"),
+            changes_conversations="conversations" in a,
+            origins=dict(a.get("from") or {}),
+            payload_digest=a.get("payload_digest", ""),
+            before_digest=a.get("before_digest", ""),
+            target_digest=a.get("target_digest", ""),
+            origin=str(a.get("origin") or ""),
+        )
+        for a in data.get("actions") or []
+    ]
     for message in (data.get("compliance") or {}).get("messages") or []:
         index = message.get("action")
         if isinstance(index, int) and 1 <= index <= len(actions):
-            actions[index - 1].review.append({k: v for k, v in message.items() if k not in ("action", "address",
-                                                                                            "list")})
+            actions[index - 1].review.append(
+                {k: v for k, v in message.items() if k not in ("action", "address", "list")}
+            )
     from tatango_iac.engine.forecast import Forecast
 
     drift = data.get("drift") or {}
     config = data.get("config") or {}
-    return Plan(forecast=Forecast.from_json(data.get("forecast")), coverage=drift.get("children_coverage"),
-                actions=actions, unmanaged_lists=list(data.get("unmanaged_lists") or []),
-                blocked=list(data.get("blocked") or []), notes=list(data.get("notes") or []),
-                disabled_webhooks=list(drift.get("disabled_webhooks") or []),
-                config_paths=list(config.get("paths") or []), config_files=list(config.get("files") or []),
-                config_digest=config.get("digest", ""),
-                config_file_digests=dict(config.get("file_digests") or {}), fingerprints=dict(data.get("fingerprints") or {}),
-                targets=list(data.get("targets") or []), scope=dict(data.get("scope") or {"kind": "all"}),
-                warnings=list(data.get("warnings") or []), safety=dict(data.get("safety") or {}),
-                readback=dict(data.get("readback") or {}), stored_forms=list(data.get("stored_forms") or []),
-                ignored=dict(data.get("ignored") or {}), account=dict(data.get("account") or {}))
+    return Plan(
+        forecast=Forecast.from_json(data.get("forecast")),
+        coverage=drift.get("children_coverage"),
+        actions=actions,
+        unmanaged_lists=list(data.get("unmanaged_lists") or []),
+        blocked=list(data.get("blocked") or []),
+        notes=list(data.get("notes") or []),
+        disabled_webhooks=list(drift.get("disabled_webhooks") or []),
+        config_paths=list(config.get("paths") or []),
+        config_files=list(config.get("files") or []),
+        config_digest=config.get("digest", ""),
+        config_file_digests=dict(config.get("file_digests") or {}),
+        fingerprints=dict(data.get("fingerprints") or {}),
+        targets=list(data.get("targets") or []),
+        scope=dict(data.get("scope") or {"kind": "all"}),
+        warnings=list(data.get("warnings") or []),
+        safety=dict(data.get("safety") or {}),
+        readback=dict(data.get("readback") or {}),
+        stored_forms=list(data.get("stored_forms") or []),
+        ignored=dict(data.get("ignored") or {}),
+        account=dict(data.get("account") or {}),
+    )
 
 
 def comparable_from_saved(saved: dict[str, Any]) -> list[dict[str, Any]]:
     return [_without_counts(a) for a in saved.get("actions") or []] + [
-        {"blocked": b["address"]} for b in saved.get("blocked") or []]
+        {"blocked": b["address"]} for b in saved.get("blocked") or []
+    ]

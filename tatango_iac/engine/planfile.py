@@ -1,5 +1,6 @@
 """The shape of a saved plan file: a file of the right version but the wrong shape (edited by
 hand, truncated, from another tool) is "not a valid plan file", never an internal error later."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -50,8 +51,11 @@ def _string_list(value: Any) -> bool:
 def plan_shape_problem(saved: dict[str, Any]) -> str | None:
     """The first thing wrong with a saved plan's shape, or None."""
     config = saved.get("config")
-    if not isinstance(config, dict) or not _string_list(config.get("paths", [])) or not isinstance(
-            config.get("digest", ""), str):
+    if (
+        not isinstance(config, dict)
+        or not _string_list(config.get("paths", []))
+        or not isinstance(config.get("digest", ""), str)
+    ):
         return "config is not an object with paths (strings) and a digest"
     actions = saved.get("actions")
     if not isinstance(actions, list):
@@ -69,13 +73,18 @@ def plan_shape_problem(saved: dict[str, Any]) -> str | None:
     if not _string_list(saved.get("targets", [])):
         return "targets is not a list of strings"
     scope = saved.get("scope")
-    if scope is not None and not (isinstance(scope, dict) and scope.get("kind") in ("all", "target", "changed_since")
-                                  and _string_list(scope.get("lists", [])) and _string_list(scope.get("removed", []))
-                                  and isinstance(scope.get("ref") or "", str)):
+    if scope is not None and not (
+        isinstance(scope, dict)
+        and scope.get("kind") in ("all", "target", "changed_since")
+        and _string_list(scope.get("lists", []))
+        and _string_list(scope.get("removed", []))
+        and isinstance(scope.get("ref") or "", str)
+    ):
         return "scope is not an object with a kind of all, target or changed_since and lists of names"
     base = (scope or {}).get("protected_at_ref")
-    if base is not None and not (isinstance(base, dict) and _string_list(base.get("lists", []))
-                                 and _string_list(base.get("patterns", []))):
+    if base is not None and not (
+        isinstance(base, dict) and _string_list(base.get("lists", [])) and _string_list(base.get("patterns", []))
+    ):
         return "scope.protected_at_ref is not an object with lists and patterns (strings)"
     for name in ("unmanaged_lists", "notes", "warnings"):
         if not isinstance(saved.get(name, []), list):

@@ -5,6 +5,7 @@ upper-cased text; a custom field by key; a webhook by its callback URL in canoni
 Ordering (§5) is in ``ordering``; keywords held outside the plan in ``holders``; rules
 that apply only to values written new in ``newvalues``.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,13 @@ from tatango_iac.secrets import display
 __all__ = ["plan"]
 
 
-def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = None,
-         targets: Iterable[str] = (), key: Optional[DigestKey] = None) -> Plan:
+def plan(
+    desired: DesiredAccount,
+    live: LiveAccount,
+    scope: Optional[Scope] = None,
+    targets: Iterable[str] = (),
+    key: Optional[DigestKey] = None,
+) -> Plan:
     """Compute the ordered plan; raise PlanError for anything that makes it unsafe to apply.
 
     ``key`` keys every digest the plan carries (digests.py); a plan to be compared in another
@@ -52,8 +58,11 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     key = key or process_key()
     scope = scope or Scope.targets(targets)
     selected = [d for d in desired.lists if scope.selects(d)]
-    problems = [f"--target '{t}' is not a list in the configuration" for t in sorted(scope.lists)
-                if scope.kind == "target" and t not in {d.name for d in desired.lists}]
+    problems = [
+        f"--target '{t}' is not a list in the configuration"
+        for t in sorted(scope.lists)
+        if scope.kind == "target" and t not in {d.name for d in desired.lists}
+    ]
     match = match_lists(desired.lists, live.lists)
     problems += [match.problems[d.key] for d in selected if d.key in match.problems]
     problems += _unavailable_keywords(selected, live)
@@ -76,13 +85,19 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     for action in actions:
         action.seal(key)
     review_plan(actions, desired)
-    result = Plan(actions=actions, unmanaged_lists=unmanaged, blocked=ctx.blocked,
-                  config_paths=list(desired.paths or desired.files), config_files=list(desired.files),
-                  config_digest=key.digest(desired.digest),
-                  config_file_digests={f: key.digest(d) for f, d in desired.file_digests.items()},
-                  fingerprints=fingerprints(desired, live, match, scope, key),
-                  targets=sorted(scope.lists) if scope.kind == "target" else [], scope=scope.to_json(),
-                  warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged))
+    result = Plan(
+        actions=actions,
+        unmanaged_lists=unmanaged,
+        blocked=ctx.blocked,
+        config_paths=list(desired.paths or desired.files),
+        config_files=list(desired.files),
+        config_digest=key.digest(desired.digest),
+        config_file_digests={f: key.digest(d) for f, d in desired.file_digests.items()},
+        fingerprints=fingerprints(desired, live, match, scope, key),
+        targets=sorted(scope.lists) if scope.kind == "target" else [],
+        scope=scope.to_json(),
+        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged),
+    )
     result.ignored = ignored_summary(ctx)
     annotate_reach(result.actions, live)
     managed_ids = {lst.id for d in desired.lists if not d.delete and (lst := match.matched.get(d.key)) is not None}
@@ -91,8 +106,9 @@ def plan(desired: DesiredAccount, live: LiveAccount, scope: Optional[Scope] = No
     result.live_webhook_ids = {list_id: {str(h.id) for h in hooks} for list_id, hooks in live.webhooks.items()}
     result.stored_forms = stored_forms(desired, live, match, scope)
     result.readback = readback_info(desired, live, actions)
-    result.notes = (_unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected)
-                    + form_notes(result.stored_forms))
+    result.notes = (
+        _unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected) + form_notes(result.stored_forms)
+    )
     return result
 
 
@@ -119,11 +135,25 @@ def _unmanaged(ctx: Context) -> list[dict[str, Any]]:
     for lst in ctx.live.lists:
         if lst.id in managed or (not ctx.scope.full and lst.name not in ctx.scope.removed) or ignored(ctx, lst):
             continue
-        unmanaged.append({"id": lst.id, "name": lst.name, "subscribers": lst.subscribers,
-                          "keyword_names": sorted(lst.keywords), "action": "delete" if prune else "ignore"})
+        unmanaged.append(
+            {
+                "id": lst.id,
+                "name": lst.name,
+                "subscribers": lst.subscribers,
+                "keyword_names": sorted(lst.keywords),
+                "action": "delete" if prune else "ignore",
+            }
+        )
         if prune:
-            delete_list_step(ctx, lst, live_list_address(lst.name), lst.name, "",
-                             reason="prune: no file manages this list", code=Reason.DELETE_BECAUSE_PRUNED)
+            delete_list_step(
+                ctx,
+                lst,
+                live_list_address(lst.name),
+                lst.name,
+                "",
+                reason="prune: no file manages this list",
+                code=Reason.DELETE_BECAUSE_PRUNED,
+            )
     return unmanaged
 
 
@@ -140,9 +170,11 @@ def _unavailable_keywords(selected: list[DesiredList], live: LiveAccount) -> lis
     for d in selected:
         for kw in sorted(d.keywords or (), key=str):
             if live.keyword_available.get(kw) is False:
-                problems.append(f"{d.keyword_sources.get(kw, d.source)}: keyword '{display(kw)}' of list "
-                                f"'{display(d.name)}' is not available on short code {live.shortcode} (held by "
-                                "another account or reserved)")
+                problems.append(
+                    f"{d.keyword_sources.get(kw, d.source)}: keyword '{display(kw)}' of list "
+                    f"'{display(d.name)}' is not available on short code {live.shortcode} (held by "
+                    "another account or reserved)"
+                )
     return problems
 
 
@@ -152,9 +184,11 @@ def _scope_warnings(scope: Scope, desired: DesiredAccount) -> list[str]:
     if scope.kind == "changed_since":
         skipped = sorted(display(d.name) for d in desired.lists if not scope.selects(d))
         if skipped:
-            return [f"--changed-since {scope.ref}: {len(skipped)} list(s) unchanged since then were not refreshed "
-                    f"(their webhooks and custom fields were not read, no action is planned for them): "
-                    f"{', '.join(skipped[:20])}{' ...' if len(skipped) > 20 else ''}"]
+            return [
+                f"--changed-since {scope.ref}: {len(skipped)} list(s) unchanged since then were not refreshed "
+                f"(their webhooks and custom fields were not read, no action is planned for them): "
+                f"{', '.join(skipped[:20])}{' ...' if len(skipped) > 20 else ''}"
+            ]
     return []
 
 
@@ -178,8 +212,10 @@ def _unreported_notes(selected: list[DesiredList], live: LiveAccount) -> list[st
     fields = sorted(live.unreported & managed_fields(selected))
     if not fields:
         return []
-    return [f"The API's answers do not report {', '.join(fields)}: those managed values are not compared, so "
-            "this plan cannot check them (they are sent when written)."]
+    return [
+        f"The API's answers do not report {', '.join(fields)}: those managed values are not compared, so "
+        "this plan cannot check them (they are sent when written)."
+    ]
 
 
 def _disabled_webhooks(result: Plan, ctx: Context, selected: list[DesiredList]) -> list[str]:
@@ -190,9 +226,12 @@ def _disabled_webhooks(result: Plan, ctx: Context, selected: list[DesiredList]) 
             if hook.enabled is False:
                 shown_url = json.dumps(display(hook.callback_url, url=True), ensure_ascii=False)
                 address = f"{list_address(d)}.webhook[{shown_url}]"
-                result.disabled_webhooks.append({"list": display(d.name), "id": hook.id,
-                                                 "callback_url": display(hook.callback_url, url=True)})
-                notes.append(f"webhook id {hook.id} of list {display(d.name)!r} ({address}) is disabled in the "
-                             "account (enabled: false): it receives no events; the API has no call to enable it, "
-                             "so re-enable it in the web UI or delete and re-create it")
+                result.disabled_webhooks.append(
+                    {"list": display(d.name), "id": hook.id, "callback_url": display(hook.callback_url, url=True)}
+                )
+                notes.append(
+                    f"webhook id {hook.id} of list {display(d.name)!r} ({address}) is disabled in the "
+                    "account (enabled: false): it receives no events; the API has no call to enable it, "
+                    "so re-enable it in the web UI or delete and re-create it"
+                )
     return notes

@@ -15,6 +15,7 @@
 
 Pure: works on the planner's steps before they are ordered.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -57,17 +58,21 @@ class Guard:
         scope = self.ctx.scope
         for name in self._names(live, entry):
             if name in scope.base_protected or matching_pattern(name, scope.base_patterns) is not None:
-                return (f"it was protected at {scope.ref}, and lifting protection is a change of its own: merge the "
-                        "change that lifts it first, then delete")
+                return (
+                    f"it was protected at {scope.ref}, and lifting protection is a change of its own: merge the "
+                    "change that lifts it first, then delete"
+                )
         return None
 
     def wrong_pin(self, step: Step, live: LiveList, entry: Optional[DesiredList]) -> Optional[str]:
         if entry is None or entry.id is None or not step.action.is_list_delete or str(live.name) == str(entry.name):
             return None
-        return (f"the entry at {entry.source} is named {json.dumps(display(entry.name))}, but id {entry.id} is the live "
-                f"list {json.dumps(live.name)}: delete: true deletes a pinned list only when the entry's name is the "
-                f"live name (a typo in an id must never delete another list); write name: {json.dumps(live.name)} "
-                "to delete it, or correct the id")
+        return (
+            f"the entry at {entry.source} is named {json.dumps(display(entry.name))}, but id {entry.id} is the live "
+            f"list {json.dumps(live.name)}: delete: true deletes a pinned list only when the entry's name is the "
+            f"live name (a typo in an id must never delete another list); write name: {json.dumps(live.name)} "
+            "to delete it, or correct the id"
+        )
 
 
 def guard_steps(ctx: Context, unmanaged: list[dict[str, Any]]) -> None:
@@ -105,9 +110,11 @@ def removed_while_protected(ctx: Context, unmanaged: list[dict[str, Any]]) -> li
         live = guard.by_id.get(u["id"])
         if u["action"] == "ignore" and live is not None and guard.lifted(live, None):
             u["protected_by"] = f"protected at {ctx.scope.ref}"
-            out.append(f"list {json.dumps(live.name, ensure_ascii=False)} (id {live.id}) was protected at "
-                       f"{ctx.scope.ref} and left the configuration: it is left alone (unmanaged), never deleted by "
-                       "this plan; protect it with an account.protect pattern to keep it safe from a later prune")
+            out.append(
+                f"list {json.dumps(live.name, ensure_ascii=False)} (id {live.id}) was protected at "
+                f"{ctx.scope.ref} and left the configuration: it is left alone (unmanaged), never deleted by "
+                "this plan; protect it with an account.protect pattern to keep it safe from a later prune"
+            )
     return out
 
 
@@ -122,12 +129,24 @@ def _refused(step: Step, live: LiveList, reason: str, wrong_pin: bool) -> dict[s
     if action.is_list_delete:  # name the list the deletion would hit, whatever the entry says
         address = f"list[{json.dumps(live.name, ensure_ascii=False)}, id={live.id}]"
     what = "delete the list" if action.is_list_delete else f"{action.action} {address} of the list"
-    message = (f"refused to {what} {json.dumps(live.name, ensure_ascii=False)} (id {live.id}, "
-               f"{_people(live.subscribers)}): {reason}.")
-    return {"list": action.list_name, "address": address, "action": action.action,
-            "kind": "wrong_pin" if wrong_pin else "protected", "live_name": live.name, "live_id": live.id,
-            "subscribers": live.subscribers, "keywords": [], "holder": None, "missing": False,
-            "probably_renamed": False, "message": message}
+    message = (
+        f"refused to {what} {json.dumps(live.name, ensure_ascii=False)} (id {live.id}, "
+        f"{_people(live.subscribers)}): {reason}."
+    )
+    return {
+        "list": action.list_name,
+        "address": address,
+        "action": action.action,
+        "kind": "wrong_pin" if wrong_pin else "protected",
+        "live_name": live.name,
+        "live_id": live.id,
+        "subscribers": live.subscribers,
+        "keywords": [],
+        "holder": None,
+        "missing": False,
+        "probably_renamed": False,
+        "message": message,
+    }
 
 
 def _people(count: Optional[int]) -> str:

@@ -5,6 +5,7 @@ Pure: after scheduling, each action of a list that takes fields from a template 
 renderers show it on the change and group it ("template "store": 200 lists,
 message_help"), so a change to one template reads as one change that reaches many lists.
 """
+
 from __future__ import annotations
 
 import re
@@ -67,8 +68,9 @@ def origin_lines(actions: Iterable[Action]) -> list[str]:
     if not rows:
         return []
     lines = ["Changes that come from templates and account.defaults (each list is planned above):"]
-    lines += [f"  {label}: {count} list{'s' if count != 1 else ''}, {', '.join(fields)}"
-              for label, count, fields in rows]
+    lines += [
+        f"  {label}: {count} list{'s' if count != 1 else ''}, {', '.join(fields)}" for label, count, fields in rows
+    ]
     return lines
 
 

@@ -6,6 +6,7 @@ keyword the configuration claims that no list of the account holds; and the list
 (``GET /lists/{id}``) where the index's item leaves out a field the configuration manages.
 Pure: no I/O.
 """
+
 from __future__ import annotations
 
 from typing import Iterable, Optional

@@ -12,6 +12,7 @@ This module, with no I/O, says
   another form (the same value as the planner compares it), or still there (a delete
   that a read still finds).
 """
+
 from __future__ import annotations
 
 import enum
@@ -51,14 +52,20 @@ class Finding:
         if self.kind is Kind.STILL_THERE:
             return f"{self.address}: the API answered the delete, but a re-read still finds it{after}"
         if self.kind is Kind.STORED_AS:
-            return (f"{self.address}: the API stored {self.attribute} {_shown(self.sent)} as {_shown(self.held)}; "
-                    f"write {_shown(self.held)} in the configuration, or report it with `tatango-iac doctor --record`")
+            return (
+                f"{self.address}: the API stored {self.attribute} {_shown(self.sent)} as {_shown(self.held)}; "
+                f"write {_shown(self.held)} in the configuration, or report it with `tatango-iac doctor --record`"
+            )
         if self.kind is Kind.UNPLANNED:
-            return (f"{self.address}: after the apply the account differs from the configuration in "
-                    f"{self.attribute or 'this object'} (this apply did not write it): holds {_shown(self.held)}, "
-                    f"configured {_shown(self.sent)}")
-        return (f"{self.address}: the API accepted {self.attribute} but holds {_shown(self.held)} "
-                f"(sent {_shown(self.sent)})")
+            return (
+                f"{self.address}: after the apply the account differs from the configuration in "
+                f"{self.attribute or 'this object'} (this apply did not write it): holds {_shown(self.held)}, "
+                f"configured {_shown(self.sent)}"
+            )
+        return (
+            f"{self.address}: the API accepted {self.attribute} but holds {_shown(self.held)} "
+            f"(sent {_shown(self.sent)})"
+        )
 
 
 def _shown(value: Any) -> str:
@@ -73,8 +80,11 @@ def missing_managed(d: DesiredList, lst: LiveList) -> list[str]:
     """Managed list fields the index's item left out: read from the list's own endpoint."""
     missing = [name for name in d.fields if not known(lst.fields.get(name))]
     if d.manages_opt_in:
-        missing += [name for name, value in (("opt_in_type", lst.opt_in_type),
-                                             ("opt_in_requests", lst.opt_in_requests)) if not known(value)]
+        missing += [
+            name
+            for name, value in (("opt_in_type", lst.opt_in_type), ("opt_in_requests", lst.opt_in_requests))
+            if not known(value)
+        ]
     return missing
 
 
@@ -101,8 +111,13 @@ def readback_info(desired: DesiredAccount, live: LiveAccount, actions: list[Acti
     # Lists the index leaves fields out of are read again one by one (as the plan read them).
     objects = sum(1 for d in lists for lst in by_name.get(d.name, []) if missing_managed(d, lst))
     children = sum((d.webhooks is not None) + (d.custom_fields is not None) for d in lists)
-    return {"calls": pages + objects + children, "index_pages": pages, "object_reads": objects,
-            "child_reads": children, "lists": sorted({d.name for d in lists})}
+    return {
+        "calls": pages + objects + children,
+        "index_pages": pages,
+        "object_reads": objects,
+        "child_reads": children,
+        "lists": sorted({d.name for d in lists}),
+    }
 
 
 def readback_calls(plan: Plan) -> int:
@@ -153,8 +168,15 @@ def _held(fresh: Action, originals: list[Action]) -> list[Finding]:
             continue
         seen.add(key)
         if key in ("keyword_names", "opt_in_requests"):  # collections: the whole value says it best
-            findings.append(Finding(Kind.HELD, fresh.address, key, sent_by_key.get(key, _value(shown["after"], key)),
-                                    _value(shown["before"], key)))
+            findings.append(
+                Finding(
+                    Kind.HELD,
+                    fresh.address,
+                    key,
+                    sent_by_key.get(key, _value(shown["after"], key)),
+                    _value(shown["before"], key),
+                )
+            )
         else:
             findings.append(Finding(Kind.HELD, fresh.address, change["path"], change["after"], change["before"]))
     return findings
@@ -168,8 +190,7 @@ def compare(applied: list[Action], fresh: Plan, live_ids: set[int]) -> list[Find
         olds = originals.get(action.address)
         if not olds:
             shown = action.to_json(0)
-            findings.append(Finding(Kind.UNPLANNED, action.address, action.resource, shown["after"],
-                                    shown["before"]))
+            findings.append(Finding(Kind.UNPLANNED, action.address, action.resource, shown["after"], shown["before"]))
         elif _not_visible(action, olds):
             kind = Kind.STILL_THERE if action.action == "delete" else Kind.NOT_VISIBLE
             findings.append(Finding(kind, action.address))
@@ -182,8 +203,9 @@ def compare(applied: list[Action], fresh: Plan, live_ids: set[int]) -> list[Find
     touched = set(originals)
     for form in fresh.stored_forms:
         if form["address"] in touched:
-            findings.append(Finding(Kind.STORED_AS, form["address"], form["attribute"], form["configured"],
-                                    form["held"]))
+            findings.append(
+                Finding(Kind.STORED_AS, form["address"], form["attribute"], form["configured"], form["held"])
+            )
     for blocked in fresh.blocked:
         findings.append(Finding(Kind.UNPLANNED, blocked["address"], "keyword_names", None, blocked["message"]))
     return findings

@@ -12,6 +12,7 @@ Pure: the plan's actions and the live account in, annotations and a verdict out.
   elsewhere, the subscribers its destructive actions affect. A plan over one is not
   an error: it says so, and apply refuses it without ``--allow-bulk``.
 """
+
 from __future__ import annotations
 
 import enum
@@ -30,9 +31,13 @@ class Limit(str, enum.Enum):
 
 MIN_MANAGED_LISTS = "min_managed_lists"
 # octoDNS refuses an update of more than 30% of a zone's records once it holds 10 or more.
-DEFAULTS: dict[str, Optional[int]] = {Limit.UPDATED_PERCENT.value: 30, MIN_MANAGED_LISTS: 10,
-                                      Limit.LISTS_DELETED.value: 3, Limit.WEBHOOKS_CHANGED.value: 5,
-                                      Limit.SUBSCRIBERS_AFFECTED.value: 10_000}
+DEFAULTS: dict[str, Optional[int]] = {
+    Limit.UPDATED_PERCENT.value: 30,
+    MIN_MANAGED_LISTS: 10,
+    Limit.LISTS_DELETED.value: 3,
+    Limit.WEBHOOKS_CHANGED.value: 5,
+    Limit.SUBSCRIBERS_AFFECTED.value: 10_000,
+}
 OVERRIDE = "--allow-bulk"
 
 
@@ -71,8 +76,12 @@ def reach_summary(actions: list[Action]) -> dict[str, int]:
     deleted = {a.list_id for a in actions if a.is_list_delete}
     talking = [a for a in actions if a.changes_conversations and a.list_id not in deleted]
     conversations, conversations_unknown = _per_list(talking, lambda a: a.conversations)
-    return {"subscribers_affected": affected, "subscribers_unknown": unknown,
-            "conversations_changed": conversations, "conversations_unknown": conversations_unknown}
+    return {
+        "subscribers_affected": affected,
+        "subscribers_unknown": unknown,
+        "conversations_changed": conversations,
+        "conversations_unknown": conversations_unknown,
+    }
 
 
 def limits(settings: dict[str, Optional[int]]) -> dict[str, Optional[int]]:
@@ -95,12 +104,15 @@ def verdict(actions: list[Action], managed_ids: set[int], settings: dict[str, Op
     updated = {a.list_id for a in actions if a.list_id in managed_ids and not a.is_list_delete}
     reach = reach_summary(actions)
     managed = len(managed_ids)
-    measured = {"managed_lists": managed, "lists_updated": len(updated),
-                "updated_percent": round(100 * len(updated) / managed, 1) if managed else 0.0,
-                "lists_deleted": sum(1 for a in actions if a.is_list_delete),
-                "webhooks_changed": sum(1 for a in actions if _webhook_changed(a)),
-                "subscribers_affected": reach["subscribers_affected"],
-                "subscribers_unknown": reach["subscribers_unknown"]}
+    measured = {
+        "managed_lists": managed,
+        "lists_updated": len(updated),
+        "updated_percent": round(100 * len(updated) / managed, 1) if managed else 0.0,
+        "lists_deleted": sum(1 for a in actions if a.is_list_delete),
+        "webhooks_changed": sum(1 for a in actions if _webhook_changed(a)),
+        "subscribers_affected": reach["subscribers_affected"],
+        "subscribers_unknown": reach["subscribers_unknown"],
+    }
     exceeded = []
     for check in (_updated, _deleted, _webhooks, _subscribers):
         found = check(chosen, measured)
@@ -117,27 +129,38 @@ def _updated(chosen: dict[str, Optional[int]], m: dict[str, Any]) -> Optional[di
     maximum, floor = chosen[Limit.UPDATED_PERCENT.value], chosen[MIN_MANAGED_LISTS] or 0
     if maximum is None or m["managed_lists"] < floor or m["updated_percent"] <= maximum:
         return None
-    return _over(Limit.UPDATED_PERCENT, maximum, m["updated_percent"],
-                 f"updates {m['lists_updated']} of {m['managed_lists']} managed lists ({m['updated_percent']:g}%); "
-                 f"the limit is {maximum}% (account.safety.{Limit.UPDATED_PERCENT.value})")
+    return _over(
+        Limit.UPDATED_PERCENT,
+        maximum,
+        m["updated_percent"],
+        f"updates {m['lists_updated']} of {m['managed_lists']} managed lists ({m['updated_percent']:g}%); "
+        f"the limit is {maximum}% (account.safety.{Limit.UPDATED_PERCENT.value})",
+    )
 
 
 def _deleted(chosen: dict[str, Optional[int]], m: dict[str, Any]) -> Optional[dict[str, Any]]:
     maximum = chosen[Limit.LISTS_DELETED.value]
     if maximum is None or m["lists_deleted"] <= maximum:
         return None
-    return _over(Limit.LISTS_DELETED, maximum, m["lists_deleted"],
-                 f"deletes {m['lists_deleted']} list(s); the limit is {maximum} "
-                 f"(account.safety.{Limit.LISTS_DELETED.value})")
+    return _over(
+        Limit.LISTS_DELETED,
+        maximum,
+        m["lists_deleted"],
+        f"deletes {m['lists_deleted']} list(s); the limit is {maximum} (account.safety.{Limit.LISTS_DELETED.value})",
+    )
 
 
 def _webhooks(chosen: dict[str, Optional[int]], m: dict[str, Any]) -> Optional[dict[str, Any]]:
     maximum = chosen[Limit.WEBHOOKS_CHANGED.value]
     if maximum is None or m["webhooks_changed"] <= maximum:
         return None
-    return _over(Limit.WEBHOOKS_CHANGED, maximum, m["webhooks_changed"],
-                 f"deletes or re-points {m['webhooks_changed']} webhook(s); the limit is {maximum} "
-                 f"(account.safety.{Limit.WEBHOOKS_CHANGED.value})")
+    return _over(
+        Limit.WEBHOOKS_CHANGED,
+        maximum,
+        m["webhooks_changed"],
+        f"deletes or re-points {m['webhooks_changed']} webhook(s); the limit is {maximum} "
+        f"(account.safety.{Limit.WEBHOOKS_CHANGED.value})",
+    )
 
 
 def _subscribers(chosen: dict[str, Optional[int]], m: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -146,14 +169,21 @@ def _subscribers(chosen: dict[str, Optional[int]], m: dict[str, Any]) -> Optiona
         return None
     name = f"account.safety.{Limit.SUBSCRIBERS_AFFECTED.value}"
     if m["subscribers_unknown"]:  # a count the API did not give cannot be shown to be under the limit
-        return _over(Limit.SUBSCRIBERS_AFFECTED, maximum, None,
-                     f"destructive actions reach {m['subscribers_unknown']} list(s) whose subscriber count the API "
-                     f"did not report, so the limit of {maximum:,} subscribers cannot be checked ({name})")
+        return _over(
+            Limit.SUBSCRIBERS_AFFECTED,
+            maximum,
+            None,
+            f"destructive actions reach {m['subscribers_unknown']} list(s) whose subscriber count the API "
+            f"did not report, so the limit of {maximum:,} subscribers cannot be checked ({name})",
+        )
     if m["subscribers_affected"] <= maximum:
         return None
-    return _over(Limit.SUBSCRIBERS_AFFECTED, maximum, m["subscribers_affected"],
-                 f"destructive actions affect {m['subscribers_affected']:,} subscribers; the limit is {maximum:,} "
-                 f"({name})")
+    return _over(
+        Limit.SUBSCRIBERS_AFFECTED,
+        maximum,
+        m["subscribers_affected"],
+        f"destructive actions affect {m['subscribers_affected']:,} subscribers; the limit is {maximum:,} ({name})",
+    )
 
 
 def people(count: int, unknown: int, noun: str = "subscribers") -> str:

@@ -1,4 +1,5 @@
 """The planner's working state: steps (an action plus what ordering needs to know) and the context."""
+
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@
   printing either value.
 - Two live webhooks with the same URL: the first is kept, the others deleted.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,8 +106,15 @@ class _Emitter(ChildEmitter):
 
     def create(self, hook: DesiredWebhook) -> None:
         payload = {"callback_url": hook.callback_url, **{e: bool(hook.events.get(e, False)) for e in WEBHOOK_EVENTS}}
-        action = Action(Kind.CREATE, Resource.WEBHOOK, self._address(hook.callback_url), shown_name(self.d),
-                        after=payload, payload=payload, reason_code=Reason.CREATE_BECAUSE_MISSING)
+        action = Action(
+            Kind.CREATE,
+            Resource.WEBHOOK,
+            self._address(hook.callback_url),
+            shown_name(self.d),
+            after=payload,
+            payload=payload,
+            reason_code=Reason.CREATE_BECAUSE_MISSING,
+        )
         self.add(action, (PHASE_MAIN, self.index, SUB_WEBHOOK))
 
     def update(self, hook: DesiredWebhook, current: LiveWebhook, secret_names: Optional[list[str]] = None) -> None:
@@ -129,13 +137,31 @@ class _Emitter(ChildEmitter):
             value = hook.events.get(event, current.events.get(event))
             if known(value):
                 payload[event] = bool(value)
-        action = Action(Kind.UPDATE, Resource.WEBHOOK, self._address(hook.callback_url), shown_name(self.d),
-                        before=before, after=after, target_id=current.id, payload=payload, reason=reason,
-                        reason_code=code, changes=changes)
+        action = Action(
+            Kind.UPDATE,
+            Resource.WEBHOOK,
+            self._address(hook.callback_url),
+            shown_name(self.d),
+            before=before,
+            after=after,
+            target_id=current.id,
+            payload=payload,
+            reason=reason,
+            reason_code=code,
+            changes=changes,
+        )
         self.add(action, (PHASE_MAIN, self.index, SUB_WEBHOOK), after_create=False)
 
     def delete(self, hook: LiveWebhook, reason: str, code: Reason) -> None:
         before = {"callback_url": mask_url(hook.callback_url), **{e: v for e, v in hook.events.items() if known(v)}}
-        action = Action(Kind.DELETE, Resource.WEBHOOK, self._address(hook.callback_url), shown_name(self.d),
-                        before=before, target_id=hook.id, reason=reason, reason_code=code)
+        action = Action(
+            Kind.DELETE,
+            Resource.WEBHOOK,
+            self._address(hook.callback_url),
+            shown_name(self.d),
+            before=before,
+            target_id=hook.id,
+            reason=reason,
+            reason_code=code,
+        )
         self.add(action, (PHASE_LAST, self.index, SUB_WEBHOOK), after_create=False)

@@ -1,4 +1,5 @@
 """Which live list each configured list manages: by ``id:`` pin, by exact name, or by ``renamed_from``."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -36,7 +37,8 @@ def match_lists(desired: Iterable[DesiredList], live: Iterable[LiveList]) -> Mat
             if pinned_list is None and not d.delete:
                 result.problems[d.key] = (
                     f"{d.source}: list '{d.name}' pins id {d.id}, which is not in the account (deleted?): "
-                    "remove `id:` to create the list anew, or `delete: true` if it should stay gone")
+                    "remove `id:` to create the list anew, or `delete: true` if it should stay gone"
+                )
             continue
         candidates, via = by_name.get(d.name, []), d.name
         if not candidates and d.renamed_from:
@@ -48,6 +50,7 @@ def match_lists(desired: Iterable[DesiredList], live: Iterable[LiveList]) -> Mat
             result.problems[d.key] = (
                 f"{d.source}: list '{d.name}' matches {len(candidates)} live lists named '{via}' (ids {ids}); the "
                 "API allows duplicate names: pin the one this entry manages with `id: N` (the other then shows "
-                "as unmanaged; `tatango-iac export` writes the pins)")
+                "as unmanaged; `tatango-iac export` writes the pins)"
+            )
         result.matched[d.key] = candidates[0] if len(candidates) == 1 else None
     return result

@@ -1,4 +1,5 @@
 """Which lists a plan covers: all of them, the --target lists, or those changed since a git ref."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,8 +46,11 @@ class Scope:
         if self.excluded:
             data["excluded"] = sorted(self.excluded)
         if self.base_protected or self.base_patterns:
-            data["protected_at_ref"] = {"ref": self.ref, "lists": sorted(self.base_protected),
-                                        "patterns": list(self.base_patterns)}
+            data["protected_at_ref"] = {
+                "ref": self.ref,
+                "lists": sorted(self.base_protected),
+                "patterns": list(self.base_patterns),
+            }
         return data
 
     @classmethod
@@ -57,7 +61,20 @@ class Scope:
         excluded: frozenset[str] = frozenset((data or {}).get("excluded") or ())
         if not data or data.get("kind") in (None, "all"):
             scope = cls.targets(targets)
-            return cls(scope.kind, scope.lists, ref=base.get("ref"), base_protected=names, base_patterns=patterns,
-                       excluded=excluded)
-        return cls(data["kind"], frozenset(data.get("lists") or ()), frozenset(data.get("removed") or ()),
-                   data.get("ref"), names, patterns, excluded)
+            return cls(
+                scope.kind,
+                scope.lists,
+                ref=base.get("ref"),
+                base_protected=names,
+                base_patterns=patterns,
+                excluded=excluded,
+            )
+        return cls(
+            data["kind"],
+            frozenset(data.get("lists") or ()),
+            frozenset(data.get("removed") or ()),
+            data.get("ref"),
+            names,
+            patterns,
+            excluded,
+        )

@@ -1,4 +1,5 @@
 """The identity of a webhook: its callback URL in canonical form."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit

@@ -8,6 +8,7 @@ left out of the file stays left out. Collections are pulled as a whole: keywords
 webhooks by canonical URL (a new live webhook's secrets become ``${TATANGO_SECRET_...}``
 placeholders, as export writes them).
 """
+
 from __future__ import annotations
 
 import json
@@ -93,13 +94,21 @@ def _text(pull: ListPull, path: tuple, desired: Any, live: Any, env: Mapping[str
         return
     names = ", ".join(f"${{{n}}}" for n in found.changed_variables)
     pull.kept.update({Edit(EditKind.SCALAR, path).what, str(path[-1])})
-    pull.warnings.append(f"{pull.desired.source.file}: list {display(pull.desired.name)!r}: "
-                         f"{Edit(EditKind.SCALAR, path).what} differs in the value of {names}: the file keeps its "
-                         f"template; set {names} to the web UI's value where it is set (it is never written to a file)")
+    pull.warnings.append(
+        f"{pull.desired.source.file}: list {display(pull.desired.name)!r}: "
+        f"{Edit(EditKind.SCALAR, path).what} differs in the value of {names}: the file keeps its "
+        f"template; set {names} to the web UI's value where it is set (it is never written to a file)"
+    )
 
 
-def list_pull(d: DesiredList, live: LiveList, hooks: list[LiveWebhook] | None,
-              fields: list[LiveCustomField] | None, env: Mapping[str, str], secrets: Placeholders) -> ListPull:
+def list_pull(
+    d: DesiredList,
+    live: LiveList,
+    hooks: list[LiveWebhook] | None,
+    fields: list[LiveCustomField] | None,
+    env: Mapping[str, str],
+    secrets: Placeholders,
+) -> ListPull:
     pull = ListPull(d, live)
     if d.id is not None and live.name != d.name:  # a pinned list renamed in the web UI
         _text(pull, ("name",), d.name, live.name, env)
@@ -135,8 +144,11 @@ def _opt_in(pull: ListPull, env: Mapping[str, str]) -> None:
     d, live = pull.desired, pull.live
     if d.opt_in_type is not None and known(live.opt_in_type) and live.opt_in_type != d.opt_in_type:
         pull.edits.append(Edit(EditKind.SCALAR, ("opt_in_type",), value=live.opt_in_type))
-    if d.bypass_opt_in_response is not None and live.bypass_opt_in_response is not None and \
-            live.bypass_opt_in_response != d.bypass_opt_in_response:
+    if (
+        d.bypass_opt_in_response is not None
+        and live.bypass_opt_in_response is not None
+        and live.bypass_opt_in_response != d.bypass_opt_in_response
+    ):
         pull.edits.append(Edit(EditKind.SCALAR, ("bypass_opt_in_response",), value=live.bypass_opt_in_response))
     if d.opt_in_requests is None or not known(live.opt_in_requests):
         return
@@ -147,13 +159,14 @@ def _opt_in(pull: ListPull, env: Mapping[str, str]) -> None:
             if differs(theirs[name], mine[name]):
                 _text(pull, ("opt_in_requests", index, name), wanted[index].get(name), current[index].get(name), env)
     removed = set(range(len(current), len(wanted)))
-    appended = [_exported(r, OPT_IN_REQUEST_FIELDS, REQUIRED_REQUEST_KEYS) for r in current[len(wanted):]]
+    appended = [_exported(r, OPT_IN_REQUEST_FIELDS, REQUIRED_REQUEST_KEYS) for r in current[len(wanted) :]]
     if removed or appended:
         pull.edits.append(Edit(EditKind.ITEMS, ("opt_in_requests",), removed=removed, appended=appended))
 
 
-def _exported(values: Mapping[str, Any], names: tuple[str, ...], required: tuple[str, ...],
-              first: dict[str, Any] | None = None) -> dict[str, Any]:
+def _exported(
+    values: Mapping[str, Any], names: tuple[str, ...], required: tuple[str, ...], first: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A new item written as export writes it: known values, nulls only where the schema requires the key."""
     out = dict(first or {})
     for name in names:
@@ -176,8 +189,11 @@ def _custom_fields(pull: ListPull, fields: list[LiveCustomField], env: Mapping[s
             if differs(norm_cf_attr(attr, current.attrs.get(attr)), norm_cf_attr(attr, value)):
                 _text(pull, ("custom_fields", index, attr), value, current.attrs[attr], env)
     written = {f.key for f in wanted}
-    appended = [_exported(f.attrs, CUSTOM_FIELD_ATTRS, REQUIRED_FIELD_KEYS, {"key": f.key})
-                for f in fields if f.key not in written]
+    appended = [
+        _exported(f.attrs, CUSTOM_FIELD_ATTRS, REQUIRED_FIELD_KEYS, {"key": f.key})
+        for f in fields
+        if f.key not in written
+    ]
     if removed or appended:
         pull.edits.append(Edit(EditKind.ITEMS, ("custom_fields",), removed=removed, appended=appended))
 
@@ -202,9 +218,11 @@ def _webhooks(pull: ListPull, hooks: list[LiveWebhook], secrets: Placeholders) -
             live_url, names = paired[id(hook)]
             current = by_url[live_url]
             shown = ", ".join(f"${{{n}}}" for n in names)
-            pull.warnings.append(f"{hook.source}: list {display(d.name)!r}: the live webhook URL differs in the value "
-                                 f"of {shown}: the file keeps its template; set {shown} to the web UI's value where "
-                                 "it is set (it is never written to a file)")
+            pull.warnings.append(
+                f"{hook.source}: list {display(d.name)!r}: the live webhook URL differs in the value "
+                f"of {shown}: the file keeps its template; set {shown} to the web UI's value where "
+                "it is set (it is never written to a file)"
+            )
         else:
             removed.add(index)
             continue
@@ -216,8 +234,12 @@ def _webhooks(pull: ListPull, hooks: list[LiveWebhook], secrets: Placeholders) -
     appended = []
     for url, current in by_url.items():
         if url not in taken:
-            appended.append({"callback_url": secrets.url(current.callback_url, d.name),
-                             **{e: v for e, v in current.events.items() if known(v)}})
+            appended.append(
+                {
+                    "callback_url": secrets.url(current.callback_url, d.name),
+                    **{e: v for e, v in current.events.items() if known(v)},
+                }
+            )
     if removed or appended:
         pull.edits.append(Edit(EditKind.ITEMS, ("webhooks",), removed=removed, appended=appended))
 
@@ -225,8 +247,10 @@ def _webhooks(pull: ListPull, hooks: list[LiveWebhook], secrets: Placeholders) -
 def describe(edit: Edit) -> str:
     """One line of the report: what was taken from the account (values are in the diff, not here)."""
     if edit.kind is EditKind.ITEMS:
-        parts = [f"{len(edit.removed)} removed" if edit.removed else "",
-                 f"{len(edit.appended)} added" if edit.appended else ""]
+        parts = [
+            f"{len(edit.removed)} removed" if edit.removed else "",
+            f"{len(edit.appended)} added" if edit.appended else "",
+        ]
         return f"{edit.what}: {', '.join(p for p in parts if p)}"
     if edit.kind is EditKind.SCALARS:
         return f"{edit.what}: now {len(edit.items)} item(s)"

@@ -7,6 +7,7 @@ template's value as written (``${var.NAME}`` and ``${ENV}`` references kept), wi
 live changes applied, written as one flow value under the list. The template, and every
 other list that extends it, stay as they are.
 """
+
 from __future__ import annotations
 
 import copy
@@ -38,8 +39,10 @@ def own_copies(d: DesiredList, edits: list[Edit]) -> tuple[list[Edit], list[str]
         for edit in sorted(group, key=lambda e: e.kind is EditKind.ITEMS):
             value = _apply(value, edit)
         kept.append(Edit(EditKind.SCALAR, (name,), value=Flow(_flow(value))))
-        notes.append(f"{d.source.file}: list {d.name!r}: {name} came from {origin.label}: the list now has its own "
-                     f"copy with the live value; {origin.label} is unchanged")
+        notes.append(
+            f"{d.source.file}: list {d.name!r}: {name} came from {origin.label}: the list now has its own "
+            f"copy with the live value; {origin.label} is unchanged"
+        )
     return kept, notes
 
 

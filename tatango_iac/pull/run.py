@@ -6,6 +6,7 @@ read, with no further call. Pull writes only if that plan has nothing left to do
 pulled lists, apart from what it said it cannot write (a changed ``${VARIABLE}``). Each
 file is replaced atomically; a file that changed on disk while pull ran is not touched.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -65,8 +66,9 @@ def definition(d: DesiredList, path: tuple) -> tuple[str, tuple]:
     return d.source.file, tuple(d.path) + tuple(path)
 
 
-def read_for_pull(client: TatangoClient, desired: DesiredAccount, scope: Scope,
-                  progress: Progress | None = None) -> LiveAccount:
+def read_for_pull(
+    client: TatangoClient, desired: DesiredAccount, scope: Scope, progress: Progress | None = None
+) -> LiveAccount:
     """The list index, then the webhooks and custom fields of the selected lists that manage them: what a plan
     reads, minus the keyword tests (pull claims no keyword)."""
     decide = reads_for(desired, scope)
@@ -77,8 +79,14 @@ def read_for_pull(client: TatangoClient, desired: DesiredAccount, scope: Scope,
     return read_live(client, children_only, progress)
 
 
-def pull(client: TatangoClient, paths: list[str], names: list[str], env: Mapping[str, str], dry_run: bool,
-         progress: Progress | None = None) -> PullReport:
+def pull(
+    client: TatangoClient,
+    paths: list[str],
+    names: list[str],
+    env: Mapping[str, str],
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> PullReport:
     desired, _diagnostics = load_or_raise(paths, env)
     scope = Scope.targets(names)
     selected = [d for d in desired.lists if scope.selects(d) and not d.delete]
@@ -92,12 +100,21 @@ def pull(client: TatangoClient, paths: list[str], names: list[str], env: Mapping
         if d.key in match.problems:
             report.warnings.append(match.problems[d.key] + "; not pulled")
         elif lst is None:
-            report.warnings.append(f"{d.source}: list {display(d.name)!r} is not in the account: nothing to pull (if "
-                                   "it was renamed in the web UI, add `renamed_from` or pin it with `id:`)")
+            report.warnings.append(
+                f"{d.source}: list {display(d.name)!r} is not in the account: nothing to pull (if "
+                "it was renamed in the web UI, add `renamed_from` or pin it with `id:`)"
+            )
         else:
-            pulls.append(list_pull(d, lst, live.webhooks.get(lst.id) if d.webhooks is not None else None,
-                                   live.custom_fields.get(lst.id) if d.custom_fields is not None else None, env,
-                                   secrets))
+            pulls.append(
+                list_pull(
+                    d,
+                    lst,
+                    live.webhooks.get(lst.id) if d.webhooks is not None else None,
+                    live.custom_fields.get(lst.id) if d.custom_fields is not None else None,
+                    env,
+                    secrets,
+                )
+            )
     report.secrets = dict(secrets.values)
     for p in pulls:
         if p.desired.origins:  # written at the list, never into the template other lists share
@@ -105,15 +122,17 @@ def pull(client: TatangoClient, paths: list[str], names: list[str], env: Mapping
             p.warnings += notes
         report.warnings += p.warnings
         for edit in p.edits:
-            report.lines.append(f"{definition(p.desired, edit.path)[0]}: list {display(p.desired.name)!r}: "
-                                f"{describe(edit)}")
+            report.lines.append(
+                f"{definition(p.desired, edit.path)[0]}: list {display(p.desired.name)!r}: {describe(edit)}"
+            )
     report.edited, report.originals = _edit_files(pulls)
     _check(paths, env, report, pulls, live)
     report.diffs = [_diff(path, report.originals[path], text) for path, text in sorted(report.edited.items())]
     if secrets.values:
-        report.warnings.append("new webhook URLs carry secrets, written as ${...} placeholders; set these environment "
-                               "variables (values from the web UI or your secret store): " +
-                               ", ".join(sorted(secrets.values)))
+        report.warnings.append(
+            "new webhook URLs carry secrets, written as ${...} placeholders; set these environment "
+            "variables (values from the web UI or your secret store): " + ", ".join(sorted(secrets.values))
+        )
     if not dry_run:
         _write(report.edited, report.originals)
     return report
@@ -151,8 +170,9 @@ def _apply(doc: Document, where: tuple, edit: Edit) -> None:
         raise PullError(f"{exc}; nothing was written") from None
 
 
-def _check(paths: list[str], env: Mapping[str, str], report: PullReport, pulls: list[ListPull],
-           live: LiveAccount) -> None:
+def _check(
+    paths: list[str], env: Mapping[str, str], report: PullReport, pulls: list[ListPull], live: LiveAccount
+) -> None:
     """Load the edited files as the configuration and plan the pulled lists against what was read."""
     with tempfile.TemporaryDirectory(prefix="tatango-pull-") as scratch:
         overrides = {}
@@ -163,14 +183,21 @@ def _check(paths: list[str], env: Mapping[str, str], report: PullReport, pulls: 
         # The placeholders of new webhook URLs resolve to the live values only here, in memory.
         account, diagnostics = load(paths, {**env, **report.secrets}, overrides=overrides)
     if account is None:
-        raise PullError("the edited files would not be valid configuration; nothing was written:\n  " +
-                        "\n  ".join(d.text() for d in errors(diagnostics)))
+        raise PullError(
+            "the edited files would not be valid configuration; nothing was written:\n  "
+            + "\n  ".join(d.text() for d in errors(diagnostics))
+        )
     places = {(p.desired.source.file, tuple(p.desired.path)) for p in pulls}
     pulled = [d for d in account.lists if (d.source.file, tuple(d.path)) in places]
     keys = {d.key for d in pulled}
-    subset = DesiredAccount(lists=pulled, account=AccountSettings(shortcode=account.account.shortcode),
-                            files=account.files, digest=account.digest, paths=account.paths,
-                            new_value_rules=[r for r in account.new_value_rules if r.list_key in keys])
+    subset = DesiredAccount(
+        lists=pulled,
+        account=AccountSettings(shortcode=account.account.shortcode),
+        files=account.files,
+        digest=account.digest,
+        paths=account.paths,
+        new_value_rules=[r for r in account.new_value_rules if r.list_key in keys],
+    )
     try:
         after = plan(subset, live, Scope())
     except (PlanError, ConfigError) as exc:
@@ -180,8 +207,10 @@ def _check(paths: list[str], env: Mapping[str, str], report: PullReport, pulls: 
     left = [a for a in after.actions if a.list_key in keys]
     unexpected = [a for a in left if not _left_on_purpose(a, kept.get(a.list_key, set()))]
     if unexpected:
-        raise PullError("pull could not take back every difference; nothing was written. The plan after the edit "
-                        "would still do:\n  " + "\n  ".join(f"{a.action} {a.address}" for a in unexpected))
+        raise PullError(
+            "pull could not take back every difference; nothing was written. The plan after the edit "
+            "would still do:\n  " + "\n  ".join(f"{a.action} {a.address}" for a in unexpected)
+        )
     report.remaining = [f"{a.action} {a.address} ({a.reason})" for a in left]
 
 

@@ -4,6 +4,7 @@ Every rendering is checked by reading it back with the same YAML reader the tool
 (PyYAML, YAML 1.1: an unquoted ``yes`` is a boolean); a style that would not read back
 as the exact value falls back to double quotes, which can hold any string.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ class Style(Enum):
 
     @staticmethod
     def of(node_style: str | None) -> Style:
-        return {None: Style.PLAIN, "'": Style.SINGLE, '"': Style.DOUBLE, "|": Style.LITERAL,
-                ">": Style.FOLDED}.get(node_style, Style.PLAIN)
+        return {None: Style.PLAIN, "'": Style.SINGLE, '"': Style.DOUBLE, "|": Style.LITERAL, ">": Style.FOLDED}.get(
+            node_style, Style.PLAIN
+        )
 
 
 def _reads_back(text: str, value: Any) -> bool:
@@ -58,8 +60,12 @@ def inline(value: Any, style: Style = Style.PLAIN) -> str:
     value = str(value)
     if style is Style.SINGLE and "\n" not in value and _reads_back("'" + value.replace("'", "''") + "'", value):
         return "'" + value.replace("'", "''") + "'"
-    if style in (Style.PLAIN, Style.LITERAL, Style.FOLDED) and value and value == value.strip() and (
-            "\n" not in value and not any(c in value for c in ",[]{}#") and _reads_back(value, value)):
+    if (
+        style in (Style.PLAIN, Style.LITERAL, Style.FOLDED)
+        and value
+        and value == value.strip()
+        and ("\n" not in value and not any(c in value for c in ",[]{}#") and _reads_back(value, value))
+    ):
         return value  # brackets and commas excluded: the same text may go into a flow sequence
     return _double(value)
 

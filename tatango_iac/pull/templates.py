@@ -6,6 +6,7 @@ lands in the file). When the live value matches the template except for the vari
 value, the variable itself changed in the web UI: the template is kept, and the caller
 warns that the variable must be updated where it is set (the value is never written).
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,13 @@ def live_text(desired: object, live: str, env: Mapping[str, str]) -> Text:
     pattern = _pattern(template)
     match = pattern.fullmatch(live) if pattern else None
     if match and len(match.groups()) == len(values):
-        changed = tuple(dict.fromkeys(REFERENCE.match(ref).group(1) for (ref, now), seen in  # type: ignore[union-attr]
-                                      zip(values, match.groups(), strict=True) if seen != now))
+        changed = tuple(
+            dict.fromkeys(
+                REFERENCE.match(ref).group(1)  # type: ignore[union-attr]
+                for (ref, now), seen in zip(values, match.groups(), strict=True)
+                if seen != now
+            )
+        )
         if changed:
             return Text(None, changed)
         return Text(template)
@@ -74,8 +80,11 @@ def live_text(desired: object, live: str, env: Mapping[str, str]) -> Text:
             return Text(text)
     except UnsetVariable:
         pass
-    inside = tuple(REFERENCE.match(ref).group(1) for ref, value in values  # type: ignore[union-attr]
-                   if len(value) >= MIN_PUT_BACK and value in live)
+    inside = tuple(
+        REFERENCE.match(ref).group(1)  # type: ignore[union-attr]
+        for ref, value in values
+        if len(value) >= MIN_PUT_BACK and value in live
+    )
     if inside:  # never write a variable's value in clear: leave this one to a person
         return Text(None, inside)
     return Text(literal(live))  # the variables' values do not appear in it: plain text

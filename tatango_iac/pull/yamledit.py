@@ -8,6 +8,7 @@ it changes: a scalar, a key inserted after its siblings, a sequence item removed
 appended at the sequence's own indentation. Comments, key order, quoting and blank lines of
 untouched lines stay byte for byte.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,8 +65,9 @@ class Document:
         key: Node | None = None
         for part in path:
             if node is not None and getattr(node, "anchor", None):
-                raise EditError(f"{self._where(node)}: the value is shared through the anchor &{node.anchor}; "
-                                "edit it by hand")
+                raise EditError(
+                    f"{self._where(node)}: the value is shared through the anchor &{node.anchor}; edit it by hand"
+                )
             if isinstance(node, MappingNode) and isinstance(part, str):
                 pair = next(((k, v) for k, v in node.value if k.value == part), None)
                 key, node = pair if pair else (None, None)
@@ -74,8 +76,9 @@ class Document:
             else:
                 return None, None
         if node is not None and getattr(node, "anchor", None):
-            raise EditError(f"{self._where(node)}: the value is shared through the anchor &{node.anchor}; edit it "
-                            "by hand")
+            raise EditError(
+                f"{self._where(node)}: the value is shared through the anchor &{node.anchor}; edit it by hand"
+            )
         return key, node
 
     def node(self, path: Path) -> Node | None:
@@ -131,7 +134,7 @@ class Document:
 
     def _block_indent(self, node: ScalarNode, key: Node | None) -> int:
         first = self.text.find("\n", node.start_mark.index) + 1
-        line = self.text[first:self.text.find("\n", first) if "\n" in self.text[first:] else len(self.text)]
+        line = self.text[first : self.text.find("\n", first) if "\n" in self.text[first:] else len(self.text)]
         found = len(line) - len(line.lstrip(" "))
         return found if found else (key.start_mark.column if key is not None else 0) + 2
 
@@ -147,7 +150,7 @@ class Document:
         at = self._line_end(self._end(parent))
         pad = " " * self._column(parent.value[0][0])
         text = f"{pad}{path[-1]}: {inline(value, style)}\n"
-        self.splices.append(_Splice(at, at, text if self.text[at - 1:at] in ("\n", "") and at > 0 else "\n" + text))
+        self.splices.append(_Splice(at, at, text if self.text[at - 1 : at] in ("\n", "") and at > 0 else "\n" + text))
 
     def _sibling_style(self, mapping_path: Path, key: str) -> Style:
         """The file's habit: the style of the same key in a sibling mapping of the same sequence, else the
@@ -170,7 +173,7 @@ class Document:
         key, node = self._find(path)
         if not isinstance(node, SequenceNode) or key is None:
             raise EditError(f"{self.file}: {'.'.join(map(str, path))} is not a sequence in the file")
-        written = [self.text[n.start_mark.index:self._end(n)] for n in node.value]
+        written = [self.text[n.start_mark.index : self._end(n)] for n in node.value]
         quoted = [n.style for n in node.value if isinstance(n, ScalarNode) and n.style in ("'", '"')]
         style = Style.of(quoted[0]) if quoted else Style.PLAIN
         texts = [written[i.index] if isinstance(i, Keep) else inline(i, style) for i in items]
@@ -197,7 +200,7 @@ class Document:
             self.splices.append(_Splice(key.end_mark.index, node.end_mark.index, ":\n" + items.rstrip("\n")))
             return
         if node.flow_style:  # a one-line list stays one line
-            texts = [self.text[node.value[i].start_mark.index:self._end(node.value[i])] for i in kept]
+            texts = [self.text[node.value[i].start_mark.index : self._end(node.value[i])] for i in kept]
             texts += ["{" + ", ".join(f"{k}: {inline(v)}" for k, v in item.items()) + "}" for item in appended]
             self.splices.append(_Splice(node.start_mark.index, node.end_mark.index, "[" + ", ".join(texts) + "]"))
             return
@@ -213,7 +216,7 @@ class Document:
     def _item_span(self, sequence: SequenceNode, index: int) -> tuple[int, int]:
         item = sequence.value[index]
         start = self._line_start(item.start_mark.index)
-        if self.text[start:item.start_mark.index].strip() not in ("-", ""):
+        if self.text[start : item.start_mark.index].strip() not in ("-", ""):
             raise EditError(f"{self._where(item)}: cannot remove this item: it does not start its own line")
         while start > 0:  # the comment lines right above the item belong to it
             above = self._line_start(start - 1)
@@ -225,8 +228,12 @@ class Document:
 
     def _render_item(self, item: dict[str, Any], dash: int, path: Path, sequence: SequenceNode | None) -> str:
         offset = 2
-        if sequence is not None and sequence.value and isinstance(sequence.value[0], MappingNode) and \
-                sequence.value[0].value:
+        if (
+            sequence is not None
+            and sequence.value
+            and isinstance(sequence.value[0], MappingNode)
+            and sequence.value[0].value
+        ):
             offset = max(2, self._column(sequence.value[0].value[0][0]) - dash)
         lines = []
         for n, (name, value) in enumerate(item.items()):
@@ -244,9 +251,11 @@ class Document:
         pieces, position = [], 0
         for splice in ordered:
             if splice.start < position:
-                raise EditError(f"{self.file}: two changes overlap near line "
-                                f"{self.text.count(chr(10), 0, splice.start) + 1}; nothing was written")
-            pieces += [self.text[position:splice.start], splice.text]
+                raise EditError(
+                    f"{self.file}: two changes overlap near line "
+                    f"{self.text.count(chr(10), 0, splice.start) + 1}; nothing was written"
+                )
+            pieces += [self.text[position : splice.start], splice.text]
             position = splice.end
         pieces.append(self.text[position:])
         return "".join(pieces)

@@ -1,4 +1,5 @@
 """API handlers: turn a parsed request into the documented response body."""
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,14 @@ def paginate(items: list[dict[str, Any]], query: dict[str, str], key: str, serve
     page = max(1, page)
     size = served(per_page) if served else per_page
     start = (page - 1) * size
-    return 200, {"status": "OK", "per_page": per_page, "count": len(items), "page": page,
-                 "pages_count": math.ceil(len(items) / per_page), key: items[start:start + size]}
+    return 200, {
+        "status": "OK",
+        "per_page": per_page,
+        "count": len(items),
+        "page": page,
+        "pages_count": math.ceil(len(items) / per_page),
+        key: items[start : start + size],
+    }
 
 
 def _object(body: Any, key: str) -> dict[str, Any]:
@@ -56,8 +63,9 @@ def test_keyword(state: State, params, body, query) -> Response:
 
 
 def list_lists(state: State, params, body, query) -> Response:
-    return paginate([state.profile.index_item(render_list(r)) for r in state.all_lists()], query, "lists",
-                    state.profile.page_served)
+    return paginate(
+        [state.profile.index_item(render_list(r)) for r in state.all_lists()], query, "lists", state.profile.page_served
+    )
 
 
 def get_list(state: State, params, body, query) -> Response:
@@ -87,8 +95,11 @@ def set_keywords(state: State, params, body, query) -> Response:
 
 def set_opt_in(state: State, params, body, query) -> Response:
     record = state.set_opt_in(int(params["id"]), body if isinstance(body, dict) else {})
-    payload = {"status": "Opt in settings updated", "opt_in_type": record["opt_in_type"],
-               "opt_in_requests": record["opt_in_requests"]}
+    payload = {
+        "status": "Opt in settings updated",
+        "opt_in_type": record["opt_in_type"],
+        "opt_in_requests": record["opt_in_requests"],
+    }
     if record["opt_in_type"] == "single":
         payload["first_optin_message"] = record["first_optin_message"]
         payload["second_optin_message"] = record["second_optin_message"]
@@ -96,8 +107,21 @@ def set_opt_in(state: State, params, body, query) -> Response:
 
 
 def list_custom_fields(state: State, params, body, query) -> Response:
-    fields = [{k: f[k] for k in ("key", "pattern", "max_length", "default_value", "label", "content_type",
-                                 "should_validate_regex_via_api")} for f in state.custom_fields(int(params["id"]))]
+    fields = [
+        {
+            k: f[k]
+            for k in (
+                "key",
+                "pattern",
+                "max_length",
+                "default_value",
+                "label",
+                "content_type",
+                "should_validate_regex_via_api",
+            )
+        }
+        for f in state.custom_fields(int(params["id"]))
+    ]
     return 200, state.profile.custom_fields_page(fields, query)
 
 
@@ -113,12 +137,19 @@ def delete_custom_field(state: State, params, body, query) -> Response:
 
 
 def list_webhooks(state: State, params, body, query) -> Response:
-    return paginate([state.profile.webhook_out(h) for h in state.webhooks(int(params["id"]))], query, "webhooks",
-                    state.profile.page_served)
+    return paginate(
+        [state.profile.webhook_out(h) for h in state.webhooks(int(params["id"]))],
+        query,
+        "webhooks",
+        state.profile.page_served,
+    )
 
 
 def get_webhook(state: State, params, body, query) -> Response:
-    return 200, {"status": "OK", "webhook": state.profile.webhook_out(state.get_webhook(int(params["id"]), int(params["wid"])))}
+    return 200, {
+        "status": "OK",
+        "webhook": state.profile.webhook_out(state.get_webhook(int(params["id"]), int(params["wid"]))),
+    }
 
 
 def create_webhook(state: State, params, body, query) -> Response:
@@ -138,5 +169,7 @@ def delete_webhook(state: State, params, body, query) -> Response:
 
 def add_subscriber(state: State, params, body, query) -> Response:
     subscriber = state.add_subscriber(int(params["id"]), _object(body, "subscriber"))
-    return 200, {"status": "Subscriber has been added - no opt-in message was sent due to list settings.",
-                 "subscriber": subscriber}
+    return 200, {
+        "status": "Subscriber has been added - no opt-in message was sent due to list settings.",
+        "subscriber": subscriber,
+    }

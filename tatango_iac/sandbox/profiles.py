@@ -6,6 +6,7 @@ plan under each and shows the tool converges or stops with a message naming the
 assumption. A profile is one class here, overriding one hook of ``Profile``; the
 handlers and the state call the hooks and know nothing of the profiles.
 """
+
 from __future__ import annotations
 
 import copy
@@ -106,7 +107,7 @@ def _stringify(value: Any) -> Any:
 
 class StringScalars(Profile):
     name = "string-scalars"
-    flips = "booleans and numbers come back as strings (\"true\", \"9999\", ids and counts too)"
+    flips = 'booleans and numbers come back as strings ("true", "9999", ids and counts too)'
     tool = "converges: values are coerced where read; no update from a type difference"
 
     def respond(self, method: str, status: int, payload: dict[str, Any]) -> tuple[int, Optional[dict[str, Any]]]:
@@ -174,13 +175,19 @@ class CustomFieldsPaged(Profile):
 
     def custom_fields_page(self, fields: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
         page = max(1, int(query.get("page", 1)))
-        return {"status": "OK", "per_page": 10, "count": len(fields), "page": page,
-                "pages_count": math.ceil(len(fields) / 10), "custom_fields": fields[(page - 1) * 10:page * 10]}
+        return {
+            "status": "OK",
+            "per_page": 10,
+            "count": len(fields),
+            "page": page,
+            "pages_count": math.ceil(len(fields) / 10),
+            "custom_fields": fields[(page - 1) * 10 : page * 10],
+        }
 
 
 class OddTimestamps(Profile):
     name = "odd-timestamps"
-    flips = "timestamps come in a non-ISO format (\"09/07/2016 14:10:41 -0700\")"
+    flips = 'timestamps come in a non-ISO format ("09/07/2016 14:10:41 -0700")'
     tool = "converges: timestamps are never compared nor fingerprinted"
 
     def timestamp(self, instant: datetime) -> str:
@@ -223,8 +230,10 @@ class ReadLag(Profile):
         lag = data.get("_lag")
         if lag is None:
             # A read replica that has not caught up: it still holds the account from before the first write.
-            data["_lag"] = {"view": copy.deepcopy({k: v for k, v in data.items() if k != "_lag"}),
-                            "reads": self.LAG_READS}
+            data["_lag"] = {
+                "view": copy.deepcopy({k: v for k, v in data.items() if k != "_lag"}),
+                "reads": self.LAG_READS,
+            }
         else:
             lag["reads"] = self.LAG_READS
 
@@ -240,8 +249,10 @@ class ReadLag(Profile):
 
 class PageCap(Profile):
     name = "page-cap"
-    flips = ("index pages hold at most 3 items whatever per_page asks, while the envelope reports per_page and "
-             "pages_count as asked")
+    flips = (
+        "index pages hold at most 3 items whatever per_page asks, while the envelope reports per_page and "
+        "pages_count as asked"
+    )
     tool = "converges: paging follows the items until they add up to count"
 
     def page_served(self, per_page: int) -> int:
@@ -252,9 +263,18 @@ class IndexSummary(Profile):
     name = "index-summary"
     flips = "the list index leaves out the messages and e-mail settings; only GET /lists/{id} carries them"
     tool = "converges: a managed field the index leaves out is read from the list itself (managed lists only)"
-    OMITTED = ("message_yes", "message_help", "message_stop", "message_reply", "message_already_subscribed",
-               "first_optin_message", "second_optin_message", "email_digest", "email_subscribe",
-               "email_unsubscribe")
+    OMITTED = (
+        "message_yes",
+        "message_help",
+        "message_stop",
+        "message_reply",
+        "message_already_subscribed",
+        "first_optin_message",
+        "second_optin_message",
+        "email_digest",
+        "email_subscribe",
+        "email_unsubscribe",
+    )
 
     def index_item(self, item: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in item.items() if k not in self.OMITTED}
@@ -273,17 +293,21 @@ def _stripped(value: Any) -> Any:
 class StripsWhitespace(Profile):
     name = "strips-whitespace"
     flips = "texts are stored with the whitespace at either end stripped (a Rails app with strip_attributes)"
-    tool = ("stops at the first apply that writes such a text: 'the API stored X as Y'; plans no change (and never "
-            "a destructive replace) for it afterwards")
+    tool = (
+        "stops at the first apply that writes such a text: 'the API stored X as Y'; plans no change (and never "
+        "a destructive replace) for it afterwards"
+    )
 
     def incoming(self, body: Any) -> Any:
         return _stripped(body)
 
 
-_PUT_PATHS = ((re.compile(r"/lists/(\d+)/keywords$"), "keywords"),
-              (re.compile(r"/lists/(\d+)/webhooks/(\d+)$"), "webhook"),
-              (re.compile(r"/lists/(\d+)/opt_in_settings$"), "opt_in"),
-              (re.compile(r"/lists/(\d+)$"), "list"))
+_PUT_PATHS = (
+    (re.compile(r"/lists/(\d+)/keywords$"), "keywords"),
+    (re.compile(r"/lists/(\d+)/webhooks/(\d+)$"), "webhook"),
+    (re.compile(r"/lists/(\d+)/opt_in_settings$"), "opt_in"),
+    (re.compile(r"/lists/(\d+)$"), "list"),
+)
 
 
 class StaleAnswers(Profile):
@@ -302,8 +326,11 @@ class StaleAnswers(Profile):
             if kind == "keywords":
                 return {**payload, "keyword_names": list(record["keyword_names"])}
             if kind == "opt_in":
-                return {**payload, "opt_in_type": record["opt_in_type"],
-                        "opt_in_requests": list(record["opt_in_requests"])}
+                return {
+                    **payload,
+                    "opt_in_type": record["opt_in_type"],
+                    "opt_in_requests": list(record["opt_in_requests"]),
+                }
             if kind == "webhook":
                 hook = old["webhooks"].get(found.group(2))
                 return {**payload, "webhook": dict(hook)} if hook else payload
@@ -320,10 +347,28 @@ class SoftDeleteWebhooks(Profile):
         return True
 
 
-PROFILES: dict[str, type[Profile]] = {cls.name: cls for cls in (
-    Profile, ThreeEvents, StringScalars, Created201, KeywordsAdd, OptInAppend, WebhookPutResets, NormalizedUrls,
-    CustomFieldsPaged, OddTimestamps, OptInDefaults, ReadLag, PageCap, IndexSummary, StripsWhitespace, StaleAnswers,
-    SoftDeleteWebhooks)}
+PROFILES: dict[str, type[Profile]] = {
+    cls.name: cls
+    for cls in (
+        Profile,
+        ThreeEvents,
+        StringScalars,
+        Created201,
+        KeywordsAdd,
+        OptInAppend,
+        WebhookPutResets,
+        NormalizedUrls,
+        CustomFieldsPaged,
+        OddTimestamps,
+        OptInDefaults,
+        ReadLag,
+        PageCap,
+        IndexSummary,
+        StripsWhitespace,
+        StaleAnswers,
+        SoftDeleteWebhooks,
+    )
+}
 
 
 def profile_named(name: Optional[str]) -> Profile:
@@ -333,4 +378,3 @@ def profile_named(name: Optional[str]) -> Profile:
         return PROFILES[name]()
     except KeyError:
         raise ValueError(f"unknown sandbox profile {name!r}; known: {', '.join(PROFILES)}") from None
-

@@ -1,4 +1,5 @@
 """The route table: (method, path pattern) -> handler. Writes are marked for persistence."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,9 @@ class Route:
 
 def _route(method: str, path: str, handler: Callable) -> Route:
     regex = re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", path)
-    return Route(method, re.compile(f"^{API_PREFIX}{regex}/?$"), handler, method != "GET" and
-                 handler is not h.test_keyword)
+    return Route(
+        method, re.compile(f"^{API_PREFIX}{regex}/?$"), handler, method != "GET" and handler is not h.test_keyword
+    )
 
 
 ROUTES = [

@@ -7,6 +7,7 @@ Control API (no auth; loopback only), for tests and demos:
   GET      /_sandbox/requests the API requests received (method, path, body, status)
   POST     /_sandbox/requests/clear
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,9 +35,11 @@ FAULT_KINDS = ("429", "500", "502", "503", "html403", "drop_before", "drop_after
 # Scripted only: answer with {"status", "json" or "text", "headers"} instead of the emulator, before
 # ("answer") or after ("answer_after", the write is committed) the handler runs.
 SCRIPTED_KINDS = ("answer", "answer_after")
-WAF_PAGE = ("<!DOCTYPE html><html><head><title>403 Forbidden - Request blocked</title></head>"
-            "<body><h1>Request blocked</h1><p>The request was blocked by the web application firewall.</p>"
-            "</body></html>")
+WAF_PAGE = (
+    "<!DOCTYPE html><html><head><title>403 Forbidden - Request blocked</title></head>"
+    "<body><h1>Request blocked</h1><p>The request was blocked by the web application firewall.</p>"
+    "</body></html>"
+)
 
 
 @dataclass
@@ -62,7 +65,8 @@ class Faults:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         faults = cls(**known)
         bad = [k for k in faults.kinds if k not in FAULT_KINDS] + [
-            s.get("fault") for s in faults.script if s.get("fault") not in FAULT_KINDS + SCRIPTED_KINDS]
+            s.get("fault") for s in faults.script if s.get("fault") not in FAULT_KINDS + SCRIPTED_KINDS
+        ]
         if bad:
             raise ValueError(f"unknown fault kinds {bad}; known: {', '.join(FAULT_KINDS)}")
         return faults
@@ -78,9 +82,17 @@ class _Drop(Exception):
 
 
 class SandboxServer:
-    def __init__(self, state_file: Optional[str] = None, *, port: int = 0, host: str = "127.0.0.1",
-                 clock: Any = None, faults: Optional[Faults] = None, state: Optional[State] = None,
-                 profile: Optional[Profile] = None):
+    def __init__(
+        self,
+        state_file: Optional[str] = None,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        clock: Any = None,
+        faults: Optional[Faults] = None,
+        state: Optional[State] = None,
+        profile: Optional[Profile] = None,
+    ):
         self.state = state or State(state_file, profile=profile)
         if profile is not None:
             self.state.profile = profile
@@ -112,8 +124,9 @@ class SandboxServer:
         return f"http://127.0.0.1:{self.port}/_sandbox"
 
     def start(self) -> "SandboxServer":
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                       name="tatango-sandbox", daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="tatango-sandbox", daemon=True
+        )
         self.thread.start()
         return self
 
@@ -172,8 +185,7 @@ class SandboxServer:
             if step.get("method", method) == method and re.search(step.get("path", ""), path):
                 step["times"] = step.get("times", 1) - 1
                 return step if step["fault"] in SCRIPTED_KINDS else step["fault"]
-        if (self.faults.rate and (writes or not self.faults.writes_only)
-                and self.random.random() < self.faults.rate):
+        if self.faults.rate and (writes or not self.faults.writes_only) and self.random.random() < self.faults.rate:
             kinds = [k for k in self.faults.kinds if writes or k != "drop_after"] or ["500"]
             return self.random.choice(kinds)
         return None
@@ -212,8 +224,14 @@ class SandboxServer:
 
         return Handler
 
-    def _send(self, handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: Optional[dict] = None,
-              html: Optional[str] = None) -> None:
+    def _send(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        payload: Any,
+        headers: Optional[dict] = None,
+        html: Optional[str] = None,
+    ) -> None:
         body = (html if html is not None else json.dumps(payload)).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "text/html; charset=utf-8" if html is not None else "application/json")
@@ -286,8 +304,11 @@ class SandboxServer:
             headers = {"Retry-After": str(retry_after)} if self.faults.retry_after else None
             return 429, {"status": "error", "error": "Rate limit exceeded"}, headers
         if fault == "429":
-            return 429, {"status": "error", "error": "Rate limit exceeded"}, (
-                {"Retry-After": "1"} if self.faults.retry_after else None)
+            return (
+                429,
+                {"status": "error", "error": "Rate limit exceeded"},
+                ({"Retry-After": "1"} if self.faults.retry_after else None),
+            )
         if fault in ("500", "502", "503"):
             return int(fault), {"status": "error", "error": "We had a problem with our server. Try again later."}, None
         if fault == "html403":
@@ -313,8 +334,9 @@ class SandboxServer:
             status, payload = self.state.profile.respond(method, status, payload)
         return status, payload, None
 
-    def _handle(self, route: routes.Route, params: dict[str, str], body: Any, query: dict[str, str],
-                path: str) -> tuple[int, Any]:
+    def _handle(
+        self, route: routes.Route, params: dict[str, str], body: Any, query: dict[str, str], path: str
+    ) -> tuple[int, Any]:
         """Run a handler through the profile's hooks (state lock held)."""
         profile, state = self.state.profile, self.state
         if not route.writes:
@@ -341,7 +363,7 @@ class SandboxServer:
         return status, step.get("json"), step.get("headers")
 
     def _control(self, handler: BaseHTTPRequestHandler, method: str, path: str, body: Any) -> None:
-        name = path[len("/_sandbox"):].strip("/")
+        name = path[len("/_sandbox") :].strip("/")
         if name == "state" and method == "GET":
             self._send(handler, 200, self.state.snapshot())
         elif name == "state" and method == "PUT" and isinstance(body, dict):
@@ -349,6 +371,7 @@ class SandboxServer:
             self._send(handler, 200, {"status": "OK"})
         elif name == "reset" and method == "POST":
             from tatango_iac.sandbox.state import default_state
+
             self.state.replace(default_state())
             self._send(handler, 200, {"status": "OK"})
         elif name == "faults" and method == "GET":

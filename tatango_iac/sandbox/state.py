@@ -1,4 +1,5 @@
 """The sandbox's account state and the API's domain rules, independent of HTTP."""
+
 from __future__ import annotations
 
 import copy
@@ -16,13 +17,32 @@ from tatango_iac.sandbox.profiles import Profile
 from tatango_iac.sandbox.storage import Persisted
 
 RESERVED = {"STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT", "STOPALL", "HELP", "INFO"}
-LIST_ATTRS = ("name", "email_digest", "email_subscribe", "email_unsubscribe", "first_optin_message",
-              "second_optin_message", "message_help", "message_stop", "message_reply", "message_already_subscribed",
-              "message_yes")
+LIST_ATTRS = (
+    "name",
+    "email_digest",
+    "email_subscribe",
+    "email_unsubscribe",
+    "first_optin_message",
+    "second_optin_message",
+    "message_help",
+    "message_stop",
+    "message_reply",
+    "message_already_subscribed",
+    "message_yes",
+)
 WEBHOOK_EVENTS = ("subscribe", "unsubscribe", "message_sent", "reply_received", "cleaned")
 CUSTOM_FIELD_TYPES = ("text", "datetime", "number")
-OPT_IN_REQUEST_ATTRS = ("collected_data", "request_message", "retry_message", "follow_up", "follow_up_hour",
-                        "no_response_message", "opt_in_message", "second_opt_in_message", "success_action")
+OPT_IN_REQUEST_ATTRS = (
+    "collected_data",
+    "request_message",
+    "retry_message",
+    "follow_up",
+    "follow_up_hour",
+    "no_response_message",
+    "opt_in_message",
+    "second_opt_in_message",
+    "success_action",
+)
 COLLECTED_DATA = ("zip_code", "email_address", "first_name", "yes")
 # The live API reports the same instant with varying UTC offsets; so does the sandbox.
 _OFFSETS = (timedelta(hours=-7), timedelta(hours=-8), timedelta(0))
@@ -42,14 +62,16 @@ def read_state(path: str, shown: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise StateFileError(f"the sandbox state {shown} is damaged (not UTF-8): {advice}") from None
     except json.JSONDecodeError as exc:
-        raise StateFileError(f"{shown}:{exc.lineno}:{exc.colno}: the sandbox state is damaged (not JSON: {exc.msg}): "
-                             f"{advice}") from None
+        raise StateFileError(
+            f"{shown}:{exc.lineno}:{exc.colno}: the sandbox state is damaged (not JSON: {exc.msg}): {advice}"
+        ) from None
     except OSError as exc:
         raise StateFileError(f"cannot read the sandbox state {shown}: {exc.strerror}") from None
     expected = default_state()
     if not isinstance(data, dict):
-        raise StateFileError(f"the sandbox state {shown} is damaged (a JSON {type(data).__name__}, not an object): "
-                             f"{advice}")
+        raise StateFileError(
+            f"the sandbox state {shown} is damaged (a JSON {type(data).__name__}, not an object): {advice}"
+        )
     wrong = sorted(k for k, v in expected.items() if k in data and type(data[k]) is not type(v))
     if wrong:
         raise StateFileError(f"the sandbox state {shown} is damaged ({', '.join(wrong)} of the wrong type): {advice}")
@@ -81,8 +103,9 @@ def default_state() -> dict[str, Any]:
 class State(Persisted):
     """Thread-safe account state and the API's domain rules; persisted by ``storage.Persisted``."""
 
-    def __init__(self, path: Optional[str] = None, data: Optional[dict[str, Any]] = None,
-                 profile: Optional[Profile] = None):
+    def __init__(
+        self, path: Optional[str] = None, data: Optional[dict[str, Any]] = None, profile: Optional[Profile] = None
+    ):
         # Absolute: the background flush must not follow a later change of directory. Resolved: a state
         # file that is a symlink is written where it points (replacing the link would lose the write).
         self.path = os.path.realpath(path) if path else None
@@ -216,8 +239,9 @@ class State(Persisted):
 
     def set_keywords(self, list_id: int, names: Any) -> list[str]:
         record = self.get_list(list_id)
-        record["keyword_names"] = self.profile.keywords_after_put(record["keyword_names"],
-                                                                  self._check_keywords(names, list_id))
+        record["keyword_names"] = self.profile.keywords_after_put(
+            record["keyword_names"], self._check_keywords(names, list_id)
+        )
         return record["keyword_names"]
 
     def set_opt_in(self, list_id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -259,8 +283,13 @@ class State(Persisted):
         if raw.get("follow_up") and not raw.get("follow_up_hour"):
             raise SandboxError(422, "Opt in requests follow up hour can't be blank")
         stamp = self._timestamp(record["id"])
-        request = {"bypass_opt_in_response": bypass, "id": self._next_id("opt_in_request"), "list_id": record["id"],
-                   "created_at": stamp, "updated_at": stamp}
+        request = {
+            "bypass_opt_in_response": bypass,
+            "id": self._next_id("opt_in_request"),
+            "list_id": record["id"],
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
         for key in OPT_IN_REQUEST_ATTRS:
             request[key] = raw.get(key)
         request["follow_up"] = bool(raw.get("follow_up"))
@@ -282,7 +311,9 @@ class State(Persisted):
             raise SandboxError(422, "Key must only contain lower case characters, numbers and underscores")
         content_type = attrs.get("content_type")
         if content_type not in CUSTOM_FIELD_TYPES:
-            raise SandboxError(422, f"Content type {content_type} not allowed. Allowed types are: text, datetime, number")
+            raise SandboxError(
+                422, f"Content type {content_type} not allowed. Allowed types are: text, datetime, number"
+            )
         max_length = attrs.get("max_length")
         if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length <= 0:
             raise SandboxError(422, "Max. characters must be greater than 0")
@@ -310,10 +341,21 @@ class State(Persisted):
             if not matched:
                 raise SandboxError(422, "Default value does not match pattern")
         stamp = self._timestamp(list_id)
-        record = {"list_id": list_id, "key": key, "pattern": pattern, "max_length": max_length,
-                  "default_value": default, "can_insert": True, "can_segment": True, "created_at": stamp,
-                  "updated_at": stamp, "mask": None, "label": label, "content_type": content_type,
-                  "should_validate_regex_via_api": bool(attrs.get("should_validate_regex_via_api", False))}
+        record = {
+            "list_id": list_id,
+            "key": key,
+            "pattern": pattern,
+            "max_length": max_length,
+            "default_value": default,
+            "can_insert": True,
+            "can_segment": True,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "mask": None,
+            "label": label,
+            "content_type": content_type,
+            "should_validate_regex_via_api": bool(attrs.get("should_validate_regex_via_api", False)),
+        }
         fields[key] = record
         return record
 
@@ -351,8 +393,14 @@ class State(Persisted):
         self._check_callback(attrs.get("callback_url"))
         stamp = self._timestamp(list_id)
         webhook_id = self._next_id("webhook")
-        hook = {"callback_url": self.profile.stored_url(attrs["callback_url"]), "created_at": stamp, "enabled": True, "id": webhook_id,
-                "list_id": list_id, "updated_at": stamp}
+        hook = {
+            "callback_url": self.profile.stored_url(attrs["callback_url"]),
+            "created_at": stamp,
+            "enabled": True,
+            "id": webhook_id,
+            "list_id": list_id,
+            "updated_at": stamp,
+        }
         for event in WEBHOOK_EVENTS:
             hook[event] = bool(attrs.get(event, False))
         hook = dict(sorted(hook.items()))
@@ -385,10 +433,13 @@ class State(Persisted):
             raise SandboxError(422, "Phone number is invalid")
         subscribers = self.data["subscribers"].setdefault(str(list_id), {})
         phone = str(attrs["phone_number"])[-10:]
-        subscriber = {**{k: v for k, v in attrs.items() if isinstance(v, (str, int, bool)) or v is None},
-                      "phone_number": phone, "subscribed_at": self._timestamp(list_id), "opt_in_method": "api"}
+        subscriber = {
+            **{k: v for k, v in attrs.items() if isinstance(v, (str, int, bool)) or v is None},
+            "phone_number": phone,
+            "subscribed_at": self._timestamp(list_id),
+            "opt_in_method": "api",
+        }
         if phone not in subscribers:
             record["counts"]["subscribers"] += 1
         subscribers[phone] = subscriber
         return subscriber
-

@@ -5,6 +5,7 @@ made the sandbox quadratic), only when something changed (a read-only command wr
 nothing back), to an absolute path (the background flush must not follow a later change
 of directory), atomically (a temporary file, then a rename).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -64,6 +65,7 @@ class Persisted:
             json.dump(self.data, handle, separators=(",", ":"), sort_keys=True)
         os.replace(tmp, self.path)
 
+
 class StateLocked(TatangoIacError):
     """Another command holds the state file for longer than we wait."""
 
@@ -82,8 +84,10 @@ def locked(path: str, timeout: float = 30.0) -> Iterator[None]:
     try:
         lock.acquire(poll_interval=0.05)
     except Timeout:
-        raise StateLocked(f"another command is using the sandbox state {path} (waited {timeout:.0f} s; "
-                          f"a `sandbox serve` on it holds it while it runs)") from None
+        raise StateLocked(
+            f"another command is using the sandbox state {path} (waited {timeout:.0f} s; "
+            f"a `sandbox serve` on it holds it while it runs)"
+        ) from None
     try:
         yield
     finally:

@@ -1,4 +1,5 @@
 """Plan renderers: Terraform-like text, JSON (documented in the README), Markdown for PR comments."""
+
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.render.drift import (
     drift_failing,

@@ -5,6 +5,7 @@ renderer indents after the sign; Markdown puts the sign in column 0 so that GitH
 colours a ``diff`` block. Long strings are wrapped into several quoted pieces that join
 without separators into the exact value (whitespace included).
 """
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,7 @@ class _Pieces:
                 if self.used + min(take, len(word) - start) > self.room:
                     self.flush()
                     take = self.room
-                self.add(word[start:start + take], min(take, len(word) - start))
+                self.add(word[start : start + take], min(take, len(word) - start))
                 start += take
             return
         costs = [_quoted_len(ch) for ch in word]
@@ -198,5 +199,6 @@ def limit_lines(exceeded: list[dict[str, Any]]) -> list[str]:
     """A plan over its safety thresholds, said first and plainly."""
     if not exceeded:
         return []
-    return ([f"OVER THE SAFETY LIMITS: apply refuses this plan without --allow-bulk ({len(exceeded)} limit(s)):"] +
-            [safe(f"  ! this plan {e['message']}") for e in exceeded])
+    return [f"OVER THE SAFETY LIMITS: apply refuses this plan without --allow-bulk ({len(exceeded)} limit(s)):"] + [
+        safe(f"  ! this plan {e['message']}") for e in exceeded
+    ]

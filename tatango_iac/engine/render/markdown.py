@@ -1,5 +1,6 @@
 """Markdown for pull-request comments: a summary table, the actions in a collapsed ``diff``
 block, and a truncation that keeps the comment under GitHub's 65,536-character limit."""
+
 from __future__ import annotations
 
 import html
@@ -14,8 +15,9 @@ from tatango_iac.terminal import safe
 
 GITHUB_COMMENT_LIMIT = 65_536
 MARKDOWN_BUDGET = 60_000  # leave room for the sticky-comment marker and the wrapper
-FULL_PLAN_HINT = ("The full plan is in this workflow run's job summary and in its `tatango-plan` artifact "
-                  "(plan.json, plan.txt).")
+FULL_PLAN_HINT = (
+    "The full plan is in this workflow run's job summary and in its `tatango-plan` artifact (plan.json, plan.txt)."
+)
 
 
 def _code(text: str) -> str:
@@ -46,29 +48,38 @@ def _head(plan: Plan) -> list[str]:
     out.append("")
     out += _limits(plan)
     if plan.has_changes:
-        out += ["| create | update | replace | delete | destructive | blocked |", "|---:|---:|---:|---:|---:|---:|",
-                f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['destructive']} | "
-                f"{s['blocked']} |", ""]
+        out += [
+            "| create | update | replace | delete | destructive | blocked |",
+            "|---:|---:|---:|---:|---:|---:|",
+            f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['destructive']} | {s['blocked']} |",
+            "",
+        ]
         out += _people(s)
     if plan.actions and plan.forecast is not None:
         sentence = html.escape(plan.forecast.sentence())
         out += [f"> **Warning:** {sentence}" if not plan.forecast.fits_one_job else sentence, ""]
     if s["destructive"]:
-        out.append(f"> **Warning:** {s['destructive']} destructive action(s) affect "
-                   f"{people(s['subscribers_affected'], s['subscribers_unknown'])}; apply needs `--allow-destroy`:")
+        out.append(
+            f"> **Warning:** {s['destructive']} destructive action(s) affect "
+            f"{people(s['subscribers_affected'], s['subscribers_unknown'])}; apply needs `--allow-destroy`:"
+        )
         for action in plan.actions:
             if action.destructive:
                 count = subscribers_text(action.subscribers)
-                out.append(f"> - {_code(action.address)} ({action.action}, "
-                           f"{count if action.is_list_delete else 'stored values of ' + count})")
+                out.append(
+                    f"> - {_code(action.address)} ({action.action}, "
+                    f"{count if action.is_list_delete else 'stored values of ' + count})"
+                )
         out.append("")
     for blocked in plan.blocked:
         out += [f"> **Blocked:** {html.escape(safe(blocked['message']))}", ""]
     rows = by_origin(plan.actions)
     if rows:  # a change to one template reads as one change, however many lists it reaches
         out += ["| from | lists | fields |", "|---|---:|---|"]
-        out += [f"| {html.escape(safe(label), quote=False)} | {count} | {', '.join(_code(f) for f in fields)} |"
-                for label, count, fields in rows]
+        out += [
+            f"| {html.escape(safe(label), quote=False)} | {count} | {', '.join(_code(f) for f in fields)} |"
+            for label, count, fields in rows
+        ]
         out.append("")
     return _outside(plan) + _compliance_callout(plan) + out
 
@@ -92,12 +103,18 @@ def _compliance_callout(plan: Plan) -> list[str]:
     review = plan.compliance()
     if not review["breaks"]:
         return []
-    out = ["> [!WARNING]", f"> **Compliance:** this change breaks {review['breaks']} message rule(s)"
-           + (f" and fixes {review['fixes']}" if review["fixes"] else "") + ":"]
+    out = [
+        "> [!WARNING]",
+        f"> **Compliance:** this change breaks {review['breaks']} message rule(s)"
+        + (f" and fixes {review['fixes']}" if review["fixes"] else "")
+        + ":",
+    ]
     for message in review["messages"]:
         for broken in message["breaks"]:
-            out.append(f"> - {_code(message['address'])}: {html.escape(safe(broken['message']), quote=False)} "
-                       f"({_code(broken['rule'])}, {broken['severity']})")
+            out.append(
+                f"> - {_code(message['address'])}: {html.escape(safe(broken['message']), quote=False)} "
+                f"({_code(broken['rule'])}, {broken['severity']})"
+            )
     return out + [""]
 
 
@@ -106,16 +123,21 @@ def _people(s: dict) -> list[str]:
     if s["destructive"]:
         out.append(f"Destructive actions affect **{people(s['subscribers_affected'], s['subscribers_unknown'])}**.")
     if s["conversations_changed"] or s["conversations_unknown"]:
-        out.append("Message changes reach the conversations of "
-                   f"**{people(s['conversations_changed'], s['conversations_unknown'])}**.")
+        out.append(
+            "Message changes reach the conversations of "
+            f"**{people(s['conversations_changed'], s['conversations_unknown'])}**."
+        )
     return out + [""] if out else []
 
 
 def _limits(plan: Plan) -> list[str]:
     if not plan.over_limit:
         return []
-    out = ["> [!CAUTION]", f"> **Over the safety limits:** apply refuses this plan without `--allow-bulk` "
-           f"({len(plan.over_limit)} limit(s)):"]
+    out = [
+        "> [!CAUTION]",
+        f"> **Over the safety limits:** apply refuses this plan without `--allow-bulk` "
+        f"({len(plan.over_limit)} limit(s)):",
+    ]
     out += [f"> - this plan {html.escape(safe(e['message']))}" for e in plan.over_limit]
     return out + [""]
 
@@ -139,9 +161,11 @@ def render_markdown(plan: Plan, budget: int = MARKDOWN_BUDGET) -> str:
         room = budget - len(head) - 600
         note = ""
         if len(body) > room:
-            kept = body[:max(room, 0)].rsplit("\n", 1)[0]
-            note = (f"\n\n*Output truncated: {len(kept):,} of {len(body):,} characters shown (GitHub comments are "
-                    f"limited to {GITHUB_COMMENT_LIMIT:,}). {FULL_PLAN_HINT}*")
+            kept = body[: max(room, 0)].rsplit("\n", 1)[0]
+            note = (
+                f"\n\n*Output truncated: {len(kept):,} of {len(body):,} characters shown (GitHub comments are "
+                f"limited to {GITHUB_COMMENT_LIMIT:,}). {FULL_PLAN_HINT}*"
+            )
             body = kept
         fence = _fence(body)
         summary = f"Show {len(plan.actions)} action(s)" if plan.actions else "Show details"
@@ -159,5 +183,7 @@ def render_markdown_error(message: str) -> str:
     """A failed plan, as a comment: the reviewer sees why there is no plan."""
     text = safe(message)
     fence = _fence(text)
-    return (f"### tatango-iac plan failed\n\n**The plan could not be made; nothing was changed.**\n\n{fence}\n{text}\n"
-            f"{fence}\n")
+    return (
+        f"### tatango-iac plan failed\n\n**The plan could not be made; nothing was changed.**\n\n{fence}\n{text}\n"
+        f"{fence}\n"
+    )

@@ -1,4 +1,5 @@
 """The Terraform-like text plan (the drift report is in drift.py)."""
+
 from __future__ import annotations
 
 import textwrap
@@ -25,14 +26,18 @@ def unmanaged_lines(plan: Plan) -> list[str]:
     if not plan.unmanaged_lists:
         return []
     pruning = any(u["action"] == "delete" for u in plan.unmanaged_lists)
-    head = ("Unmanaged lists (in the account, in no file; account.prune is on: planned for deletion above):"
-            if pruning else "Unmanaged lists (in the account, in no file; left alone):")
+    head = (
+        "Unmanaged lists (in the account, in no file; account.prune is on: planned for deletion above):"
+        if pruning
+        else "Unmanaged lists (in the account, in no file; left alone):"
+    )
     lines = [head]
     for u in plan.unmanaged_lists:
         kws = f", keywords {', '.join(u['keyword_names'])}" if u["keyword_names"] else ""
         kept = f"; protected ({u['protected_by']}): never deleted" if u.get("protected_by") else ""
-        lines.append(safe(f"  * {value_text(u['name'])} (id {u['id']}, {subscribers_text(u['subscribers'])}{kws}"
-                          f"{kept})"))
+        lines.append(
+            safe(f"  * {value_text(u['name'])} (id {u['id']}, {subscribers_text(u['subscribers'])}{kws}{kept})")
+        )
     return lines
 
 
@@ -42,12 +47,17 @@ def outside_lines(plan: Plan, limit: Optional[int] = None) -> list[str]:
     if not outside:
         return []
     ref = plan.scope.get("ref")
-    lines = [f"{OUTSIDE_TITLE} ({len(outside)} attribute(s): the configuration is the same at {ref} and now, "
-             "the account differs):"]
+    lines = [
+        f"{OUTSIDE_TITLE} ({len(outside)} attribute(s): the configuration is the same at {ref} and now, "
+        "the account differs):"
+    ]
     for item in outside[:limit]:
         where = f"{item['address']}.{item['attribute']}" if item["attribute"] else f"{item['address']} ({item['kind']})"
-        lines += [safe(f"  {item['action']}. {where}"), f"      live (would be lost): {value_text(item['live'])}",
-                  f"      desired:              {value_text(item['desired'])}"]
+        lines += [
+            safe(f"  {item['action']}. {where}"),
+            f"      live (would be lost): {value_text(item['live'])}",
+            f"      desired:              {value_text(item['desired'])}",
+        ]
     if limit is not None and len(outside) > limit:
         lines.append(f"  ... and {len(outside) - limit} more (all are in the plan's JSON under pr_origin)")
     return lines
@@ -63,8 +73,12 @@ def blocked_lines(plan: Plan) -> list[str]:
 
 def footer_lines(plan: Plan, colour: Colour) -> list[str]:
     lines: list[str] = []
-    for section in (origin_lines(plan.actions), unmanaged_lines(plan), blocked_lines(plan),
-                    [safe(f"Note: {n}") for n in plan.notes]):
+    for section in (
+        origin_lines(plan.actions),
+        unmanaged_lines(plan),
+        blocked_lines(plan),
+        [safe(f"Note: {n}") for n in plan.notes],
+    ):
         if section:
             lines += section + [""]
     lines += [safe(f"Warning: {w}") for w in plan.warnings]
@@ -72,8 +86,9 @@ def footer_lines(plan: Plan, colour: Colour) -> list[str]:
     review = plan.compliance()
     if review["breaks"] or review["fixes"]:
         marked = " (lines marked ! above)" if review["breaks"] else ""
-        lines.append(f"Compliance: this change breaks {review['breaks']} message rule(s) and fixes "
-                     f"{review['fixes']}{marked}.")
+        lines.append(
+            f"Compliance: this change breaks {review['breaks']} message rule(s) and fixes {review['fixes']}{marked}."
+        )
     destructive = plan.summary()["destructive"]
     if destructive:
         lines.append(colour(f"{destructive} destructive action(s): apply needs --allow-destroy.", "delete"))
@@ -92,8 +107,10 @@ def readback_lines(plan: Plan) -> list[str]:
         return []
     children = f" and {info['child_reads']} webhook/custom-field index(es)" if info.get("child_reads") else ""
     objects = f", {info['object_reads']} list(s) read one by one" if info.get("object_reads") else ""
-    return [f"Read-back: after its last write, apply re-reads what it touched: {info['calls']} call(s)",
-            f"  ({info['index_pages']} list index page(s){objects}{children}); `apply --no-verify` skips it."]
+    return [
+        f"Read-back: after its last write, apply re-reads what it touched: {info['calls']} call(s)",
+        f"  ({info['index_pages']} list index page(s){objects}{children}); `apply --no-verify` skips it.",
+    ]
 
 
 def render_text(plan: Plan, colour: Colour = _plain) -> str:
