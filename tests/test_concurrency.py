@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from benchmarks.two_jobs import VirtualClock  # one virtual clock for the benchmark and this test
 from tatango_iac.api.client import TatangoClient
 from tatango_iac.apply.applier import Applier
 from tatango_iac.config.loader import load_or_raise
@@ -17,37 +18,6 @@ from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
 from tatango_iac.workflow import make_plan, read_account
 from tests.conftest import EXAMPLE_ENV, ROOT, set_faults
 from tests.test_ordering import seed_lists
-
-
-class VirtualClock:
-    def __init__(self, participants: int):
-        self.now = 1000.0
-        self.cond = threading.Condition()
-        self.asleep: dict[int, float] = {}
-        self.participants = participants
-
-    def monotonic(self) -> float:
-        with self.cond:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self.cond:
-            wake = self.now + max(seconds, 0.0)
-            self.asleep[threading.get_ident()] = wake
-            self._advance()
-            while self.now < wake:
-                self.cond.wait(timeout=10)
-            del self.asleep[threading.get_ident()]
-
-    def leave(self) -> None:
-        with self.cond:
-            self.participants -= 1
-            self._advance()
-
-    def _advance(self) -> None:
-        if self.asleep and len(self.asleep) >= self.participants:
-            self.now = max(self.now, min(self.asleep.values()))
-            self.cond.notify_all()
 
 
 def test_two_plans_at_once_share_a_1200_per_hour_budget_and_both_finish(tmp_path):
