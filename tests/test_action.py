@@ -36,7 +36,20 @@ world = json.load(open(world_path))
 args = sys.argv[1:]
 world.setdefault("calls", []).append(args)
 json.dump(world, open(world_path, "w"))
-if args[0] == "api":
+if args[:3] == ["api", "--method", "POST"] and "/statuses/" in args[3]:  # a commit status, as GitHub keeps it
+    fields = dict(a.split("=", 1) for a in args[4:] if "=" in a)
+    sha = args[3].rsplit("/", 1)[1]
+    where = world["api"].setdefault(args[3].split("/statuses/")[0] + f"/commits/{{sha}}/status", {{"statuses": []}})
+    where["statuses"] = [fields] + [s for s in where["statuses"] if s["context"] != fields["context"]]
+    world.setdefault("statuses", []).append([sha, fields["state"], fields["context"]])
+    json.dump(world, open(world_path, "w"))
+elif args[0] == "api" and "--jq" not in args:  # the JSON itself (tatango-iac ci pending-merges parses it)
+    default = {{"statuses": []}} if args[1].endswith("/status") else [] if args[1].endswith("/pulls") else None
+    answer = world["api"].get(args[1], default)
+    if answer is None:
+        sys.exit(f"gh: not found: {{args[1]}}")
+    print(json.dumps(answer))
+elif args[0] == "api":
     answer = world["api"][args[1]]
     jq = args[args.index("--jq") + 1] if "--jq" in args else None
     if jq == ".[0].number // empty":
