@@ -347,6 +347,38 @@ class SoftDeleteWebhooks(Profile):
         return True
 
 
+class CapsMaxLength(Profile):
+    name = "caps-max-length"
+    flips = "a custom field's max_length above 255 is stored as 255 (a varchar(255) column behind the API)"
+    tool = (
+        "stops at the first apply that creates one: 'the API stored max_length 500 as 255'; with --forms-record "
+        "it plans no destructive replace for it afterwards"
+    )
+    CAP = 255
+
+    def incoming(self, body: Any) -> Any:
+        field = body.get("custom_field") if isinstance(body, dict) else None
+        length = field.get("max_length") if isinstance(field, dict) else None
+        if isinstance(length, int) and not isinstance(length, bool) and length > self.CAP:
+            return {**body, "custom_field": {**field, "max_length": self.CAP}}
+        return body
+
+
+class FollowUpDays(Profile):
+    name = "follow-up-days"
+    flips = "an opt-in request's follow_up_hour is stored rounded up to whole days (2 is kept as 24)"
+    tool = (
+        "stops at each apply that writes such an hour: 'the API stored opt_in_requests ... as ...'; with "
+        "--forms-record it plans no update for it afterwards"
+    )
+
+    def request_defaults(self, raw: dict[str, Any]) -> dict[str, Any]:
+        hour = raw.get("follow_up_hour")
+        if isinstance(hour, int) and not isinstance(hour, bool) and hour > 0 and hour % 24:
+            return {**raw, "follow_up_hour": (hour // 24 + 1) * 24}
+        return raw
+
+
 PROFILES: dict[str, type[Profile]] = {
     cls.name: cls
     for cls in (
@@ -367,6 +399,8 @@ PROFILES: dict[str, type[Profile]] = {
         StripsWhitespace,
         StaleAnswers,
         SoftDeleteWebhooks,
+        CapsMaxLength,
+        FollowUpDays,
     )
 }
 
