@@ -119,7 +119,8 @@ def test_a_keyword_set_the_api_keeps_otherwise_is_recorded_as_a_set():
 
 def test_observed_entries_are_what_the_planner_then_matches():
     [action] = plan(wanted(), account(), key=KEY).actions
-    [seen] = observed([action], account(), KEY, AT)
+    assert observed([action], account(), KEY, AT, {ADDRESS: {"label"}}) == []  # not sent: not ours to record
+    [seen] = observed([action], account(), KEY, AT, {ADDRESS: {"key", "max_length"}})
     assert seen.entry == recorded(500, 255).entries[(7, ADDRESS, "max_length")]
     assert seen.line() == (
         f"{ADDRESS}: the API stored max_length 500 as 255; write 255 in the configuration, or report it with "
@@ -168,7 +169,10 @@ def test_a_record_of_another_shape_is_refused_naming_where(data, message):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"sent": "5f4dcc3b5aa765d61d8327deb882cf99"}, "entries[0].sent: missing or not a keyed digest (hmac-sha256:...)"),
+        (
+            {"sent": "5f4dcc3b5aa765d61d8327deb882cf99"},
+            "entries[0].sent: missing or not a keyed digest (hmac-sha256:...)",
+        ),
         ({"held": None}, "entries[0].held: missing or not a keyed digest (hmac-sha256:...)"),
         ({"list_id": "7"}, "entries[0].list_id: missing or not a list id (a whole number > 0)"),
         ({"list_id": True}, "entries[0].list_id: missing or not a list id (a whole number > 0)"),

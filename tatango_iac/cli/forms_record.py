@@ -116,9 +116,7 @@ def now_text() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def after_apply(
-    path: Optional[str], old: Optional[FormsRecord], check: ReadbackResult, touched: set[str]
-) -> list[str]:
+def after_apply(path: Optional[str], old: Optional[FormsRecord], check: ReadbackResult, touched: set[str]) -> list[str]:
     """Write what the read-back saw (whatever the apply's exit code); the lines that tell the user."""
     found = [o.line() for o in check.observed]
     if path is None:

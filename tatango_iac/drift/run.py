@@ -87,7 +87,11 @@ def budgeted_drift(
     live = read_live(client, tonight_reads, progress)
     selection = chosen[0]
     result = compute_plan(
-        without_children(desired, {c.key for c in selection.skipped}), live, scope, key=client.digest_key(), record=record
+        without_children(desired, {c.key for c in selection.skipped}),
+        live,
+        scope,
+        key=client.digest_key(),
+        record=record,
     )
     result.account = account_identity(desired.account.name, client.base_url)
     warnings = [f"drift state {p}" for p in state.problems] + coverage_warnings(selection)

@@ -111,7 +111,9 @@ def plan(
     result.stored_forms = stored_forms(desired, live, match, scope) + recorded.forms
     result.readback = readback_info(desired, live, actions)
     result.notes = (
-        _unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected) + form_notes(result.stored_forms)
+        _unreported_notes(selected, live)
+        + _disabled_webhooks(result, ctx, selected)
+        + form_notes(result.stored_forms)
         + record_notes(result.stored_forms)
     )
     return result

@@ -236,11 +236,26 @@ class Observation:
         )
 
 
-def observed(actions: Iterable[Action], live: LiveAccount, key: DigestKey, at: str) -> list[Observation]:
-    """For the read-back's fresh actions that show a value the API accepted but holds otherwise: their entries."""
+def written(applied: Iterable[Action]) -> dict[str, set[str]]:
+    """The attributes each address was sent by the applied actions (a keyword set is sent as keyword_names)."""
+    out: dict[str, set[str]] = {}
+    for action in applied:
+        out.setdefault(action.address, set()).update(action.after or {}, action.payload or {})
+    return out
+
+
+def observed(
+    actions: Iterable[Action], live: LiveAccount, key: DigestKey, at: str, sent: dict[str, set[str]]
+) -> list[Observation]:
+    """For the read-back's fresh actions that show a value the API accepted but holds otherwise: their entries.
+
+    Only attributes this apply sent (``sent``, from ``written``): a difference beside them that someone else
+    made meanwhile is not the API's form of our value, and stays a change to plan."""
     out = []
     for action in actions:
         for diff in differences(action, live):
+            if diff.attribute not in sent.get(action.address, set()):
+                continue
             assert action.list_id is not None  # differences() returns none without it
             entry = Entry(
                 action.list_id, action.address, diff.attribute, key.digest(diff.sent), key.digest(diff.held), at

@@ -358,24 +358,28 @@ class CapsMaxLength(Profile):
 
     def incoming(self, body: Any) -> Any:
         field = body.get("custom_field") if isinstance(body, dict) else None
-        length = field.get("max_length") if isinstance(field, dict) else None
+        if not isinstance(field, dict):
+            return body
+        length = field.get("max_length")
         if isinstance(length, int) and not isinstance(length, bool) and length > self.CAP:
             return {**body, "custom_field": {**field, "max_length": self.CAP}}
         return body
 
 
-class FollowUpDays(Profile):
-    name = "follow-up-days"
-    flips = "an opt-in request's follow_up_hour is stored rounded up to whole days (2 is kept as 24)"
+class FollowUpEvenHours(Profile):
+    name = "follow-up-even-hours"
+    flips = (
+        "an opt-in request's follow_up_hour is stored rounded up to an even hour (3 is kept as 4: a 2-hour scheduler)"
+    )
     tool = (
-        "stops at each apply that writes such an hour: 'the API stored opt_in_requests ... as ...'; with "
+        "stops at the apply that writes an odd hour: 'the API stored opt_in_requests ... as ...'; with "
         "--forms-record it plans no update for it afterwards"
     )
 
     def request_defaults(self, raw: dict[str, Any]) -> dict[str, Any]:
         hour = raw.get("follow_up_hour")
-        if isinstance(hour, int) and not isinstance(hour, bool) and hour > 0 and hour % 24:
-            return {**raw, "follow_up_hour": (hour // 24 + 1) * 24}
+        if isinstance(hour, int) and not isinstance(hour, bool) and hour % 2:
+            return {**raw, "follow_up_hour": hour + 1}
         return raw
 
 
@@ -400,7 +404,7 @@ PROFILES: dict[str, type[Profile]] = {
         StaleAnswers,
         SoftDeleteWebhooks,
         CapsMaxLength,
-        FollowUpDays,
+        FollowUpEvenHours,
     )
 }
 
