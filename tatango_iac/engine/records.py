@@ -27,6 +27,7 @@ from tatango_iac.digests import PREFIX, DigestKey
 from tatango_iac.engine.diffs import plain
 from tatango_iac.engine.kinds import Kind, Resource
 from tatango_iac.engine.plan import Action
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.model import LiveAccount
 from tatango_iac.secrets import display
 
@@ -40,7 +41,7 @@ _NEVER = ("name", "callback_url")
 EntryKey = tuple[int, str, str]  # (list id, address, attribute)
 
 
-class RecordShapeError(ValueError):
+class RecordShapeError(TatangoIacError):
     """The record's content is not what apply writes: the message names where."""
 
 
