@@ -181,6 +181,8 @@ def _unavailable_keywords(selected: list[DesiredList], live: LiveAccount) -> lis
 
 
 def _scope_warnings(scope: Scope, desired: DesiredAccount) -> list[str]:
+    if scope.fallback:
+        return [scope.fallback]
     if scope.kind == "target":
         return ["--target given: unmanaged lists are not reported and prune is off"]
     if scope.kind == "changed_since":
