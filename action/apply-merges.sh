@@ -66,6 +66,8 @@ apply_merges() {
   [ -n "$repo" ] || fail "reviewed: auto needs GITHUB_REPOSITORY"
   local queue=() line sha number state code blocked="" waiting=() start=()
   [ -n "$pr" ] && start=(--pull-request "$pr")
+  publish partial false  # outputs the workflow reads, whatever happens below
+  publish pull-request "$pr"
   mapfile -t queue < <(tatango-iac ci pending-merges --repository "$repo" --context "$context" "${start[@]}" \
     "${paths[@]}"; echo "exit=$?")
   [ "${queue[-1]}" = "exit=0" ] || fail "could not find the merges to apply (see above)"
@@ -73,7 +75,6 @@ apply_merges() {
   if [ "${#queue[@]}" -eq 0 ]; then
     echo "Already applied: every merge of the configuration is recorded as applied. Nothing was changed." >&2
     echo "Already applied: every merge is recorded as applied." >> "$summary"
-    publish partial false
     return 0
   fi
   for line in "${queue[@]}"; do
