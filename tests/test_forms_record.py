@@ -130,6 +130,11 @@ def test_a_new_configured_value_plans_the_replace_again(api_env, examples_copy, 
     assert (action["action"], action["address"]) == ("replace", FIELD)
     assert action["changes"] == [{"path": "max_length", "before": 255, "after": 300}]
     assert not [f for f in data["stored_forms"] if f["source"] == "record"]
+    # Applied (a replace, allowed), the API caps it again: the replace's read-back records the new pair.
+    replaced = apply(api_env, examples_copy, "--allow-destroy", "--forms-record", str(record))
+    assert replaced.exit_code == 1 and f"{FIELD}: the API stored max_length 300 as 255" in replaced.stderr
+    assert len(json.loads(record.read_text())["entries"]) == 1  # the entry for 500 is replaced, not kept beside
+    assert plan(api_env, examples_copy, "--forms-record", str(record))["actions"] == []
 
 
 def test_an_edit_in_the_web_ui_is_drift_again(api_env, examples_copy, sandbox, record):
