@@ -104,6 +104,18 @@ def test_a_capped_custom_field_is_reported_once_and_never_replaced_night_after_n
     assert [f["max_length"] for f in fields["1"].values()] == [255]
 
 
+def test_apply_json_names_what_the_api_stored_otherwise(api_env, examples_copy, sandbox, record):
+    sandbox.state.profile = CapsMaxLength()
+    edit(examples_copy / "lists" / "deals.yaml", "max_length: 32", "max_length: 500")
+    result = apply(api_env, examples_copy, "--format", "json", "--forms-record", str(record))
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["readback"]["stored_as"] == [
+        {"address": FIELD, "attribute": "max_length", "sent": 500, "held": 255}
+    ]
+    assert f"recorded in {record}" in document["message"]
+
+
 def test_the_nightly_drift_check_reads_the_record_too(api_env, examples_copy, sandbox, record, tmp_path):
     capped_first_apply(api_env, examples_copy, sandbox, record)
     for extra in ([], ["--budget", "100", "--drift-state", str(tmp_path / "drift" / "state.json")]):
@@ -130,6 +142,11 @@ def test_a_new_configured_value_plans_the_replace_again(api_env, examples_copy, 
     assert (action["action"], action["address"]) == ("replace", FIELD)
     assert action["changes"] == [{"path": "max_length", "before": 255, "after": 300}]
     assert not [f for f in data["stored_forms"] if f["source"] == "record"]
+    # Applied (a replace, allowed), the API caps it again: the replace's read-back records the new pair.
+    replaced = apply(api_env, examples_copy, "--allow-destroy", "--forms-record", str(record))
+    assert replaced.exit_code == 1 and f"{FIELD}: the API stored max_length 300 as 255" in replaced.stderr
+    assert len(json.loads(record.read_text())["entries"]) == 1  # the entry for 500 is replaced, not kept beside
+    assert plan(api_env, examples_copy, "--forms-record", str(record))["actions"] == []
 
 
 def test_an_edit_in_the_web_ui_is_drift_again(api_env, examples_copy, sandbox, record):
@@ -294,3 +311,46 @@ def test_a_first_run_without_anything_to_record_leaves_no_file(api_env, examples
     assert done.exit_code == 0, done.output
     assert not record.exists()
     assert plan(api_env, examples_copy, "--forms-record", str(record))["actions"] == []
+
+
+def _many(count: int) -> Any:
+    from tatango_iac.engine.records import Entry, FormsRecord
+
+    key = DigestKey.from_credentials(SANDBOX_EMAIL, SANDBOX_API_KEY)
+    entries = [Entry(i, f'list["L{i}"]', "max_length", key.digest(500), key.digest(255), "x") for i in range(1, count)]
+    return FormsRecord({e.key: e for e in entries})
+
+
+def test_a_record_the_next_run_would_refuse_is_never_written(tmp_path):
+    path = tmp_path / "forms-record.json"
+    with pytest.raises(forms_record.Failure, match="not written: it would be larger than 5 MiB"):
+        forms_record.save(_many(40_000), str(path))
+    assert not path.exists() and os.listdir(tmp_path) == []
+    forms_record.save(_many(3), str(path))
+    assert forms_record.load(str(path)) == _many(3)
+
+
+def test_a_link_planted_while_apply_ran_is_not_followed_when_writing(tmp_path):
+    path, target = tmp_path / "forms-record.json", tmp_path / "precious.yaml"
+    target.write_text("lists: []\n")
+    path.symlink_to(target)
+    with pytest.raises(forms_record.Failure, match="is a symbolic link"):
+        forms_record.save(_many(3), str(path))
+    assert target.read_text() == "lists: []\n" and sorted(os.listdir(tmp_path)) == [
+        "forms-record.json",
+        "precious.yaml",
+    ]
+
+
+def test_a_saved_plan_made_with_the_record_applies_only_with_it(api_env, examples_copy, sandbox, record, tmp_path):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    saved = tmp_path / "plan.json"
+    made = run_cli(["plan", "--out", str(saved), "--forms-record", str(record), str(examples_copy)], env=api_env)
+    assert made.exit_code == 0, made.output
+    clear_requests(sandbox)
+    same = run_cli(["apply", "--plan", str(saved), "--allow-destroy", "--forms-record", str(record)], env=api_env)
+    assert same.exit_code == 0 and "No changes." in same.stdout, same.output
+    # Without the record the recomputed plan holds the replace the reviewed one did not: refused, nothing written.
+    bare = run_cli(["apply", "--plan", str(saved), "--allow-destroy"], env=api_env)
+    assert bare.exit_code == 1 and "plan is stale" in bare.stderr, bare.output
+    assert [r for r in sandbox.api_requests() if r["method"] != "GET"] == []
