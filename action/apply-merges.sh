@@ -52,8 +52,13 @@ apply_merge() {
   echo "::group::#$pr (merge $sha)" >&2
   echo "### #$pr" >> "$summary"
   destroy_approved=false
+  label_outdated=false
   find_reviewed_plan || { echo "::endgroup::" >&2; return 1; }
-  if [ -n "${TATANGO_DESTROY_LABEL:-}" ]; then read_destroy_label || { echo "::endgroup::" >&2; return 1; }; fi
+  if [ -n "${TATANGO_DESTROY_LABEL:-}" ]; then
+    read_destroy_label || { echo "::endgroup::" >&2; return 1; }
+    # The label approves the plan it was added to (run.sh): a later push's destructive actions are refused.
+    if [ "$destroy_approved" = true ]; then bind_label_to_labelled_plan || { echo "::endgroup::" >&2; return 1; }; fi
+  fi
   checkout_merge "$sha" || { problem "could not check out the merge $sha of #$pr"; drop_merge "$sha"; return 1; }
   apply_once "${merge_paths[@]}"
   code=$?

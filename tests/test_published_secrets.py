@@ -92,11 +92,12 @@ if args[:3] == ["api", "--method", "POST"] and "/statuses/" in args[3]:  # a com
     fields = dict(a.split("=", 1) for a in args[4:] if "=" in a)
     published.append(fields["description"])
     world.setdefault("statuses", []).append([args[3], fields["state"], fields["context"]])
-elif args[0] == "api" and opt("--jq") is None:  # the JSON itself (tatango-iac ci pending-merges reads it)
-    default = {{"statuses": []}} if args[1].endswith("/status") else [] if args[1].endswith("/pulls") else None
-    out = json.dumps(world["api"].get(args[1], default))
+elif args[0] == "api" and opt("--jq") is None:  # the JSON itself (ci pending-merges, approval.py read it)
+    asked = next(a for a in args[1:] if not a.startswith("--"))
+    default = {{"statuses": []}} if asked.endswith("/status") else [] if asked.endswith("/pulls") else None
+    out = json.dumps(world["api"].get(asked, default))
 elif args[0] == "api":
-    answer = world["api"][args[1]]
+    answer = world["api"][next(a for a in args[1:] if not a.startswith("--"))]
     jq = opt("--jq")
     if jq == ".[0].number // empty":
         out = str(answer[0]["number"]) if answer else ""
@@ -448,7 +449,7 @@ def test_no_secret_is_recoverable_from_anything_the_shipped_workflows_publish(ru
 
     # The merge's apply, after the webhook secret was rotated without a review: refused, with a comment.
     runner.env["ACME_WEBHOOK_TOKEN"] = ROTATED
-    assert runner.run_job(CI / "tatango-apply.yml", {"inputs.pull-request": ""}) == [("apply", 1)]
+    assert runner.run_job(CI / "tatango-apply.yml", {"inputs.pull-request": ""}) == [("apply", 1)], runner.last.stderr
     assert len([c for c in runner.gh()["calls"] if c[:2] == ["pr", "comment"]]) == 1
     # Re-run with the reviewed secret: applied; the job summary and apply.json hold each action's result.
     runner.env["ACME_WEBHOOK_TOKEN"] = TOKEN
