@@ -6,7 +6,6 @@ Real git repositories in temporary directories, the real CLI over real HTTP agai
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
@@ -16,11 +15,10 @@ from tatango_iac.config import history
 from tatango_iac.engine.planfile import plan_shape_problem
 from tatango_iac.identity.scope import Memory, Remembered, Scope
 from tests.conftest import run_cli
+from tests.gitrepo import GIT_ENV
 from tests.test_changed_since import edit, repo  # noqa: F401 - the git repository fixture
 
 VIP = "  - name: ACME VIP\n"
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid"}
-GIT_ENV.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
 SHALLOW = (
     "cannot tell whether list 'ACME VIP' was protected earlier: the clone is shallow; check out with fetch-depth: 0"
 )
@@ -273,3 +271,40 @@ def test_what_the_history_said_survives_a_saved_plan_and_a_bad_one_is_refused():
     assert Scope.from_json(scope.to_json()) == scope and scope.remembered(7) == memory
     bad = {"config": {"paths": []}, "actions": [], "scope": {"kind": "all", "history": [{"id": "7"}]}}
     assert "scope.history is not a list of objects" in str(plan_shape_problem(bad))
+
+
+# ------------------------------------------------------------------ bounded work
+
+
+def test_the_walk_reads_each_changed_file_once_not_the_configuration_per_commit(tmp_path, monkeypatch):
+    root = tmp_path / "cfg"
+    (root / "lists").mkdir(parents=True)
+    for n in range(20):
+        (root / "lists" / f"l{n}.yaml").write_text(f"version: 1\nlists:\n  - name: L{n}\n")
+    (root / "lists" / "gone.yaml").write_text("version: 1\nlists:\n  - name: Gone\n    protect: true\n")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, env=GIT_ENV, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    git("rm", "-q", "lists/gone.yaml")
+    git("commit", "-qm", "drop Gone")
+    for n in range(30):  # thirty later commits, each touching one file
+        (root / "lists" / "l0.yaml").write_text(f"version: 1\nlists:\n  - name: L0\n# {n}\n")
+        git("commit", "-qam", f"edit {n}")
+    calls: list[str] = []
+    real = history._git
+    monkeypatch.setattr(history, "_git", lambda top, *args: calls.append(args[0]) or real(top, *args))
+    from tatango_iac.config.loader import load
+
+    desired, _ = load([str(root)], {})
+    gone = history.Candidate(99, "Gone", frozenset({"Gone"}))
+    never = history.Candidate(98, "Never", frozenset({"Never"}))
+    (remembered,) = history.remember(desired, [gone, never], {})
+    assert remembered.list_id == 99 and remembered.memory is Memory.PROTECTED
+    assert "(lists/gone.yaml), removed in commit" in remembered.reason
+    # One tree listing and one log for the walk; each distinct blob read once (20 files at HEAD, the 30
+    # earlier versions of l0.yaml, gone.yaml): never the whole configuration per commit.
+    assert calls.count("log") == 1 and calls.count("cat-file") <= 21 + 30 + 1

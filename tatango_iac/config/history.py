@@ -39,6 +39,7 @@ from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.discover import SKIP_MARKER, YAML_SUFFIXES
 from tatango_iac.config.loader import load
 from tatango_iac.config.yamlsafe import YamlProblem, load_text
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.scope import Memory, Remembered
 from tatango_iac.model import DesiredAccount, DesiredList
 
@@ -59,8 +60,8 @@ class Candidate:
     names: frozenset[str]
 
 
-class GitFailed(Exception):
-    pass
+class GitFailed(TatangoIacError):
+    """Never reaches the user: remember() turns it into an UNKNOWN verdict that names it."""
 
 
 def _git(top: str, *args: str) -> str:
@@ -82,10 +83,25 @@ def _git(top: str, *args: str) -> str:
 
 @dataclass
 class FileView:
-    """What one YAML file says about list identity and protection patterns (raw, without templates)."""
+    """What one YAML file says of list identity (raw: no template or default sets these) and protect patterns."""
 
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    ids: set[int] = field(default_factory=set)  # pinned entries that do not delete their list
+    names: set[str] = field(default_factory=set)  # unpinned entries' names and renamed_from, likewise
     patterns: list[str] = field(default_factory=list)
+    protected: set[int | str] = field(default_factory=set)  # ids and names of entries with protect: true
+
+    def protects(self, candidate: Candidate) -> bool:
+        """Protected in so many words (the entry's own protect: true, or a pattern): no template can undo it."""
+        return bool(self.protected & ({candidate.list_id} | candidate.names)) or (
+            _pattern_for(self.patterns, candidate) is not None
+        )
+
+    def holds(self, candidate: Candidate) -> bool:
+        return (
+            candidate.list_id in self.ids
+            or bool(self.names & candidate.names)
+            or _pattern_for(self.patterns, candidate) is not None
+        )
 
 
 def _view(text: str, name: str) -> FileView:
@@ -100,7 +116,20 @@ def _view(text: str, name: str) -> FileView:
         if isinstance(account, dict) and isinstance(account.get("protect"), list):
             view.patterns += [str(p) for p in account["protect"]]
         lists = data.get("lists")
-        view.entries += [e for e in lists if isinstance(e, dict)] if isinstance(lists, list) else []
+        for entry in lists if isinstance(lists, list) else []:
+            if not isinstance(entry, dict) or entry.get("delete") is True:
+                continue
+            pinned = entry.get("id")
+            keys: set[int | str]
+            if isinstance(pinned, int) and not isinstance(pinned, bool):
+                view.ids.add(pinned)
+                keys = {pinned}
+            else:
+                names = {str(entry.get("name"))} | _renamed_from(entry)
+                view.names |= names
+                keys = set(names)
+            if entry.get("protect") is True:
+                view.protected |= keys
     return view
 
 
@@ -110,12 +139,11 @@ def _renamed_from(entry: Mapping[str, Any]) -> set[str]:
     return {str(v) for v in values if v is not None}
 
 
-def _entry_is(entry: Mapping[str, Any], candidate: Candidate) -> bool:
+def _entry_is(lst: DesiredList, candidate: Candidate) -> bool:
     """Whether a configured entry stood for the candidate: by pin, else by name (a pin to another id is not)."""
-    pinned = entry.get("id")
-    if isinstance(pinned, int) and not isinstance(pinned, bool):
-        return pinned == candidate.list_id
-    return str(entry.get("name")) in candidate.names or bool(_renamed_from(entry) & candidate.names)
+    if lst.id is not None:
+        return lst.id == candidate.list_id
+    return str(lst.name) in candidate.names or bool(_renamed_from({"renamed_from": lst.renamed_from}) & candidate.names)
 
 
 def _pattern_for(patterns: Iterable[str], candidate: Candidate) -> Optional[str]:
@@ -130,31 +158,54 @@ class Found:
     commit: str  # the state's commit (its tree is the state)
     removed_in: str  # the next newer commit (or the working tree): where the list left the configuration
     file: str
+    explicit: bool  # a file of that state protects it in so many words (used when that state does not load)
 
 
 @dataclass
 class Walk:
     top: str
     relatives: list[str]
-    views: dict[str, FileView] = field(default_factory=dict)  # by blob id
+    views: dict[str, FileView] = field(default_factory=dict)  # by blob id: a blob is parsed once
 
     def view(self, blob: str, name: str) -> FileView:
         if blob not in self.views:
             self.views[blob] = _view(_git(self.top, "cat-file", "blob", blob), name)
         return self.views[blob]
 
-    def holder(self, state: Mapping[str, str], candidate: Candidate) -> Optional[str]:
-        """The file that had the list in this state (an entry not deleting it, or a pattern matching it)."""
-        skipped = {os.path.dirname(n) for n in state if os.path.basename(n) == SKIP_MARKER}
-        for name in sorted(state):
-            if not name.endswith(YAML_SUFFIXES) or not walked(name, skipped):
-                continue
-            view = self.view(state[name], name)
-            if _pattern_for(view.patterns, candidate) is not None:
-                return name
-            if any(_entry_is(e, candidate) and e.get("delete") is not True for e in view.entries):
-                return name
-        return None
+
+class Holding:
+    """Which files of the current state hold each candidate, kept up to date file by file as the walk
+    goes back: a step costs what its commit changed, not the size of the configuration."""
+
+    def __init__(self, walk: Walk, state: dict[str, str], candidates: list[Candidate]):
+        self.walk, self.state, self.candidates = walk, state, candidates
+        self.files: dict[int, set[str]] = {c.list_id: set() for c in candidates}
+        self.rescan(list(state))
+
+    def rescan(self, paths: Iterable[str]) -> None:
+        skipped = {os.path.dirname(n) for n in self.state if os.path.basename(n) == SKIP_MARKER}
+        for name in paths:
+            counted = name in self.state and name.endswith(YAML_SUFFIXES) and walked(name, skipped)
+            view = self.walk.view(self.state[name], name) if counted else FileView()
+            for candidate in self.candidates:
+                files = self.files[candidate.list_id]
+                if view.holds(candidate):
+                    files.add(name)
+                else:
+                    files.discard(name)
+
+    def view(self, name: str) -> FileView:
+        return self.walk.view(self.state[name], name)
+
+    def step_back(self, changes: list[tuple[str, str]]) -> None:
+        """To the state before a commit: its files as they were (a skip marker changed: rescan everything)."""
+        for path, before in changes:
+            if before == NO_BLOB:
+                self.state.pop(path, None)
+            else:
+                self.state[path] = before
+        markers = any(os.path.basename(path) == SKIP_MARKER for path, _ in changes)
+        self.rescan(list(set(self.state) | {p for p, _ in changes}) if markers else [p for p, _ in changes])
 
 
 def _tree(top: str, relatives: list[str]) -> dict[str, str]:
@@ -186,7 +237,7 @@ def _commits(top: str, relatives: list[str]) -> list[tuple[str, list[tuple[str, 
 
 def _walk_back(walk: Walk, candidates: list[Candidate]) -> tuple[dict[int, Found], Optional[str]]:
     """The newest state holding each candidate; and, when the cap stopped the walk, the oldest commit walked."""
-    state = _tree(walk.top, walk.relatives)
+    holding = Holding(walk, _tree(walk.top, walk.relatives), candidates)
     commits = _commits(walk.top, walk.relatives)
     capped = len(commits) > MAX_COMMITS
     commits = commits[:MAX_COMMITS]
@@ -194,17 +245,13 @@ def _walk_back(walk: Walk, candidates: list[Candidate]) -> tuple[dict[int, Found
     removed_in = WORKING_TREE
     for sha, changes in commits:
         for candidate in candidates:
-            if candidate.list_id not in found:
-                holder = walk.holder(state, candidate)
-                if holder is not None:
-                    found[candidate.list_id] = Found(sha, removed_in, holder)
+            files = holding.files[candidate.list_id]
+            if candidate.list_id not in found and files:
+                explicit = any(holding.view(name).protects(candidate) for name in files)
+                found[candidate.list_id] = Found(sha, removed_in, min(files), explicit)
         if len(found) == len(candidates):
             break
-        for path, before in changes:  # the state before this commit: its files as they were
-            if before == NO_BLOB:
-                state.pop(path, None)
-            else:
-                state[path] = before
+        holding.step_back(changes)
         removed_in = sha
     return found, (commits[-1][0] if capped and commits else None)
 
@@ -231,16 +278,17 @@ def _load_at(top: str, commit: str, relatives: list[str], env: Mapping[str, str]
 
 
 def _entry_then(account: DesiredAccount, candidate: Candidate) -> Optional[DesiredList]:
-    def raw(lst: DesiredList) -> dict[str, Any]:
-        return {"id": lst.id, "name": lst.name, "renamed_from": lst.renamed_from}
-
-    return next((lst for lst in account.lists if not lst.delete and _entry_is(raw(lst), candidate)), None)
+    return next((lst for lst in account.lists if not lst.delete and _entry_is(lst, candidate)), None)
 
 
 def _decide(
     candidate: Candidate, found: Found, account: DesiredAccount | str, short: Mapping[str, str]
 ) -> Optional[Remembered]:
     at, gone = short[found.commit], short.get(found.removed_in, found.removed_in)
+    removed = f"removed from the configuration in {gone}" if gone == WORKING_TREE else f"removed in commit {gone}"
+    if isinstance(account, str) and found.explicit:  # protected in so many words: loading it cannot change that
+        why = "its entry or an account.protect pattern (that commit's configuration does not load)"
+        return _protected(candidate, f"protected by {why} in commit {at} ({found.file}), {removed}")
     if isinstance(account, str):
         return _unknown(
             candidate,
@@ -248,20 +296,22 @@ def _decide(
         )
     entry = _entry_then(account, candidate)
     pattern = _pattern_for(account.account.protect, candidate)
+    if entry is None and pattern is None:  # the raw view and the loader disagree: do not guess
+        return _unknown(
+            candidate, f"{found.file} at commit {at} seems to configure it, but that commit's configuration does not"
+        )
     if pattern is not None:
         why = f"the account.protect pattern {pattern!r}"
     elif entry is not None and entry.protect:
         why = "protect: true"
     else:
         return None  # configured without protection when last configured: lifted, or never protected
-    removed = f"removed from the configuration in {gone}" if gone == WORKING_TREE else f"removed in commit {gone}"
-    return Remembered(
-        candidate.list_id,
-        candidate.name,
-        Memory.PROTECTED,
-        f"protected by {why} in commit {at} ({found.file}), {removed} without lifting protection first: "
-        f"never deleted; {LIFT}",
-    )
+    return _protected(candidate, f"protected by {why} in commit {at} ({found.file}), {removed}")
+
+
+def _protected(candidate: Candidate, what: str) -> Remembered:
+    reason = f"{what} without lifting protection first: never deleted; {LIFT}"
+    return Remembered(candidate.list_id, candidate.name, Memory.PROTECTED, reason)
 
 
 def _unknown(candidate: Candidate, why: str) -> Remembered:

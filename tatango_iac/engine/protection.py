@@ -104,16 +104,13 @@ def guard_steps(ctx: Context, unmanaged: list[dict[str, Any]]) -> None:
             pruned[live.id].update(action=PROTECTED, protected_by=memory.reason)  # reported, never deleted
             doomed.add(step.id)
             continue
-        reason = (
-            pin
-            or (f"the list is protected by {why}" if why else None)
-            or guard.lifted(live, entry)
-            or (memory.reason if memory else None)
-        )
+        reason = pin or (f"the list is protected by {why}" if why else None) or guard.lifted(live, entry)
+        unknown = reason is None and memory is not None and memory.memory is Memory.UNKNOWN
+        reason = reason or (memory.reason if memory else None)
         if reason:
             doomed |= _same_object(ctx, step)
             ctx.blocked.append(_refused(step, live, reason, pin is not None))
-            if live.id in pruned and memory is not None and reason == memory.reason and memory.memory is Memory.UNKNOWN:
+            if live.id in pruned and unknown:
                 pruned[live.id]["action"] = REFUSED  # not known to be protected: refused, shown under Blocked
             elif live.id in pruned:
                 pruned[live.id].update(action=PROTECTED, protected_by=reason)
@@ -127,8 +124,8 @@ def removed_while_protected(ctx: Context, unmanaged: list[dict[str, Any]]) -> li
     for u in unmanaged:
         live = guard.by_id.get(u["id"])
         memory = ctx.scope.remembered(u["id"])
-        if u["action"] == PROTECTED and memory is not None and memory.reason == u.get("protected_by"):
-            # (only a Memory.PROTECTED reason is ever a protected_by: an UNKNOWN one is refused instead)
+        by_history = live is not None and not (guard.protected(live, None) or guard.lifted(live, None))
+        if u["action"] == PROTECTED and memory is not None and memory.memory is Memory.PROTECTED and by_history:
             out.append(f"list {json.dumps(memory.name, ensure_ascii=False)} (id {memory.list_id}) was {memory.reason}")
         if u["action"] == "ignore" and live is not None and guard.lifted(live, None):
             u["protected_by"] = f"protected at {ctx.scope.ref}"
