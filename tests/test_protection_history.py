@@ -308,3 +308,62 @@ def test_the_walk_reads_each_changed_file_once_not_the_configuration_per_commit(
     # One tree listing and one log for the walk; each distinct blob read once (20 files at HEAD, the 30
     # earlier versions of l0.yaml, gone.yaml): never the whole configuration per commit.
     assert calls.count("log") == 1 and calls.count("cat-file") <= 21 + 30 + 1
+
+
+def _repo_with(root, *commits: dict[str, str | None]) -> None:
+    """A repository whose commits each write (or, with None, remove) the given files."""
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True, env=GIT_ENV)
+    for n, files in enumerate(commits):
+        for name, text in files.items():
+            path = root / name
+            if text is None:
+                path.unlink()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+        subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=GIT_ENV)
+        subprocess.run(["git", "commit", "-qm", f"c{n}"], cwd=root, check=True, env=GIT_ENV)
+
+
+def _remember(root, *candidates: str):
+    from tatango_iac.config.loader import load
+
+    desired, _ = load([str(root)], {})
+    assert desired is not None
+    picked = [history.Candidate(90 + i, name, frozenset({name})) for i, name in enumerate(candidates)]
+    return {r.name: r for r in history.remember(desired, picked, {})}
+
+
+def test_protection_from_account_defaults_counts_as_it_did_then(tmp_path):
+    root = tmp_path / "cfg"
+    _repo_with(
+        root,
+        {
+            "account.yaml": "version: 1\naccount:\n  defaults:\n    protect: true\n",
+            "lists.yaml": "version: 1\nlists:\n  - name: Club\n  - name: Kept\n",
+        },
+        {"account.yaml": "version: 1\naccount: {}\n", "lists.yaml": "version: 1\nlists:\n  - name: Kept\n"},
+    )
+    (club,) = _remember(root, "Club").values()
+    assert club.memory is Memory.PROTECTED and club.reason.startswith("protected by protect: true in commit")
+
+
+def test_a_deciding_commit_that_does_not_load(tmp_path):
+    root = tmp_path / "cfg"
+    _repo_with(
+        root,
+        {
+            "lists.yaml": "version: 1\nlists:\n  - name: Club\n    protect: true\n  - name: Plain\n",
+            "broken.yaml": "version: 1\nlists:\n  - name: Other\n    no_such_key: 1\n",
+        },
+        {"lists.yaml": "version: 1\nlists: []\n", "broken.yaml": None},
+    )
+    found = _remember(root, "Club", "Plain")
+    # Protected in so many words: loading cannot change that.
+    assert found["Club"].memory is Memory.PROTECTED
+    assert "(that commit's configuration does not load)" in found["Club"].reason
+    # Not protected in its entry, but a template or default of a configuration that does not load might
+    # have: the history cannot vouch for it.
+    assert found["Plain"].memory is Memory.UNKNOWN
+    assert "the last to configure it (lists.yaml), does not load (broken.yaml:" in found["Plain"].reason

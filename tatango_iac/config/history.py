@@ -16,8 +16,8 @@ commits that touched the configuration; walking back newest first, each earlier 
 is the later one with that commit's files put back (blob ids from the raw diff), and
 only the blobs that change are parsed (cached by blob id) for the entries' identity
 fields, which no template or default can set. The configuration is then loaded with the
-real loader only at the few commits that decide (one per commit), so ``protect`` coming
-from a template or ``account.defaults`` counts as it did then.
+real loader only at the few commits that decide (one ``git archive`` each), so ``protect``
+coming from a template or ``account.defaults`` counts as it did then.
 
 Fail safe: when the history cannot tell (no repository, no commit yet, a shallow clone,
 a list not found within ``MAX_COMMITS``, a deciding commit whose configuration does not
@@ -28,8 +28,10 @@ why and what to do. ``--no-history-check`` skips all of this, on the user's word
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
 import subprocess
+import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
@@ -38,7 +40,7 @@ from tatango_iac.config.changed_files import walked
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.discover import SKIP_MARKER, YAML_SUFFIXES
 from tatango_iac.config.loader import load
-from tatango_iac.config.yamlsafe import YamlProblem, load_text
+from tatango_iac.config.yamlsafe import MAX_FILE_BYTES, YamlProblem, load_text
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.scope import Memory, Remembered
 from tatango_iac.model import DesiredAccount, DesiredList
@@ -64,18 +66,20 @@ class GitFailed(TatangoIacError):
     """Never reaches the user: remember() turns it into an UNKNOWN verdict that names it."""
 
 
-def _git(top: str, *args: str) -> str:
+def _run(top: str, *args: str) -> bytes:
     try:
-        done = subprocess.run(
-            ["git", *args], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top, text=False
-        )
+        done = subprocess.run(["git", *args], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top)
     except (FileNotFoundError, NotADirectoryError):
         raise GitFailed("git is not installed") from None
     except subprocess.TimeoutExpired:
         raise GitFailed(f"git {args[0]} did not answer in {GIT_TIMEOUT} s") from None
     if done.returncode != 0:
         raise GitFailed(done.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed")
-    return done.stdout.decode("utf-8", "surrogateescape")
+    return done.stdout
+
+
+def _git(top: str, *args: str) -> str:
+    return _run(top, *args).decode("utf-8", "surrogateescape")
 
 
 # ------------------------------------------------------------------ the raw view of one file
@@ -106,10 +110,12 @@ class FileView:
 
 def _view(text: str, name: str) -> FileView:
     view = FileView()
+    if len(text) > MAX_FILE_BYTES:  # refused by the loader then as now: that state was never applied
+        return view
     try:
         documents = load_text(text, name)
     except YamlProblem:
-        return view  # a broken state: the newest readable one decides
+        return view  # a broken state (never applied either): the newest readable one decides
     for document in documents:
         data = document.data if isinstance(document.data, dict) else {}
         account = data.get("account")
@@ -262,15 +268,10 @@ def _walk_back(walk: Walk, candidates: list[Candidate]) -> tuple[dict[int, Found
 def _load_at(top: str, commit: str, relatives: list[str], env: Mapping[str, str]) -> DesiredAccount | str:
     """The configuration as it was at the commit, loaded for real; or why it does not load."""
     with tempfile.TemporaryDirectory(prefix="tatango-history-") as scratch:
-        names = [n for n in _git(top, "ls-tree", "-r", "-z", "--name-only", commit, "--", *relatives).split("\0") if n]
-        for name in names:
-            target = os.path.join(scratch, name)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            blob = subprocess.run(
-                ["git", "show", f"{commit}:{name}"], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top
-            ).stdout
-            with open(target, "wb") as handle:
-                handle.write(blob)
+        # One `git archive` of the configuration paths, laid out as in the repository.
+        archive = _run(top, "archive", "--format=tar", commit, "--", *relatives)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(scratch, filter="data")
         paths = [p for p in (os.path.join(scratch, r) for r in relatives) if os.path.exists(p)]
         loaded, diagnostics = load(paths, env, missing_env="warning") if paths else (None, [])
         errors = [d.text().replace(scratch + os.sep, "") for d in diagnostics if d.severity == ERROR][:2]
