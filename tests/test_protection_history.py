@@ -76,13 +76,15 @@ def test_a_protected_list_dropped_by_a_merged_pull_request_is_never_deleted_by_a
     doc = plan_json(api_env)
     vip = unmanaged(doc, "ACME VIP")
     assert vip["action"] == "protected"
-    reason = (
-        f"protected by protect: true in commit {protected_at} (tatango/lists/vip.yaml), removed in commit {merged} "
-        "without lifting protection first: never deleted; to delete it, restore the entry with protect: false, "
-        "commit and apply that, then remove it"
+    why = (
+        f"protect: true in commit {protected_at} (tatango/lists/vip.yaml), removed in commit {merged} "
+        "without lifting protection first"
     )
-    assert vip["protected_by"] == reason
-    assert f'list "ACME VIP" (id {vip["id"]}) was {reason}' in doc["warnings"]
+    assert vip["protected_by"] == why
+    assert (
+        f'list "ACME VIP" (id {vip["id"]}) was protected by {why}: never deleted; to delete it, restore the entry '
+        "with protect: false, commit and apply that, then remove it"
+    ) in doc["warnings"]
     assert [a["address"] for a in doc["actions"]] == ['list["ACME Deals"]'] and not doc["blocked"]
     sandbox.requests.clear()
     done = run_cli(["apply", "--auto-approve", "--allow-destroy", "tatango/"], env=api_env)
@@ -137,7 +139,7 @@ def test_an_account_protect_pattern_removed_along_with_the_list_still_protects_i
     doc = plan_json(api_env)
     assert doc["actions"] == []
     assert unmanaged(doc, "ACME VIP")["protected_by"].startswith(
-        f"protected by the account.protect pattern 'ACME V*' in commit {protected_at} (tatango/account.yaml), "
+        f"the account.protect pattern 'ACME V*' in commit {protected_at} (tatango/account.yaml), "
         f"removed in commit {short(repo)} without lifting protection first"
     )
     sandbox.requests.clear()
@@ -162,7 +164,7 @@ def test_a_pinned_list_renamed_in_the_account_is_still_found_by_its_id(api_env, 
     doc = plan_json(api_env)
     club = unmanaged(doc, "VIP Club")
     assert club["id"] == vip_id and club["action"] == "protected" and doc["actions"] == []
-    assert club["protected_by"].startswith(f"protected by protect: true in commit {protected_at}")
+    assert club["protected_by"].startswith(f"protect: true in commit {protected_at}")
 
 
 def _live_lists(env, git_repo) -> list[dict]:
@@ -266,7 +268,7 @@ def test_no_repository_or_no_commit_yet_refuses_unless_told(api_env, examples_co
 
 
 def test_what_the_history_said_survives_a_saved_plan_and_a_bad_one_is_refused():
-    memory = Remembered(7, "VIP", Memory.PROTECTED, "protected by protect: true in commit abc1234")
+    memory = Remembered(7, "VIP", Memory.PROTECTED, "protected by protect: true in commit abc1234", "protect: true")
     scope = Scope(history=(memory,), history_check=False)
     assert Scope.from_json(scope.to_json()) == scope and scope.remembered(7) == memory
     bad = {"config": {"paths": []}, "actions": [], "scope": {"kind": "all", "history": [{"id": "7"}]}}

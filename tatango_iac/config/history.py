@@ -311,8 +311,10 @@ def _decide(
 
 
 def _protected(candidate: Candidate, what: str) -> Remembered:
-    reason = f"{what} without lifting protection first: never deleted; {LIFT}"
-    return Remembered(candidate.list_id, candidate.name, Memory.PROTECTED, reason)
+    """``what``: "protected by X in commit C (FILE), removed in ..."."""
+    core = f"{what} without lifting protection first"
+    reason = f"{core}: never deleted; {LIFT}"
+    return Remembered(candidate.list_id, candidate.name, Memory.PROTECTED, reason, core.removeprefix("protected by "))
 
 
 def _unknown(candidate: Candidate, why: str) -> Remembered:

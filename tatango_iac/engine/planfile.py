@@ -104,5 +104,6 @@ def _history_ok(history: Any) -> bool:
         and isinstance(r.get("name"), str)
         and r.get("memory") in memories
         and isinstance(r.get("reason"), str)
+        and isinstance(r.get("protected_by", ""), str)
         for r in history
     )

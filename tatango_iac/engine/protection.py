@@ -101,7 +101,7 @@ def guard_steps(ctx: Context, unmanaged: list[dict[str, Any]]) -> None:
             continue
         memory = ctx.scope.remembered(live.id) if action.is_list_delete and not (why or pin) else None
         if memory is not None and memory.memory is Memory.PROTECTED and live.id in pruned:
-            pruned[live.id].update(action=PROTECTED, protected_by=memory.reason)  # reported, never deleted
+            pruned[live.id].update(action=PROTECTED, protected_by=memory.protected_by)  # reported, never deleted
             doomed.add(step.id)
             continue
         reason = pin or (f"the list is protected by {why}" if why else None) or guard.lifted(live, entry)

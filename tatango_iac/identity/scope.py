@@ -22,13 +22,16 @@ class Remembered:
     name: str
     memory: Memory
     reason: str  # the sentence the plan shows: which commit protected it, or why the history cannot tell
+    protected_by: str = ""  # PROTECTED: which commit protected it and where it was removed (the reason's core)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.list_id, "name": self.name, "memory": self.memory.value, "reason": self.reason}
+        data = {"id": self.list_id, "name": self.name, "memory": self.memory.value, "reason": self.reason}
+        return {**data, "protected_by": self.protected_by} if self.protected_by else data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Remembered":
-        return cls(int(data["id"]), str(data["name"]), Memory(data["memory"]), str(data["reason"]))
+        memory = Memory(data["memory"])
+        return cls(int(data["id"]), str(data["name"]), memory, str(data["reason"]), str(data.get("protected_by", "")))
 
 
 @dataclass(frozen=True)
