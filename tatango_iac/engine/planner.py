@@ -17,7 +17,7 @@ from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
 from tatango_iac.engine.forms import form_notes, stored_forms
 from tatango_iac.engine.holders import check_holders
-from tatango_iac.engine.ignoring import ignored, ignored_summary, unknown_excludes
+from tatango_iac.engine.ignoring import ignored, ignored_summary, unknown_excludes, unmatched_patterns
 from tatango_iac.engine.kinds import Reason
 from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.newvalues import new_value_problems
@@ -100,7 +100,7 @@ def plan(
         fingerprints=fingerprints(desired, live, match, scope, key),
         targets=sorted(scope.lists) if scope.kind == "target" else [],
         scope=scope.to_json(),
-        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged),
+        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged) + unmatched_patterns(ctx),
     )
     result.ignored = ignored_summary(ctx)
     annotate_reach(result.actions, live)
@@ -196,6 +196,8 @@ def _unavailable_keywords(selected: list[DesiredList], live: LiveAccount) -> lis
 
 
 def _scope_warnings(scope: Scope, desired: DesiredAccount) -> list[str]:
+    if scope.fallback:
+        return [scope.fallback]
     if scope.kind == "target":
         return ["--target given: unmanaged lists are not reported and prune is off"]
     if scope.kind == "changed_since":
