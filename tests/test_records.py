@@ -15,6 +15,8 @@ from tatango_iac.engine.records import (
     Keywords,
     RecordShapeError,
     differences,
+    entry_key,
+    inside,
     merged,
     observed,
     record_from_json,
@@ -93,7 +95,7 @@ def test_an_entry_matches_only_its_list_address_attribute_and_key():
 def test_a_recorded_form_with_a_real_change_beside_it_keeps_the_real_change():
     result = plan(wanted(label="Remarks"), account(), key=KEY, record=recorded(500, 255))
     assert summary(result) == [("replace", "custom_field", ADDRESS)]
-    assert [c["path"] for c in result.actions[0].changes] == ["label", "max_length"]
+    assert [c["path"] for c in result.actions[0].changes] == ["label"]  # max_length is a note, not a change
     assert [f["attribute"] for f in result.stored_forms if f["source"] == "record"] == ["max_length"]
 
 
@@ -123,7 +125,7 @@ def test_observed_entries_are_what_the_planner_then_matches():
     [action] = plan(wanted(), account(), key=KEY).actions
     assert observed([action], account(), KEY, AT, {ADDRESS: {"label"}}) == []  # not sent: not ours to record
     [seen] = observed([action], account(), KEY, AT, {ADDRESS: {"key", "max_length"}})
-    assert seen.entry == recorded(500, 255).entries[(7, ADDRESS, "max_length")]
+    assert seen.entry == recorded(500, 255).entries[entry_key(7, ADDRESS, "max_length")]
     assert seen.line() == (
         f"{ADDRESS}: the API stored max_length 500 as 255; write 255 in the configuration, or report it with "
         "`tatango-iac doctor --record`"
@@ -137,15 +139,13 @@ def test_merge_keeps_what_the_apply_did_not_touch_and_drops_gone_lists():
     gone = Entry(11, 'list["Old"]', "message_help", KEY.digest("a"), KEY.digest("b"), AT)
     old.entries[gone.key] = gone
     # The apply wrote ADDRESS again and the re-read no longer matched the entry: the value is held as sent now.
-    after = merged(old, [], {ADDRESS}, set(), {7, 9})
+    after = merged(old, [], {(7, inside(ADDRESS))}, set(), {7, 9})
     assert set(after.entries) == {other.key}
     # ...or the re-read still matched it (re-sent beside a real change): it stays.
-    assert set(merged(old, [], {ADDRESS}, {(7, ADDRESS, "max_length")}, {7, 9}).entries) == {
-        other.key,
-        (7, ADDRESS, "max_length"),
-    }
+    kept = entry_key(7, ADDRESS, "max_length")
+    assert set(merged(old, [], {(7, inside(ADDRESS))}, {kept}, {7, 9}).entries) == {other.key, kept}
     newer = Entry(7, ADDRESS, "max_length", KEY.digest(300), KEY.digest(255), "2026-12-02T00:00:00Z")
-    assert merged(old, [newer], {ADDRESS}, set(), {7, 9}).entries[newer.key] == newer
+    assert merged(old, [newer], {(7, inside(ADDRESS))}, set(), {7, 9}).entries[newer.key] == newer
 
 
 def test_the_record_round_trips_through_json():
@@ -194,3 +194,48 @@ def test_a_second_entry_for_the_same_attribute_is_refused():
     data["entries"].append(dict(data["entries"][0]))
     with pytest.raises(RecordShapeError, match=r"entries\[1\]: a second entry"):
         record_from_json(data)
+
+
+RENAMED = 'list["Deals Club"].custom_field["notes"]'
+
+
+def test_a_renamed_list_keeps_its_record_matched_by_list_id():
+    """M1: entries match by list id + the address inside the list, never the list's name."""
+    config = desired_from(
+        {"lists": [{"name": "Deals Club", "renamed_from": "Deals", "custom_fields": [FIELD]}]}
+    )
+    result = plan(config, account(), key=KEY, record=recorded(500, 255))
+    assert [a.resource for a in result.actions] == ["list"]  # the rename alone, no replace
+    assert not any(a.destructive for a in result.actions)
+    [form] = [f for f in result.stored_forms if f["source"] == "record"]
+    assert form["address"] == RENAMED
+    # Renamed in the web UI: the live list has the new name, the record the old one.
+    renamed_live = live([raw_list(7, "Deals Club")], custom_fields={7: [_held()]})
+    config = desired_from({"lists": [{"name": "Deals Club", "custom_fields": [FIELD]}]})
+    assert plan(config, renamed_live, key=KEY, record=recorded(500, 255)).actions == []
+    # ...but another list with the old name does not inherit it.
+    other_live = live([raw_list(8, "Deals")], custom_fields={8: [_held()]})
+    assert summary(plan(wanted(), other_live, key=KEY, record=recorded(500, 255))) == [
+        ("replace", "custom_field", ADDRESS)
+    ]
+
+
+def _held():
+    return {**FIELD, "max_length": 255, "pattern": None, "default_value": None, "should_validate_regex_via_api": False}
+
+
+def test_the_address_inside_a_list_ignores_its_label():
+    assert inside('list["A\\"]b", id=3].custom_field["n"]') == '.custom_field["n"]'
+    assert inside('list["A"]') == ""
+    assert entry_key(7, ADDRESS, "max_length") == entry_key(7, RENAMED, "max_length")
+
+
+def test_a_replace_for_another_attribute_does_not_show_the_recorded_one_as_a_change():
+    """M5: the diff and the note agree."""
+    result = plan(wanted(label="Member notes"), account(), key=KEY, record=recorded(500, 255))
+    [action] = result.actions
+    assert action.destructive and [c["path"] for c in action.changes] == ["label"]
+    assert any(n.startswith("max_length: 500 (the API stores it as 255;") for n in action.notes)
+    [note] = [n for n in result.notes if "recorded by apply" in n]
+    assert "no change is planned" not in note
+    assert "the replace planned for another attribute sends it again" in note

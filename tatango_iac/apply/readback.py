@@ -21,7 +21,7 @@ from tatango_iac.engine.planner import managed_fields
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
 from tatango_iac.engine.recheck import WAITING, Finding, Kind, compare, readback_scope, touched_lists
-from tatango_iac.engine.records import Entry, FormsRecord, Observation, observed, written
+from tatango_iac.engine.records import Entry, FormsRecord, Observation, entry_key, observed, written
 from tatango_iac.errors import PlanError
 from tatango_iac.model import DesiredAccount, LiveList, Reads, ReadsFor
 
@@ -104,7 +104,7 @@ def read_back(
                     [a for a in fresh.actions if a.address in held], live, client.digest_key(), at, written(applied)
                 ),
                 still_recorded={
-                    (f["list_id"], f["address"], f["attribute"])
+                    entry_key(f["list_id"], f["address"], f["attribute"])
                     for f in fresh.stored_forms
                     if f.get("source") == "record"
                 },

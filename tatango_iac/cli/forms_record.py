@@ -23,7 +23,7 @@ import click
 
 from tatango_iac.apply.readback import ReadbackResult
 from tatango_iac.cli.main import Failure
-from tatango_iac.engine.records import FormsRecord, RecordShapeError, merged, record_from_json
+from tatango_iac.engine.records import FormsRecord, Place, RecordShapeError, merged, record_from_json
 
 MAX_BYTES = 5 * 1024 * 1024  # an entry is about 250 bytes: 20,000 recorded forms
 OPTION = "--forms-record"
@@ -127,7 +127,7 @@ def now_text() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def after_apply(path: Optional[str], old: Optional[FormsRecord], check: ReadbackResult, touched: set[str]) -> list[str]:
+def after_apply(path: Optional[str], old: Optional[FormsRecord], check: ReadbackResult, touched: set[Place]) -> list[str]:
     """Write what the read-back saw (whatever the apply's exit code); the lines that tell the user."""
     found = [o.line() for o in check.observed]
     if path is None:

@@ -14,7 +14,7 @@ from tatango_iac.cli import output
 from tatango_iac.cli.forms_record import after_apply, now_text
 from tatango_iac.cli.main import Failure
 from tatango_iac.engine.plan import Action
-from tatango_iac.engine.records import FormsRecord
+from tatango_iac.engine.records import FormsRecord, place
 from tatango_iac.model import DesiredAccount
 from tatango_iac.secrets import display
 
@@ -64,7 +64,8 @@ def confirm_apply(
         ) from None
     on_check(check, None)
     # Written whatever the exit code: an apply that fails with "the API stored X as Y" must remember it.
-    recorded = after_apply(record_path, record, check, {a.address for a in result.applied})
+    touched = {place(a.list_id, a.address) for a in result.applied if a.list_id is not None}
+    recorded = after_apply(record_path, record, check, touched)
     if check.ok:
         unchecked = (
             f", except what the API does not report and so cannot be checked: {', '.join(check.unchecked)}"

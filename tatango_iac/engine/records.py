@@ -20,6 +20,7 @@ lets nobody test guesses of a webhook token.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
@@ -38,7 +39,26 @@ SOURCE = "record"  # the stored_forms entries this module adds (engine.forms add
 # and a secret's new value must always be written).
 _NEVER = ("name", "callback_url")
 
-EntryKey = tuple[int, str, str]  # (list id, address, attribute)
+EntryKey = tuple[int, str, str]  # (list id, the address inside the list, attribute)
+Place = tuple[int, str]  # (list id, the address inside the list)
+_LIST_LABEL = re.compile(r'list\[("(?:[^"\\]|\\.)*")(?:, id=\d+)?\]')
+
+
+def inside(address: str) -> str:
+    """The address without its list's label: ``list["A"].custom_field["notes"]`` -> ``.custom_field["notes"]``.
+
+    Entries are matched by list id and this, never by the list's name: a rename (``renamed_from``, or in the
+    web UI) keeps the list id and must keep the record, or the destructive replace comes back."""
+    found = _LIST_LABEL.match(address)
+    return address[found.end() :] if found else address
+
+
+def place(list_id: int, address: str) -> Place:
+    return (list_id, inside(address))
+
+
+def entry_key(list_id: int, address: str, attribute: str) -> EntryKey:
+    return (list_id, inside(address), attribute)
 
 
 class RecordShapeError(TatangoIacError):
@@ -56,7 +76,7 @@ class Entry:
 
     @property
     def key(self) -> EntryKey:
-        return (self.list_id, self.address, self.attribute)
+        return entry_key(self.list_id, self.address, self.attribute)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -175,7 +195,7 @@ def differences(action: Action, keywords: Keywords) -> list[Difference]:
 
 def _matches(record: FormsRecord, action: Action, diff: Difference, key: DigestKey) -> Optional[Entry]:
     assert action.list_id is not None
-    entry = record.entries.get((action.list_id, action.address, diff.attribute))
+    entry = record.entries.get(entry_key(action.list_id, action.address, diff.attribute))
     if entry is None or entry.sent != key.digest(diff.sent) or entry.held != key.digest(diff.held):
         return None
     return entry
@@ -203,10 +223,27 @@ def recorded_forms(actions: Iterable[Action], record: FormsRecord, live: LiveAcc
     for action in actions:
         diffs = differences(action, keywords)
         matched = [(d, e) for d in diffs if (e := _matches(record, action, d, key)) is not None]
-        out.forms += [_note_entry(action, d, e) for d, e in matched]
+        notes = [_note_entry(action, d, e) for d, e in matched]
         if diffs and len(matched) == len(diffs):
             out.dropped.append(action)
+        elif matched:
+            _unshow(action, notes)
+        out.forms += notes
     return out
+
+
+def _unshow(action: Action, notes: list[dict[str, Any]]) -> None:
+    """An action kept for another attribute: a recorded one is no change of its own, so the diff does not show it
+    as one (``255 -> 500`` under a replace would contradict the note); it is named for what it is instead."""
+    recorded = {n["attribute"] for n in notes}
+    action.changes = [c for c in action.changes if _top(str(c.get("path", ""))) not in recorded]
+    for note in notes:
+        note["sent_with"] = action.action.value
+        action.notes.append(
+            f"{note['attribute']}: {_shown(note['configured'])} (the API stores it as {_shown(note['held'])}; "
+            f"recorded by apply at {note['recorded_at']}): sent again with this {action.action.value}, "
+            "and expected to be held that way again"
+        )
 
 
 @dataclass
@@ -215,10 +252,17 @@ class RecordedForms:
     forms: list[dict[str, Any]] = field(default_factory=list)  # stored_forms entries, source "record"
 
 
+def _planned(form: dict[str, Any]) -> str:
+    kind = form.get("sent_with")
+    if kind:  # the object changes anyway (another attribute): saying "no change" would be false
+        return f"the {kind} planned for another attribute sends it again, and the API is expected to store it so again"
+    return "no change is planned for it"
+
+
 def record_notes(forms: list[dict[str, Any]]) -> list[str]:
     return [
         f"{f['address']}: the API stores {f.get('detail') or _pair(f['attribute'], f['configured'], f['held'])} "
-        f"(recorded by apply at {f['recorded_at']}; no change is planned for it): write "
+        f"(recorded by apply at {f['recorded_at']}; {_planned(f)}): write "
         f"{'the held values' if f.get('detail') else _shown(f['held'])} in the configuration, or report it with "
         "`tatango-iac doctor --record`"
         for f in forms
@@ -296,7 +340,7 @@ def observed(
 def merged(
     old: FormsRecord,
     new: list[Entry],
-    touched: set[str],
+    touched: set[Place],
     still_recorded: set[EntryKey],
     live_ids: set[int],
 ) -> FormsRecord:
@@ -307,12 +351,12 @@ def merged(
       still matched, and the new ones (a value now held as sent, or held otherwise, replaces its entry);
     - everything else is kept as it was (this apply did not write it, so the re-read says nothing of it)."""
     out = FormsRecord()
-    for entry_key, entry in old.entries.items():
+    for key, entry in old.entries.items():
         if entry.list_id not in live_ids:
             continue
-        if entry.address in touched and entry_key not in still_recorded:
+        if place(entry.list_id, entry.address) in touched and key not in still_recorded:
             continue
-        out.entries[entry_key] = entry
+        out.entries[key] = entry
     for entry in new:
         out.entries[entry.key] = entry
     return out

@@ -1,0 +1,89 @@
+"""The forms record's rough edges (an independent tester's findings): a renamed list keeps its record (M1), a
+plan's diff and its note agree (M5), a saved plan says it was made with a record (M6), a key rotation is named
+(M2), the file's shape is strict (L4). The real CLI over real HTTP against the sandbox; the clock is fake."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tatango_iac import workflow
+from tests.conftest import run_cli
+from tests.test_forms_record import FIELD, apply, capped_first_apply, clear_requests, edit, plan
+
+RENAMED = 'list["ACME Deals Club"].custom_field["preferred_department"]'
+
+
+@pytest.fixture(autouse=True)
+def _fake_clock(monkeypatch, clock):
+    monkeypatch.setattr(workflow, "make_clock", lambda: clock)
+
+
+@pytest.fixture
+def record(tmp_path: Path) -> Path:
+    return tmp_path / ".tatango-state" / "forms-record.json"
+
+
+def writes(sandbox) -> list[dict]:
+    return [r for r in sandbox.api_requests() if r["method"] != "GET"]
+
+
+def rename(config: Path) -> None:
+    edit(
+        config / "lists" / "deals.yaml",
+        "  - name: ACME Deals\n",
+        "  - name: ACME Deals Club\n    renamed_from: ACME Deals\n",
+    )
+
+
+def test_renaming_a_list_keeps_its_record_and_plans_no_replace(api_env, examples_copy, sandbox, record):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    rename(examples_copy)
+    data = plan(api_env, examples_copy, "--forms-record", str(record))
+    assert [(a["action"], a["address"]) for a in data["actions"]] == [("update", 'list["ACME Deals Club"]')]
+    assert data["summary"]["destructive"] == 0
+    [form] = [f for f in data["stored_forms"] if f["source"] == "record"]
+    assert (form["address"], form["attribute"]) == (RENAMED, "max_length")
+    shown = run_cli(["plan", "--forms-record", str(record), str(examples_copy)], env=api_env)
+    assert "DESTRUCTIVE" not in shown.stdout and f"{RENAMED}: the API stores max_length 500 as 255" in shown.stdout
+    # apply renames without --allow-destroy, and the record survives the rename.
+    clear_requests(sandbox)
+    done = apply(api_env, examples_copy, "--forms-record", str(record))
+    assert done.exit_code == 0, done.output
+    assert [r["method"] for r in writes(sandbox)] == ["PUT"]
+    assert len(json.loads(record.read_text())["entries"]) == 1
+    # The rename done (renamed_from gone): still nothing planned.
+    edit(examples_copy / "lists" / "deals.yaml", "    renamed_from: ACME Deals\n", "")
+    assert plan(api_env, examples_copy, "--forms-record", str(record))["actions"] == []
+
+
+def test_a_rename_in_the_web_ui_keeps_the_record(api_env, examples_copy, sandbox, record):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    with sandbox.lock:
+        [lst] = [lst for lst in sandbox.state.data["lists"].values() if lst["name"] == "ACME Deals"]
+        lst["name"] = "ACME Deals Club"
+    edit(examples_copy / "lists" / "deals.yaml", "  - name: ACME Deals\n", "  - name: ACME Deals Club\n")
+    assert plan(api_env, examples_copy, "--forms-record", str(record))["actions"] == []
+
+
+def test_a_replace_for_another_attribute_shows_the_recorded_one_as_what_it_is(api_env, examples_copy, sandbox, record):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    edit(examples_copy / "lists" / "deals.yaml", "label: Preferred department", "label: Favourite department")
+    shown = run_cli(["plan", "--forms-record", str(record), str(examples_copy)], env=api_env)
+    assert shown.exit_code == 0, shown.output
+    assert f"-/+ {FIELD} (replace; DESTRUCTIVE" in shown.stdout
+    assert "max_length: 255 -> 500" not in shown.stdout and "255 -> 500" not in shown.stdout
+    assert "max_length: 500 (the API stores it as 255; recorded by apply at" in shown.stdout
+    assert "no change is planned for it" not in shown.stdout
+    assert "the replace planned for another attribute sends it again" in shown.stdout
+    data = plan(api_env, examples_copy, "--forms-record", str(record))
+    [action] = data["actions"]
+    assert [c["path"] for c in action["changes"]] == ["label"]
+    # Applied: the re-read finds 255 again, which is what the record says: no failure, the record unchanged.
+    entries = json.loads(record.read_text())["entries"]
+    done = apply(api_env, examples_copy, "--allow-destroy", "--forms-record", str(record))
+    assert done.exit_code == 0, done.output
+    assert "shows the account now matches the configuration" in done.stdout
+    assert json.loads(record.read_text())["entries"] == entries
