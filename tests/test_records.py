@@ -201,9 +201,7 @@ RENAMED = 'list["Deals Club"].custom_field["notes"]'
 
 def test_a_renamed_list_keeps_its_record_matched_by_list_id():
     """M1: entries match by list id + the address inside the list, never the list's name."""
-    config = desired_from(
-        {"lists": [{"name": "Deals Club", "renamed_from": "Deals", "custom_fields": [FIELD]}]}
-    )
+    config = desired_from({"lists": [{"name": "Deals Club", "renamed_from": "Deals", "custom_fields": [FIELD]}]})
     result = plan(config, account(), key=KEY, record=recorded(500, 255))
     assert [a.resource for a in result.actions] == ["list"]  # the rename alone, no replace
     assert not any(a.destructive for a in result.actions)
