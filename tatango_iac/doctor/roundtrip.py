@@ -155,7 +155,10 @@ class RoundTrip:
         out = [
             Verdict(
                 f"the round trip writes as planned ({self.rounds_done} of {total_rounds()} rounds)",
-                "every write answered" if not self.refused else "refused: " + "; ".join(self.refused[:4])
+                "every write answered"
+                if not self.refused
+                else "refused: "
+                + "; ".join(self.refused[:4])
                 + (f" (and {len(self.refused) - 4} more)" if len(self.refused) > 4 else ""),
                 OK if not self.refused else FAIL,
                 "apply stops at such a write: the same refusal",
@@ -177,8 +180,9 @@ class RoundTrip:
                 out.append(
                     Verdict(
                         f"every {part} attribute comes back as written (set, changed, cleared, in every form)",
-                        f"all, in {self.rounds_done} rounds" if finished else f"not finished: {self.rounds_done} "
-                        f"of {total_rounds()} rounds",
+                        f"all, in {self.rounds_done} rounds"
+                        if finished
+                        else f"not finished: {self.rounds_done} of {total_rounds()} rounds",
                         OK if finished else SKIP,
                     )
                 )
@@ -247,9 +251,7 @@ def consequence(diff: Difference, stored: bool, form_shown: str = "") -> str:
             "report it with `tatango-iac doctor --record`"
         )
     what = f"{attr.label} with {form}" if form and form is not Form.VALUE else attr.label
-    return (
-        f"{what} come back changed: the plan will show them changed every night; write them as the API stores them"
-    )
+    return f"{what} come back changed: the plan will show them changed every night; write them as the API stores them"
 
 
 def _where(address: str, path: str) -> tuple[Part, str, int]:
