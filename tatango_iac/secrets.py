@@ -114,6 +114,10 @@ def display(value: Any, url: bool = False) -> Any:
         return mask_url(value.template) if url else value.template
     if isinstance(value, str) and url:
         return mask_url(value)
+    if isinstance(value, str):
+        # A live value (not Templated) may hold a resolved ${...} value: a message sent with ${PROMO_CODE}
+        # reads back with the code in it. Every registered secret in it is masked, as in any printed text.
+        return redact(value)
     if isinstance(value, dict):
         return {k: display(v, url=url or k == "callback_url") for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -17,6 +17,7 @@ from tatango_iac.engine.planfile import plan_shape_problem
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
 from tatango_iac.engine.recheck import readback_calls
+from tatango_iac.engine.records import FormsRecord
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, LiveAccount
@@ -83,18 +84,26 @@ def api_client(
 
 
 def make_plan(
-    client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None, progress: Optional[Progress] = None
+    client: TatangoClient,
+    desired: DesiredAccount,
+    scope: Optional[Scope] = None,
+    progress: Optional[Progress] = None,
+    record: Optional[FormsRecord] = None,
 ) -> Plan:
-    return _plan_and_live(client, desired, scope, progress)[0]
+    return _plan_and_live(client, desired, scope, progress, record)[0]
 
 
 def _plan_and_live(
-    client: TatangoClient, desired: DesiredAccount, scope: Optional[Scope] = None, progress: Optional[Progress] = None
+    client: TatangoClient,
+    desired: DesiredAccount,
+    scope: Optional[Scope] = None,
+    progress: Optional[Progress] = None,
+    record: Optional[FormsRecord] = None,
 ) -> tuple[Plan, LiveAccount]:
     scope = scope or Scope()
     before = client.calls
     live = read_account(client, desired, scope, progress)
-    result = compute_plan(desired, live, scope, key=client.digest_key())
+    result = compute_plan(desired, live, scope, key=client.digest_key(), record=record)
     result.forecast = forecast(
         result,
         client.calls - before,
@@ -148,7 +157,11 @@ def saved_scope(saved: dict[str, Any]) -> Scope:
 
 
 def replan_saved(
-    client: TatangoClient, saved: dict[str, Any], env: Mapping[str, str], progress: Optional[Progress] = None
+    client: TatangoClient,
+    saved: dict[str, Any],
+    env: Mapping[str, str],
+    progress: Optional[Progress] = None,
+    record: Optional[FormsRecord] = None,
 ) -> tuple[DesiredAccount, Plan]:
     """Recompute a saved plan from its config and the live account; refuse if anything moved."""
     paths = saved["config"].get("paths") or []
@@ -161,7 +174,7 @@ def replan_saved(
                 saved["config"].get("file_digests"), {f: key.digest(d) for f, d in desired.file_digests.items()}
             )
         )
-    fresh, live = _plan_and_live(client, desired, saved_scope(saved), progress)
+    fresh, live = _plan_and_live(client, desired, saved_scope(saved), progress, record)
     reasons = []
     old_prints, new_prints = saved.get("fingerprints") or {}, fresh.fingerprints
     names = _names_by_id(live)

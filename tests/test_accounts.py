@@ -138,9 +138,10 @@ def test_the_shipped_matrix_plans_and_applies_each_account_in_its_own_queue():
     assert job["concurrency"] == {"group": "tatango-account-${{ matrix.dir }}", "cancel-in-progress": False}
     assert job["strategy"]["fail-fast"] is False
     steps = {step.get("name"): step for step in job["steps"]}
-    for name in ("plan", "apply the reviewed plan of this account"):
-        assert steps[name]["with"]["paths"] == "accounts/${{ matrix.dir }}/ accounts/shared/"
-        assert steps[name]["with"]["account"] == "${{ matrix.dir }}"
+    for name in ("validate", "plan", "apply the reviewed plan of this account"):
+        # One path per line (action.yml): on one line the two would be one path with a space.
+        assert steps[name]["with"]["paths"] == "accounts/${{ matrix.dir }}/\naccounts/shared/\n"
+        assert name == "validate" or steps[name]["with"]["account"] == "${{ matrix.dir }}"
     assert steps["plan"]["with"]["artifact"].endswith("-${{ matrix.dir }}")
     assert (
         "secrets[format('TATANGO_{0}_API_KEY', matrix.name)]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -207,3 +208,16 @@ def test_a_broken_base_falls_back_to_a_full_plan_and_says_so(repo, api_env):
     data = json.loads(result.stdout)
     assert data["scope"]["kind"] == "all"
     assert [a["list"] for a in data["actions"]] == ["ACME VIP"]
+    # The fallback is in the plan itself, not only on stderr: the PR comment (Markdown) and the JSON show it.
+    [warning] = [w for w in data["warnings"] if "does not load" in w]
+    assert warning.startswith("the configuration at main does not load, so it cannot be compared: main:")
+    assert "vip.yaml:" in warning and "tatango-ref-" not in warning
+    assert warning.endswith(
+        "planning every list instead of only those changed since main: this plan may also show changes made "
+        "outside this pull request"
+    )
+    md = run_cli(["plan", "--format", "markdown", "--changed-since", "main", "tatango/"], env=api_env)
+    assert md.exit_code == 0, md.output
+    assert f"_Warning: {html.escape(warning)}_" in md.stdout
+    text = run_cli(["plan", "--changed-since", "main", "tatango/"], env=api_env)
+    assert f"Warning: {warning}" in text.stdout

@@ -73,6 +73,8 @@ CHANGED = {
         "custom field label comes back as written (with emoji)": "fail",
         "custom field default_value comes back as written (with emoji)": "fail",
     },
+    "caps-max-length": {"custom field max_length comes back as written (with a value at the schema's bound)": "fail"},
+    "follow-up-even-hours": {"opt-in request follow_up_hour comes back as written": "fail"},
 }
 
 
@@ -200,6 +202,21 @@ def test_recorded_answers_are_scrubbed_and_replay_to_the_same_verdicts(api_env, 
     assert "token=****" in text and "user@example.invalid" in text
     live = json.loads(result.stdout)["checks"]
     assert replay(cassette) == live
+
+
+def test_a_recording_withholds_the_accounts_message_texts(api_env, client, tmp_path):
+    """A message may carry a ${...} value (a promotion code) that the doctor, reading no configuration, cannot
+    know: every message text of the account is recorded as x's of the same length; the probe's own are kept."""
+    text = "Alerts: use code pizza&fries<3 at checkout. Reply STOP to end."
+    client.create_list({"name": "Alerts", "message_help": text})
+    result = run_cli(["doctor", "--write-probe", "--record", str(tmp_path / "report")], env=api_env)
+    assert result.exit_code == 0, result.output
+    [cassette] = sorted((tmp_path / "report").glob("doctor-*.yaml"))
+    recorded = cassette.read_text()
+    answers = [i["response"]["body"]["string"] for i in yaml.safe_load(recorded)["interactions"]]
+    assert "pizza" not in recorded and any(json.dumps("x" * len(text)) in answer for answer in answers)
+    # The write probe's own request texts read back as sent: the replay of a probe still compares them.
+    assert any("tatango-iac probe: reply YES" in answer for answer in answers)
 
 
 def replay(cassette: Path) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -139,3 +140,38 @@ def test_exclude_on_the_command_line(api_env, applied, sandbox, tmp_path):
     )
     both = run_cli(["plan", "--target", "ACME VIP", "--exclude", "ACME VIP", str(applied)], env=api_env)
     assert both.exit_code == 1 and "--target and --exclude both name 'ACME VIP'" in both.stderr
+
+
+def test_a_pattern_that_matches_nothing_is_a_warning_with_a_hint_never_a_zero_line():
+    """A typo in account.ignore ("Tset *") ignores nothing: the plan says which pattern, suggests the name it
+    was probably meant for, and prints no "Ignored: 0 list(s)" line."""
+    result = plan(
+        desired_from({"account": {"ignore": ["Tset *", "Legacy", "Nothing like it"]}, "lists": [{"name": "Kept"}]}),
+        live(ACCOUNT),
+    )
+    assert result.warnings == [
+        "account.ignore pattern 'Tset *' matches no list of the account that no file manages; did you mean 'Test 2'?",
+        "account.ignore pattern 'Nothing like it' matches no list of the account that no file manages (a typo?)",
+    ]
+    assert result.ignored["count"] == 1  # Legacy
+    only_kept = plan(desired_from({"account": {"ignore": ["Kept"]}, "lists": [{"name": "Kept"}]}), live(ACCOUNT))
+    # A pattern that names only a configured list ignores nothing either (a configured list is always managed).
+    assert [w.split(" matches")[0] for w in only_kept.warnings] == ["account.ignore pattern 'Kept'"]
+    assert only_kept.ignored["count"] == 0 and "ignored" not in only_kept.drift()
+
+
+def test_the_unmatched_pattern_warning_reaches_text_markdown_and_json(api_env, applied):
+    _prune(applied, ignore=["Scrach *"])
+    warning = (
+        "account.ignore pattern 'Scrach *' matches no list of the account that no file manages; "
+        "did you mean 'Scratch B'?"
+    )
+    text = run_cli(["plan", str(applied)], env=api_env)
+    assert text.exit_code == 0, text.output
+    assert f"Warning: {warning}" in text.stdout and "Ignored:" not in text.stdout
+    md = run_cli(["plan", "--format", "markdown", str(applied)], env=api_env).stdout
+    assert f"_Warning: {html.escape(warning)}_" in md and "Ignored:" not in md
+    data = json.loads(run_cli(["plan", "--format", "json", str(applied)], env=api_env).stdout)
+    assert warning in data["warnings"] and data["ignored"]["count"] == 0
+    # The typo has a visible cost too: the lists it meant to leave out are planned for pruning.
+    assert {a["address"] for a in data["actions"]} >= {'list["Scratch A"]', 'list["Scratch B"]'}

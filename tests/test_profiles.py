@@ -26,6 +26,8 @@ STOPS = {
         'end. " as "Edge cases: help at edge.example. Reply STOP to end."'
     },
     "soft-delete-webhooks": {2: "the API answered the delete, but a re-read still finds it"},
+    "caps-max-length": {1: 'list["Edge cases"].custom_field["notes"]: the API stored max_length 500 as 255'},
+    "follow-up-even-hours": {2: 'list["ACME VIP"].opt_in_settings: the API stored opt_in_requests ['},
 }
 EXTRA_LIST = """# A list that exercises what the examples do not: many custom fields, a URL in another form,
 # a text with a trailing space (a server may strip it).
@@ -60,12 +62,17 @@ def config_for(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "examples", target, ignore=shutil.ignore_patterns("invalid", "ci"))
     fields = "\n".join(f"      - {{key: f{i}, label: F{i}, content_type: text, max_length: 20}}" for i in range(12))
     fields += '\n      - {key: padded, label: Padded, content_type: text, max_length: 20, default_value: "x "}'
+    fields += "\n      - {key: notes, label: Notes, content_type: text, max_length: 500}"
     (target / "lists" / "edge.yaml").write_text(EXTRA_LIST.format(fields=fields))
     return target
 
 
 def cli(profile: str, env: dict, *args: str):
-    return run_cli([args[0], "--sandbox", "--sandbox-profile", profile, *args[1:]], env=env)
+    """plan and apply share the forms record (what apply saw the API store in another form), as the workflows do."""
+    record = Path(env["TATANGO_SANDBOX_STATE"]).with_name("forms-record.json")
+    return run_cli(
+        [args[0], "--sandbox", "--sandbox-profile", profile, "--forms-record", str(record), *args[1:]], env=env
+    )
 
 
 def plan_json(profile: str, env: dict, config: Path) -> dict:

@@ -20,7 +20,8 @@ from tatango_iac.engine.plan import Action
 from tatango_iac.engine.planner import managed_fields
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
-from tatango_iac.engine.recheck import WAITING, Finding, compare, readback_scope, touched_lists
+from tatango_iac.engine.recheck import WAITING, Finding, Kind, compare, readback_scope, touched_lists
+from tatango_iac.engine.records import Entry, FormsRecord, Observation, observed, written
 from tatango_iac.errors import PlanError
 from tatango_iac.model import DesiredAccount, LiveList, Reads, ReadsFor
 
@@ -36,6 +37,14 @@ class ReadbackResult:
     error: Optional[str] = None  # the re-read could not be compared with the configuration
     # Managed attributes the API's answers do not report: "matches" cannot cover them.
     unchecked: list[str] = field(default_factory=list)
+    # What the API holds in another form than sent (engine.records): for the forms record, and for the user.
+    observed: list[Observation] = field(default_factory=list)
+    still_recorded: set[tuple[int, str, str]] = field(default_factory=set)  # old entries the re-read confirmed
+    live_ids: set[int] = field(default_factory=set)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [o.entry for o in self.observed]
 
     @property
     def ok(self) -> bool:
@@ -54,8 +63,13 @@ def read_back(
     *,
     max_wait: float = DEFAULT_WAIT,
     on_event: Callable[[str], None] = lambda message: None,
+    record: Optional[FormsRecord] = None,
+    at: str = "",
 ) -> ReadbackResult:
-    """Re-read what the applied actions touched until it shows them, or the wait is over."""
+    """Re-read what the applied actions touched until it shows them, or the wait is over.
+
+    ``record``: the forms record the plan was made with (the fresh plan reads it too, so a recorded form
+    re-sent with a real change is no finding); ``at``: the time new entries carry."""
     scope = readback_scope(touched_lists(desired, applied))
     clock, first_call, start = client.clock, client.calls, client.clock.monotonic()
     delay = FIRST_DELAY
@@ -63,7 +77,7 @@ def read_back(
         live = read_live(client, _without_keyword_tests(reads_for(desired, scope)))
         waited = clock.monotonic() - start
         try:
-            fresh = compute_plan(desired, live, scope)
+            fresh = compute_plan(desired, live, scope, key=client.digest_key(), record=record)
         except PlanError as exc:
             return ReadbackResult(
                 [],
@@ -76,7 +90,22 @@ def read_back(
         remaining = max_wait - waited
         if not pending or remaining <= 0:
             unchecked = sorted(live.unreported & managed_fields(desired.lists))
-            return ReadbackResult(findings, waited, client.calls - first_call, unchecked=unchecked)
+            held = {f.address for f in findings if f.kind is Kind.HELD}
+            return ReadbackResult(
+                findings,
+                waited,
+                client.calls - first_call,
+                unchecked=unchecked,
+                observed=observed(
+                    [a for a in fresh.actions if a.address in held], live, client.digest_key(), at, written(applied)
+                ),
+                still_recorded={
+                    (f["list_id"], f["address"], f["attribute"])
+                    for f in fresh.stored_forms
+                    if f.get("source") == "record"
+                },
+                live_ids={lst.id for lst in live.lists},
+            )
         delay = min(delay, remaining)
         shown = ", ".join(f.address for f in pending[:3]) + (" ..." if len(pending) > 3 else "")
         on_event(

@@ -8,7 +8,7 @@ from typing import Any, Optional
 import click
 
 from tatango_iac.apply.applier import Applier, ApplyResult
-from tatango_iac.cli import json_result, options, output, readback_out
+from tatango_iac.cli import forms_record, json_result, options, output, readback_out
 from tatango_iac.cli.common import client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.limits import refuse_over_limit, saved_exceeded
 from tatango_iac.cli.main import Failure, Partial, cli
@@ -16,6 +16,7 @@ from tatango_iac.cli.readback_out import confirm_apply, orphan_lines
 from tatango_iac.engine.budget import ApplyBudget
 from tatango_iac.engine.plan import Action, Plan
 from tatango_iac.engine.recheck import readback_calls
+from tatango_iac.engine.records import FormsRecord
 from tatango_iac.engine.render import headline
 from tatango_iac.engine.render.lines import subscribers_text
 from tatango_iac.identity.scope import Scope
@@ -135,6 +136,8 @@ def _run(
     wait: float,
     budget: Optional[ApplyBudget] = None,
     report: Optional[json_result.ApplyReport] = None,
+    record_path: Optional[str] = None,
+    record: Optional[FormsRecord] = None,
 ) -> None:
     total = len(result.actions)
 
@@ -151,7 +154,9 @@ def _run(
     report = report or json_result.ApplyReport()
     report.result = outcome
     _report(outcome, total, desired)
-    confirm_apply(client, desired, outcome, total, verify, wait, on_check=report.checked)
+    confirm_apply(
+        client, desired, outcome, total, verify, wait, on_check=report.checked, record_path=record_path, record=record
+    )
 
 
 def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any], report: json_result.ApplyReport) -> bool:
@@ -209,6 +214,7 @@ def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any], report: json_result
 )
 @readback_out.no_verify
 @readback_out.verify_wait
+@forms_record.option
 @options.target
 @options.exclude
 @options.changed_since
@@ -224,6 +230,7 @@ def apply(
     fmt: str,
     no_verify: bool,
     verify_wait: float,
+    forms_record_path: Optional[str],
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     changed_since: Optional[str],
@@ -261,6 +268,7 @@ def apply(
             report.plan(known["actions"])
             refuse_destructive(known["actions"], allow_destroy, saved=True)
             refuse_over_limit(saved_exceeded(known), allow_bulk, saved=True)
+    record = forms_record.load(forms_record_path)
     desired = load_desired(paths) if not saved else None
     scope: Optional[Scope]
     if reviewed is not None:
@@ -282,10 +290,10 @@ def apply(
         )
         progress = output.progress_for(client)
         if saved is not None:
-            desired, result = replan_saved(client, saved, os.environ, progress)
+            desired, result = replan_saved(client, saved, os.environ, progress, record)
         else:
             assert desired is not None  # loaded above whenever there is no saved plan
-            result = make_plan(client, desired, scope, progress)
+            result = make_plan(client, desired, scope, progress, record)
             if reviewed is not None and _reviewed_is_done(result, reviewed, report):
                 return
         report.plan(result.actions)
@@ -300,4 +308,4 @@ def apply(
         assert desired is not None
         # The read-back after the last write is part of the run: the budget keeps its calls for the end.
         budget.reserve = 0 if no_verify else readback_calls(result)
-        _run(client, result, desired, not no_verify, verify_wait, budget, report)
+        _run(client, result, desired, not no_verify, verify_wait, budget, report, forms_record_path, record)

@@ -72,11 +72,12 @@ def _changed_since(ref: str, desired: DesiredAccount) -> Scope:
     try:
         return scope_changed_since(ref, desired, os.environ)
     except BaseDoesNotLoad as broken:
-        output.err(
-            f"Warning: {broken}\nWarning: planning every list instead of only those changed since {ref}: "
+        why = (
+            f"{broken}; planning every list instead of only those changed since {ref}: "
             "this plan may also show changes made outside this pull request"
         )
-        return Scope()
+        output.err(f"Warning: {why}")  # the job log has it even if the plan fails later
+        return Scope(fallback=why)
 
 
 def check_writable(path: str) -> None:

@@ -9,7 +9,7 @@ from typing import Optional
 
 import click
 
-from tatango_iac.cli import json_result, options, output
+from tatango_iac.cli import forms_record, json_result, options, output
 from tatango_iac.cli.common import check_writable, client_for, load_desired, render_plan, scope_for
 from tatango_iac.cli.main import EXIT_CHANGES, EXIT_OK, Failure, cli
 from tatango_iac.drift.run import budgeted_drift
@@ -62,6 +62,7 @@ from tatango_iac.workflow import make_plan, save_plan
     help="With --drift --detailed-exitcode: whether a managed webhook disabled in the "
     "account exits 2 (fail) or is only reported.",
 )
+@forms_record.option
 @options.target
 @options.exclude
 @options.changed_since
@@ -75,6 +76,7 @@ def plan(
     budget: Optional[int],
     drift_state: Optional[str],
     disabled_webhooks: str,
+    forms_record_path: Optional[str],
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     changed_since: Optional[str],
@@ -92,13 +94,14 @@ def plan(
         check_writable(out)
     if drift_state and os.path.isdir(drift_state):  # its directory may not exist yet: a first night creates it
         raise Failure(f"Error: --drift-state {drift_state} is a directory; give a file name. Nothing was read.")
+    record = forms_record.load(forms_record_path)
     desired = load_desired(paths)
     scope = scope_for(desired, targets, changed_since, excludes)
     with client_for(sandbox, sandbox_profile, rate, max_wait, desired.account.name) as client:
         if budget is not None or drift_state:
-            result = budgeted_drift(client, desired, scope, budget, drift_state, output.progress_for(client))
+            result = budgeted_drift(client, desired, scope, budget, drift_state, output.progress_for(client), record)
         else:
-            result = make_plan(client, desired, scope, output.progress_for(client))
+            result = make_plan(client, desired, scope, output.progress_for(client), record)
     if out:  # saved before anything is printed: a failure to save is then the only document on stdout
         save_plan(result, out)
         output.err(

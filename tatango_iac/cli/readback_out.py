@@ -11,8 +11,10 @@ from tatango_iac.api.client import ApiError
 from tatango_iac.apply.applier import ApplyResult
 from tatango_iac.apply.readback import DEFAULT_WAIT, ReadbackResult, read_back
 from tatango_iac.cli import output
+from tatango_iac.cli.forms_record import after_apply, now_text
 from tatango_iac.cli.main import Failure
 from tatango_iac.engine.plan import Action
+from tatango_iac.engine.records import FormsRecord
 from tatango_iac.model import DesiredAccount
 from tatango_iac.secrets import display
 
@@ -40,6 +42,8 @@ def confirm_apply(
     verify: bool,
     wait: float,
     on_check: Callable[[Optional[ReadbackResult], Optional[str]], None] = lambda c, e: None,
+    record_path: Optional[str] = None,
+    record: Optional[FormsRecord] = None,
 ) -> None:
     """Print "Apply complete" only when the re-read matched; otherwise fail naming each difference.
 
@@ -49,7 +53,9 @@ def confirm_apply(
         output.out(f"\nApply complete: {done} (not verified: --no-verify, the account was not re-read).")
         return
     try:
-        check = read_back(client, desired, result.applied, max_wait=wait, on_event=output.event)
+        check = read_back(
+            client, desired, result.applied, max_wait=wait, on_event=output.event, record=record, at=now_text()
+        )
     except ApiError as exc:
         on_check(None, str(exc))
         raise Failure(
@@ -57,6 +63,8 @@ def confirm_apply(
             "Run `tatango-iac plan` to see whether the account holds the configuration."
         ) from None
     on_check(check, None)
+    # Written whatever the exit code: an apply that fails with "the API stored X as Y" must remember it.
+    recorded = after_apply(record_path, record, check, {a.address for a in result.applied})
     if check.ok:
         unchecked = (
             f", except what the API does not report and so cannot be checked: {', '.join(check.unchecked)}"
@@ -74,6 +82,7 @@ def confirm_apply(
                 f"\nApply not confirmed: {done}, but a re-read ({check.calls} call(s)) shows the "
                 "account does not hold all of it:",
                 *[f"  ! {line}" for line in check.lines()],
+                *recorded,
                 "Run `tatango-iac plan` to see exactly what differs.",
             ]
         )

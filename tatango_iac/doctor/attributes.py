@@ -169,7 +169,7 @@ TABLE: tuple[Attribute, ...] = (
         for name, what in REQUEST_TEXTS.items()
     ),
     Attribute(Part.REQUEST, "follow_up", BOOLS, what="opt-in follow-ups"),
-    Attribute(Part.REQUEST, "follow_up_hour", (Written(1, Form.BOUND), Written(24, Form.BOUND)), hold=2),
+    Attribute(Part.REQUEST, "follow_up_hour", (Written(1, Form.VALUE), Written(24, Form.VALUE)), hold=2),
     # success_action: the API requires nextrequest on every request but the last (optinsubscriber there):
     # a null is refused, so the probe does not clear it.
     Attribute(Part.REQUEST, "success_action", (Written("nextrequest", Form.VALUE),)),

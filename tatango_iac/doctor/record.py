@@ -2,7 +2,8 @@
 
 Scrubbed before anything is written: no Authorization header at all, the API key and its
 Basic form, every e-mail address (``user@example.invalid``), the secret parts of every URL
-(query values named like secrets, token-like path segments, passwords). The file is a
+(query values named like secrets, token-like path segments, passwords), and the account's
+message texts (x's of the same length: one may carry a ${...} value). The file is a
 vcrpy cassette the project's tests can replay (README: "Bug reports from the field").
 """
 
@@ -27,6 +28,40 @@ def scrub(text: str) -> str:
     return _EMAIL.sub(SCRUBBED_EMAIL, redact(text))
 
 
+def _sent_strings(value: Any, into: set[str]) -> set[str]:
+    if isinstance(value, str):
+        into.add(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _sent_strings(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _sent_strings(item, into)
+    return into
+
+
+def _withhold_texts(value: Any, sent: set[str]) -> Any:
+    """The account's own message texts, as x's of the same length (their kind and size are what the checks
+    read). The doctor reads no configuration, so it cannot know which part of a text came from a ${...}
+    value (a promotion code); a text the doctor sent itself (the write probe) is kept for the replay."""
+    if isinstance(value, dict):
+        return {
+            k: "x" * len(v) if isinstance(v, str) and "message" in k and v not in sent else _withhold_texts(v, sent)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_withhold_texts(item, sent) for item in value]
+    return value
+
+
+def _response_text(text: str, sent: set[str]) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text  # not JSON (an HTML error page): scrubbed as text only
+    return json.dumps(_withhold_texts(data, sent))
+
+
 class Recorder:
     def __init__(self) -> None:
         self.exchanges: list[Exchange] = []
@@ -36,6 +71,9 @@ class Recorder:
 
     def interactions(self) -> list[dict[str, Any]]:
         out = []
+        sent: set[str] = set()
+        for ex in self.exchanges:
+            _sent_strings(ex.body, sent)
         for ex in self.exchanges:
             body = scrub(json.dumps(ex.body)) if ex.body is not None else None
             headers = {"Accept": ["application/json"], **({"Content-Type": ["application/json"]} if body else {})}
@@ -50,7 +88,7 @@ class Recorder:
                     "response": {
                         "status": {"code": ex.status, "message": ""},
                         "headers": response_headers,
-                        "body": {"string": scrub(ex.text)},
+                        "body": {"string": scrub(_response_text(ex.text, sent))},
                     },
                 }
             )

@@ -22,6 +22,7 @@ from tatango_iac.drift.schedule import Candidate, Selection, select
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
+from tatango_iac.engine.records import FormsRecord
 from tatango_iac.engine.steps import list_label
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.matching import match_lists
@@ -61,6 +62,7 @@ def budgeted_drift(
     budget: Optional[int],
     state_path: Optional[str],
     progress: Optional[Progress] = None,
+    record: Optional[FormsRecord] = None,
 ) -> Plan:
     state = drift_state.load_state(state_path) if state_path else drift_state.DriftState()
     now = drift_state.utc_now()
@@ -84,7 +86,13 @@ def budgeted_drift(
 
     live = read_live(client, tonight_reads, progress)
     selection = chosen[0]
-    result = compute_plan(without_children(desired, {c.key for c in selection.skipped}), live, scope)
+    result = compute_plan(
+        without_children(desired, {c.key for c in selection.skipped}),
+        live,
+        scope,
+        key=client.digest_key(),
+        record=record,
+    )
     result.account = account_identity(desired.account.name, client.base_url)
     warnings = [f"drift state {p}" for p in state.problems] + coverage_warnings(selection)
     result.coverage = {**selection.to_json(state.checked), "warnings": warnings}

@@ -27,7 +27,13 @@ def _another_form(live: Any, wanted: Any) -> bool:
 
 
 def _entry(address: str, attribute: str, configured: Any, held: Any) -> dict[str, Any]:
-    return {"address": address, "attribute": attribute, "configured": display(configured), "held": display(held)}
+    return {
+        "address": address,
+        "attribute": attribute,
+        "configured": display(configured),
+        "held": display(held),
+        "source": "form",  # compared by form (engine.normalize); engine.records adds "record" ones
+    }
 
 
 def _list_forms(d: DesiredList, lst: LiveList, live: LiveAccount) -> Iterator[dict[str, Any]]:
@@ -76,4 +82,5 @@ def form_notes(forms: list[dict[str, Any]]) -> list[str]:
         f"another form of the configured {json.dumps(f['configured'], ensure_ascii=False)} (the API stored it "
         "so; no change is planned for it): write the held form in the configuration to silence this note"
         for f in forms
+        if f.get("source", "form") == "form"
     ]

@@ -9,6 +9,7 @@ list so named is neither read nor planned. The plan says how many lists it left 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 from typing import Any
 
 from tatango_iac.engine.protection import matching_pattern
@@ -36,6 +37,25 @@ def unknown_excludes(ctx: Context) -> list[str]:
     return problems
 
 
+def unmatched_patterns(ctx: Context) -> list[str]:
+    """A pattern of account.ignore that leaves out no live list is most likely a typo: a warning naming it.
+
+    Only lists no file manages can be ignored, so those are the names it is compared with (did-you-mean).
+    """
+    managed = ctx.match.managed_ids
+    unmanaged = sorted({str(lst.name) for lst in ctx.live.lists if lst.id not in managed})
+    warnings = []
+    for pattern in ctx.desired.account.ignore:
+        if any(fnmatch.fnmatchcase(name, pattern) for name in unmanaged):
+            continue
+        hint = difflib.get_close_matches(pattern, unmanaged, n=1, cutoff=0.6)
+        warnings.append(
+            f"account.ignore pattern '{pattern}' matches no list of the account that no file manages"
+            + (f"; did you mean '{hint[0]}'?" if hint else " (a typo?)")
+        )
+    return warnings
+
+
 def ignored_summary(ctx: Context) -> dict[str, Any]:
     """{"count", "patterns", "excluded"}: the live lists left out, plus excluded entries not yet in the account."""
     managed = ctx.match.managed_ids
@@ -54,8 +74,9 @@ def ignored_summary(ctx: Context) -> dict[str, Any]:
 
 
 def ignored_line(summary: dict[str, Any]) -> str:
-    """One sentence for text and Markdown ('' when nothing is ignored)."""
-    if not summary.get("count") and not summary.get("patterns") and not summary.get("excluded"):
+    """One sentence for text and Markdown ('' when nothing is ignored: a pattern that matched nothing is a
+    warning of its own, never "Ignored: 0 list(s)")."""
+    if not summary.get("count"):
         return ""
     why = [f"account.ignore {', '.join(summary['patterns'])}"] if summary.get("patterns") else []
     why += [f"--exclude {', '.join(summary['excluded'])}"] if summary.get("excluded") else []

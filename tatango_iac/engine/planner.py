@@ -17,7 +17,7 @@ from tatango_iac.engine.custom_fields import custom_field_steps
 from tatango_iac.engine.fingerprint import fingerprints
 from tatango_iac.engine.forms import form_notes, stored_forms
 from tatango_iac.engine.holders import check_holders
-from tatango_iac.engine.ignoring import ignored, ignored_summary, unknown_excludes
+from tatango_iac.engine.ignoring import ignored, ignored_summary, unknown_excludes, unmatched_patterns
 from tatango_iac.engine.kinds import Reason
 from tatango_iac.engine.lists import delete_list_step, list_steps, opt_in_step
 from tatango_iac.engine.newvalues import new_value_problems
@@ -27,6 +27,7 @@ from tatango_iac.engine.pr_origin import mark as mark_origin
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
 from tatango_iac.engine.provenance import annotate
 from tatango_iac.engine.recheck import readback_info
+from tatango_iac.engine.records import FormsRecord, RecordedForms, record_notes, recorded_forms
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
@@ -50,11 +51,13 @@ def plan(
     scope: Optional[Scope] = None,
     targets: Iterable[str] = (),
     key: Optional[DigestKey] = None,
+    record: Optional[FormsRecord] = None,
 ) -> Plan:
     """Compute the ordered plan; raise PlanError for anything that makes it unsafe to apply.
 
     ``key`` keys every digest the plan carries (digests.py); a plan to be compared in another
-    process (apply --plan/--expect) must be made with the account's key."""
+    process (apply --plan/--expect) must be made with the account's key, and so must a plan that
+    reads the forms ``record`` (engine.records: what apply saw the API store in another form)."""
     key = key or process_key()
     scope = scope or Scope.targets(targets)
     selected = [d for d in desired.lists if scope.selects(d)]
@@ -70,6 +73,7 @@ def plan(
     problems += unknown_excludes(ctx)
     for index, d in enumerate(selected):
         _list_and_children(ctx, index, d, match.matched.get(d.key))
+    recorded = _drop_recorded(ctx, record, key)
     unmanaged = _unmanaged(ctx)
     guard_steps(ctx, unmanaged)  # protected lists and pinned deletes: refused before anything is ordered
     _deletes_that_free_keywords_go_first(ctx)
@@ -96,7 +100,7 @@ def plan(
         fingerprints=fingerprints(desired, live, match, scope, key),
         targets=sorted(scope.lists) if scope.kind == "target" else [],
         scope=scope.to_json(),
-        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged),
+        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged) + unmatched_patterns(ctx),
     )
     result.ignored = ignored_summary(ctx)
     annotate_reach(result.actions, live)
@@ -104,10 +108,13 @@ def plan(
     result.safety = verdict(result.actions, managed_ids, desired.account.safety)
     result.live_list_ids = {str(lst.id) for lst in live.lists}
     result.live_webhook_ids = {list_id: {str(h.id) for h in hooks} for list_id, hooks in live.webhooks.items()}
-    result.stored_forms = stored_forms(desired, live, match, scope)
+    result.stored_forms = stored_forms(desired, live, match, scope) + recorded.forms
     result.readback = readback_info(desired, live, actions)
     result.notes = (
-        _unreported_notes(selected, live) + _disabled_webhooks(result, ctx, selected) + form_notes(result.stored_forms)
+        _unreported_notes(selected, live)
+        + _disabled_webhooks(result, ctx, selected)
+        + form_notes(result.stored_forms)
+        + record_notes(result.stored_forms)
     )
     return result
 
@@ -120,6 +127,16 @@ def _list_and_children(ctx: Context, index: int, d: DesiredList, live_list: Any)
     opt_in_step(ctx, index, d, live_list, deps)
     custom_field_steps(ctx, index, d, live_list, deps)
     webhook_steps(ctx, index, d, live_list, deps)
+
+
+def _drop_recorded(ctx: Context, record: Optional[FormsRecord], key: DigestKey) -> RecordedForms:
+    """Differences the API introduced itself and apply recorded: no action (never a replace night after night)."""
+    if not record or not record.entries:
+        return RecordedForms()
+    recorded = recorded_forms([s.action for s in ctx.steps], record, ctx.live, key)
+    dropped = {id(a) for a in recorded.dropped}
+    ctx.remove({s.id for s in ctx.steps if id(s.action) in dropped})
+    return recorded
 
 
 def _unmanaged(ctx: Context) -> list[dict[str, Any]]:
@@ -179,6 +196,8 @@ def _unavailable_keywords(selected: list[DesiredList], live: LiveAccount) -> lis
 
 
 def _scope_warnings(scope: Scope, desired: DesiredAccount) -> list[str]:
+    if scope.fallback:
+        return [scope.fallback]
     if scope.kind == "target":
         return ["--target given: unmanaged lists are not reported and prune is off"]
     if scope.kind == "changed_since":

@@ -202,7 +202,8 @@ def compare(applied: list[Action], fresh: Plan, live_ids: set[int]) -> list[Find
             findings.append(Finding(Kind.STILL_THERE, action.address))
     touched = set(originals)
     for form in fresh.stored_forms:
-        if form["address"] in touched:
+        # A form the forms record already holds was reported by an earlier apply: known, not a finding again.
+        if form["address"] in touched and form.get("source") != "record":
             findings.append(
                 Finding(Kind.STORED_AS, form["address"], form["attribute"], form["configured"], form["held"])
             )

@@ -24,6 +24,9 @@ class Scope:
     # planner can tell the pull request's edits from reverts of changes made outside the tool
     # (engine.pr_origin). In memory only: never serialized (values may be resolved ${...} secrets).
     base_fields: Optional[Mapping[str, Mapping[str, str]]] = field(default=None, compare=False, repr=False)
+    # Why this plan covers every list although --changed-since was given (the configuration at the ref does
+    # not load): the plan's warnings carry it, so the pull-request comment shows it, not only the job log.
+    fallback: Optional[str] = field(default=None, compare=False)
 
     @classmethod
     def targets(cls, names: Iterable[str]) -> "Scope":

@@ -385,6 +385,42 @@ class NoEmoji(Profile):
         return _three_byte(body)
 
 
+class CapsMaxLength(Profile):
+    name = "caps-max-length"
+    flips = "a custom field's max_length above 255 is stored as 255 (a varchar(255) column behind the API)"
+    tool = (
+        "stops at the first apply that creates one: 'the API stored max_length 500 as 255'; with --forms-record "
+        "it plans no destructive replace for it afterwards"
+    )
+    CAP = 255
+
+    def incoming(self, body: Any) -> Any:
+        field = body.get("custom_field") if isinstance(body, dict) else None
+        if not isinstance(field, dict):
+            return body
+        length = field.get("max_length")
+        if isinstance(length, int) and not isinstance(length, bool) and length > self.CAP:
+            return {**body, "custom_field": {**field, "max_length": self.CAP}}
+        return body
+
+
+class FollowUpEvenHours(Profile):
+    name = "follow-up-even-hours"
+    flips = (
+        "an opt-in request's follow_up_hour is stored rounded up to an even hour (3 is kept as 4: a 2-hour scheduler)"
+    )
+    tool = (
+        "stops at the apply that writes an odd hour: 'the API stored opt_in_requests ... as ...'; with "
+        "--forms-record it plans no update for it afterwards"
+    )
+
+    def request_defaults(self, raw: dict[str, Any]) -> dict[str, Any]:
+        hour = raw.get("follow_up_hour")
+        if isinstance(hour, int) and not isinstance(hour, bool) and hour % 2:
+            return {**raw, "follow_up_hour": hour + 1}
+        return raw
+
+
 PROFILES: dict[str, type[Profile]] = {
     cls.name: cls
     for cls in (
@@ -407,6 +443,8 @@ PROFILES: dict[str, type[Profile]] = {
         SoftDeleteWebhooks,
         RenameIgnored,
         NoEmoji,
+        CapsMaxLength,
+        FollowUpEvenHours,
     )
 }
 

@@ -1,0 +1,290 @@
+"""The forms record (§13): what apply sent and what the account then held, so no loop follows (pure, no I/O).
+
+A difference the API introduces itself (a custom field's max_length 500 stored as 255, a
+setting kept as another value) is reported by apply's read-back ("the API accepted X but
+holds Y"). Without memory, every later plan would plan it again: an update that never
+sticks, or for a custom field a destructive replace, night after night. So apply writes,
+for each (list id, address, attribute) the re-read showed held differently, a keyed digest
+of the value sent and of the value held. The planner then treats a difference whose
+configured value digests to ``sent`` and whose live value digests to ``held`` as "the API
+stores X as Y": no action, a note. A new configured value, or a live value someone changed
+since (the web UI), no longer matches: planned as usual.
+
+The mechanism knows no attribute: a difference is whatever the planner's own actions say
+differs (the top-level attribute of each change, or a list's keyword set), taken by the
+same function (``differences``) when recording and when planning, so the two always agree.
+Digests are HMACs under the account's key (``digests.py``): a cached or uploaded record
+lets nobody test guesses of a webhook token.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from tatango_iac.digests import PREFIX, DigestKey
+from tatango_iac.engine.diffs import plain
+from tatango_iac.engine.kinds import Kind, Resource
+from tatango_iac.engine.plan import Action
+from tatango_iac.errors import TatangoIacError
+from tatango_iac.model import LiveAccount
+from tatango_iac.secrets import display
+
+FORMAT = "tatango-iac forms record"
+VERSION = 1
+SOURCE = "record"  # the stored_forms entries this module adds (engine.forms adds "form" ones)
+# Never recorded: the list's identity (a rename that does not stick must show) and a webhook URL (its identity,
+# and a secret's new value must always be written).
+_NEVER = ("name", "callback_url")
+
+EntryKey = tuple[int, str, str]  # (list id, address, attribute)
+
+
+class RecordShapeError(TatangoIacError):
+    """The record's content is not what apply writes: the message names where."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    list_id: int
+    address: str
+    attribute: str
+    sent: str  # keyed digest of the value apply sent (the configured value)
+    held: str  # keyed digest of the value the account then held
+    at: str  # when apply saw it (UTC, ISO 8601)
+
+    @property
+    def key(self) -> EntryKey:
+        return (self.list_id, self.address, self.attribute)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "list_id": self.list_id,
+            "address": self.address,
+            "attribute": self.attribute,
+            "sent": self.sent,
+            "held": self.held,
+            "at": self.at,
+        }
+
+
+@dataclass
+class FormsRecord:
+    entries: dict[EntryKey, Entry] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "entries": [self.entries[k].to_json() for k in sorted(self.entries)],
+        }
+
+
+@dataclass(frozen=True)
+class Difference:
+    attribute: str
+    sent: Any  # the configured value, as the action would send it
+    held: Any  # the live value
+
+
+# ------------------------------------------------------------------ shape
+
+
+_DIGEST_LENGTH = len(PREFIX) + 32
+
+
+def _digest(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == _DIGEST_LENGTH and value.startswith(PREFIX)
+
+
+def _text(limit: int) -> Any:
+    return lambda v: isinstance(v, str) and 0 < len(v) <= limit
+
+
+# Each field apply writes: how to check it, and what it must be (for the message).
+_FIELDS: dict[str, tuple[Any, str]] = {
+    "list_id": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a list id (a whole number > 0)"),
+    "address": (_text(2000), "an address (text, at most 2000 characters)"),
+    "attribute": (_text(200), "an attribute name (text, at most 200 characters)"),
+    "sent": (_digest, "a keyed digest (hmac-sha256:...)"),
+    "held": (_digest, "a keyed digest (hmac-sha256:...)"),
+    "at": (_text(40), "a time (text)"),
+}
+
+
+def record_from_json(data: Any) -> FormsRecord:
+    """The record a file holds (already parsed); RecordShapeError names the first thing that is not as written."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise RecordShapeError(f'not a {FORMAT} file (no "format": "{FORMAT}")')
+    if data.get("version") != VERSION:
+        raise RecordShapeError(f"version {json.dumps(data.get('version'))}, expected {VERSION}")
+    entries = data.get("entries")
+    if not isinstance(entries, list):
+        raise RecordShapeError('"entries" is not a list')
+    record = FormsRecord()
+    for index, raw in enumerate(entries):
+        where = f"entries[{index}]"
+        if not isinstance(raw, dict):
+            raise RecordShapeError(f"{where}: not an object")
+        unknown = sorted(set(raw) - set(_FIELDS))
+        if unknown:
+            raise RecordShapeError(f"{where}: unknown key {json.dumps(unknown[0])}")
+        for name, (valid, what) in _FIELDS.items():
+            if not valid(raw.get(name)):
+                raise RecordShapeError(f"{where}.{name}: missing or not {what}")
+        entry = Entry(**raw)
+        if entry.key in record.entries:
+            raise RecordShapeError(f"{where}: a second entry for {entry.address} {entry.attribute}")
+        record.entries[entry.key] = entry
+    return record
+
+
+# ------------------------------------------------------------ differences
+
+
+def _top(path: str) -> str:
+    return path.split("[", 1)[0].split(".", 1)[0]
+
+
+def differences(action: Action, live: LiveAccount) -> list[Difference]:
+    """What an update or replace of an existing object changes, attribute by attribute (top-level).
+
+    Used on the planner's steps (before ordering) and on the read-back's fresh plan alike."""
+    if action.action not in (Kind.UPDATE, Kind.REPLACE) or action.list_id is None:
+        return []
+    if action.resource is Resource.KEYWORDS:  # a set: sent is what the list should hold, held what it holds
+        held = next((sorted(lst.keywords) for lst in live.lists if lst.id == action.list_id), None)
+        return [Difference("keyword_names", sorted(action.payload.get("keyword_names") or []), held)]
+    before, after = action.before or {}, action.after or {}
+    tops = list(dict.fromkeys(_top(str(c.get("path", ""))) for c in action.changes))
+    if not tops or any(top in _NEVER or top not in after for top in tops):
+        return []
+    return [Difference(top, plain(after[top]), plain(before.get(top))) for top in tops]
+
+
+def _matches(record: FormsRecord, action: Action, diff: Difference, key: DigestKey) -> Optional[Entry]:
+    assert action.list_id is not None
+    entry = record.entries.get((action.list_id, action.address, diff.attribute))
+    if entry is None or entry.sent != key.digest(diff.sent) or entry.held != key.digest(diff.held):
+        return None
+    return entry
+
+
+def _note_entry(action: Action, diff: Difference, entry: Entry) -> dict[str, Any]:
+    return {
+        "address": action.address,
+        "attribute": diff.attribute,
+        "configured": display(diff.sent),
+        "held": display(diff.held),
+        "source": SOURCE,
+        "list_id": action.list_id,
+        "recorded_at": entry.at,
+    }
+
+
+def recorded_forms(actions: Iterable[Action], record: FormsRecord, live: LiveAccount, key: DigestKey) -> RecordedForms:
+    """Which actions the record explains away (every difference recorded, both digests matching), and the notes.
+
+    An action with one recorded difference and one real one stays (the real change is applied; the
+    recorded value is sent with it and held as before): its recorded differences are still noted."""
+    out = RecordedForms()
+    for action in actions:
+        diffs = differences(action, live)
+        matched = [(d, e) for d in diffs if (e := _matches(record, action, d, key)) is not None]
+        out.forms += [_note_entry(action, d, e) for d, e in matched]
+        if diffs and len(matched) == len(diffs):
+            out.dropped.append(action)
+    return out
+
+
+@dataclass
+class RecordedForms:
+    dropped: list[Action] = field(default_factory=list)  # planned for nothing: the API stores these so
+    forms: list[dict[str, Any]] = field(default_factory=list)  # stored_forms entries, source "record"
+
+
+def record_notes(forms: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{f['address']}: the API stores {f['attribute']} {_shown(f['configured'])} as {_shown(f['held'])} "
+        f"(recorded by apply at {f['recorded_at']}; no change is planned for it): write {_shown(f['held'])} in "
+        "the configuration, or report it with `tatango-iac doctor --record`"
+        for f in forms
+        if f.get("source") == SOURCE
+    ]
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# ------------------------------------------------------------- recording
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One value the read-back found held in another form than sent: its entry, and how to show it."""
+
+    entry: Entry
+    sent: Any  # display-safe
+    held: Any  # display-safe
+
+    def line(self) -> str:
+        return (
+            f"{self.entry.address}: the API stored {self.entry.attribute} {_shown(self.sent)} as {_shown(self.held)}; "
+            f"write {_shown(self.held)} in the configuration, or report it with `tatango-iac doctor --record`"
+        )
+
+
+def written(applied: Iterable[Action]) -> dict[str, set[str]]:
+    """The attributes each address was sent by the applied actions (a keyword set is sent as keyword_names)."""
+    out: dict[str, set[str]] = {}
+    for action in applied:
+        out.setdefault(action.address, set()).update(action.after or {}, action.payload or {})
+    return out
+
+
+def observed(
+    actions: Iterable[Action], live: LiveAccount, key: DigestKey, at: str, sent: dict[str, set[str]]
+) -> list[Observation]:
+    """For the read-back's fresh actions that show a value the API accepted but holds otherwise: their entries.
+
+    Only attributes this apply sent (``sent``, from ``written``): a difference beside them that someone else
+    made meanwhile is not the API's form of our value, and stays a change to plan."""
+    out = []
+    for action in actions:
+        for diff in differences(action, live):
+            if diff.attribute not in sent.get(action.address, set()):
+                continue
+            assert action.list_id is not None  # differences() returns none without it
+            entry = Entry(
+                action.list_id, action.address, diff.attribute, key.digest(diff.sent), key.digest(diff.held), at
+            )
+            out.append(Observation(entry, display(diff.sent), display(diff.held)))
+    return out
+
+
+def merged(
+    old: FormsRecord,
+    new: list[Entry],
+    touched: set[str],
+    still_recorded: set[EntryKey],
+    live_ids: set[int],
+) -> FormsRecord:
+    """The record after an apply.
+
+    - an entry of a list that no longer exists goes (the file stays bounded by the account);
+    - at an address this apply wrote, only what the re-read confirmed stays: old entries the fresh plan
+      still matched, and the new ones (a value now held as sent, or held otherwise, replaces its entry);
+    - everything else is kept as it was (this apply did not write it, so the re-read says nothing of it)."""
+    out = FormsRecord()
+    for entry_key, entry in old.entries.items():
+        if entry.list_id not in live_ids:
+            continue
+        if entry.address in touched and entry_key not in still_recorded:
+            continue
+        out.entries[entry_key] = entry
+    for entry in new:
+        out.entries[entry.key] = entry
+    return out
