@@ -294,3 +294,46 @@ def test_a_first_run_without_anything_to_record_leaves_no_file(api_env, examples
     assert done.exit_code == 0, done.output
     assert not record.exists()
     assert plan(api_env, examples_copy, "--forms-record", str(record))["actions"] == []
+
+
+def _many(count: int) -> Any:
+    from tatango_iac.engine.records import Entry, FormsRecord
+
+    key = DigestKey.from_credentials(SANDBOX_EMAIL, SANDBOX_API_KEY)
+    entries = [Entry(i, f'list["L{i}"]', "max_length", key.digest(500), key.digest(255), "x") for i in range(1, count)]
+    return FormsRecord({e.key: e for e in entries})
+
+
+def test_a_record_the_next_run_would_refuse_is_never_written(tmp_path):
+    path = tmp_path / "forms-record.json"
+    with pytest.raises(forms_record.Failure, match="not written: it would be larger than 5 MiB"):
+        forms_record.save(_many(40_000), str(path))
+    assert not path.exists() and os.listdir(tmp_path) == []
+    forms_record.save(_many(3), str(path))
+    assert forms_record.load(str(path)) == _many(3)
+
+
+def test_a_link_planted_while_apply_ran_is_not_followed_when_writing(tmp_path):
+    path, target = tmp_path / "forms-record.json", tmp_path / "precious.yaml"
+    target.write_text("lists: []\n")
+    path.symlink_to(target)
+    with pytest.raises(forms_record.Failure, match="is a symbolic link"):
+        forms_record.save(_many(3), str(path))
+    assert target.read_text() == "lists: []\n" and sorted(os.listdir(tmp_path)) == [
+        "forms-record.json",
+        "precious.yaml",
+    ]
+
+
+def test_a_saved_plan_made_with_the_record_applies_only_with_it(api_env, examples_copy, sandbox, record, tmp_path):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    saved = tmp_path / "plan.json"
+    made = run_cli(["plan", "--out", str(saved), "--forms-record", str(record), str(examples_copy)], env=api_env)
+    assert made.exit_code == 0, made.output
+    clear_requests(sandbox)
+    same = run_cli(["apply", "--plan", str(saved), "--allow-destroy", "--forms-record", str(record)], env=api_env)
+    assert same.exit_code == 0 and "No changes." in same.stdout, same.output
+    # Without the record the recomputed plan holds the replace the reviewed one did not: refused, nothing written.
+    bare = run_cli(["apply", "--plan", str(saved), "--allow-destroy"], env=api_env)
+    assert bare.exit_code == 1 and "plan is stale" in bare.stderr, bare.output
+    assert [r for r in sandbox.api_requests() if r["method"] != "GET"] == []

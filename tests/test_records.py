@@ -12,6 +12,7 @@ from tatango_iac.engine.planner import plan
 from tatango_iac.engine.records import (
     Entry,
     FormsRecord,
+    Keywords,
     RecordShapeError,
     differences,
     merged,
@@ -100,7 +101,7 @@ def test_any_attribute_of_any_resource_the_planner_compares_is_covered():
     config = desired_from({"lists": [{"name": "Deals", "email_subscribe": True}]})
     lst = live([raw_list(7, "Deals", email_subscribe="ops@acme.example")])
     [action] = plan(config, lst, key=KEY).actions
-    assert [(d.attribute, d.sent, d.held) for d in differences(action, lst)] == [
+    assert [(d.attribute, d.sent, d.held) for d in differences(action, Keywords(lst))] == [
         ("email_subscribe", True, "ops@acme.example")
     ]
     entry = Entry(7, 'list["Deals"]', "email_subscribe", KEY.digest(True), KEY.digest("ops@acme.example"), AT)
@@ -111,7 +112,7 @@ def test_a_keyword_set_the_api_keeps_otherwise_is_recorded_as_a_set():
     config = desired_from({"lists": [{"name": "Deals", "keyword_names": ["SAVE", "deal"]}]})
     lst = live([raw_list(7, "Deals", keyword_names=["SAVE"])], available={"DEAL": True})
     [action] = [a for a in plan(config, lst, key=KEY).actions if a.resource == "keywords"]
-    [diff] = differences(action, lst)
+    [diff] = differences(action, Keywords(lst))
     assert (diff.attribute, diff.sent, diff.held) == ("keyword_names", ["DEAL", "SAVE"], ["SAVE"])
     entry = Entry(7, action.address, "keyword_names", KEY.digest(["DEAL", "SAVE"]), KEY.digest(["SAVE"]), AT)
     assert plan(config, lst, key=KEY, record=FormsRecord({entry.key: entry})).actions == []

@@ -98,18 +98,29 @@ def load(path: Optional[str]) -> Optional[FormsRecord]:
 
 def save(record: FormsRecord, path: str) -> None:
     """Atomically: a new file in the same directory (never an existing one followed), then renamed over."""
+    text = json.dumps(record.to_json(), indent=1, ensure_ascii=False) + "\n"
+    if len(text.encode()) > MAX_BYTES:  # a file the next run would refuse is not written
+        raise _refuse(path, f"not written: it would be larger than {MAX_BYTES // (1024 * 1024)} MiB")
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     _check_kind(path)  # still not a link (the apply ran for a while)
     handle, tmp = tempfile.mkstemp(prefix=".forms-record-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(json.dumps(record.to_json(), indent=1, ensure_ascii=False) + "\n")
+            out.write(text)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _current(path: str, old: Optional[FormsRecord]) -> FormsRecord:
+    """The file as it is now (another apply may have written it meanwhile), else what this run read."""
+    try:
+        return load(path) or FormsRecord()
+    except Failure:
+        return old or FormsRecord()
 
 
 def now_text() -> str:
@@ -127,7 +138,7 @@ def after_apply(path: Optional[str], old: Optional[FormsRecord], check: Readback
             "plan plans them again, a custom field as a destructive replace):",
             *[f"  ! {line}" for line in found],
         ]
-    before = old or FormsRecord()
+    before = _current(path, old)
     record = merged(before, check.entries, touched, check.still_recorded, check.live_ids)
     try:
         if record.entries != before.entries:  # unchanged: no write (a first run leaves no empty file)

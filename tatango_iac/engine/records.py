@@ -147,14 +147,24 @@ def _top(path: str) -> str:
     return path.split("[", 1)[0].split(".", 1)[0]
 
 
-def differences(action: Action, live: LiveAccount) -> list[Difference]:
+class Keywords:
+    """Each live list's keyword set, by list id (built once: a plan may hold an action per list)."""
+
+    def __init__(self, live: LiveAccount):
+        self._by_id = {lst.id: sorted(lst.keywords) for lst in live.lists}
+
+    def of(self, list_id: int) -> Optional[list[str]]:
+        return self._by_id.get(list_id)
+
+
+def differences(action: Action, keywords: Keywords) -> list[Difference]:
     """What an update or replace of an existing object changes, attribute by attribute (top-level).
 
     Used on the planner's steps (before ordering) and on the read-back's fresh plan alike."""
     if action.action not in (Kind.UPDATE, Kind.REPLACE) or action.list_id is None:
         return []
     if action.resource is Resource.KEYWORDS:  # a set: sent is what the list should hold, held what it holds
-        held = next((sorted(lst.keywords) for lst in live.lists if lst.id == action.list_id), None)
+        held = keywords.of(action.list_id)
         return [Difference("keyword_names", sorted(action.payload.get("keyword_names") or []), held)]
     before, after = action.before or {}, action.after or {}
     tops = list(dict.fromkeys(_top(str(c.get("path", ""))) for c in action.changes))
@@ -188,9 +198,9 @@ def recorded_forms(actions: Iterable[Action], record: FormsRecord, live: LiveAcc
 
     An action with one recorded difference and one real one stays (the real change is applied; the
     recorded value is sent with it and held as before): its recorded differences are still noted."""
-    out = RecordedForms()
+    out, keywords = RecordedForms(), Keywords(live)
     for action in actions:
-        diffs = differences(action, live)
+        diffs = differences(action, keywords)
         matched = [(d, e) for d in diffs if (e := _matches(record, action, d, key)) is not None]
         out.forms += [_note_entry(action, d, e) for d, e in matched]
         if diffs and len(matched) == len(diffs):
@@ -252,9 +262,9 @@ def observed(
 
     Only attributes this apply sent (``sent``, from ``written``): a difference beside them that someone else
     made meanwhile is not the API's form of our value, and stays a change to plan."""
-    out = []
+    out, keywords = [], Keywords(live)
     for action in actions:
-        for diff in differences(action, live):
+        for diff in differences(action, keywords):
             if diff.attribute not in sent.get(action.address, set()):
                 continue
             assert action.list_id is not None  # differences() returns none without it
