@@ -104,6 +104,18 @@ def test_a_capped_custom_field_is_reported_once_and_never_replaced_night_after_n
     assert [f["max_length"] for f in fields["1"].values()] == [255]
 
 
+def test_apply_json_names_what_the_api_stored_otherwise(api_env, examples_copy, sandbox, record):
+    sandbox.state.profile = CapsMaxLength()
+    edit(examples_copy / "lists" / "deals.yaml", "max_length: 32", "max_length: 500")
+    result = apply(api_env, examples_copy, "--format", "json", "--forms-record", str(record))
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["readback"]["stored_as"] == [
+        {"address": FIELD, "attribute": "max_length", "sent": 500, "held": 255}
+    ]
+    assert f"recorded in {record}" in document["message"]
+
+
 def test_the_nightly_drift_check_reads_the_record_too(api_env, examples_copy, sandbox, record, tmp_path):
     capped_first_apply(api_env, examples_copy, sandbox, record)
     for extra in ([], ["--budget", "100", "--drift-state", str(tmp_path / "drift" / "state.json")]):
@@ -130,6 +142,11 @@ def test_a_new_configured_value_plans_the_replace_again(api_env, examples_copy, 
     assert (action["action"], action["address"]) == ("replace", FIELD)
     assert action["changes"] == [{"path": "max_length", "before": 255, "after": 300}]
     assert not [f for f in data["stored_forms"] if f["source"] == "record"]
+    # Applied (a replace, allowed), the API caps it again: the replace's read-back records the new pair.
+    replaced = apply(api_env, examples_copy, "--allow-destroy", "--forms-record", str(record))
+    assert replaced.exit_code == 1 and f"{FIELD}: the API stored max_length 300 as 255" in replaced.stderr
+    assert len(json.loads(record.read_text())["entries"]) == 1  # the entry for 500 is replaced, not kept beside
+    assert plan(api_env, examples_copy, "--forms-record", str(record))["actions"] == []
 
 
 def test_an_edit_in_the_web_ui_is_drift_again(api_env, examples_copy, sandbox, record):

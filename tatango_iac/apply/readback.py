@@ -90,7 +90,11 @@ def read_back(
         remaining = max_wait - waited
         if not pending or remaining <= 0:
             unchecked = sorted(live.unreported & managed_fields(desired.lists))
-            held = {f.address for f in findings if f.kind is Kind.HELD}
+            # After the whole wait, a write still not visible is held as the old value, as far as anyone can
+            # tell (an API that keeps 255 for a sent 300, or ignores the write): recorded like one held otherwise,
+            # so it is not planned again (a replace) night after night. Should the reads only lag, the next plan
+            # sees the value as sent and the entry no longer matches anything.
+            held = {f.address for f in findings if f.kind in (Kind.HELD, Kind.NOT_VISIBLE)}
             return ReadbackResult(
                 findings,
                 waited,

@@ -175,6 +175,11 @@ class ApplyReport:
             "calls": self.readback.calls,
             "error": self.readback.error,
             "differences": self.readback.lines() if not self.readback.ok else [],
+            # What the API stored in another form than sent (display-safe; the forms record keeps their digests).
+            "stored_as": [
+                {"address": o.entry.address, "attribute": o.entry.attribute, "sent": o.sent, "held": o.held}
+                for o in self.readback.observed
+            ],
         }
 
 
