@@ -21,7 +21,7 @@ from tatango_iac.api.reader import read_live
 from tatango_iac.apply.applier import Applier, HalfDone, NotApplied
 from tatango_iac.apply.verify import WriteMismatch
 from tatango_iac.doctor.attributes import Form, Part, Written, attribute
-from tatango_iac.doctor.report import FAIL, NOTE, OK, SKIP, Verdict
+from tatango_iac.doctor.report import FAIL, NOTE, OK, SKIP, WARN, Verdict
 from tatango_iac.doctor.rounds import Builder, Round, Scratch, total_rounds
 from tatango_iac.engine.forecast import index_pages
 from tatango_iac.engine.kinds import Kind, Resource
@@ -30,11 +30,23 @@ from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
 from tatango_iac.errors import PlanError
 from tatango_iac.identity.scope import Scope
-from tatango_iac.model import LiveAccount, LiveList, Reads, ReadsFor
+from tatango_iac.model import LiveAccount, LiveList, Reads, ReadsFor, known
 from tatango_iac.secrets import display
 
 WAIT = 30.0  # seconds a round's re-read waits for writes that do not show yet
 WRITES_PER_ROUND = 7  # at most: list update, keywords, opt-in, webhook delete + create, custom field delete + create
+UNREPORTED_PART = {
+    "list": Part.LIST,
+    "opt_in_request": Part.REQUEST,
+    "webhook": Part.WEBHOOK,
+    "custom_field": Part.CUSTOM_FIELD,
+}
+UNREPORTED_PART = {
+    "list": Part.LIST,
+    "opt_in_request": Part.REQUEST,
+    "webhook": Part.WEBHOOK,
+    "custom_field": Part.CUSTOM_FIELD,
+}
 NOT_FOUND, STILL_THERE = "(not found)", "(still there)"  # what a re-read showed of a create, of a delete
 READS_PER_READ = 3  # at least: the index page(s), then the list's webhooks and custom fields
 
@@ -70,8 +82,11 @@ class RoundTrip:
         self.differences: list[Difference] = []
         self.stored: list[Difference] = []
         self.refused: list[str] = []
+        self.answers = 0  # writes answered
+        self.disagreed: list[str] = []  # what the answers showed otherwise than written (the re-read decides)
         self.waited = 0.0
         self.rounds_done = 0
+        self.unreported: set[str] = set()  # "webhook.cleaned"...: attributes the re-reads did not carry
 
     def run(self) -> None:
         live = self._first_read()
@@ -111,11 +126,14 @@ class RoundTrip:
     def _execute(self, action: Action, round_: Round) -> bool:
         try:
             self.applier.execute(action)
-        except WriteMismatch:
+        except WriteMismatch as exc:
+            self.answers += 1
+            self.disagreed.append(exc.what)
             return True  # the answer disagrees: the re-read decides
         except (ApiError, NotApplied, HalfDone) as exc:
             self.refused.append(f"round {round_.number + 1}: {action.address} ({action.action}): {exc}")
             return False
+        self.answers += 1
         return True
 
     def _read_back(self, round_: Round, wrote: bool, scope: Scope, before: Any) -> tuple[Plan, LiveAccount]:
@@ -127,6 +145,7 @@ class RoundTrip:
         slept = False
         while True:
             live = read_live(self.client, _no_keyword_tests(reads_for(round_.desired, scope)))
+            self.unreported |= _unknowns(live, self.scratch.list_id)
             fresh = compute_plan(round_.desired, live, scope)
             waited = clock.monotonic() - start if slept else 0.0
             pending = wrote and bool(fresh.actions) and _seen(live, self.scratch.list_id) == before
@@ -164,6 +183,17 @@ class RoundTrip:
                 "apply stops at such a write: the same refusal",
             )
         ]
+        if self.disagreed:
+            out.append(
+                Verdict(
+                    "the answer to a write shows what was written",
+                    f"{len(self.disagreed)} of {self.answers} answers showed otherwise: "
+                    + ", ".join(sorted(set(self.disagreed))),
+                    NOTE,
+                    "answers are not proof: apply settles each such answer by re-reading the object (one more "
+                    "call), and the probe's verdicts come from its re-reads",
+                )
+            )
         seen: set[tuple[Part, str, str]] = set()
         for diff in self.differences:
             key = (diff.part, diff.name, str(diff.form.form if diff.form else diff.round_kind))
@@ -177,16 +207,25 @@ class RoundTrip:
         finished = self.rounds_done == total_rounds()
         for part in Part:
             if part not in failed:
-                out.append(
-                    Verdict(
-                        f"every {part} attribute comes back as written (set, changed, cleared, in every form)",
-                        f"all, in {self.rounds_done} rounds"
-                        if finished
-                        else f"not finished: {self.rounds_done} of {total_rounds()} rounds",
-                        OK if finished else SKIP,
-                    )
-                )
+                out.append(self._whole(part, finished))
         return out
+
+    def _whole(self, part: Part, finished: bool) -> Verdict:
+        """One line for a resource none of whose values differed: ok, unless the API did not report some."""
+        unchecked = sorted(u.split(".", 1)[1] for u in self.unreported if UNREPORTED_PART.get(u.split(".")[0]) is part)
+        observed = (
+            f"all, in {self.rounds_done} rounds"
+            if finished
+            else f"not finished: {self.rounds_done} of {total_rounds()} rounds"
+        )
+        if unchecked:
+            observed += f"; not reported by the API, so not checked: {', '.join(unchecked)}"
+        return Verdict(
+            f"every {part} attribute comes back as written (set, changed, cleared, in every form)",
+            observed,
+            (WARN if unchecked else OK) if finished else SKIP,
+            "an attribute the API does not report is never compared: plan and apply say so",
+        )
 
 
 def _stored_verdicts(stored: list[Difference]) -> list[Verdict]:
@@ -299,6 +338,23 @@ def _changes(action: Action, round_: Round) -> list[tuple[Part, str, int, Any, A
             out.append((part, name, index, change.get("after"), change.get("before")))
     if not action.changes and kind is Kind.CREATE:
         out.append((Part.OPT_IN, "opt_in_type", -1, (shown.get("after") or {}).get("opt_in_type"), NOT_FOUND))
+    return out
+
+
+def _unknowns(live: LiveAccount, list_id: int) -> set[str]:
+    """The scratch list's attributes this read did not carry ("webhook.cleaned"): they cannot be compared.
+
+    (``LiveAccount.unreported`` covers every list of the account; the probe speaks of its own list only.)"""
+    out: set[str] = set()
+    for lst in (lst for lst in live.lists if lst.id == list_id):
+        out |= {f"list.{name}" for name, value in lst.fields.items() if not known(value)}
+        out |= {f"list.{name}" for name in ("opt_in_type", "opt_in_requests") if not known(getattr(lst, name))}
+        for request in lst.opt_in_requests if known(lst.opt_in_requests) else []:
+            out |= {f"opt_in_request.{name}" for name, value in request.items() if not known(value)}
+    for hook in live.webhooks.get(list_id, []):
+        out |= {f"webhook.{name}" for name, value in hook.events.items() if not known(value)}
+    for field_ in live.custom_fields.get(list_id, []):
+        out |= {f"custom_field.{name}" for name, value in field_.attrs.items() if not known(value)}
     return out
 
 
