@@ -27,6 +27,8 @@ outputs="${GITHUB_OUTPUT:-/dev/null}"
 repo="${GITHUB_REPOSITORY:-}"
 pr="${TATANGO_PR:-}"
 reviewed_plan=""
+reviewed_run=""
+artifact_name=""
 
 publish() { echo "$1=$2" >> "$outputs"; }
 fail() { echo "::error::$1" >&2; publish exitcode 1; exit 1; }
@@ -57,6 +59,8 @@ find_reviewed_plan() {
     fail "could not download the reviewed plan of #$pr"
   [ -f "$out/reviewed/plan.json" ] || fail "the reviewed plan of #$pr has no plan.json (the plan failed?)"
   reviewed_plan="$out/reviewed/plan.json"
+  reviewed_run="$run_id"
+  artifact_name="$name"
 }
 
 # destroy-label: the destructive actions of a reviewed plan are approved by this label on its pull
@@ -69,6 +73,47 @@ read_destroy_label() {
   labels="$(gh api "repos/$repo/issues/$pr/labels" --jq '.[].name')" ||
     fail "could not read the labels of pull request #$pr"
   if grep -qxF -- "$TATANGO_DESTROY_LABEL" <<< "$labels"; then destroy_approved=true; fi
+}
+
+# The label approves the plan shown when it was added, not later pushes: a push after the label re-plans the
+# pull request, and a destructive action of that (reviewed) plan which the labelled plan did not hold, with the
+# same digests, is refused before any call, named, with "re-apply the label" (tatango_iac/approval.py).
+label_outdated=false
+bind_label_to_labelled_plan() {
+  local labelled at run
+  gh api --paginate "repos/$repo/issues/$pr/events" > "$out/label-events.json" ||
+    fail "could not read the events of pull request #$pr (when was the label added?)"
+  labelled="$(python -m tatango_iac.approval label-time "$out/label-events.json" "$TATANGO_DESTROY_LABEL")"
+  gh api "repos/$repo/actions/artifacts?name=$artifact_name&per_page=100" > "$out/plans.json" ||
+    fail "could not list the plans of #$pr"
+  at="$(python -m tatango_iac.approval plan-at "$out/plans.json" "$labelled")"
+  run="${at%% *}"
+  [ -n "$run" ] && [ "$run" = "$reviewed_run" ] && return 0  # labelled after the reviewed plan was made
+  local approved=""
+  rm -rf "$out/approved"
+  if [ -n "$run" ]; then
+    gh run download "$run" --repo "$repo" --name "$artifact_name" --dir "$out/approved" >&2 ||
+      fail "could not download the plan of #$pr that was labelled"
+    approved="$out/approved/plan.json"
+  fi
+  local missing
+  missing="$(python -m tatango_iac.approval unapproved "$reviewed_plan" "$approved")" && return 0
+  destroy_approved=false
+  label_outdated=true
+  local when="at ${labelled:-an unknown time}, before any plan of #$pr was made"
+  [ -n "$run" ] && when="at $labelled, to the plan made at ${at#* }; a later push changed the plan"
+  {
+    echo "Error: the label $TATANGO_DESTROY_LABEL was added to #$pr $when. It approves the destructive"
+    echo "actions of the plan it was added to, and these of the reviewed plan were not in it:"
+    echo "$missing"
+    echo "Nothing was changed. Review the plan comment, then re-apply the label (remove it and add it again)"
+    echo "and run the apply workflow again with pull-request: $pr."
+  } > "$out/apply.err"
+  cat "$out/apply.err" >&2
+  rm -f "$out/apply.json"
+  publish exitcode 1
+  comment_on_pr
+  exit 1
 }
 
 # Whether the reviewed plan holds destructive actions (the comment then says how to approve them).
@@ -90,7 +135,12 @@ comment_on_pr() {
     echo '```'
     tail -n 40 "$out/apply.err"
     echo '```'
-    if [ -n "${TATANGO_DESTROY_LABEL:-}" ] && [ "$destroy_approved" = false ] && reviewed_is_destructive; then
+    if [ "$label_outdated" = true ]; then
+      echo
+      echo "**The label \`$TATANGO_DESTROY_LABEL\` approved an earlier plan of this pull request.** To approve the"
+      echo "destructive actions named above, re-apply the label (remove it and add it again) after reading the"
+      echo "plan comment, then run the apply workflow again with pull-request: $pr."
+    elif [ -n "${TATANGO_DESTROY_LABEL:-}" ] && [ "$destroy_approved" = false ] && reviewed_is_destructive; then
       echo
       echo "**To approve the destructive actions of the reviewed plan** (listed above): add the label"
       echo "\`$TATANGO_DESTROY_LABEL\` to this pull request, then run the apply workflow again with this pull"
@@ -143,6 +193,7 @@ case "${TATANGO_COMMAND:-}" in
     # The label is consulted only for the reviewed plan of a pull request (reviewed: auto).
     if [ -n "${TATANGO_DESTROY_LABEL:-}" ] && [ "${TATANGO_REVIEWED:-}" = auto ]; then
       read_destroy_label
+      [ "$destroy_approved" = true ] && bind_label_to_labelled_plan
       [ "$destroy_approved" = true ] && args+=(--allow-destroy)
     fi
     if [ -n "$reviewed_plan" ]; then args+=(--expect "$reviewed_plan"); else args+=(--auto-approve); fi

@@ -37,9 +37,11 @@ args = sys.argv[1:]
 world.setdefault("calls", []).append(args)
 json.dump(world, open(world_path, "w"))
 if args[0] == "api":
-    answer = world["api"][args[1]]
+    answer = world["api"][next(a for a in args[1:] if not a.startswith("--"))]
     jq = args[args.index("--jq") + 1] if "--jq" in args else None
-    if jq == ".[0].number // empty":
+    if jq is None:
+        print(json.dumps(answer))
+    elif jq == ".[0].number // empty":
         print(answer[0]["number"] if answer else "")
     elif jq == ".head.sha":
         print(answer["head"]["sha"])
@@ -50,7 +52,8 @@ if args[0] == "api":
         print(f"{{run['id'] if run['id'] else 'null'}} {{run['head_sha'] or 'null'}}")
 elif args[:2] == ["run", "download"]:
     name, target = args[args.index("--name") + 1], args[args.index("--dir") + 1]
-    shutil.copytree(os.path.join(world["artifacts"], name), target)
+    kept = os.path.join(world["artifacts"], f"{{name}}@{{args[2]}}")  # the artifact of that run, if kept apart
+    shutil.copytree(kept if os.path.isdir(kept) else os.path.join(world["artifacts"], name), target)
 elif args[:2] == ["pr", "comment"]:
     world.setdefault("comments", []).append(open(args[args.index("--body-file") + 1]).read())
     json.dump(world, open(world_path, "w"))
@@ -243,10 +246,20 @@ class Runner:
         return json.loads(self.world.read_text())
 
     def teach_gh(self, sha: str, pr: int, head: str, labels: tuple[str, ...] = ()) -> None:
+        """The merged pull request, its labels (added after its one plan was made) and its plan artifact."""
         world = self.gh()
         world["api"].update(
             {
                 f"repos/acme/sms-config/issues/{pr}/labels": [{"name": name} for name in labels],
+                f"repos/acme/sms-config/issues/{pr}/events": [
+                    {"event": "labeled", "label": {"name": name}, "created_at": "2026-01-01T00:10:00Z"}
+                    for name in labels
+                ],
+                f"repos/acme/sms-config/actions/artifacts?name=tatango-plan-pr-{pr}&per_page=100": {
+                    "artifacts": [
+                        {"workflow_run": {"id": 4242, "head_sha": head}, "created_at": "2026-01-01T00:00:00Z"}
+                    ]
+                },
                 f"repos/acme/sms-config/commits/{sha}/pulls": [{"number": pr}],
                 f"repos/acme/sms-config/pulls/{pr}": {"head": {"sha": head}},
                 f"repos/acme/sms-config/actions/artifacts?name=tatango-plan-pr-{pr}&per_page=1": {

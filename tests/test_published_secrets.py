@@ -89,7 +89,7 @@ if opt("--body-file") is not None:
 issues, prs = world.setdefault("issues", []), world.setdefault("prs", [])
 out = ""
 if args[0] == "api":
-    answer = world["api"][args[1]]
+    answer = world["api"][next(a for a in args[1:] if not a.startswith("--"))]
     jq = opt("--jq")
     if jq == ".[0].number // empty":
         out = str(answer[0]["number"]) if answer else ""
