@@ -192,6 +192,27 @@ def test_a_lost_create_answer_is_found_by_name_and_removed(api_env, client, sand
     assert client.list_lists() == []
 
 
+def test_an_unreadable_create_answer_still_leaves_nothing(api_env, client, sandbox):
+    set_faults(
+        sandbox,
+        script=[
+            {
+                "method": "POST",
+                "path": "/lists$",
+                "fault": "answer_after",
+                "status": 200,
+                "json": {"status": "OK", "list": {"id": "not-a-number"}},
+            },
+        ],
+    )
+    code, report, out, err = probe(api_env)
+    got = checks(report)
+    assert code == 1 and got["every probe step is answered"]["verdict"] == "fail", out + err
+    assert "internal error" not in err and "Traceback" not in err
+    assert "found by its name in the index" in got["the scratch list and everything on it are removed"]["observed"]
+    assert client.list_lists() == []
+
+
 def test_what_cannot_be_removed_is_named_with_the_command_that_removes_it(api_env, client, sandbox, fake_clock):
     set_faults(
         sandbox,

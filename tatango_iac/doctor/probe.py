@@ -18,6 +18,7 @@ from tatango_iac.doctor.cleanup import Cleanup
 from tatango_iac.doctor.report import FAIL, NOTE, OK, WARN, Verdict
 from tatango_iac.doctor.rounds import Scratch
 from tatango_iac.doctor.roundtrip import RoundTrip, budget
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.urls import canonical_url
 from tatango_iac.model import WEBHOOK_EVENTS
 
@@ -97,6 +98,8 @@ class Probe:
             self.add("the probe runs to its end", "interrupted (Ctrl-C or SIGTERM)", FAIL, "cleaned up below")
         except ApiError as exc:
             self.add("every probe step is answered", exc.message, FAIL, "the probe stopped here; cleaned up below")
+        except TatangoIacError as exc:  # an answer the tool cannot read, a re-read the planner refuses
+            self.add("every probe step is answered", str(exc), FAIL, "the probe stopped here; cleaned up below")
         finally:
             cleanup = Cleanup(self.client, self.base, self.keywords)
             self.verdicts.append(cleanup.run(self.list_id, self.hook_ids, self.field_keys))
