@@ -27,7 +27,9 @@ STOPS = {
     },
     "soft-delete-webhooks": {2: "the API answered the delete, but a re-read still finds it"},
     "caps-max-length": {1: 'list["Edge cases"].custom_field["notes"]: the API stored max_length 500 as 255'},
-    "follow-up-even-hours": {2: 'list["ACME VIP"].opt_in_settings: the API stored opt_in_requests ['},
+    "follow-up-even-hours": {
+        2: 'list["ACME VIP"].opt_in_settings: the API stored opt_in_requests[0].follow_up_hour 3 as 4'
+    },
 }
 EXTRA_LIST = """# A list that exercises what the examples do not: many custom fields, a URL in another form,
 # a text with a trailing space (a server may strip it).

@@ -62,6 +62,7 @@ def test_a_recorded_form_plans_nothing_and_says_what_to_write():
         "source": "record",
         "list_id": 7,
         "recorded_at": AT,
+        "detail": "",
     }
     [note] = [n for n in result.notes if "recorded by apply" in n]
     assert "the API stores max_length 500 as 255" in note

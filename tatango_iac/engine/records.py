@@ -190,6 +190,7 @@ def _note_entry(action: Action, diff: Difference, entry: Entry) -> dict[str, Any
         "source": SOURCE,
         "list_id": action.list_id,
         "recorded_at": entry.at,
+        "detail": detail(action, diff.attribute),
     }
 
 
@@ -216,9 +217,10 @@ class RecordedForms:
 
 def record_notes(forms: list[dict[str, Any]]) -> list[str]:
     return [
-        f"{f['address']}: the API stores {f['attribute']} {_shown(f['configured'])} as {_shown(f['held'])} "
-        f"(recorded by apply at {f['recorded_at']}; no change is planned for it): write {_shown(f['held'])} in "
-        "the configuration, or report it with `tatango-iac doctor --record`"
+        f"{f['address']}: the API stores {f.get('detail') or _pair(f['attribute'], f['configured'], f['held'])} "
+        f"(recorded by apply at {f['recorded_at']}; no change is planned for it): write "
+        f"{'the held values' if f.get('detail') else _shown(f['held'])} in the configuration, or report it with "
+        "`tatango-iac doctor --record`"
         for f in forms
         if f.get("source") == SOURCE
     ]
@@ -239,12 +241,28 @@ class Observation:
     entry: Entry
     sent: Any  # display-safe
     held: Any  # display-safe
+    detail: str = ""  # the leaves that differ inside a collection ("opt_in_requests[0].follow_up_hour 3 as 4")
 
     def line(self) -> str:
         return (
-            f"{self.entry.address}: the API stored {self.entry.attribute} {_shown(self.sent)} as {_shown(self.held)}; "
-            f"write {_shown(self.held)} in the configuration, or report it with `tatango-iac doctor --record`"
+            f"{self.entry.address}: the API stored {self.detail or _pair(self.entry.attribute, self.sent, self.held)}; "
+            f"write {'the held values' if self.detail else _shown(self.held)} in the configuration, or report it "
+            "with `tatango-iac doctor --record`"
         )
+
+
+def _pair(attribute: str, sent: Any, held: Any) -> str:
+    return f"{attribute} {_shown(sent)} as {_shown(held)}"
+
+
+def detail(action: Action, attribute: str) -> str:
+    """Inside a collection (opt-in requests), the leaves that differ, from the planner's own changes ("" if none)."""
+    leaves = [
+        c
+        for c in action.changes
+        if _top(str(c.get("path", ""))) == attribute and c.get("path") != attribute and "op" not in c
+    ]
+    return ", ".join(_pair(str(c["path"]), c.get("after"), c.get("before")) for c in leaves)
 
 
 def written(applied: Iterable[Action]) -> dict[str, set[str]]:
@@ -271,7 +289,7 @@ def observed(
             entry = Entry(
                 action.list_id, action.address, diff.attribute, key.digest(diff.sent), key.digest(diff.held), at
             )
-            out.append(Observation(entry, display(diff.sent), display(diff.held)))
+            out.append(Observation(entry, display(diff.sent), display(diff.held), detail(action, diff.attribute)))
     return out
 
 

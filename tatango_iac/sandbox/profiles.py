@@ -410,7 +410,7 @@ class FollowUpEvenHours(Profile):
         "an opt-in request's follow_up_hour is stored rounded up to an even hour (3 is kept as 4: a 2-hour scheduler)"
     )
     tool = (
-        "stops at the apply that writes an odd hour: 'the API stored opt_in_requests ... as ...'; with "
+        "stops at the apply that writes an odd hour: 'the API stored opt_in_requests[0].follow_up_hour 3 as 4'; with "
         "--forms-record it plans no update for it afterwards"
     )
 
