@@ -279,3 +279,10 @@ def test_the_approval_compares_what_each_destructive_action_sends_and_to_which_i
     assert approval.plan_at(artifacts, "2026-03-01T12:00:00Z") == "2 2026-03-01T11:30:00Z"
     assert approval.plan_at(artifacts, "2026-03-01T09:00:00Z") == ""
     assert approval.plan_at(artifacts, "") == ""  # no label event: no plan was approved
+
+
+def test_the_apply_workflow_may_read_when_the_label_was_added():
+    permissions = yaml.safe_load((CI / "tatango-apply.yml").read_text())["permissions"]
+    assert permissions["issues"] in ("read", "write") and permissions["pull-requests"] == "write"
+    run = (CI.parent.parent / "action" / "run.sh").read_text()
+    assert 'gh api --paginate "repos/$repo/issues/$pr/events"' in run
