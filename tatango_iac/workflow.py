@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from tatango_iac.api.client import Clock, TatangoClient
 from tatango_iac.api.credentials import account_identity
 from tatango_iac.api.reader import Progress, read_live
+from tatango_iac.config.history import Candidate, remember
 from tatango_iac.config.loader import load_or_raise
 from tatango_iac.engine.forecast import forecast
 from tatango_iac.engine.plan import FORMAT_VERSION, Plan, comparable_from_saved
@@ -104,6 +106,9 @@ def _plan_and_live(
     before = client.calls
     live = read_account(client, desired, scope, progress)
     result = compute_plan(desired, live, scope, key=client.digest_key(), record=record)
+    remembered = _history_of_deletes(desired, live, result, scope)
+    if remembered:  # planned again, pure, with what the git history says of those deletes
+        result = compute_plan(desired, live, remembered, key=client.digest_key(), record=record)
     result.forecast = forecast(
         result,
         client.calls - before,
@@ -114,6 +119,24 @@ def _plan_and_live(
     )
     result.account = account_identity(desired.account.name, client.base_url)
     return result, live
+
+
+def _history_of_deletes(desired: DesiredAccount, live: LiveAccount, result: Plan, scope: Scope) -> Optional[Scope]:
+    """A list delete the configuration no longer protects may have been protected when it was last configured
+    (config.history): a new scope when the history protects, or cannot vouch for, one of them."""
+    if not scope.history_check:
+        return None
+    entries = {d.key: d for d in desired.lists}
+    names = {lst.id: str(lst.name) for lst in live.lists}
+    candidates = []
+    for action in result.actions:
+        if action.is_list_delete and action.list_id in names:
+            entry = entries.get(action.list_key)
+            configured = {str(entry.name)} if entry is not None else set()
+            list_id = int(action.list_id)
+            candidates.append(Candidate(list_id, names[list_id], frozenset({names[list_id], *configured})))
+    found = remember(desired, candidates, os.environ)
+    return dataclasses.replace(scope, history=scope.history + found) if found else None
 
 
 def read_account(

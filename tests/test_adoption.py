@@ -13,6 +13,7 @@ import yaml
 from tatango_iac import workflow
 from tatango_iac.sandbox.state import default_state
 from tests.conftest import api_examples, run_cli
+from tests.gitrepo import committed
 
 EX = api_examples()
 LEGACY_NAME = "Spring Sale 2019 - Web UI List"  # 30 characters: longer than a new name may be
@@ -214,6 +215,7 @@ def test_lists_sharing_a_name_are_exported_with_id_pins_and_can_be_renamed_or_de
     sandbox.state.replace(reference_account())
     out = tmp_path / "adopted"
     assert export(api_env, out).exit_code == 0
+    committed(out)
     env = {**api_env, "TATANGO_SECRET_MY_AWESOME_LIST_API_KEY": "foo_bar_baz"}
     pinned = sorted(out.glob("pizza-campaign-*.yaml"))
     assert [p.name for p in pinned] == ["pizza-campaign-8.yaml", "pizza-campaign-9.yaml"]
@@ -249,7 +251,7 @@ def test_one_list_can_be_deleted_without_prune(api_env, client, tmp_path):
     keep = client.create_list({"name": "Keep"}, ["KEEPKW"])
     client.create_list({"name": "Retire me"}, ["RETIRE"])
     config = tmp_path / "c.yaml"
-    config.write_text("version: 1\nlists:\n  - name: Keep\n  - name: Retire me\n    delete: true\n")
+    committed(config).write_text("version: 1\nlists:\n  - name: Keep\n  - name: Retire me\n    delete: true\n")
     planned = run_cli(["plan", str(config)], env=api_env)
     assert (
         '- list["Retire me"] (delete; DESTRUCTIVE; 0 subscribers; delete: true in the configuration)' in planned.stdout
@@ -272,7 +274,9 @@ def test_a_list_to_delete_carries_nothing_else(tmp_path):
 def test_a_deleted_lists_keyword_can_be_claimed_in_the_same_apply(api_env, client, tmp_path):
     client.create_list({"name": "Old"}, ["JOIN"])
     config = tmp_path / "c.yaml"
-    config.write_text("version: 1\nlists:\n  - name: New\n    keyword_names: [JOIN]\n  - name: Old\n    delete: true\n")
+    committed(config).write_text(
+        "version: 1\nlists:\n  - name: New\n    keyword_names: [JOIN]\n  - name: Old\n    delete: true\n"
+    )
     result = run_cli(["apply", "--auto-approve", "--allow-destroy", str(config)], env=api_env)
     assert result.exit_code == 0, result.output
     assert [lst["name"] for lst in client.list_lists()] == ["New"]

@@ -23,6 +23,7 @@ from tatango_iac.engine.planner import plan
 from tatango_iac.sandbox import SandboxServer
 from tatango_iac.workflow import read_account
 from tests.conftest import EXAMPLE_ENV, ROOT, run_cli, set_faults
+from tests.gitrepo import committed
 
 TOKEN = EXAMPLE_ENV["ACME_WEBHOOK_TOKEN"]
 
@@ -140,7 +141,7 @@ def test_a_list_delete_names_its_subscribers_and_needs_allow_destroy(api_env, ex
     legacy = client.create_list({"name": "Legacy"}, ["OLDKW"])
     for phone in ("2065550101", "2065550102", "2065550103"):
         client.request("POST", f"/lists/{legacy['id']}/subscribers", body={"subscriber": {"phone_number": phone}})
-    edit(examples_copy / "account.yaml", "prune: false", "prune: true")
+    edit(committed(examples_copy) / "account.yaml", "prune: false", "prune: true")
     sandbox.requests.clear()
     refused = apply(api_env, examples_copy)
     assert refused.exit_code == 1

@@ -18,6 +18,7 @@ from tatango_iac import workflow
 from tatango_iac.cli import cli, output
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
 from tests.conftest import EXAMPLE_ENV, ROOT, run_cli, set_faults
+from tests.gitrepo import committed
 from tests.test_ordering import seed_lists
 
 
@@ -46,7 +47,7 @@ def test_an_unwritable_out_fails_before_any_call(api_env, examples_copy, sandbox
 
 def test_destructive_actions_in_a_saved_plan_fail_before_any_call(api_env, examples_copy, sandbox, client, tmp_path):
     client.create_list({"name": "Old"}, ["OLDKW"])
-    account = examples_copy / "account.yaml"
+    account = committed(examples_copy) / "account.yaml"
     account.write_text(account.read_text().replace("prune: false", "prune: true"))
     out = tmp_path / "plan.json"
     assert run_cli(["plan", "--out", str(out), str(examples_copy)], env=api_env).exit_code == 0

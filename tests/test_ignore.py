@@ -13,6 +13,7 @@ from tatango_iac.engine.planner import plan
 from tatango_iac.errors import PlanError
 from tatango_iac.identity.scope import Scope
 from tests.conftest import run_cli
+from tests.gitrepo import committed
 from tests.planning import desired_from, live, raw_list
 
 
@@ -78,7 +79,7 @@ def applied(api_env, examples_copy, client):
     assert run_cli(["apply", "--auto-approve", str(examples_copy)], env=api_env).exit_code == 0
     for name in ("Scratch A", "Scratch B", "Legacy"):
         client.create_list({"name": name}, [])
-    return examples_copy
+    return committed(examples_copy)  # prune asks the git history (config.history)
 
 
 def _prune(config, **extra):

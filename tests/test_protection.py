@@ -196,7 +196,8 @@ def test_apply_refuses_a_protected_replace_even_with_allow_destroy(api_env, exam
 
 def test_removing_protect_and_deleting_in_one_pull_request_is_refused(api_env, repo, sandbox):  # noqa: F811
     vip = repo / "tatango" / "lists" / "vip.yaml"
-    vip.write_text(vip.read_text().replace("  - name: ACME VIP\n", "  - name: ACME VIP\n    protect: true\n"))
+    original = vip.read_text()
+    vip.write_text(original.replace("  - name: ACME VIP\n", "  - name: ACME VIP\n    protect: true\n"))
     repo.git("commit", "-qam", "protect VIP")
     base = repo.git("rev-parse", "HEAD")
     vip.write_text("version: 1\nlists:\n  - name: ACME VIP\n    delete: true\n")
@@ -209,9 +210,15 @@ def test_removing_protect_and_deleting_in_one_pull_request_is_refused(api_env, r
     sandbox.requests.clear()
     refused = run_cli(["apply", "--allow-destroy", "--expect", str(out), "tatango/"], env=api_env)
     assert refused.exit_code == 1 and writes(sandbox) == []
-    # Lifting it in a change of its own, then deleting, works.
-    repo.git("commit", "-qam", "lift protection and delete")  # (the protect line left with the entry's keys)
-    vip.write_text("version: 1\nlists:\n  - name: ACME VIP\n    protect: false\n    delete: true\n")
+    # Merged anyway (review overridden): the history still remembers the entry protected before it turned
+    # into delete: true, so a later full apply refuses it too.
+    repo.git("commit", "-qam", "lift protection and delete in one commit")
+    merged = run_cli(["plan", "--format", "json", "tatango/"], env=api_env)
+    assert json.loads(merged.stdout)["actions"] == [] and "protected by protect: true in commit" in merged.stdout
+    # Lifting it in a change of its own (the entry kept, protect: false), then deleting, works.
+    vip.write_text(original.replace("  - name: ACME VIP\n", "  - name: ACME VIP\n    protect: false\n"))
+    repo.git("commit", "-qam", "lift protection")
+    vip.write_text("version: 1\nlists:\n  - name: ACME VIP\n    delete: true\n")
     later = run_cli(["plan", "--changed-since", "HEAD", "--format", "json", "tatango/"], env=api_env)
     # HEAD no longer protects it: the delete is planned, destructive as ever.
     assert [a["action"] for a in json.loads(later.stdout)["actions"]] == ["delete"], later.output

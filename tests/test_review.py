@@ -13,6 +13,7 @@ from tatango_iac import workflow
 from tatango_iac.engine.planner import plan
 from tatango_iac.engine.render import render_markdown, render_text
 from tests.conftest import run_cli
+from tests.gitrepo import committed
 from tests.planning import desired, desired_from, live, raw_list
 
 
@@ -181,7 +182,7 @@ def test_markdown_names_the_paths_and_counts_subscribers_in_the_destructive_call
     old = client.create_list({"name": "Old promo"}, ["OLDPROMO"])
     for phone in ("2065550101", "2065550102"):
         client.request("POST", f"/lists/{old['id']}/subscribers", body={"subscriber": {"phone_number": phone}})
-    edit(examples_copy / "account.yaml", "prune: false", "prune: true")
+    edit(committed(examples_copy) / "account.yaml", "prune: false", "prune: true")
     md = run_cli(["plan", "--format", "markdown", str(examples_copy)], env=api_env).stdout
     assert f"Configuration: `{examples_copy}`" in md
     assert '> - `list["Old promo"]` (delete, 2 subscribers)' in md

@@ -16,6 +16,7 @@ import yaml
 from tatango_iac import workflow
 from tatango_iac.engine.planner import plan
 from tests.conftest import run_cli
+from tests.gitrepo import committed
 from tests.planning import desired_from, live, raw_list
 from tests.test_action import CI, gitops, pr_context  # noqa: F401 - the offline GitHub Actions runner
 
@@ -226,7 +227,7 @@ def applied(api_env, examples_copy, sandbox):
     set_subscribers(sandbox, "ACME VIP", 41_000)
     set_subscribers(sandbox, "ACME Deals", 210)
     set_subscribers(sandbox, "ACME Store Alerts", 1_234)
-    return examples_copy
+    return committed(examples_copy)
 
 
 def _destroy_some(config: Path) -> None:

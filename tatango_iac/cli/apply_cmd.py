@@ -218,6 +218,7 @@ def _reviewed_is_done(fresh: Plan, reviewed: dict[str, Any], report: json_result
 @options.target
 @options.exclude
 @options.changed_since
+@options.no_history_check
 @options.apply_budget
 @options.api
 def apply(
@@ -234,6 +235,7 @@ def apply(
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     changed_since: Optional[str],
+    no_history_check: bool,
     max_calls: Optional[int],
     max_time: Optional[float],
     sandbox: bool,
@@ -250,6 +252,11 @@ def apply(
         raise click.UsageError(
             "--expect applies the reviewed plan's own scope (its --target or --changed-since lists); "
             "leave out --target and --changed-since"
+        )
+    if no_history_check and (plan_file or expect_file):
+        raise click.UsageError(
+            "a saved or reviewed plan carries its own history check: give --no-history-check to the plan that "
+            "made it, not to apply --plan/--expect"
         )
     if not plan_file and not paths:
         raise click.UsageError("give the configuration PATH... or --plan FILE")
@@ -274,7 +281,11 @@ def apply(
     if reviewed is not None:
         scope = saved_scope(reviewed)
     else:
-        scope = scope_for(desired, targets, changed_since, excludes) if desired is not None else None
+        scope = (
+            scope_for(desired, targets, changed_since, excludes, history_check=not no_history_check)
+            if desired is not None
+            else None
+        )
     # The credentials are the account's: named in the configuration, or in the saved plan.
     account = desired.account.name if desired is not None else (saved or {}).get("account", {}).get("name")
     with client_for(sandbox, sandbox_profile, rate, max_wait, account) as client:

@@ -50,7 +50,11 @@ def check_targets(desired: DesiredAccount, targets: tuple[str, ...] | list[str])
 
 
 def scope_for(
-    desired: DesiredAccount, targets: tuple[str, ...], changed_since: Optional[str], excludes: tuple[str, ...] = ()
+    desired: DesiredAccount,
+    targets: tuple[str, ...],
+    changed_since: Optional[str],
+    excludes: tuple[str, ...] = (),
+    history_check: bool = True,
 ) -> Scope:
     if targets and changed_since:
         raise Failure("Error: give --target or --changed-since, not both")
@@ -63,7 +67,7 @@ def scope_for(
     # An --exclude that names no configured list may name a live one: the planner checks it against the
     # account's lists once the index is read, before any write.
     scope = _changed_since(changed_since, desired) if changed_since else Scope.targets(targets)
-    return dataclasses.replace(scope, excluded=frozenset(excludes))
+    return dataclasses.replace(scope, excluded=frozenset(excludes), history_check=history_check)
 
 
 def _changed_since(ref: str, desired: DesiredAccount) -> Scope:

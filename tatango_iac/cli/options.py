@@ -106,6 +106,17 @@ def changed_since(f: Callable) -> Callable:
     )(f)
 
 
+def no_history_check(f: Callable) -> Callable:
+    return click.option(
+        "--no-history-check",
+        "no_history_check",
+        is_flag=True,
+        default=False,
+        help="Delete lists without asking the configuration's git history whether they were protected "
+        "when last configured (needed outside a git repository; saved with the plan).",
+    )(f)
+
+
 class Duration(click.ParamType):
     name = "DURATION"
 

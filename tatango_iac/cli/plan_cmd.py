@@ -66,6 +66,7 @@ from tatango_iac.workflow import make_plan, save_plan
 @options.target
 @options.exclude
 @options.changed_since
+@options.no_history_check
 @options.api
 def plan(
     paths: tuple[str, ...],
@@ -80,6 +81,7 @@ def plan(
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     changed_since: Optional[str],
+    no_history_check: bool,
     sandbox: bool,
     sandbox_profile: Optional[str],
     rate: Optional[float],
@@ -96,7 +98,7 @@ def plan(
         raise Failure(f"Error: --drift-state {drift_state} is a directory; give a file name. Nothing was read.")
     record = forms_record.load(forms_record_path)
     desired = load_desired(paths)
-    scope = scope_for(desired, targets, changed_since, excludes)
+    scope = scope_for(desired, targets, changed_since, excludes, history_check=not no_history_check)
     with client_for(sandbox, sandbox_profile, rate, max_wait, desired.account.name) as client:
         if budget is not None or drift_state:
             result = budgeted_drift(client, desired, scope, budget, drift_state, output.progress_for(client), record)

@@ -86,7 +86,24 @@ def plan_shape_problem(saved: dict[str, Any]) -> str | None:
         isinstance(base, dict) and _string_list(base.get("lists", [])) and _string_list(base.get("patterns", []))
     ):
         return "scope.protected_at_ref is not an object with lists and patterns (strings)"
+    if not _history_ok((scope or {}).get("history", [])):
+        return "scope.history is not a list of objects with an id (integer), name, memory and reason"
     for name in ("unmanaged_lists", "notes", "warnings"):
         if not isinstance(saved.get(name, []), list):
             return f"{name} is not a list"
     return None
+
+
+def _history_ok(history: Any) -> bool:
+    """What the git history said of the plan's deletes (config.history): read back into Scope on apply."""
+    memories = {"protected", "unknown"}
+    return isinstance(history, list) and all(
+        isinstance(r, dict)
+        and isinstance(r.get("id"), int)
+        and not isinstance(r.get("id"), bool)
+        and isinstance(r.get("name"), str)
+        and r.get("memory") in memories
+        and isinstance(r.get("reason"), str)
+        and isinstance(r.get("protected_by", ""), str)
+        for r in history
+    )

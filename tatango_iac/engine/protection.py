@@ -9,6 +9,10 @@
 - **Lifted in the same change**: a list protected in the configuration at the git ref
   of the plan (``--changed-since``, the pull request's base) that this plan would
   delete or strip is refused too: lifting protection is a change of its own.
+- **Protected before it left the configuration** (``config.history``): the git history
+  remembers a list that was protected when last configured and removed without lifting
+  protection first; prune reports it, never deletes it, and ``delete: true`` is refused.
+  A delete the history cannot vouch for (shallow clone, no repository) is refused.
 - **A pin that names another list**: ``delete: true`` on an entry with ``id:`` whose
   live list has another name is refused, naming the live list, so a typo in an id never
   deletes "Customers" under the label "Old Promo".
@@ -23,10 +27,12 @@ import json
 from typing import Any, Iterable, Optional
 
 from tatango_iac.engine.steps import Context, Step
+from tatango_iac.identity.scope import Memory
 from tatango_iac.model import DesiredList, LiveList
 from tatango_iac.secrets import display
 
 PROTECTED = "protected"  # an unmanaged list's action when prune leaves it alone
+REFUSED = "refused"  # an unmanaged list whose prune is refused (blocked): the git history cannot vouch for it
 
 
 def matching_pattern(name: str, patterns: Iterable[str]) -> Optional[str]:
@@ -93,11 +99,20 @@ def guard_steps(ctx: Context, unmanaged: list[dict[str, Any]]) -> None:
             pruned[live.id]["protected_by"] = why
             doomed.add(step.id)
             continue
+        memory = ctx.scope.remembered(live.id) if action.is_list_delete and not (why or pin) else None
+        if memory is not None and memory.memory is Memory.PROTECTED and live.id in pruned:
+            pruned[live.id].update(action=PROTECTED, protected_by=memory.protected_by)  # reported, never deleted
+            doomed.add(step.id)
+            continue
         reason = pin or (f"the list is protected by {why}" if why else None) or guard.lifted(live, entry)
+        unknown = reason is None and memory is not None and memory.memory is Memory.UNKNOWN
+        reason = reason or (memory.reason if memory else None)
         if reason:
             doomed |= _same_object(ctx, step)
             ctx.blocked.append(_refused(step, live, reason, pin is not None))
-            if live.id in pruned:
+            if live.id in pruned and unknown:
+                pruned[live.id]["action"] = REFUSED  # not known to be protected: refused, shown under Blocked
+            elif live.id in pruned:
                 pruned[live.id].update(action=PROTECTED, protected_by=reason)
     ctx.remove(doomed)
 
@@ -108,6 +123,10 @@ def removed_while_protected(ctx: Context, unmanaged: list[dict[str, Any]]) -> li
     out = []
     for u in unmanaged:
         live = guard.by_id.get(u["id"])
+        memory = ctx.scope.remembered(u["id"])
+        by_history = live is not None and not (guard.protected(live, None) or guard.lifted(live, None))
+        if u["action"] == PROTECTED and memory is not None and memory.memory is Memory.PROTECTED and by_history:
+            out.append(f"list {json.dumps(memory.name, ensure_ascii=False)} (id {memory.list_id}) was {memory.reason}")
         if u["action"] == "ignore" and live is not None and guard.lifted(live, None):
             u["protected_by"] = f"protected at {ctx.scope.ref}"
             out.append(

@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Iterable, Mapping, Optional
 
 from tatango_iac.model import DesiredList
+
+
+class Memory(Enum):
+    """What the configuration's git history says of a list a plan would delete (config.history)."""
+
+    PROTECTED = "protected"  # protected when last configured, removed without lifting: never deleted
+    UNKNOWN = "unknown"  # the history cannot tell (shallow clone, no repository, past the cap): refused
+
+
+@dataclass(frozen=True)
+class Remembered:
+    list_id: int
+    name: str
+    memory: Memory
+    reason: str  # the sentence the plan shows: which commit protected it, or why the history cannot tell
+    protected_by: str = ""  # PROTECTED: which commit protected it and where it was removed (the reason's core)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"id": self.list_id, "name": self.name, "memory": self.memory.value, "reason": self.reason}
+        return {**data, "protected_by": self.protected_by} if self.protected_by else data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Remembered":
+        memory = Memory(data["memory"])
+        return cls(int(data["id"]), str(data["name"]), memory, str(data["reason"]), str(data.get("protected_by", "")))
 
 
 @dataclass(frozen=True)
@@ -27,6 +53,13 @@ class Scope:
     # Why this plan covers every list although --changed-since was given (the configuration at the ref does
     # not load): the plan's warnings carry it, so the pull-request comment shows it, not only the job log.
     fallback: Optional[str] = field(default=None, compare=False)
+    # Protection that outlives the configuration (config.history): what the git history says of the lists
+    # this plan would delete. history_check False: --no-history-check, the deletes go unchecked.
+    history: tuple[Remembered, ...] = ()
+    history_check: bool = True
+
+    def remembered(self, list_id: Any) -> Optional[Remembered]:
+        return next((r for r in self.history if r.list_id == list_id), None)
 
     @classmethod
     def targets(cls, names: Iterable[str]) -> "Scope":
@@ -48,6 +81,10 @@ class Scope:
             data.update(ref=self.ref, removed=sorted(self.removed))
         if self.excluded:
             data["excluded"] = sorted(self.excluded)
+        if self.history:
+            data["history"] = [r.to_json() for r in self.history]
+        if not self.history_check:
+            data["history_check"] = False
         if self.base_protected or self.base_patterns:
             data["protected_at_ref"] = {
                 "ref": self.ref,
@@ -62,6 +99,8 @@ class Scope:
         names: frozenset[str] = frozenset(base.get("lists") or ())
         patterns: tuple[str, ...] = tuple(base.get("patterns") or ())
         excluded: frozenset[str] = frozenset((data or {}).get("excluded") or ())
+        history = tuple(Remembered.from_json(r) for r in (data or {}).get("history") or ())
+        check = (data or {}).get("history_check", True) is not False
         if not data or data.get("kind") in (None, "all"):
             scope = cls.targets(targets)
             return cls(
@@ -71,6 +110,8 @@ class Scope:
                 base_protected=names,
                 base_patterns=patterns,
                 excluded=excluded,
+                history=history,
+                history_check=check,
             )
         return cls(
             data["kind"],
@@ -80,4 +121,6 @@ class Scope:
             names,
             patterns,
             excluded,
+            history=history,
+            history_check=check,
         )

@@ -35,6 +35,7 @@ def unmanaged_lines(plan: Plan) -> list[str]:
     for u in plan.unmanaged_lists:
         kws = f", keywords {', '.join(u['keyword_names'])}" if u["keyword_names"] else ""
         kept = f"; protected ({u['protected_by']}): never deleted" if u.get("protected_by") else ""
+        kept = "; its deletion is refused: see Blocked" if u["action"] == "refused" else kept
         lines.append(
             safe(f"  * {value_text(u['name'])} (id {u['id']}, {subscribers_text(u['subscribers'])}{kws}{kept})")
         )
