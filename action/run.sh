@@ -36,29 +36,28 @@ fail() { echo "::error::$1" >&2; publish exitcode 1; exit 1; }
 check_pr() { [[ "$1" =~ ^[1-9][0-9]{0,9}$ ]] || fail "pull-request must be a pull request number (digits), not '$1'"; }
 [ -n "$pr" ] && check_pr "$pr"
 
-# apply with reviewed: auto -> the plan reviewed in the pull request merged as this commit.
+# apply with reviewed: auto -> the plan reviewed in pull request $pr (a merge of the queue, apply-merges.sh).
+# A problem is written to $out/apply.err and returned (1): the caller comments on that pull request.
+problem() { printf 'Error: %s\n' "$1" | tee "$out/apply.err" >&2; return 1; }
 find_reviewed_plan() {
-  [ -n "$repo" ] || fail "reviewed: auto needs GITHUB_REPOSITORY"
-  if [ -z "$pr" ]; then
-    pr="$(gh api "repos/$repo/commits/${GITHUB_SHA:?}/pulls" --jq '.[0].number // empty')" ||
-      fail "could not ask GitHub which pull request was merged as $GITHUB_SHA"
-  fi
-  [ -n "$pr" ] || fail "no pull request was merged as ${GITHUB_SHA}: there is no reviewed plan to apply"
-  check_pr "$pr"
-  local head found run_id run_sha name
+  local head found run_id run_sha name dir
+  reviewed_plan=""
   # Several accounts in one repository: each account's reviewed plan is its own artifact.
   name="tatango-plan-pr-$pr${TATANGO_ARTIFACT_ACCOUNT:+-$TATANGO_ARTIFACT_ACCOUNT}"
-  head="$(gh api "repos/$repo/pulls/$pr" --jq '.head.sha')" || fail "could not read pull request #$pr"
+  dir="$out/reviewed-$pr"
+  head="$(gh api "repos/$repo/pulls/$pr" --jq '.head.sha')" || { problem "could not read pull request #$pr"; return 1; }
   found="$(gh api "repos/$repo/actions/artifacts?name=$name&per_page=1" \
-    --jq '.artifacts[0] | "\(.workflow_run.id) \(.workflow_run.head_sha)"')" || fail "could not list artifacts"
+    --jq '.artifacts[0] | "\(.workflow_run.id) \(.workflow_run.head_sha)"')" || { problem "could not list artifacts"; return 1; }
   run_id="${found%% *}"
   run_sha="${found##* }"
-  [ -n "$run_id" ] && [ "$run_id" != "null" ] || fail "no reviewed plan (artifact $name) for #$pr"
-  [ "$run_sha" = "$head" ] || fail "the last plan of #$pr was made for $run_sha, not for its last commit $head"
-  gh run download "$run_id" --repo "$repo" --name "$name" --dir "$out/reviewed" >&2 ||
-    fail "could not download the reviewed plan of #$pr"
-  [ -f "$out/reviewed/plan.json" ] || fail "the reviewed plan of #$pr has no plan.json (the plan failed?)"
-  reviewed_plan="$out/reviewed/plan.json"
+  [ -n "$run_id" ] && [ "$run_id" != "null" ] || { problem "no reviewed plan (artifact $name) for #$pr"; return 1; }
+  [ "$run_sha" = "$head" ] ||
+    { problem "the last plan of #$pr was made for $run_sha, not for its last commit $head"; return 1; }
+  rm -rf "$dir"
+  gh run download "$run_id" --repo "$repo" --name "$name" --dir "$dir" >&2 ||
+    { problem "could not download the reviewed plan of #$pr"; return 1; }
+  [ -f "$dir/plan.json" ] || { problem "the reviewed plan of #$pr has no plan.json (the plan failed?)"; return 1; }
+  reviewed_plan="$dir/plan.json"
   reviewed_run="$run_id"
   artifact_name="$name"
 }
@@ -70,8 +69,9 @@ find_reviewed_plan() {
 destroy_approved=false
 read_destroy_label() {
   local labels
+  destroy_approved=false
   labels="$(gh api "repos/$repo/issues/$pr/labels" --jq '.[].name')" ||
-    fail "could not read the labels of pull request #$pr"
+    { problem "could not read the labels of pull request #$pr"; return 1; }
   if grep -qxF -- "$TATANGO_DESTROY_LABEL" <<< "$labels"; then destroy_approved=true; fi
 }
 
@@ -82,10 +82,10 @@ label_outdated=false
 bind_label_to_labelled_plan() {
   local labelled at run
   gh api --paginate "repos/$repo/issues/$pr/events" > "$out/label-events.json" ||
-    fail "could not read the events of pull request #$pr (when was the label added?)"
+    { problem "could not read the events of pull request #$pr (when was the label added?)"; return 1; }
   labelled="$(python -m tatango_iac.approval label-time "$out/label-events.json" "$TATANGO_DESTROY_LABEL")"
   gh api "repos/$repo/actions/artifacts?name=$artifact_name&per_page=100" > "$out/plans.json" ||
-    fail "could not list the plans of #$pr"
+    { problem "could not list the plans of #$pr"; return 1; }
   at="$(python -m tatango_iac.approval plan-at "$out/plans.json" "$labelled")"
   run="${at%% *}"
   [ -n "$run" ] && [ "$run" = "$reviewed_run" ] && return 0  # labelled after the reviewed plan was made
@@ -93,7 +93,7 @@ bind_label_to_labelled_plan() {
   rm -rf "$out/approved"
   if [ -n "$run" ]; then
     gh run download "$run" --repo "$repo" --name "$artifact_name" --dir "$out/approved" >&2 ||
-      fail "could not download the plan of #$pr that was labelled"
+      { problem "could not download the plan of #$pr that was labelled"; return 1; }
     approved="$out/approved/plan.json"
   fi
   local missing
@@ -111,9 +111,7 @@ bind_label_to_labelled_plan() {
   } > "$out/apply.err"
   cat "$out/apply.err" >&2
   rm -f "$out/apply.json"
-  publish exitcode 1
-  comment_on_pr
-  exit 1
+  return 1  # the caller (apply-merges.sh) comments on the pull request and stops the queue here
 }
 
 # Whether the reviewed plan holds destructive actions (the comment then says how to approve them).
@@ -152,6 +150,30 @@ comment_on_pr() {
   gh pr comment "$pr" --repo "$repo" --body-file "$out/apply-comment.md" >&2 || true
 }
 
+# One apply of PATH... with $reviewed_plan (--expect) or without (--auto-approve); its result goes to the
+# job summary and the outputs. Returns the tool's exit code.
+apply_once() {
+  local args=(apply) code
+  [ "${TATANGO_ALLOW_DESTROY:-false}" = "true" ] && args+=(--allow-destroy)
+  [ "${TATANGO_ALLOW_BULK:-false}" = "true" ] && args+=(--allow-bulk)
+  # The label is consulted only for the reviewed plan of a pull request (reviewed: auto).
+  [ "$destroy_approved" = true ] && args+=(--allow-destroy)
+  if [ -n "$reviewed_plan" ]; then args+=(--expect "$reviewed_plan"); else args+=(--auto-approve); fi
+  [ -n "${TATANGO_MAX_TIME:-}" ] && args+=(--max-time "$TATANGO_MAX_TIME")
+  # stdout: the result document (one entry per action); stderr: the text for people, kept for a comment.
+  rm -f "$out/apply.json"
+  tatango-iac "${args[@]}" --format json "${extra[@]}" "$@" > "$out/apply.json" 2> >(tee "$out/apply.err" >&2)
+  code=$?
+  wait  # for tee
+  python -m tatango_iac.cli.apply_summary "$out/apply.json" "$out/apply.err" >> "$summary" ||
+    echo "::warning::could not write the apply result to the job summary" >&2
+  publish result-json "$out/apply.json"
+  # 3: stopped cleanly at --max-time with the rest still to apply: the workflow starts the next run.
+  publish partial "$([ "$code" -eq 3 ] && echo true || echo false)"
+  publish pull-request "$pr"
+  return "$code"
+}
+
 publish dir "$out"
 on_drift="${TATANGO_ON_DRIFT:-fail}"
 reported=1
@@ -182,35 +204,17 @@ case "${TATANGO_COMMAND:-}" in
     publish plan-text "$out/plan.txt"
     ;;
   apply)
-    args=(apply)
-    [ "${TATANGO_ALLOW_DESTROY:-false}" = "true" ] && args+=(--allow-destroy)
-    [ "${TATANGO_ALLOW_BULK:-false}" = "true" ] && args+=(--allow-bulk)
-    case "${TATANGO_REVIEWED:-}" in
-      auto) find_reviewed_plan ;;
-      "") ;;
-      *) reviewed_plan="$TATANGO_REVIEWED" ;;
-    esac
-    # The label is consulted only for the reviewed plan of a pull request (reviewed: auto).
-    if [ -n "${TATANGO_DESTROY_LABEL:-}" ] && [ "${TATANGO_REVIEWED:-}" = auto ]; then
-      read_destroy_label
-      [ "$destroy_approved" = true ] && bind_label_to_labelled_plan
-      [ "$destroy_approved" = true ] && args+=(--allow-destroy)
+    if [ "${TATANGO_REVIEWED:-}" = auto ]; then
+      # Every merged pull request not applied yet, oldest first, each as reviewed (apply-merges.sh).
+      source "$(dirname "${BASH_SOURCE[0]}")/apply-merges.sh"
+      apply_merges
+      code=$?
+    else
+      [ -n "${TATANGO_REVIEWED:-}" ] && reviewed_plan="$TATANGO_REVIEWED"
+      apply_once "${paths[@]}"
+      code=$?
+      [ "$code" -ne 0 ] && [ "$code" -ne 3 ] && comment_on_pr
     fi
-    if [ -n "$reviewed_plan" ]; then args+=(--expect "$reviewed_plan"); else args+=(--auto-approve); fi
-    [ -n "${TATANGO_MAX_TIME:-}" ] && args+=(--max-time "$TATANGO_MAX_TIME")
-    # stdout: the result document (one entry per action); stderr: the text for people, kept for a comment.
-    rm -f "$out/apply.json"
-    tatango-iac "${args[@]}" --format json "${extra[@]}" "${paths[@]}" > "$out/apply.json" \
-      2> >(tee "$out/apply.err" >&2)
-    code=$?
-    wait  # for tee
-    python -m tatango_iac.cli.apply_summary "$out/apply.json" "$out/apply.err" >> "$summary" ||
-      echo "::warning::could not write the apply result to the job summary" >&2
-    publish result-json "$out/apply.json"
-    # 3: stopped cleanly at --max-time with the rest still to apply: the workflow starts the next run.
-    publish partial "$([ "$code" -eq 3 ] && echo true || echo false)"
-    publish pull-request "$pr"
-    [ "$code" -ne 0 ] && [ "$code" -ne 3 ] && comment_on_pr
     ;;
   drift)
     tatango-iac plan --detailed-exitcode --drift --out "$out/drift.json" "${extra[@]}" "${paths[@]}" \

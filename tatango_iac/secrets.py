@@ -129,8 +129,13 @@ def scrub(text: str, *secrets: str | None) -> str:
     """Remove known secret strings (the API key) from free text such as error bodies."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, MASK)
+            text = _replace_any_case(text, secret)
     return text
+
+
+def _replace_any_case(text: str, secret: str) -> str:
+    """Mask a secret in any letter case: an API that keeps or echoes a token upper-cased still leaks it."""
+    return re.sub(re.escape(secret), MASK, text, flags=re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ redaction
@@ -157,7 +162,8 @@ class Redactor:
     """Masks registered secrets and every URL in free text, in time linear in the text.
 
     Secrets made of word characters (API keys, tokens) are found by one pass over the
-    words of the text and a set lookup; the few others by plain substring replacement.
+    words of the text and a set lookup; the few others by substring replacement. Both
+    ignore letter case: a token the API echoes or stores upper-cased is still the token.
     """
 
     def __init__(self) -> None:
@@ -173,7 +179,10 @@ class Redactor:
                     continue
                 # An API error may echo the value as it was sent: percent-, form- or JSON-escaped.
                 for form in encodings(text):
-                    (self._words if _WORD.fullmatch(form) else self._others).add(form)
+                    if _WORD.fullmatch(form):
+                        self._words.add(form.casefold())
+                    else:
+                        self._others.add(form)
 
     def clear(self) -> None:
         """Forget every registered secret (a CLI run is one process; the test suite runs many in one)."""
@@ -195,10 +204,12 @@ class Redactor:
         text = _BASIC_AUTH.sub(lambda m: m.group(1) + MASK, text)
         if self._words:
             words = self._words
-            text = _WORD.sub(lambda m: MASK if m.group(0) in words else m.group(0), text)
+            text = _WORD.sub(lambda m: MASK if m.group(0).casefold() in words else m.group(0), text)
+        folded = text.casefold()
         for secret in sorted(self._others, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, MASK)
+            if secret.casefold() in folded:
+                text = _replace_any_case(text, secret)
+                folded = text.casefold()
         return text
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Optional
+from typing import Callable, Optional
 
 
 class Kind(Enum):
@@ -24,6 +24,7 @@ class Run:
     number: int
     kind: Kind
     pull_request: Optional[int] = None
+    head: int = 0  # an apply run's commit: how many merges main had when it was started
 
 
 @dataclass
@@ -39,10 +40,12 @@ class GitHub:
     cancelled: list[tuple[Run, Run]] = field(default_factory=list)  # (cancelled run, the newer run)
     finished: list[Run] = field(default_factory=list)
     count: int = 0
+    # What a run does while it runs (called when it ends): the run, and whether a person cancelled it.
+    work: Optional[Callable[[Run, bool], None]] = None
 
-    def arrive(self, kind: Kind, pull_request: Optional[int] = None) -> Run:
+    def arrive(self, kind: Kind, pull_request: Optional[int] = None, head: int = 0) -> Run:
         self.count += 1
-        run = Run(self.count, kind, pull_request)
+        run = Run(self.count, kind, pull_request, head)
         group = self.state.setdefault(self.groups[kind.value], Group())
         if group.running is None:
             group.running = run
@@ -52,11 +55,13 @@ class GitHub:
             group.pending = run
         return run
 
-    def finish(self, name: str) -> None:
-        """The running run of this group ends; its pending run starts."""
+    def finish(self, name: str, by_hand: bool = False) -> None:
+        """The running run of this group ends (or a person cancels it); its pending run starts."""
         group = self.state.get(name)
         if group is None or group.running is None:
             return
+        if self.work is not None:
+            self.work(group.running, by_hand)
         self.finished.append(group.running)
         group.running, group.pending = group.pending, None
 

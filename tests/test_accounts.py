@@ -129,24 +129,32 @@ def test_the_shipped_matrix_plans_and_applies_each_account_in_its_own_queue():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     flow = yaml.safe_load(path.read_text())
-    job = flow["jobs"]["account"]
-    dirs = [entry["dir"] for entry in job["strategy"]["matrix"]["include"]]
-    assert sorted(dirs) == sorted(p.name for p in ACCOUNTS.iterdir() if p.is_dir() and p.name != "shared")
-    for entry in job["strategy"]["matrix"]["include"]:  # NAME is account.name upper-cased
-        account = yaml.safe_load((ACCOUNTS / entry["dir"] / "account.yaml").read_text())["account"]
-        assert entry["name"] == account["name"].upper()
-    assert job["concurrency"] == {"group": "tatango-account-${{ matrix.dir }}", "cancel-in-progress": False}
-    assert job["strategy"]["fail-fast"] is False
-    steps = {step.get("name"): step for step in job["steps"]}
-    for name in ("validate", "plan", "apply the reviewed plan of this account"):
-        # One path per line (action.yml): on one line the two would be one path with a space.
+    plan, apply = flow["jobs"]["plan"], flow["jobs"]["apply"]
+    assert (plan["if"], apply["if"]) == ("github.event_name == 'pull_request'", "github.event_name != 'pull_request'")
+    for job in (plan, apply):
+        dirs = [entry["dir"] for entry in job["strategy"]["matrix"]["include"]]
+        assert sorted(dirs) == sorted(p.name for p in ACCOUNTS.iterdir() if p.is_dir() and p.name != "shared")
+        for entry in job["strategy"]["matrix"]["include"]:  # NAME is account.name upper-cased
+            account = yaml.safe_load((ACCOUNTS / entry["dir"] / "account.yaml").read_text())["account"]
+            assert entry["name"] == account["name"].upper()
+        assert job["strategy"]["fail-fast"] is False
+        assert (
+            "secrets[format('TATANGO_{0}_API_KEY', matrix.name)]"
+            in job["steps"][1]["env"]["API_KEY"]
+        )
+        assert job["steps"][0]["with"]["fetch-depth"] == 0
+    # One queue for an account's plans, another for its applies: a plan never cancels a pending apply.
+    assert plan["concurrency"] == {"group": "tatango-account-${{ matrix.dir }}", "cancel-in-progress": False}
+    assert apply["concurrency"] == {"group": "tatango-apply-${{ matrix.dir }}", "cancel-in-progress": False}
+    steps = {step.get("name"): step for step in plan["steps"] + apply["steps"]}
+    for name in ("validate", "plan", "apply the reviewed plans of this account"):
+        # One path per line: a space-separated pair would be read as ONE path holding a space.
         assert steps[name]["with"]["paths"] == "accounts/${{ matrix.dir }}/\naccounts/shared/\n"
-        assert name == "validate" or steps[name]["with"]["account"] == "${{ matrix.dir }}"
+    for name in ("plan", "apply the reviewed plans of this account"):
+        assert steps[name]["with"]["account"] == "${{ matrix.dir }}"
     assert steps["plan"]["with"]["artifact"].endswith("-${{ matrix.dir }}")
-    assert (
-        "secrets[format('TATANGO_{0}_API_KEY', matrix.name)]"
-        in steps["credentials of this account only"]["env"]["API_KEY"]
-    )
+    assert steps["apply the reviewed plans of this account"]["with"]["reviewed"] == "auto"
+    assert flow["permissions"]["statuses"] == "write"  # the record of each applied merge, per account
 
 
 def test_every_account_of_the_example_validates_with_the_shared_templates():

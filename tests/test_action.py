@@ -36,7 +36,21 @@ world = json.load(open(world_path))
 args = sys.argv[1:]
 world.setdefault("calls", []).append(args)
 json.dump(world, open(world_path, "w"))
-if args[0] == "api":
+if args[:3] == ["api", "--method", "POST"] and "/statuses/" in args[3]:  # a commit status, as GitHub keeps it
+    fields = dict(a.split("=", 1) for a in args[4:] if "=" in a)
+    sha = args[3].rsplit("/", 1)[1]
+    where = world["api"].setdefault(args[3].split("/statuses/")[0] + f"/commits/{{sha}}/status", {{"statuses": []}})
+    where["statuses"] = [fields] + [s for s in where["statuses"] if s["context"] != fields["context"]]
+    world.setdefault("statuses", []).append([sha, fields["state"], fields["context"]])
+    json.dump(world, open(world_path, "w"))
+elif args[0] == "api" and "--jq" not in args:  # the JSON itself (ci pending-merges, approval.py parse it)
+    path = next(a for a in args[1:] if not a.startswith("--"))
+    default = {{"statuses": []}} if path.endswith("/status") else [] if path.endswith("/pulls") else None
+    answer = world["api"].get(path, default)
+    if answer is None:
+        sys.exit(f"gh: not found: {{path}}")
+    print(json.dumps(answer))
+elif args[0] == "api":
     answer = world["api"][next(a for a in args[1:] if not a.startswith("--"))]
     jq = args[args.index("--jq") + 1] if "--jq" in args else None
     if jq is None:

@@ -80,7 +80,6 @@ def test_without_the_label_the_destructive_change_is_refused_and_the_comment_say
     assert f"add the label\n`{LABEL}` to this pull request" in comment
     assert "pull-request: 12" in comment
     # The approval: the reviewer adds the label and re-runs the workflow with the pull-request number.
-    shutil.rmtree(Path(gitops.env["RUNNER_TEMP"]) / "tatango" / "reviewed")  # the next job starts afresh
     gitops.teach_gh(gitops.git("rev-parse", "HEAD"), 12, gitops.git("rev-parse", "HEAD"), labels=(LABEL,))
     ran = gitops.workflow(CI / "tatango-apply.yml", {"inputs.pull-request": "12"})
     assert [(name, code) for name, code, _ in ran] == [("apply", 0)], gitops.last.stderr

@@ -88,7 +88,15 @@ if opt("--body-file") is not None:
     published.append(open(opt("--body-file")).read())
 issues, prs = world.setdefault("issues", []), world.setdefault("prs", [])
 out = ""
-if args[0] == "api":
+if args[:3] == ["api", "--method", "POST"] and "/statuses/" in args[3]:  # a commit status: its description is public
+    fields = dict(a.split("=", 1) for a in args[4:] if "=" in a)
+    published.append(fields["description"])
+    world.setdefault("statuses", []).append([args[3], fields["state"], fields["context"]])
+elif args[0] == "api" and opt("--jq") is None:  # the JSON itself (ci pending-merges, approval.py read it)
+    asked = next(a for a in args[1:] if not a.startswith("--"))
+    default = {{"statuses": []}} if asked.endswith("/status") else [] if asked.endswith("/pulls") else None
+    out = json.dumps(world["api"].get(asked, default))
+elif args[0] == "api":
     answer = world["api"][next(a for a in args[1:] if not a.startswith("--"))]
     jq = opt("--jq")
     if jq == ".[0].number // empty":
@@ -150,7 +158,7 @@ def test_every_step_of_every_shipped_workflow_is_covered():
                 assert script.count("readFileSync(") == len(read), where
         else:  # a run step publishes only through gh (kept by the stand-in) or files collected by name
             assert "GITHUB_STEP_SUMMARY" not in step["run"] and "upload" not in step["run"], (where, step["run"])
-    for script in ("run.sh", "drift-report.sh"):
+    for script in ("run.sh", "drift-report.sh", "apply-merges.sh"):
         text = (ROOT / "action" / script).read_text()
         # Every gh call that posts does so with --title/--body/--body-file: the stand-in keeps those.
         assert "--body " not in text.replace("--body-file", ""), script
@@ -441,11 +449,10 @@ def test_no_secret_is_recoverable_from_anything_the_shipped_workflows_publish(ru
 
     # The merge's apply, after the webhook secret was rotated without a review: refused, with a comment.
     runner.env["ACME_WEBHOOK_TOKEN"] = ROTATED
-    assert runner.run_job(CI / "tatango-apply.yml", {"inputs.pull-request": ""}) == [("apply", 1)]
+    assert runner.run_job(CI / "tatango-apply.yml", {"inputs.pull-request": ""}) == [("apply", 1)], runner.last.stderr
     assert len([c for c in runner.gh()["calls"] if c[:2] == ["pr", "comment"]]) == 1
     # Re-run with the reviewed secret: applied; the job summary and apply.json hold each action's result.
     runner.env["ACME_WEBHOOK_TOKEN"] = TOKEN
-    shutil.rmtree(Path(runner.env["RUNNER_TEMP"]) / "tatango" / "reviewed")
     assert runner.run_job(CI / "tatango-apply.yml", {"inputs.pull-request": "7"}) == [("apply", 0)], runner.last.stderr
 
     # Nights: drift made by hand (a message, the vip webhook's URL with another token, a webhook made by

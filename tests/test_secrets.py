@@ -58,3 +58,16 @@ def test_redaction_masks_registered_secrets_and_urls_in_free_text_in_linear_time
         "https://x.example/a?sig=**** and Authorization: Basic ****"
     )
     assert redactor.redact("x" * 1_000_000 + " short-but-secret").endswith(" ****")
+
+
+def test_a_secret_in_another_letter_case_is_still_masked():
+    """An API may keep or echo a token upper- or lower-cased: it is the same secret, and must not print."""
+    from tatango_iac.secrets import Redactor
+
+    redactor = Redactor()
+    redactor.register("Tok3nOfTheHook", "pass phrase/with slash")
+    text = 'held "TOK3NOFTHEHOOK" and tok3nofthehook; body PASS PHRASE/WITH SLASH; PASS%20PHRASE%2FWITH%20SLASH'
+    redacted = redactor.redact(text)
+    assert redacted == f'held "{MASK}" and {MASK}; body {MASK}; {MASK}'
+    assert scrub("key ABCD1234 refused", "abcd1234") == f"key {MASK} refused"
+    assert redactor.redact("ordinary words stay") == "ordinary words stay"

@@ -2,6 +2,7 @@
 
 from tatango_iac.cli import (  # noqa: F401
     apply_cmd,
+    ci_cmd,
     doctor_cmd,
     export_cmd,
     plan_cmd,

@@ -1,0 +1,1 @@
+"""GitOps: what the shipped apply workflow applies, decided in Python (tested) and run by the action."""
