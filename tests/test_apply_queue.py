@@ -8,6 +8,7 @@ comments and commit statuses in a JSON file). Merges are real git merge commits 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from tests.test_action import CI, gitops, pr_context  # noqa: F401 - the offline GitHub Actions runner
@@ -160,3 +161,27 @@ def test_the_apply_job_refuses_a_shallow_checkout(gitops, tmp_path):  # noqa: F8
     assert gitops.action({"command": "apply", "reviewed": "auto"}, {})[0] == 1
     assert "this is a shallow clone" in gitops.last.stderr and "fetch-depth: 0" in gitops.last.stderr
     assert gitops.gh().get("calls", []) == []  # refused before any question to GitHub
+
+
+def test_each_account_keeps_its_own_record(gitops, client):  # noqa: F811
+    """Several accounts (the action's account input): the record is the status tatango-apply/<dir>, so one
+    account's applied merges never count as another's."""
+    assert gitops.action({"command": "apply"}, {})[0] == 0
+    head = review(gitops, 21)
+    shutil.copytree(gitops.store / "tatango-plan-pr-21", gitops.store / "tatango-plan-pr-21-acme")
+    sha = merge(gitops, 21, head)
+    world = gitops.gh()
+    world["api"]["repos/acme/sms-config/actions/artifacts?name=tatango-plan-pr-21-acme&per_page=1"] = {
+        "artifacts": [{"workflow_run": {"id": 4242, "head_sha": head}}]
+    }
+    # The plain context says this merge is applied: for the account "acme" it is not.
+    world["api"][f"repos/acme/sms-config/commits/{sha}/status"] = {
+        "statuses": [{"context": "tatango-apply", "state": "success"}]
+    }
+    gitops.world.write_text(json.dumps(world))
+    code, _outputs, _summary = gitops.action({"command": "apply", "reviewed": "auto", "account": "acme"}, {})
+    assert code == 0, gitops.last.stderr
+    assert "Daily deals." in help_of(client, "ACME Deals")
+    assert gitops.gh()["statuses"] == [[sha, "success", "tatango-apply/acme"]]
+    downloads = [c for c in gitops.gh()["calls"] if c[:2] == ["run", "download"]]
+    assert [c[c.index("--name") + 1] for c in downloads] == ["tatango-plan-pr-21-acme"]
