@@ -205,10 +205,31 @@ def replan_saved(
         if old_prints.get(fp) != new_prints.get(fp):
             reasons.append(_describe_fingerprint(fp, old_prints.get(fp), new_prints.get(fp), names))
     if not reasons and fresh.comparable() != comparable_from_saved(saved):
-        reasons.append("the recomputed plan differs from the saved one")
+        reasons.append(
+            _record_reason(saved.get("forms_record"), fresh.forms_record)
+            or "the recomputed plan differs from the saved one"
+        )
     if reasons:
         raise StalePlan(reasons)
     return desired, fresh
+
+
+def _record_reason(made: Any, now: dict[str, Any]) -> str:
+    """Why the recomputed plan differs, when the forms record explains it (the plan was made with another one)."""
+    made = made if isinstance(made, dict) else {}
+    if not made and now.get("entries"):
+        return (
+            f"the plan was made without --forms-record; with it, {now['entries']} recorded difference(s) plan "
+            "otherwise: apply it without --forms-record, or plan again with it"
+        )
+    if made and not now:
+        return f"this plan was made with --forms-record {made.get('path')}: pass it again"
+    if made and made.get("digest") != now.get("digest"):
+        return (
+            f"the forms record is not the one the plan was made with ({made.get('entries')} entry(ies) used then, "
+            f"{now.get('entries')} now: an apply wrote it since); plan again"
+        )
+    return ""
 
 
 def _check_paths_reachable(paths: list[str]) -> None:

@@ -357,5 +357,6 @@ def test_a_saved_plan_made_with_the_record_applies_only_with_it(api_env, example
     assert same.exit_code == 0 and "No changes." in same.stdout, same.output
     # Without the record the recomputed plan holds the replace the reviewed one did not: refused, nothing written.
     bare = run_cli(["apply", "--plan", str(saved), "--allow-destroy"], env=api_env)
-    assert bare.exit_code == 1 and "plan is stale" in bare.stderr, bare.output
+    assert bare.exit_code == 1, bare.output
+    assert f"this plan was made with --forms-record {record}: pass it again" in bare.stderr
     assert [r for r in sandbox.api_requests() if r["method"] != "GET"] == []

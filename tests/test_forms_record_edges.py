@@ -87,3 +87,56 @@ def test_a_replace_for_another_attribute_shows_the_recorded_one_as_what_it_is(ap
     assert done.exit_code == 0, done.output
     assert "shows the account now matches the configuration" in done.stdout
     assert json.loads(record.read_text())["entries"] == entries
+
+
+def test_a_saved_plan_made_with_the_record_says_so_when_applied_without_it(
+    api_env, examples_copy, sandbox, record, tmp_path
+):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    saved = tmp_path / "saved.plan"
+    made = run_cli(["plan", "--out", str(saved), "--forms-record", str(record), str(examples_copy)], env=api_env)
+    assert made.exit_code == 0, made.output
+    kept = json.loads(saved.read_text())["forms_record"]
+    assert kept["path"] == str(record) and kept["entries"] == 1 and kept["digest"].startswith("hmac-sha256:")
+    assert "500" not in json.dumps(kept) and "255" not in json.dumps(kept)
+    clear_requests(sandbox)
+    bare = run_cli(["apply", "--plan", str(saved), "--allow-destroy"], env=api_env)
+    assert bare.exit_code == 1, bare.output
+    assert (
+        f"this plan was made with --forms-record {record}: pass it again "
+        f"(tatango-iac apply --plan {saved} --forms-record {record})" in bare.stderr
+    )
+    assert "Traceback" not in bare.output and sandbox.api_requests() == []  # refused before reading anything
+    same = run_cli(["apply", "--plan", str(saved), "--allow-destroy", "--forms-record", str(record)], env=api_env)
+    assert same.exit_code == 0 and "No changes." in same.stdout, same.output
+    assert writes(sandbox) == []
+
+
+def test_a_saved_plan_made_without_the_record_names_it_when_applied_with_it(
+    api_env, examples_copy, sandbox, record, tmp_path
+):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    saved = tmp_path / "saved.plan"
+    made = run_cli(["plan", "--out", str(saved), str(examples_copy)], env=api_env)  # the replace, without the record
+    assert made.exit_code == 0 and "forms_record" not in json.loads(saved.read_text())
+    clear_requests(sandbox)
+    mixed = run_cli(["apply", "--plan", str(saved), "--allow-destroy", "--forms-record", str(record)], env=api_env)
+    assert mixed.exit_code == 1, mixed.output
+    assert "the plan was made without --forms-record; with it, 1 recorded difference(s) plan otherwise" in mixed.stderr
+    assert writes(sandbox) == []
+
+
+def test_a_record_changed_since_the_plan_is_named_as_the_cause(api_env, examples_copy, sandbox, record, tmp_path):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    saved = tmp_path / "saved.plan"
+    assert (
+        run_cli(["plan", "--out", str(saved), "--forms-record", str(record), str(examples_copy)], env=api_env).exit_code
+        == 0
+    )
+    other = tmp_path / "empty-record.json"  # a record without the entry: the replace is planned again
+    other.write_text(json.dumps({"format": "tatango-iac forms record", "version": 1, "entries": []}))
+    clear_requests(sandbox)
+    changed = run_cli(["apply", "--plan", str(saved), "--allow-destroy", "--forms-record", str(other)], env=api_env)
+    assert changed.exit_code == 1, changed.output
+    assert "the forms record is not the one the plan was made with (1 entry(ies) used then, 0 now" in changed.stderr
+    assert writes(sandbox) == []

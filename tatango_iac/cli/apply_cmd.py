@@ -275,6 +275,8 @@ def apply(
             report.plan(known["actions"])
             refuse_destructive(known["actions"], allow_destroy, saved=True)
             refuse_over_limit(saved_exceeded(known), allow_bulk, saved=True)
+    if saved is not None and plan_file:
+        forms_record.check_saved(saved, forms_record_path, plan_file)
     record = forms_record.load(forms_record_path)
     desired = load_desired(paths) if not saved else None
     scope: Optional[Scope]

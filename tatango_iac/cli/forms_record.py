@@ -17,7 +17,7 @@ import os
 import stat
 import tempfile
 from datetime import datetime, timezone
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import click
 
@@ -94,6 +94,17 @@ def load(path: Optional[str]) -> Optional[FormsRecord]:
         return record_from_json(data)
     except RecordShapeError as exc:
         raise _refuse(path, str(exc)) from None
+
+
+def check_saved(saved: dict[str, Any], path: Optional[str], plan_file: str) -> None:
+    """A saved plan made with a record is applied with one: without it the recomputed plan differs (the replace
+    the record stopped comes back) and "stale" alone would not say why."""
+    made = saved.get("forms_record")
+    if path is None and isinstance(made, dict) and isinstance(made.get("path"), str):
+        raise Failure(
+            f"Error: this plan was made with {OPTION} {made['path']}: pass it again "
+            f"(tatango-iac apply --plan {plan_file} {OPTION} {made['path']}). Nothing was read or changed."
+        )
 
 
 def save(record: FormsRecord, path: str) -> None:

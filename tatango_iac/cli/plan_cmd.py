@@ -104,6 +104,8 @@ def plan(
             result = budgeted_drift(client, desired, scope, budget, drift_state, output.progress_for(client), record)
         else:
             result = make_plan(client, desired, scope, output.progress_for(client), record)
+    if forms_record_path is not None:  # a saved plan says which record it was made with (apply --plan checks)
+        result.forms_record = {"path": forms_record_path, **result.forms_record}
     if out:  # saved before anything is printed: a failure to save is then the only document on stdout
         save_plan(result, out)
         output.err(

@@ -142,6 +142,8 @@ class Plan:
     readback: dict[str, Any] = field(default_factory=dict)
     # Values the account holds in another form than configured (engine.forms): no action, a note.
     stored_forms: list[dict[str, Any]] = field(default_factory=list)
+    # Made with --forms-record: {"path", "entries", "digest"} (engine.records.RecordedForms.summary); {} without.
+    forms_record: dict[str, Any] = field(default_factory=dict)
     # The account the plan read: {"name": account.name or None, "api": the API's host}.
     account: dict[str, Any] = field(default_factory=dict)
     # The verdict of engine.safety: {"limits", "measured", "exceeded": [...]}; saved plans carry it.
@@ -289,6 +291,7 @@ class Plan:
             "warnings": self.warnings,
             "readback": self.readback,
             "stored_forms": self.stored_forms,
+            **({"forms_record": self.forms_record} if self.forms_record else {}),
             "safety": self.safety,
             "ignored": self.ignored,
             "fingerprints": self.fingerprints,

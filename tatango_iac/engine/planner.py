@@ -109,6 +109,8 @@ def plan(
     result.live_list_ids = {str(lst.id) for lst in live.lists}
     result.live_webhook_ids = {list_id: {str(h.id) for h in hooks} for list_id, hooks in live.webhooks.items()}
     result.stored_forms = stored_forms(desired, live, match, scope) + recorded.forms
+    if record is not None:
+        result.forms_record = recorded.summary(key)
     result.readback = readback_info(desired, live, actions)
     result.notes = (
         _unreported_notes(selected, live)
@@ -131,7 +133,7 @@ def _list_and_children(ctx: Context, index: int, d: DesiredList, live_list: Any)
 
 def _drop_recorded(ctx: Context, record: Optional[FormsRecord], key: DigestKey) -> RecordedForms:
     """Differences the API introduced itself and apply recorded: no action (never a replace night after night)."""
-    if not record or not record.entries:
+    if record is None or not record.entries:
         return RecordedForms()
     recorded = recorded_forms([s.action for s in ctx.steps], record, ctx.live, key)
     dropped = {id(a) for a in recorded.dropped}

@@ -224,6 +224,7 @@ def recorded_forms(actions: Iterable[Action], record: FormsRecord, live: LiveAcc
         diffs = differences(action, keywords)
         matched = [(d, e) for d in diffs if (e := _matches(record, action, d, key)) is not None]
         notes = [_note_entry(action, d, e) for d, e in matched]
+        out.used += [e for _d, e in matched]
         if diffs and len(matched) == len(diffs):
             out.dropped.append(action)
         elif matched:
@@ -250,6 +251,13 @@ def _unshow(action: Action, notes: list[dict[str, Any]]) -> None:
 class RecordedForms:
     dropped: list[Action] = field(default_factory=list)  # planned for nothing: the API stores these so
     forms: list[dict[str, Any]] = field(default_factory=list)  # stored_forms entries, source "record"
+    used: list[Entry] = field(default_factory=list)  # the entries that matched (dropped or noted)
+
+    def summary(self, key: DigestKey) -> dict[str, Any]:
+        """What a saved plan keeps of the record it was made with: how many entries it used and their keyed
+        digest (never the entries: a plan file is an artifact), so apply can tell "made with another record"."""
+        used = sorted({e.key: e.to_json() for e in self.used}.items())
+        return {"entries": len(used), "digest": key.digest([entry for _key, entry in used])}
 
 
 def _planned(form: dict[str, Any]) -> str:
