@@ -255,7 +255,14 @@ def _valid(path: Path) -> None:
     key = DigestKey.from_credentials(SANDBOX_EMAIL, SANDBOX_API_KEY)
     entry = {"list_id": 1, "address": FIELD, "attribute": "max_length", "at": "2026-12-01T00:00:00Z"}
     entry.update(sent=key.digest(500), held=key.digest(255))
-    path.write_text(json.dumps({"format": "tatango-iac forms record", "version": 1, "entries": [entry]}))
+    path.write_text(json.dumps({"format": "tatango-iac forms record", "version": 1, "entries": [entry]}, indent=1))
+
+
+def _changed(path: Path, old: str, new: str) -> None:
+    _valid(path)
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
 
 
 def _symlink(path: Path) -> None:
@@ -267,16 +274,28 @@ def _symlink(path: Path) -> None:
 DAMAGED = {
     "cut short": (
         lambda p: p.write_text('{"format": "tatango-iac forms record",\n "version": 1,\n "entries": [\n'),
-        ":4:1: Expecting value",
+        ":4:1: not valid JSON (Expecting value line 4 column 1; a file cut short ends so)",
+    ),
+    "cut short in a string": (
+        lambda p: (_valid(p), p.write_text(p.read_text()[:120])),
+        ":7:15: not valid JSON (Unterminated string starting at line 7 column 15; a file cut short ends so)",
+    ),
+    "a time that is not one": (
+        lambda p: _changed(p, '"2026-12-01T00:00:00Z"', '"yesterday"'),
+        ":9:10: entries[0].at: missing or not a UTC time as apply writes it (2026-12-01T02:14:30Z).",
+    ),
+    "an unknown top-level key": (
+        lambda p: _changed(p, '"version": 1,', '"version": 1,\n "note": "hand-edited",'),
+        ':4:10: unknown key "note" (apply writes only format, version, key_check, entries).',
     ),
     "not UTF-8": (lambda p: p.write_bytes(b'{"format": "\xff"}'), ": not UTF-8 (byte 12)"),
     "the drift state": (
         lambda p: p.write_text('{"format": "tatango-iac drift state", "version": 1, "checked": {}}'),
-        ": not a tatango-iac forms record file",
+        ":1:1: not a tatango-iac forms record file",
     ),
     "an unkeyed hash": (
         lambda p: (_valid(p), p.write_text(p.read_text().replace('"hmac-sha256:', '"sha256:'))),
-        ": entries[0].sent: missing or not a keyed digest (hmac-sha256:...)",
+        ":10:12: entries[0].sent: missing or not a keyed digest (hmac-sha256:...).",
     ),
     "a symbolic link": (_symlink, ": is a symbolic link; give the file itself (it is written back)"),
     "too large": (lambda p: p.write_bytes(b" " * (forms_record.MAX_BYTES + 1)), ": larger than 5 MiB"),

@@ -140,3 +140,24 @@ def test_a_record_changed_since_the_plan_is_named_as_the_cause(api_env, examples
     assert changed.exit_code == 1, changed.output
     assert "the forms record is not the one the plan was made with (1 entry(ies) used then, 0 now" in changed.stderr
     assert writes(sandbox) == []
+
+
+def test_a_rotated_api_key_is_named_not_silently_forgotten(api_env, examples_copy, sandbox, record):
+    capped_first_apply(api_env, examples_copy, sandbox, record)
+    assert json.loads(record.read_text())["key_check"].startswith("hmac-sha256:")
+    with sandbox.lock:
+        sandbox.state.data["api_key"] = "the-rotated-key"
+    rotated = {**api_env, "TATANGO_API_KEY": "the-rotated-key"}
+    warning = "the forms record holds 1 entry digested under other API credentials (the API key was rotated"
+    data = plan(rotated, examples_copy, "--forms-record", str(record))
+    assert [a["address"] for a in data["actions"]] == [FIELD]  # it matches nothing: planned again...
+    assert any(warning in w for w in data["warnings"])  # ...and said so, with what to do
+    shown = run_cli(["plan", "--forms-record", str(record), str(examples_copy)], env=rotated)
+    assert warning in shown.output and "Write the held values in the configuration" in shown.output
+    assert "the-rotated-key" not in shown.output and "sandbox-api-key" not in shown.output
+    # An apply under the new key records it again under that key and drops the old entries: quiet again.
+    done = apply(rotated, examples_copy, "--allow-destroy", "--forms-record", str(record))
+    assert done.exit_code == 1 and "the API stored max_length 500 as 255" in done.stderr, done.output
+    after = plan(rotated, examples_copy, "--forms-record", str(record))
+    assert after["actions"] == [] and not any("other API credentials" in w for w in after["warnings"])
+    assert len(json.loads(record.read_text())["entries"]) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tatango_iac.cli.json_where import line_col
 from tatango_iac.digests import DigestKey
 from tatango_iac.engine.planner import plan
 from tatango_iac.engine.records import (
@@ -17,9 +18,11 @@ from tatango_iac.engine.records import (
     differences,
     entry_key,
     inside,
+    key_check,
     merged,
     observed,
     record_from_json,
+    unmatched_by_key,
 )
 from tests.planning import desired_from, live, raw_list, summary
 
@@ -139,13 +142,13 @@ def test_merge_keeps_what_the_apply_did_not_touch_and_drops_gone_lists():
     gone = Entry(11, 'list["Old"]', "message_help", KEY.digest("a"), KEY.digest("b"), AT)
     old.entries[gone.key] = gone
     # The apply wrote ADDRESS again and the re-read no longer matched the entry: the value is held as sent now.
-    after = merged(old, [], {(7, inside(ADDRESS))}, set(), {7, 9})
+    after = merged(old, [], {(7, inside(ADDRESS))}, set(), {7, 9}, "")
     assert set(after.entries) == {other.key}
     # ...or the re-read still matched it (re-sent beside a real change): it stays.
     kept = entry_key(7, ADDRESS, "max_length")
-    assert set(merged(old, [], {(7, inside(ADDRESS))}, {kept}, {7, 9}).entries) == {other.key, kept}
+    assert set(merged(old, [], {(7, inside(ADDRESS))}, {kept}, {7, 9}, "").entries) == {other.key, kept}
     newer = Entry(7, ADDRESS, "max_length", KEY.digest(300), KEY.digest(255), "2026-12-02T00:00:00Z")
-    assert merged(old, [newer], {(7, inside(ADDRESS))}, set(), {7, 9}).entries[newer.key] == newer
+    assert merged(old, [newer], {(7, inside(ADDRESS))}, set(), {7, 9}, "").entries[newer.key] == newer
 
 
 def test_the_record_round_trips_through_json():
@@ -237,3 +240,52 @@ def test_a_replace_for_another_attribute_does_not_show_the_recorded_one_as_a_cha
     [note] = [n for n in result.notes if "recorded by apply" in n]
     assert "no change is planned" not in note
     assert "the replace planned for another attribute sends it again" in note
+
+
+def test_a_record_under_other_credentials_is_counted_and_warned_of():
+    """M2: a rotated key makes every digest differ; the record says which key it is under, the plan says so."""
+    old = recorded(500, 255)
+    old.key_check = key_check(DigestKey.from_credentials("ops@acme.example", "the-old-key"))
+    assert unmatched_by_key(old, KEY) == 1
+    [warning] = plan(wanted(), account(), key=KEY, record=old).warnings
+    assert warning.startswith("the forms record holds 1 entry digested under other API credentials")
+    old.key_check = key_check(KEY)
+    assert unmatched_by_key(old, KEY) == 0 and plan(wanted(), account(), key=KEY, record=old).warnings == []
+    old.key_check = ""  # a file from before the check: nothing can be said
+    assert unmatched_by_key(old, KEY) == 0
+    # After an apply under the new key, the old entries go: they could never match again.
+    old.key_check = key_check(DigestKey.from_credentials("ops@acme.example", "the-old-key"))
+    after = merged(old, [], set(), set(), {7}, key_check(KEY))
+    assert after.entries == {} and after.key_check == key_check(KEY)
+    assert record_from_json(after.to_json()) == after
+
+
+@pytest.mark.parametrize(
+    "change, message, path",
+    [
+        ({"note": "x"}, 'unknown key "note" (apply writes only format, version, key_check, entries)', ("note",)),
+        ({"key_check": "sha256:abc"}, "key_check: not a keyed digest (hmac-sha256:...)", ("key_check",)),
+    ],
+)
+def test_the_top_level_is_strict(change, message, path):
+    data = {**recorded(500, 255).to_json(), **change}
+    with pytest.raises(RecordShapeError) as raised:
+        record_from_json(data)
+    assert (str(raised.value), raised.value.path) == (message, path)
+
+
+@pytest.mark.parametrize("at", ["yesterday", "2026-12-01", "2026-13-01T00:00:00Z", "2026-12-01T00:00:00+01:00", 7])
+def test_a_time_must_be_one_as_apply_writes_it(at):
+    data = recorded(500, 255).to_json()
+    data["entries"][0]["at"] = at
+    with pytest.raises(RecordShapeError) as raised:
+        record_from_json(data)
+    assert raised.value.path == ("entries", 0, "at")
+
+
+def test_a_place_in_the_text_is_found_along_its_path():
+    text = '{\n "a": [1, {"b": "x]"},\n  {"c": {"d": 2}}],\n "e": null}'
+    assert line_col(text, ("a", 2, "c", "d")) == (3, 15)
+    assert line_col(text, ("e",)) == (4, 7)
+    assert line_col(text, ("a", 9)) == (2, 7)  # not there: the deepest that is
+    assert line_col(text, ()) == (1, 1)

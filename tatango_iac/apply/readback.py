@@ -21,7 +21,7 @@ from tatango_iac.engine.planner import managed_fields
 from tatango_iac.engine.planner import plan as compute_plan
 from tatango_iac.engine.reads import reads_for
 from tatango_iac.engine.recheck import WAITING, Finding, Kind, compare, readback_scope, touched_lists
-from tatango_iac.engine.records import Entry, FormsRecord, Observation, entry_key, observed, written
+from tatango_iac.engine.records import Entry, FormsRecord, Observation, entry_key, key_check, observed, written
 from tatango_iac.errors import PlanError
 from tatango_iac.model import DesiredAccount, LiveList, Reads, ReadsFor
 
@@ -41,6 +41,7 @@ class ReadbackResult:
     observed: list[Observation] = field(default_factory=list)
     still_recorded: set[tuple[int, str, str]] = field(default_factory=set)  # old entries the re-read confirmed
     live_ids: set[int] = field(default_factory=set)
+    key_check: str = ""  # engine.records.key_check of the credentials the new entries are digested under
 
     @property
     def entries(self) -> list[Entry]:
@@ -109,6 +110,7 @@ def read_back(
                     if f.get("source") == "record"
                 },
                 live_ids={lst.id for lst in live.lists},
+                key_check=key_check(client.digest_key()),
             )
         delay = min(delay, remaining)
         shown = ", ".join(f.address for f in pending[:3]) + (" ..." if len(pending) > 3 else "")

@@ -22,6 +22,7 @@ from typing import Any, Callable, Optional
 import click
 
 from tatango_iac.apply.readback import ReadbackResult
+from tatango_iac.cli.json_where import line_col
 from tatango_iac.cli.main import Failure
 from tatango_iac.engine.records import FormsRecord, Place, RecordShapeError, merged, record_from_json
 
@@ -83,17 +84,22 @@ def load(path: Optional[str]) -> Optional[FormsRecord]:
     if len(raw) > MAX_BYTES:
         raise _refuse(path, f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = json.loads(text)
     except UnicodeDecodeError as exc:
         raise _refuse(path, f"not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise Failure(f"Error: {OPTION} {path}:{exc.lineno}:{exc.colno}: {exc.msg}. {AFRESH}") from None
+        raise Failure(
+            f"Error: {OPTION} {path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg} line {exc.lineno} "
+            f"column {exc.colno}; a file cut short ends so). {AFRESH}"
+        ) from None
     except RecursionError:
         raise _refuse(path, "nested too deeply") from None
     try:
         return record_from_json(data)
     except RecordShapeError as exc:
-        raise _refuse(path, str(exc)) from None
+        line, column = line_col(text, exc.path)
+        raise Failure(f"Error: {OPTION} {path}:{line}:{column}: {exc}. {AFRESH}") from None
 
 
 def check_saved(saved: dict[str, Any], path: Optional[str], plan_file: str) -> None:
@@ -138,7 +144,9 @@ def now_text() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def after_apply(path: Optional[str], old: Optional[FormsRecord], check: ReadbackResult, touched: set[Place]) -> list[str]:
+def after_apply(
+    path: Optional[str], old: Optional[FormsRecord], check: ReadbackResult, touched: set[Place]
+) -> list[str]:
     """Write what the read-back saw (whatever the apply's exit code); the lines that tell the user."""
     found = [o.line() for o in check.observed]
     if path is None:
@@ -150,9 +158,10 @@ def after_apply(path: Optional[str], old: Optional[FormsRecord], check: Readback
             *[f"  ! {line}" for line in found],
         ]
     before = _current(path, old)
-    record = merged(before, check.entries, touched, check.still_recorded, check.live_ids)
+    record = merged(before, check.entries, touched, check.still_recorded, check.live_ids, check.key_check)
     try:
-        if record.entries != before.entries:  # unchanged: no write (a first run leaves no empty file)
+        # Unchanged: no write (a first run leaves no empty file); a file from before key_check gains it.
+        if record.entries != before.entries or (record.entries and record.key_check != before.key_check):
             save(record, path)
     except (OSError, Failure) as exc:
         why = exc.strerror if isinstance(exc, OSError) else str(exc)

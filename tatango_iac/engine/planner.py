@@ -27,7 +27,14 @@ from tatango_iac.engine.pr_origin import mark as mark_origin
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
 from tatango_iac.engine.provenance import annotate
 from tatango_iac.engine.recheck import readback_info
-from tatango_iac.engine.records import FormsRecord, RecordedForms, record_notes, recorded_forms
+from tatango_iac.engine.records import (
+    FormsRecord,
+    RecordedForms,
+    record_notes,
+    recorded_forms,
+    rotation_warning,
+    unmatched_by_key,
+)
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
@@ -111,6 +118,7 @@ def plan(
     result.stored_forms = stored_forms(desired, live, match, scope) + recorded.forms
     if record is not None:
         result.forms_record = recorded.summary(key)
+        result.warnings += rotation_warning(unmatched_by_key(record, key))
     result.readback = readback_info(desired, live, actions)
     result.notes = (
         _unreported_notes(selected, live)

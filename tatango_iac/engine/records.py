@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable, Optional
 
 from tatango_iac.digests import PREFIX, DigestKey
@@ -62,7 +63,12 @@ def entry_key(list_id: int, address: str, attribute: str) -> EntryKey:
 
 
 class RecordShapeError(TatangoIacError):
-    """The record's content is not what apply writes: the message names where."""
+    """The record's content is not what apply writes: the message names what, ``path`` where (keys and indexes,
+    which the file's reader turns into line:column)."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...] = ()):
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -92,13 +98,44 @@ class Entry:
 @dataclass
 class FormsRecord:
     entries: dict[EntryKey, Entry] = field(default_factory=dict)
+    # key_check(key) of the credentials the entries were digested under ("" in a file from before it existed):
+    # after an API key rotation every digest differs, and this is how a plan can say so instead of silently
+    # planning the recorded differences again.
+    key_check: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "version": VERSION,
+            **({"key_check": self.key_check} if self.key_check else {}),
             "entries": [self.entries[k].to_json() for k in sorted(self.entries)],
         }
+
+
+_KEY_CHECK = "tatango-iac forms record key check"  # a public constant: its keyed digest reveals nothing of the key
+
+
+def key_check(key: DigestKey) -> str:
+    return key.digest(_KEY_CHECK)
+
+
+def unmatched_by_key(record: Optional[FormsRecord], key: DigestKey) -> int:
+    """How many entries can match nothing because they were digested under other credentials (a rotated key)."""
+    if record is None or not record.key_check or record.key_check == key_check(key):
+        return 0
+    return len(record.entries)
+
+
+def rotation_warning(count: int) -> list[str]:
+    if not count:
+        return []
+    return [
+        f"the forms record holds {count} entr{'y' if count == 1 else 'ies'} digested under other API credentials "
+        "(the API key was rotated since they were recorded): they match nothing now, so the differences they "
+        "record are planned again (a custom field as a destructive replace). Write the held values in the "
+        "configuration, or run the apply that records them again under the new key (a destructive replace needs "
+        "--allow-destroy: only if losing the stored values is acceptable); the next apply drops the old entries"
+    ]
 
 
 @dataclass(frozen=True)
@@ -129,8 +166,18 @@ _FIELDS: dict[str, tuple[Any, str]] = {
     "attribute": (_text(200), "an attribute name (text, at most 200 characters)"),
     "sent": (_digest, "a keyed digest (hmac-sha256:...)"),
     "held": (_digest, "a keyed digest (hmac-sha256:...)"),
-    "at": (_text(40), "a time (text)"),
+    "at": (lambda v: _time(v) is not None, "a UTC time as apply writes it (2026-12-01T02:14:30Z)"),
 }
+_TOP = ("format", "version", "key_check", "entries")
+
+
+def _time(value: Any) -> Optional[datetime]:
+    if not isinstance(value, str) or len(value) != 20:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
 
 
 def record_from_json(data: Any) -> FormsRecord:
@@ -138,24 +185,32 @@ def record_from_json(data: Any) -> FormsRecord:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RecordShapeError(f'not a {FORMAT} file (no "format": "{FORMAT}")')
     if data.get("version") != VERSION:
-        raise RecordShapeError(f"version {json.dumps(data.get('version'))}, expected {VERSION}")
+        raise RecordShapeError(f"version {json.dumps(data.get('version'))}, expected {VERSION}", ("version",))
+    unknown_top = [k for k in data if k not in _TOP]
+    if unknown_top:
+        raise RecordShapeError(
+            f"unknown key {json.dumps(unknown_top[0])} (apply writes only {', '.join(_TOP)})", (unknown_top[0],)
+        )
+    check = data.get("key_check", "")
+    if check != "" and not _digest(check):
+        raise RecordShapeError("key_check: not a keyed digest (hmac-sha256:...)", ("key_check",))
     entries = data.get("entries")
     if not isinstance(entries, list):
-        raise RecordShapeError('"entries" is not a list')
-    record = FormsRecord()
+        raise RecordShapeError('"entries" is not a list', ("entries",))
+    record = FormsRecord(key_check=check)
     for index, raw in enumerate(entries):
         where = f"entries[{index}]"
         if not isinstance(raw, dict):
-            raise RecordShapeError(f"{where}: not an object")
+            raise RecordShapeError(f"{where}: not an object", ("entries", index))
         unknown = sorted(set(raw) - set(_FIELDS))
         if unknown:
-            raise RecordShapeError(f"{where}: unknown key {json.dumps(unknown[0])}")
+            raise RecordShapeError(f"{where}: unknown key {json.dumps(unknown[0])}", ("entries", index, unknown[0]))
         for name, (valid, what) in _FIELDS.items():
             if not valid(raw.get(name)):
-                raise RecordShapeError(f"{where}.{name}: missing or not {what}")
+                raise RecordShapeError(f"{where}.{name}: missing or not {what}", ("entries", index, name))
         entry = Entry(**raw)
         if entry.key in record.entries:
-            raise RecordShapeError(f"{where}: a second entry for {entry.address} {entry.attribute}")
+            raise RecordShapeError(f"{where}: a second entry for {entry.address} {entry.attribute}", ("entries", index))
         record.entries[entry.key] = entry
     return record
 
@@ -351,16 +406,20 @@ def merged(
     touched: set[Place],
     still_recorded: set[EntryKey],
     live_ids: set[int],
+    check: str,
 ) -> FormsRecord:
     """The record after an apply.
 
     - an entry of a list that no longer exists goes (the file stays bounded by the account);
     - at an address this apply wrote, only what the re-read confirmed stays: old entries the fresh plan
       still matched, and the new ones (a value now held as sent, or held otherwise, replaces its entry);
-    - everything else is kept as it was (this apply did not write it, so the re-read says nothing of it)."""
-    out = FormsRecord()
+    - everything else is kept as it was (this apply did not write it, so the re-read says nothing of it);
+    - but entries digested under other credentials (``check``: the current key_check) can never match again:
+      they go, and the file says which key its entries are under."""
+    out = FormsRecord(key_check=check)
+    rotated = bool(old.key_check) and old.key_check != check
     for key, entry in old.entries.items():
-        if entry.list_id not in live_ids:
+        if rotated or entry.list_id not in live_ids:
             continue
         if place(entry.list_id, entry.address) in touched and key not in still_recorded:
             continue
