@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tatango_iac import workflow
+from tatango_iac.sandbox.profiles import FollowUpEvenHours
 from tests.conftest import run_cli
 from tests.test_forms_record import FIELD, apply, capped_first_apply, clear_requests, edit, plan
 
@@ -161,3 +162,18 @@ def test_a_rotated_api_key_is_named_not_silently_forgotten(api_env, examples_cop
     after = plan(rotated, examples_copy, "--forms-record", str(record))
     assert after["actions"] == [] and not any("other API credentials" in w for w in after["warnings"])
     assert len(json.loads(record.read_text())["entries"]) == 1
+
+
+def test_the_read_back_names_the_opt_in_request_leaf_that_differs(api_env, examples_copy, sandbox, record):
+    """L5: not the whole collection cut before the request that differs."""
+    sandbox.state.profile = FollowUpEvenHours()
+    vip = examples_copy / "lists" / "vip.yaml"
+    edit(vip, "follow_up_hour: 24", "follow_up_hour: 3")  # requests [1] and [2] (the first is 2), kept as 4
+    first = apply(api_env, examples_copy, "--forms-record", str(record))
+    assert first.exit_code == 1, first.output
+    assert (
+        'list["ACME VIP"].opt_in_settings: the API accepted opt_in_requests but holds it otherwise: '
+        "opt_in_requests[1].follow_up_hour: sent 3, held 4 (and 1 more difference(s) in opt_in_requests)\n"
+        in first.stderr
+    ), first.stderr
+    assert "but holds [" not in first.stderr  # not the whole collection, cut before the difference

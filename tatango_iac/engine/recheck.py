@@ -44,6 +44,8 @@ class Finding:
     attribute: str = ""
     sent: Any = None
     held: Any = None
+    # Inside a collection (opt_in_requests): the leaves that differ, (path, sent, held), from the planner's changes.
+    leaves: tuple[tuple[str, Any, Any], ...] = ()
 
     def line(self, waited: float) -> str:
         after = f" (re-read for {waited:.0f} s)" if waited else ""
@@ -61,6 +63,14 @@ class Finding:
                 f"{self.address}: after the apply the account differs from the configuration in "
                 f"{self.attribute or 'this object'} (this apply did not write it): holds {_shown(self.held)}, "
                 f"configured {_shown(self.sent)}"
+            )
+        if self.leaves:  # the leaf that differs first, not a whole collection cut before it
+            path, sent, held = self.leaves[0]
+            more = len(self.leaves) - 1
+            rest = f" (and {more} more difference(s) in {self.attribute})" if more else ""
+            return (
+                f"{self.address}: the API accepted {self.attribute} but holds it otherwise: "
+                f"{path}: sent {_shown(sent)}, held {_shown(held)}{rest}"
             )
         return (
             f"{self.address}: the API accepted {self.attribute} but holds {_shown(self.held)} "
@@ -153,6 +163,15 @@ def _not_visible(fresh: Action, originals: list[Action]) -> bool:
     return False
 
 
+def _leaves(fresh: Action, key: str) -> tuple[tuple[str, Any, Any], ...]:
+    """The changed leaves inside a collection (not an item added or removed: that has no single leaf)."""
+    return tuple(
+        (str(c["path"]), c.get("after"), c.get("before"))
+        for c in fresh.changes
+        if _top(str(c["path"])) == key and c["path"] != key and "op" not in c
+    )
+
+
 def _held(fresh: Action, originals: list[Action]) -> list[Finding]:
     sent_by_key: dict[str, Any] = {}
     for old in originals:
@@ -175,6 +194,7 @@ def _held(fresh: Action, originals: list[Action]) -> list[Finding]:
                     key,
                     sent_by_key.get(key, _value(shown["after"], key)),
                     _value(shown["before"], key),
+                    _leaves(fresh, key),
                 )
             )
         else:
