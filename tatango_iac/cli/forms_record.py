@@ -1,7 +1,7 @@
 """``--forms-record FILE``: the forms record's file (engine.records), read by plan and apply, written by apply.
 
-The file holds list ids, addresses (as the plan shows them), attribute names, keyed digests
-and times: no value, no secret, no unkeyed hash. It is a cache the shipped workflows carry
+The file holds list ids, addresses (as the plan shows them), attribute names, keyed digests,
+times and a key check (a keyed digest of a public constant): no value, no secret, no unkeyed hash. It is a cache the shipped workflows carry
 between runs (the Actions cache); without it the tool behaves as it did before it existed
 (a difference the API introduced is planned again). Unlike the drift state, a file that is
 there but not as apply writes it is refused (exit 1, nothing read or changed): silently

@@ -14,7 +14,11 @@ The mechanism knows no attribute: a difference is whatever the planner's own act
 differs (the top-level attribute of each change, or a list's keyword set), taken by the
 same function (``differences``) when recording and when planning, so the two always agree.
 Digests are HMACs under the account's key (``digests.py``): a cached or uploaded record
-lets nobody test guesses of a webhook token.
+lets nobody test guesses of a webhook token. The record's ``key_check`` says which key, so a
+rotated API key (every digest then differs) is warned of rather than silently forgotten.
+
+An entry is matched by list id and the address inside the list (``inside``), not by the
+list's name, so a renamed list keeps its record.
 """
 
 from __future__ import annotations
