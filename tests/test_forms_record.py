@@ -341,7 +341,10 @@ def _many(count: int) -> Any:
     from tatango_iac.engine.records import Entry, FormsRecord
 
     key = DigestKey.from_credentials(SANDBOX_EMAIL, SANDBOX_API_KEY)
-    entries = [Entry(i, f'list["L{i}"]', "max_length", key.digest(500), key.digest(255), "x") for i in range(1, count)]
+    entries = [
+        Entry(i, f'list["L{i}"]', "max_length", key.digest(500), key.digest(255), "2026-12-01T00:00:00Z")
+        for i in range(1, count)
+    ]
     return FormsRecord({e.key: e for e in entries})
 
 
