@@ -25,6 +25,7 @@ from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.pr_origin import mark as mark_origin
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
+from tatango_iac.engine.renamed import guard_renamed
 from tatango_iac.engine.provenance import annotate
 from tatango_iac.engine.recheck import readback_info
 from tatango_iac.engine.records import FormsRecord, RecordedForms, record_notes, recorded_forms
@@ -76,6 +77,7 @@ def plan(
     recorded = _drop_recorded(ctx, record, key)
     unmanaged = _unmanaged(ctx)
     guard_steps(ctx, unmanaged)  # protected lists and pinned deletes: refused before anything is ordered
+    renames = guard_renamed(ctx, unmanaged)  # a pruned list a protected entry claims a keyword of: refused
     _deletes_that_free_keywords_go_first(ctx)
     check_holders(ctx)
     problems += ctx.problems + new_value_problems(desired.new_value_rules, [s.action for s in ctx.steps], ctx)
@@ -100,7 +102,7 @@ def plan(
         fingerprints=fingerprints(desired, live, match, scope, key),
         targets=sorted(scope.lists) if scope.kind == "target" else [],
         scope=scope.to_json(),
-        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged) + unmatched_patterns(ctx),
+        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged) + renames + unmatched_patterns(ctx),
     )
     result.ignored = ignored_summary(ctx)
     annotate_reach(result.actions, live)
