@@ -165,6 +165,7 @@ class Found:
     removed_in: str  # the next newer commit (or the working tree): where the list left the configuration
     file: str
     explicit: bool  # a file of that state protects it in so many words (used when that state does not load)
+    roots: tuple[str, ...] = ()  # the configuration paths that had files then (they move with `git mv`)
 
 
 @dataclass
@@ -214,52 +215,146 @@ class Holding:
         self.rescan(list(set(self.state) | {p for p, _ in changes}) if markers else [p for p, _ in changes])
 
 
-def _tree(top: str, relatives: list[str]) -> dict[str, str]:
+def _tree(top: str, relatives: list[str], commit: str = "HEAD") -> dict[str, str]:
     out: dict[str, str] = {}
-    for entry in _git(top, "ls-tree", "-r", "-z", "--full-name", "HEAD", "--", *relatives).split("\0"):
+    for entry in _git(top, "ls-tree", "-r", "-z", "--full-name", commit, "--", *relatives).split("\0"):
         if "\t" in entry:
             meta, name = entry.split("\t", 1)
             out[name] = meta.split()[2]
     return out
 
 
-def _commits(top: str, relatives: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Newest first: (commit, [(path, blob before the commit)]) for up to MAX_COMMITS + 1 commits."""
-    raw = _git(
-        top, "log", "--first-parent", "--no-renames", "--raw", "--no-abbrev", "-z", "--format=%x01%H",
-        f"-n{MAX_COMMITS + 1}", "HEAD", "--", *relatives,
-    )  # fmt: skip
-    commits: list[tuple[str, list[tuple[str, str]]]] = []
+def _parse_raw(raw: str) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+    """``git log --raw -z --format=%x01%H`` -> newest first: (commit, [(status, path, source, blob before)]).
+
+    ``source`` is the path a rename or copy came from (else ``path``)."""
+    commits: list[tuple[str, list[tuple[str, str, str, str]]]] = []
     for chunk in raw.split("\x01")[1:]:
-        fields = chunk.split("\0")
-        sha, rest = fields[0].split("\n", 1)[0].strip(), [f.strip("\n") for f in fields[1:]]
-        changes = []
-        for meta, path in zip(rest[0::2], rest[1::2], strict=False):
-            if meta.startswith(":"):
-                changes.append((path, meta.split()[2]))
+        fields = [f.strip("\n") for f in chunk.split("\0")]
+        sha, rest, changes = fields[0].split("\n", 1)[0].strip(), fields[1:], []
+        i = 0
+        while i < len(rest):
+            meta = rest[i]
+            if not meta.startswith(":"):
+                i += 1
+                continue
+            status = meta.split()[4][:1]
+            if status in "RC" and i + 2 < len(rest):
+                changes.append((status, rest[i + 2], rest[i + 1], meta.split()[2]))
+                i += 3
+            elif i + 1 < len(rest):
+                changes.append((status, rest[i + 1], rest[i + 1], meta.split()[2]))
+                i += 2
+            else:
+                break
         commits.append((sha, changes))
     return commits
 
 
+def _log(top: str, start: str, relatives: list[str], count: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Newest first from ``start``: (commit, [(path, blob before the commit)]), at most ``count`` commits."""
+    raw = _git(
+        top, "log", "--first-parent", "--no-renames", "--raw", "--no-abbrev", "-z", "--format=%x01%H",
+        f"-n{count}", start, "--", *relatives,
+    )  # fmt: skip
+    return [(sha, [(path, before) for _, path, _, before in changes]) for sha, changes in _parse_raw(raw)]
+
+
+def _under(path: str, roots: Iterable[str]) -> Optional[str]:
+    """The tracked root the path is under (or is), else None."""
+    return next((r for r in roots if r in (".", "") or path == r or path.startswith(r.rstrip("/") + "/")), None)
+
+
+def _moves(top: str, shas: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """For each commit, the renames git's rename detection sees against its first parent: [(old, new)].
+    One ``git log`` for all of them."""
+    if not shas:
+        return {}
+    raw = _git(
+        top, "log", "--no-walk=unsorted", "--diff-merges=first-parent", "-M", "--raw", "--no-abbrev", "-z",
+        "--format=%x01%H", *shas,
+    )  # fmt: skip
+    return {sha: [(source, path) for status, path, source, _ in changes if status == "R"] for sha, changes in _parse_raw(raw)}
+
+
+def _renamed_roots(moves: list[tuple[str, str]], added: list[str], roots: list[str]) -> list[str]:
+    """The paths the configuration had before a commit that moved files into it: a moved directory maps to its
+    old directory, a moved file to its old path. Like ``git log --follow``, for a set of paths."""
+    wanted, out = set(added), []
+    for source, path in moves:
+        if path not in wanted or _under(source, roots) is not None:
+            continue
+        root = _under(path, roots) or path
+        rest = path if root in (".", "") else path[len(root.rstrip("/")) + 1 :]
+        old = source[: -len(rest) - 1] if rest and source.endswith("/" + rest) else source
+        if old and old not in out and _under(old, roots + out) is None:
+            out.append(old)
+    return out
+
+
+@dataclass
+class History:
+    """The first-parent commits that touched the configuration, newest first, following renames; and where
+    the walk had to stop (``stopped``: a sentence, or None when the history was walked to its start)."""
+
+    commits: list[tuple[str, list[tuple[str, str]]]]
+    stopped: Optional[str]
+    roots: list[str] = field(default_factory=list)  # the paths followed: the configuration's, then older ones
+
+
+MAX_MOVES = 20  # rename commits followed; past that the history cannot tell (fail safe)
+
+
+def _commits(top: str, relatives: list[str]) -> History:
+    """The walk's commits. A commit that adds tracked files is asked whether it moved them from elsewhere; if
+    so, the old paths join the tracked set and the log is read again from that commit with them, so the
+    state before the move holds the files at their old paths (a removal before the move is then seen)."""
+    roots, commits, start, moved = list(relatives), [], "HEAD", 0
+    kept: dict[str, list[tuple[str, str]]] = {}  # at a move: the old paths' files as the move left them
+    while True:
+        batch = _log(top, start, roots, MAX_COMMITS + 1 - len(commits))
+        adding = [sha for sha, changes in batch if sha not in kept and any(b == NO_BLOB for _, b in changes)]
+        moves = _moves(top, adding)  # one question to git's rename detection for the whole batch
+        restart = None
+        for sha, changes in batch:
+            added = [path for path, before in changes if before == NO_BLOB]
+            old = _renamed_roots(moves[sha], added, roots) if sha in moves else []
+            if old:
+                restart = (sha, old)
+                break
+            commits.append((sha, kept.get(sha, []) + changes))
+        if restart is None:
+            break
+        sha, old = restart
+        moved += 1
+        if moved > MAX_MOVES:
+            return History(commits, f"the configuration was moved in more than {MAX_MOVES} commits", roots)
+        roots += old
+        kept[sha] = list(_tree(top, old, sha).items())  # files the move left at the old paths stay configured
+        start = sha
+    if len(commits) > MAX_COMMITS:
+        return History(commits[:MAX_COMMITS], f"walked back to {commits[MAX_COMMITS - 1][0][:7]}", roots)
+    return History(commits, None, roots)
+
+
 def _walk_back(walk: Walk, candidates: list[Candidate]) -> tuple[dict[int, Found], Optional[str]]:
-    """The newest state holding each candidate; and, when the cap stopped the walk, the oldest commit walked."""
+    """The newest state holding each candidate; and, when the walk had to stop early, why."""
     holding = Holding(walk, _tree(walk.top, walk.relatives), candidates)
-    commits = _commits(walk.top, walk.relatives)
-    capped = len(commits) > MAX_COMMITS
-    commits = commits[:MAX_COMMITS]
+    history = _commits(walk.top, walk.relatives)
     found: dict[int, Found] = {}
     removed_in = WORKING_TREE
-    for sha, changes in commits:
+    for sha, changes in history.commits:
         for candidate in candidates:
             files = holding.files[candidate.list_id]
             if candidate.list_id not in found and files:
                 explicit = any(holding.view(name).protects(candidate) for name in files)
-                found[candidate.list_id] = Found(sha, removed_in, min(files), explicit)
+                roots = tuple(r for r in history.roots if any(_under(p, [r]) for p in holding.state))
+                found[candidate.list_id] = Found(sha, removed_in, min(files), explicit, roots)
         if len(found) == len(candidates):
             break
         holding.step_back(changes)
         removed_in = sha
-    return found, (commits[-1][0] if capped and commits else None)
+    return found, history.stopped
 
 
 # ------------------------------------------------------------------ deciding at one commit
@@ -364,22 +459,25 @@ def remember(desired: DesiredAccount, candidates: list[Candidate], env: Mapping[
         if isinstance(repository, str):
             return tuple(_unknown(c, repository) for c in candidates)
         top, relatives = repository
-        found, capped_at = _walk_back(Walk(top, relatives), candidates)
-        short = {sha: sha[:7] for sha in {f.commit for f in found.values()} | {f.removed_in for f in found.values()}}
-        loaded = {sha: _load_at(top, sha, relatives, env) for sha in {f.commit for f in found.values()}}
+        found, stopped = _walk_back(Walk(top, relatives), candidates)
+        shas = {f.commit for f in found.values()} | {f.removed_in for f in found.values()}
+        short = {sha: sha[:7] for sha in shas - {WORKING_TREE}}  # "the working tree" is not a hash to shorten
+        at = {(f.commit, f.roots or tuple(relatives)) for f in found.values()}
+        loaded = {key: _load_at(top, key[0], list(key[1]), env) for key in at}
     except GitFailed as failed:
         return tuple(_unknown(c, f"git failed: {failed}") for c in candidates)
     out = []
     for candidate in candidates:
         if candidate.list_id in found:
-            decided = _decide(candidate, found[candidate.list_id], loaded[found[candidate.list_id].commit], short)
+            state = found[candidate.list_id]
+            decided = _decide(candidate, state, loaded[(state.commit, state.roots or tuple(relatives))], short)
             out += [decided] if decided else []
-        elif capped_at is not None:
+        elif stopped is not None:
             out.append(
                 _unknown(
                     candidate,
                     f"it is not configured in the newest {MAX_COMMITS} commits that touched the configuration "
-                    f"(walked back to {capped_at[:7]}; older history was not walked); to delete it, add an entry "
+                    f"({stopped}; older history was not walked); to delete it, add an entry "
                     "for it with protect: false, commit and apply that, then remove it",
                 )
             )

@@ -1,0 +1,77 @@
+"""Protection survives moving the configuration, and naming its files one by one (fix-protect H1, H2, L1).
+
+Real git repositories in temporary directories, the real CLI over real HTTP against the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tatango_iac import workflow
+from tests.conftest import run_cli
+from tests.test_changed_since import repo  # noqa: F401 - the git repository fixture
+from tests.test_protection_history import deletes, protect_vip_and_prune, short
+
+
+@pytest.fixture(autouse=True)
+def fake_cli_clock(monkeypatch, clock):
+    monkeypatch.setattr(workflow, "make_clock", lambda: clock)
+
+
+def plan_doc(api_env, *args: str) -> dict:
+    shown = run_cli(["plan", "--format", "json", *args], env=api_env)
+    assert shown.exit_code == 0, shown.output
+    return json.loads(shown.stdout)
+
+
+def unmanaged(doc: dict, name: str) -> dict:
+    return next(u for u in doc["unmanaged_lists"] if u["name"] == name)
+
+
+@pytest.mark.parametrize("one_commit", [False, True], ids=["remove-then-move", "remove-and-move-in-one-commit"])
+def test_moving_the_configuration_directory_keeps_a_removed_protected_list(api_env, repo, sandbox, one_commit):  # noqa: F811
+    protected_at = protect_vip_and_prune(repo, api_env)
+    repo.git("rm", "-q", "tatango/lists/vip.yaml", "tatango/lists/deals.yaml")
+    if not one_commit:
+        repo.git("commit", "-qm", "drop VIP and deals")
+    removed_in = short(repo) if not one_commit else None
+    repo.git("mv", "tatango", "config")
+    repo.git("commit", "-qm", "reorganise" if not one_commit else "drop VIP and deals; reorganise")
+    removed_in = removed_in or short(repo)
+    doc = plan_doc(api_env, "config/")
+    vip = unmanaged(doc, "ACME VIP")
+    assert vip["action"] == "protected", doc
+    assert vip["protected_by"] == (
+        f"protect: true in commit {protected_at} (tatango/lists/vip.yaml), removed in commit {removed_in} "
+        "without lifting protection first"
+    )
+    assert [a["address"] for a in doc["actions"]] == ['list["ACME Deals"]']  # the unprotected one is pruned
+    sandbox.requests.clear()
+    done = run_cli(["apply", "--auto-approve", "--allow-destroy", "--allow-bulk", "config/"], env=api_env)
+    assert done.exit_code == 0, done.output
+    assert deletes(sandbox) == [f"/lists/{unmanaged(doc, 'ACME Deals')['id']}"]
+
+
+def test_a_file_moved_within_the_configuration_then_removed_is_remembered_at_its_new_path(api_env, repo, sandbox):  # noqa: F811
+    protect_vip_and_prune(repo, api_env)
+    repo.git("mv", "tatango/lists/vip.yaml", "tatango/vip-club.yaml")
+    repo.git("commit", "-qm", "move VIP's file")
+    moved_at = short(repo)
+    repo.git("rm", "-q", "tatango/vip-club.yaml")
+    repo.git("commit", "-qm", "drop VIP")
+    vip = unmanaged(plan_doc(api_env, "tatango/"), "ACME VIP")
+    assert vip["action"] == "protected" and f"in commit {moved_at} (tatango/vip-club.yaml)" in vip["protected_by"]
+
+
+def test_a_removal_not_committed_yet_is_named_the_working_tree(api_env, repo, sandbox):  # noqa: F811
+    protected_at = protect_vip_and_prune(repo, api_env)
+    (repo / "tatango" / "lists" / "vip.yaml").unlink()
+    doc = plan_doc(api_env, "tatango/")
+    why = (
+        f"protect: true in commit {protected_at} (tatango/lists/vip.yaml), removed from the configuration in "
+        "the working tree (not committed yet) without lifting protection first"
+    )
+    assert unmanaged(doc, "ACME VIP")["protected_by"] == why
+    assert any(why in w for w in doc["warnings"]) and "the wor " not in json.dumps(doc)
