@@ -75,3 +75,23 @@ def test_a_removal_not_committed_yet_is_named_the_working_tree(api_env, repo, sa
     )
     assert unmanaged(doc, "ACME VIP")["protected_by"] == why
     assert any(why in w for w in doc["warnings"]) and "the wor " not in json.dumps(doc)
+
+
+def test_files_named_one_by_one_see_a_protected_file_removed_beside_them(api_env, repo, sandbox):  # noqa: F811
+    protected_at = protect_vip_and_prune(repo, api_env)
+    repo.git("rm", "-q", "tatango/lists/vip.yaml")
+    repo.git("commit", "-qm", "drop VIP")
+    removed_in = short(repo)
+    files = ["tatango/account.yaml", "tatango/lists/deals.yaml", "tatango/lists/stores.yaml"]  # the shell's glob
+    doc = plan_doc(api_env, *files)
+    vip = unmanaged(doc, "ACME VIP")
+    assert vip["action"] == "protected", doc
+    assert vip["protected_by"] == (
+        f"protect: true in commit {protected_at} (tatango/lists/vip.yaml), removed in commit {removed_in} "
+        "without lifting protection first"
+    )
+    assert doc["actions"] == []
+    sandbox.requests.clear()
+    done = run_cli(["apply", "--auto-approve", "--allow-destroy", "--allow-bulk", *files], env=api_env)
+    assert done.exit_code == 0, done.output
+    assert deletes(sandbox) == []

@@ -446,8 +446,18 @@ def _repository(desired: DesiredAccount) -> tuple[str, list[str]] | str:
         relative = os.path.relpath(os.path.realpath(path), top)
         if relative.startswith(".."):
             return f"{path} is outside the git repository at {top}"
-        relatives.append(relative)
-    return top, relatives
+        relatives.append(relative if os.path.isdir(path) else os.path.dirname(relative) or ".")
+    return top, _outermost(relatives)
+
+
+def _outermost(relatives: list[str]) -> list[str]:
+    """The directories to walk, none inside another. A file named on the command line (a shell glob) stands for
+    its directory: a file removed beside the given ones is still part of what the configuration was."""
+    out: list[str] = []
+    for relative in sorted(set(relatives), key=lambda r: (r.count("/"), r)):
+        if _under(relative, out) is None:
+            out.append(relative)
+    return out
 
 
 def remember(desired: DesiredAccount, candidates: list[Candidate], env: Mapping[str, str]) -> tuple[Remembered, ...]:
