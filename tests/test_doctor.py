@@ -16,6 +16,7 @@ import yaml
 
 from tatango_iac.api.client import TatangoClient
 from tatango_iac.doctor import run_doctor
+from tatango_iac.doctor.attributes import PROBE_TOKEN
 from tatango_iac.sandbox import SANDBOX_API_KEY, SANDBOX_EMAIL, SandboxServer
 from tatango_iac.sandbox.profiles import PROFILES
 from tests.conftest import EXAMPLE_ENV, ROOT, run_cli, set_faults
@@ -29,6 +30,7 @@ CHANGED = {
     "three-events": {
         "webhooks: every field the tool manages is reported": "warn",
         "a webhook answer echoes the five events": "warn",
+        "every webhook attribute comes back as written": "warn",
     },
     "string-scalars": {
         "lists: numbers and booleans have JSON types": "warn",
@@ -37,22 +39,45 @@ CHANGED = {
         "opt-in requests: numbers and booleans have JSON types": "warn",
     },
     "created-201": {},
-    "keywords-add": {"a keywords PUT replaces the list's keywords": "fail"},
-    "opt-in-append": {"an opt-in PUT replaces the requests": "fail"},
+    "keywords-add": {
+        "a keywords PUT replaces the list's keywords": "fail",
+        "list keyword_names comes back as written": "fail",
+        "the answer to a write shows what was written": "note",
+    },
+    "opt-in-append": {
+        "an opt-in PUT replaces the requests": "fail",
+        "opt-in settings opt_in_requests comes back as written": "fail",
+        "opt-in settings bypass_opt_in_response comes back as written": "fail",
+        "the answer to a write shows what was written": "note",
+    },
     "webhook-put-resets": {"a webhook PUT leaves the events it omits alone": "note"},
     "normalized-urls": {"the callback URL is stored as sent": "note"},
     "custom-fields-paged": {"the custom-field index is read in one call": "note"},
     "odd-timestamps": {"timestamps are ISO 8601": "warn"},
     "opt-in-defaults": {"opt-in keys left out stay empty": "note"},
-    "read-lag": {"a write shows in the next read": "note"},
+    "read-lag": {
+        "a write shows in the next read": "note",
+        "the write probe stays within its stated call budget": "note",
+    },
     "page-cap": {},
     "index-summary": {"lists: every field the tool manages is reported": "warn"},
-    "strips-whitespace": {},
-    "stale-answers": {},
-    "soft-delete-webhooks": {"deleting a missing object answers the API's own 404 'not found'": "note"},
-    # The write-probe writes max_length 5 and no follow-up hour: these two forms are not probed.
-    "caps-max-length": {},
-    "follow-up-even-hours": {},
+    "strips-whitespace": {"texts with whitespace at either end and a line break are stored as written": "note"},
+    "stale-answers": {"the answer to a write shows what was written": "note"},
+    "soft-delete-webhooks": {
+        "deleting a missing object answers the API's own 404 'not found'": "note",
+        "a webhook delete removes it": "fail",
+    },
+    "rename-ignored": {"list name comes back as written": "fail"},
+    "no-emoji": {
+        "list message_": "fail",
+        "list first_optin_message comes back as written (with emoji)": "fail",
+        "list second_optin_message comes back as written (with emoji)": "fail",
+        "opt-in request ": "fail",
+        "custom field label comes back as written (with emoji)": "fail",
+        "custom field default_value comes back as written (with emoji)": "fail",
+    },
+    "caps-max-length": {"custom field max_length comes back as written (with a value at the schema's bound)": "fail"},
+    "follow-up-even-hours": {"opt-in request follow_up_hour comes back as written": "fail"},
 }
 
 
@@ -61,8 +86,19 @@ def doctor_json(env: dict, *args: str) -> tuple[int, dict, str]:
     return result.exit_code, json.loads(result.stdout), result.output
 
 
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """The probe's bounded waits (reads that lag writes) advance a fake clock: the matrix never sleeps for real."""
+    from tatango_iac import workflow
+    from tests.conftest import FakeClock
+
+    clock = FakeClock()
+    monkeypatch.setattr(workflow, "make_clock", lambda: clock)
+    return clock
+
+
 @pytest.mark.parametrize("profile", sorted(PROFILES))
-def test_the_verdicts_follow_each_behaviour_profile(profile, tmp_path):
+def test_the_verdicts_follow_each_behaviour_profile(profile, tmp_path, fake_clock):
     assert set(CHANGED) == set(PROFILES)
     env = {**EXAMPLE_ENV, "TATANGO_SANDBOX_STATE": str(tmp_path / "state.json")}
     seeded = run_cli(
@@ -80,7 +116,7 @@ def test_the_verdicts_follow_each_behaviour_profile(profile, tmp_path):
     assert verdicts["the scratch list and everything on it are removed"] == "ok"
     state = json.loads((tmp_path / "state.json").read_text())
     assert sorted(lst["name"] for lst in state["lists"].values()) == ["ACME Deals", "ACME Store Alerts", "ACME VIP"]
-    assert SANDBOX_API_KEY not in text and TOKEN not in text  # never a secret
+    assert SANDBOX_API_KEY not in text and TOKEN not in text and PROBE_TOKEN not in text  # never a secret
     if profile == "created-201":
         assert next(c for c in report["checks"] if c["assumption"] == "creates answer 2xx")["observed"] == "201"
 
@@ -119,7 +155,10 @@ def test_the_probe_removes_everything_after_a_failure(api_env, client, sandbox):
     code, report, _text = doctor_json(api_env, "--write-probe")
     checks = {c["assumption"]: (c["verdict"], c["observed"]) for c in report["checks"]}
     assert code == 1 and checks["every probe step is answered"][0] == "fail"
-    assert checks["the scratch list and everything on it are removed"] == ("ok", "removed")
+    assert checks["the scratch list and everything on it are removed"] == (
+        "ok",
+        "removed; a re-read no longer finds it",
+    )
     assert client.list_lists() == []
 
 

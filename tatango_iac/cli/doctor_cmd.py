@@ -47,10 +47,13 @@ def doctor(
 ) -> None:
     recorder = Recorder() if record_dir else None
     with client_for(sandbox, sandbox_profile, rate, max_wait) as client:
-        report, interrupted = run_doctor(client, write_probe, recorder)
+        report, interrupted = run_doctor(client, write_probe, recorder, on_event=output.err)
     output.out(render_json(report) if fmt == "json" else render_text(report))
     if recorder is not None and record_dir:
         output.err(f"Recorded {len(recorder.exchanges)} answers (scrubbed) in {recorder.write(record_dir)}")
     if interrupted:
-        raise Failure("Error: the write probe was interrupted; the scratch list was removed (see above)")
+        raise Failure(
+            "Error: the write probe was interrupted; "
+            + ("the scratch list was removed (see above)" if not report.left_behind else "see above for what is left")
+        )
     sys.exit(EXIT_ERROR if report.failed else EXIT_OK)

@@ -153,6 +153,7 @@ class Checks:
         self.client = client
         self.verdicts: list[Verdict] = []
         self.timestamps: list[str] = []
+        self.lists_seen = 0  # lists on the index's first page: the probe's budget counts its pages
 
     def add(self, *verdicts: Verdict) -> None:
         self.verdicts.extend(verdicts)
@@ -238,6 +239,7 @@ class Checks:
                 "pages are followed by pages_count: more calls, same result",
             )
         )
+        self.lists_seen = max(len(items), _int(payload.get("count")) or 0)
         self.paging(payload, items)
         shape = Shape(LIST_SHAPE)
         requests_ = Shape(dict(coerce.REQUEST_READERS), REQUEST_SHAPE)

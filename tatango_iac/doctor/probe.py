@@ -1,21 +1,24 @@
 """``doctor --write-probe``: test the write assumptions of §10 on a scratch list, then remove it.
 
 The scratch list has a unique name and two random keywords (tested for availability
-first). Every object the probe creates is deleted in a ``finally``, with Ctrl-C and
-SIGTERM held off during the clean-up, also after a failure. Each step reads back what
-it wrote, so a verdict never rests on an answer alone.
+first). First the §10 assumptions (each step reads back what it wrote, so a verdict
+never rests on an answer alone), then the round trip of every writable attribute
+(``roundtrip``). The clean-up (``cleanup``) runs in a ``finally``, also after a failure,
+Ctrl-C or SIGTERM, and finds the probe's objects by their unique name.
 """
 
 from __future__ import annotations
 
 import random
-import signal
-import threading
 from typing import Any, Callable, Optional
 
 from tatango_iac.api import coerce
 from tatango_iac.api.client import ApiError, Exchange, TatangoClient
+from tatango_iac.doctor.cleanup import Cleanup
 from tatango_iac.doctor.report import FAIL, NOTE, OK, WARN, Verdict
+from tatango_iac.doctor.rounds import Scratch
+from tatango_iac.doctor.roundtrip import RoundTrip, budget
+from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.urls import canonical_url
 from tatango_iac.model import WEBHOOK_EVENTS
 
@@ -41,10 +44,22 @@ def _request(collected: str, action: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+ASSUMPTION_CALLS = 30  # at most, the §10 checks before the round trip (the create included)
+CLEANUP_CALLS = 6  # at most, with the re-read that confirms it (more only while reads lag the deletes)
+
+
 class Probe:
-    def __init__(self, client: TatangoClient, rng: Optional[random.Random] = None):
+    def __init__(
+        self,
+        client: TatangoClient,
+        rng: Optional[random.Random] = None,
+        on_event: Callable[[str], None] = lambda message: None,
+    ):
         self.client = client
         self.rng = rng or random.Random()
+        self.on_event = on_event
+        self.base = f"tatango-iac probe {self.rng.getrandbits(24):06x}"  # unique: every scratch name starts so
+        self.keywords: tuple[str, ...] = ()
         self.verdicts: list[Verdict] = []
         self.list_id: Optional[int] = None
         self.hook_ids: list[int] = []
@@ -67,9 +82,15 @@ class Probe:
     def add(self, assumption: str, observed: str, verdict: str, consequence: str = "") -> None:
         self.verdicts.append(Verdict(assumption, observed, verdict, consequence))
 
-    def run(self) -> tuple[list[Verdict], bool]:
+    def run(self, lists_in_account: int = 0) -> tuple[list[Verdict], bool]:
         """The verdicts, and whether the probe was interrupted (its clean-up ran anyway)."""
         interrupted = False
+        stated = ASSUMPTION_CALLS + budget(lists_in_account + 1) + CLEANUP_CALLS
+        first = self.client.calls
+        self.on_event(
+            f"doctor --write-probe: at most {stated} API calls (about {stated * 3 // 60 + 1} min at the API's "
+            "1 call every 3 s), more only while reads lag writes; it removes everything it creates"
+        )
         try:
             self._steps()
         except KeyboardInterrupt:
@@ -77,17 +98,35 @@ class Probe:
             self.add("the probe runs to its end", "interrupted (Ctrl-C or SIGTERM)", FAIL, "cleaned up below")
         except ApiError as exc:
             self.add("every probe step is answered", exc.message, FAIL, "the probe stopped here; cleaned up below")
+        except TatangoIacError as exc:  # an answer the tool cannot read, a re-read the planner refuses
+            self.add("every probe step is answered", str(exc), FAIL, "the probe stopped here; cleaned up below")
         finally:
-            self._clean_up_uninterrupted()
+            cleanup = Cleanup(self.client, self.base, self.keywords)
+            self.verdicts.append(cleanup.run(self.list_id, self.hook_ids, self.field_keys))
+            if cleanup.signalled:
+                interrupted = True
+                self.add(
+                    "the probe runs to its end",
+                    f"{cleanup.signalled} during the clean-up",
+                    FAIL,
+                    "held until the clean-up finished",
+                )
         self._statuses()
+        spent = self.client.calls - first
+        self.add(
+            "the write probe stays within its stated call budget",
+            f"{spent} calls of at most {stated} stated",
+            OK if spent <= stated else NOTE,
+            "more calls were spent re-reading writes that did not show yet",
+        )
         return self.verdicts, interrupted
 
     # ------------------------------------------------------------------ steps
 
     def _steps(self) -> None:
-        name = f"tatango-iac probe {self.rng.getrandbits(24):06x}"
         first, second = self._free_keywords()
-        record = self.client.create_list({"name": name}, [first])
+        self.keywords = (first, second)
+        record = self.client.create_list({"name": self.base}, [first])
         self.list_id = coerce.as_int(record.get("id"), "list.id")
         answered = {str(k).upper() for k in record.get("keyword_names") or []}
         self.add(
@@ -100,6 +139,13 @@ class Probe:
         self._opt_in()
         self._webhook()
         self._custom_field()
+        lag_before = self.lagged
+        trip = RoundTrip(self.client, Scratch(self.base, (first, second), self.lid), self.on_event)
+        try:
+            trip.run()
+        finally:
+            self.verdicts += trip.verdicts()
+        self.lagged = max(lag_before, trip.waited)
         self.add(
             "a write shows in the next read",
             "yes" if not self.lagged else f"only after up to {self.lagged:.0f} s",
@@ -306,39 +352,3 @@ class Probe:
                     OK if all(200 <= c < 300 or c == 404 for c in codes) else WARN,
                     "any 2xx is success; 204 needs no body",
                 )
-
-    # --------------------------------------------------------------- clean-up
-
-    def _clean_up_uninterrupted(self) -> None:
-        held = {}
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                held[signum] = signal.signal(signum, signal.SIG_IGN)
-        try:
-            self._clean_up()
-        finally:
-            for signum, handler in held.items():
-                signal.signal(signum, handler)
-
-    def _clean_up(self) -> None:
-        list_id = self.list_id
-        if list_id is None:
-            return
-        left: list[str] = []
-        calls: list[tuple[str, Callable[[], Any]]] = [
-            *((f"webhook {h}", lambda h=h: self.client.delete_webhook(list_id, h)) for h in self.hook_ids),
-            *((f"custom field {k}", lambda k=k: self.client.delete_custom_field(list_id, k)) for k in self.field_keys),
-            (f"list {list_id}", lambda: self.client.delete_list(list_id)),
-        ]
-        for step, call in calls:
-            try:
-                call()
-            except ApiError as exc:
-                if not exc.not_found:
-                    left.append(f"{step} ({exc.message})")
-        self.add(
-            "the scratch list and everything on it are removed",
-            "removed" if not left else "left: " + "; ".join(left),
-            OK if not left else FAIL,
-            "" if not left else f"delete list id {self.list_id} in the web UI",
-        )

@@ -26,6 +26,14 @@ class Report:
     probe: bool = False
 
     @property
+    def left_behind(self) -> bool:
+        """The write probe's clean-up did not confirm that its scratch objects are gone."""
+        return any(
+            v.assumption == "the scratch list and everything on it are removed" and v.verdict == FAIL
+            for v in self.verdicts
+        )
+
+    @property
     def failed(self) -> bool:
         return any(v.verdict == FAIL for v in self.verdicts)
 

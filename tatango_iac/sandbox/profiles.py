@@ -63,6 +63,10 @@ class Profile:
     def soft_deletes_webhooks(self) -> bool:
         return False
 
+    def list_update(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The attributes of a list PUT the application actually assigns."""
+        return attrs
+
     # -- reads
     def page_served(self, per_page: int) -> int:
         """How many items a page holds when ``per_page`` were asked for (the envelope reports per_page)."""
@@ -347,6 +351,40 @@ class SoftDeleteWebhooks(Profile):
         return True
 
 
+class RenameIgnored(Profile):
+    name = "rename-ignored"
+    flips = "a list PUT answers 200 but ignores name: a list keeps the name it was created with"
+    tool = (
+        "converges where nothing is renamed; a rename stops apply after its read-back's bounded wait ('the write "
+        "is not visible in the re-read'), and `doctor --write-probe` says renaming a list will not work"
+    )
+
+    def list_update(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in attrs.items() if k != "name"}
+
+
+def _three_byte(value: Any) -> Any:
+    if isinstance(value, str):
+        return "".join(c if ord(c) <= 0xFFFF else "?" for c in value)
+    if isinstance(value, dict):
+        return {k: _three_byte(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_three_byte(v) for v in value]
+    return value
+
+
+class NoEmoji(Profile):
+    name = "no-emoji"
+    flips = "texts are stored in a 3-byte UTF-8 column (MySQL's utf8): emoji and other astral characters become '?'"
+    tool = (
+        "converges where no text has emoji; a text with emoji is reported by apply's read-back ('the API accepted "
+        "... but holds ...?'), and `doctor --write-probe` names every text that loses them"
+    )
+
+    def incoming(self, body: Any) -> Any:
+        return _three_byte(body)
+
+
 class CapsMaxLength(Profile):
     name = "caps-max-length"
     flips = "a custom field's max_length above 255 is stored as 255 (a varchar(255) column behind the API)"
@@ -403,6 +441,8 @@ PROFILES: dict[str, type[Profile]] = {
         StripsWhitespace,
         StaleAnswers,
         SoftDeleteWebhooks,
+        RenameIgnored,
+        NoEmoji,
         CapsMaxLength,
         FollowUpEvenHours,
     )

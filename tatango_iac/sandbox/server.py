@@ -34,7 +34,9 @@ SANDBOX_API_KEY = "sandbox-api-key"
 FAULT_KINDS = ("429", "500", "502", "503", "html403", "drop_before", "drop_after")
 # Scripted only: answer with {"status", "json" or "text", "headers"} instead of the emulator, before
 # ("answer") or after ("answer_after", the write is committed) the handler runs.
-SCRIPTED_KINDS = ("answer", "answer_after")
+SCRIPTED_KINDS = ("answer", "answer_after", "hold")
+# "hold" (scripted only): the write commits, then its own answer waits "ms" milliseconds (a signal can arrive
+# while a committed create's answer is still on its way).
 WAF_PAGE = (
     "<!DOCTYPE html><html><head><title>403 Forbidden - Request blocked</title></head>"
     "<body><h1>Request blocked</h1><p>The request was blocked by the web application firewall.</p>"
@@ -328,7 +330,9 @@ class SandboxServer:
                 return exc.status, {"status": "error", "error": exc.error}, None
         if fault == "drop_after":
             raise _Drop()  # the write is committed, but the client never hears so
-        if isinstance(fault, dict):
+        if isinstance(fault, dict) and fault["fault"] == "hold":
+            time.sleep(float(fault.get("ms", 1000)) / 1000.0)
+        elif isinstance(fault, dict):
             return self._scripted(fault)  # the write is committed; the answer is the script's
         if status < 300:
             status, payload = self.state.profile.respond(method, status, payload)

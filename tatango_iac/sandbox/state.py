@@ -223,6 +223,7 @@ class State(Persisted):
     def update_list(self, list_id: int, attrs: dict[str, Any]) -> dict[str, Any]:
         record = self.get_list(list_id)
         self._check_list_attrs(attrs, creating=False)
+        attrs = self.profile.list_update(attrs)
         for key in LIST_ATTRS:
             if key in attrs:
                 record[key] = attrs[key]
