@@ -274,13 +274,16 @@ def _moves(top: str, shas: list[str]) -> dict[str, list[tuple[str, str]]]:
         top, "log", "--no-walk=unsorted", "--diff-merges=first-parent", "-M", "--raw", "--no-abbrev", "-z",
         "--format=%x01%H", *shas,
     )  # fmt: skip
-    return {sha: [(source, path) for status, path, source, _ in changes if status == "R"] for sha, changes in _parse_raw(raw)}
+    return {
+        sha: [(source, path) for status, path, source, _ in changes if status == "R"]
+        for sha, changes in _parse_raw(raw)
+    }
 
 
 def _renamed_roots(moves: list[tuple[str, str]], added: list[str], roots: list[str]) -> list[str]:
     """The paths the configuration had before a commit that moved files into it: a moved directory maps to its
     old directory, a moved file to its old path. Like ``git log --follow``, for a set of paths."""
-    wanted, out = set(added), []
+    wanted, out = set(added), list[str]()
     for source, path in moves:
         if path not in wanted or _under(source, roots) is not None:
             continue
@@ -309,7 +312,8 @@ def _commits(top: str, relatives: list[str]) -> History:
     """The walk's commits. A commit that adds tracked files is asked whether it moved them from elsewhere; if
     so, the old paths join the tracked set and the log is read again from that commit with them, so the
     state before the move holds the files at their old paths (a removal before the move is then seen)."""
-    roots, commits, start, moved = list(relatives), [], "HEAD", 0
+    roots, start, moved = list(relatives), "HEAD", 0
+    commits: list[tuple[str, list[tuple[str, str]]]] = []
     kept: dict[str, list[tuple[str, str]]] = {}  # at a move: the old paths' files as the move left them
     while True:
         batch = _log(top, start, roots, MAX_COMMITS + 1 - len(commits))

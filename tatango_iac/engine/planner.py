@@ -25,10 +25,10 @@ from tatango_iac.engine.ordering import names_of, schedule
 from tatango_iac.engine.plan import Plan
 from tatango_iac.engine.pr_origin import mark as mark_origin
 from tatango_iac.engine.protection import guard_steps, removed_while_protected
-from tatango_iac.engine.renamed import guard_renamed
 from tatango_iac.engine.provenance import annotate
 from tatango_iac.engine.recheck import readback_info
 from tatango_iac.engine.records import FormsRecord, RecordedForms, record_notes, recorded_forms
+from tatango_iac.engine.renamed import guard_renamed
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
