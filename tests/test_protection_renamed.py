@@ -74,9 +74,9 @@ def test_pinning_the_renamed_list_adopts_it_with_its_subscribers(api_env, repo, 
 
 def test_an_unprotected_list_renamed_in_the_web_ui_is_pruned_with_a_prominent_warning(
     api_env,
-    repo,
+    repo,  # noqa: F811
     client,
-    sandbox,  # noqa: F811
+    sandbox,
 ):
     vip = prune_and_rename(repo, api_env, client, protect=False)
     doc = json.loads(run_cli(["plan", "--format", "json", "tatango/"], env=api_env).stdout)
