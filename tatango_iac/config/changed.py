@@ -24,6 +24,7 @@ from tatango_iac.config.changed_files import diff_files
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.loader import load
 from tatango_iac.errors import TatangoIacError
+from tatango_iac.gitenv import dubious_ownership, git_env
 from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, DesiredList
 
@@ -42,7 +43,14 @@ class BaseDoesNotLoad(ChangedSinceError):
 def _git(*args: str, cwd: str | None = None, input: str | None = None) -> str:
     try:
         done = subprocess.run(
-            ["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False, cwd=cwd, input=input
+            ["git", *args],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+            cwd=cwd,
+            input=input,
+            env=git_env(),
         )
     except FileNotFoundError:
         raise ChangedSinceError("--changed-since needs git, which is not installed") from None
@@ -55,7 +63,7 @@ def _git(*args: str, cwd: str | None = None, input: str | None = None) -> str:
 
 def _show(ref: str, name: str, top: str) -> bytes:
     return subprocess.run(
-        ["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top
+        ["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top, env=git_env()
     ).stdout
 
 
@@ -65,7 +73,10 @@ def _toplevel(desired: DesiredAccount) -> str:
     where = first if os.path.isdir(first) else os.path.dirname(first)
     try:
         return os.path.realpath(_git("rev-parse", "--show-toplevel", cwd=where).strip())
-    except ChangedSinceError:
+    except ChangedSinceError as failed:
+        refused = dubious_ownership(str(failed))
+        if refused:
+            raise ChangedSinceError(refused) from None
         raise ChangedSinceError(
             f"{desired.paths[0] if desired.paths else where} is not in a git repository, so --changed-since has "
             "nothing to compare it with; run the plan in a clone of the repository, or without --changed-since "

@@ -42,6 +42,7 @@ from tatango_iac.config.discover import SKIP_MARKER, YAML_SUFFIXES
 from tatango_iac.config.loader import load
 from tatango_iac.config.yamlsafe import MAX_FILE_BYTES, YamlProblem, load_text
 from tatango_iac.errors import TatangoIacError
+from tatango_iac.gitenv import dubious_ownership, git_env
 from tatango_iac.identity.scope import Memory, Remembered
 from tatango_iac.model import DesiredAccount, DesiredList
 
@@ -68,7 +69,9 @@ class GitFailed(TatangoIacError):
 
 def _run(top: str, *args: str) -> bytes:
     try:
-        done = subprocess.run(["git", *args], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top)
+        done = subprocess.run(
+            ["git", *args], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top, env=git_env()
+        )
     except (FileNotFoundError, NotADirectoryError):
         raise GitFailed("git is not installed") from None
     except subprocess.TimeoutExpired:
@@ -434,7 +437,10 @@ def _repository(desired: DesiredAccount) -> tuple[str, list[str]] | str:
     where = first if os.path.isdir(first) else os.path.dirname(first)
     try:
         top = os.path.realpath(_git(where, "rev-parse", "--show-toplevel").strip())
-    except GitFailed:
+    except GitFailed as failed:
+        refused = dubious_ownership(str(failed))
+        if refused:
+            return refused
         return (
             f"{desired.paths[0] if desired.paths else where} is not in a git repository, whose history is what "
             "remembers protection; run in a clone of the configuration's repository"
