@@ -95,3 +95,35 @@ def test_files_named_one_by_one_see_a_protected_file_removed_beside_them(api_env
     done = run_cli(["apply", "--auto-approve", "--allow-destroy", "--allow-bulk", *files], env=api_env)
     assert done.exit_code == 0, done.output
     assert deletes(sandbox) == []
+
+
+def test_the_pull_request_plan_compares_a_moved_configuration_at_its_old_location(api_env, repo, sandbox):  # noqa: F811
+    protect_vip_and_prune(repo, api_env)
+    repo.git("rm", "-q", "tatango/lists/vip.yaml", "tatango/lists/deals.yaml")
+    repo.git("mv", "tatango", "config")
+    repo.git("commit", "-qm", "drop VIP and deals; reorganise")
+    doc = plan_doc(api_env, "--changed-since", "HEAD~1", "config/")
+    assert (
+        "--changed-since HEAD~1: the configuration moved since then (git's rename detection: config was tatango "
+        "at HEAD~1); it was compared with the configuration at its old location"
+    ) in doc["warnings"], doc["warnings"]
+    assert sorted(doc["scope"]["removed"]) == ["ACME Deals", "ACME VIP"]
+    assert unmanaged(doc, "ACME VIP")["action"] == "protected"  # dropped while protected: reported, never deleted
+    assert [a["address"] for a in doc["actions"]] == ['list["ACME Deals"]']  # the dropped unprotected one: pruned
+    text = run_cli(["plan", "--changed-since", "HEAD~1", "config/"], env=api_env)
+    assert "No changes in the 2 lists" not in text.stdout and "ACME VIP" in text.stdout, text.output
+
+
+def test_the_budgeted_drift_run_shows_a_history_protected_list_as_a_plan_would(api_env, repo, sandbox, tmp_path):  # noqa: F811
+    protected_at = protect_vip_and_prune(repo, api_env)
+    repo.git("rm", "-q", "tatango/lists/vip.yaml")
+    repo.git("commit", "-qm", "drop VIP")
+    state = str(tmp_path / "drift-state.json")
+    shown = run_cli(
+        ["plan", "--drift", "--format", "json", "--budget", "50", "--drift-state", state, "tatango/"], env=api_env
+    )
+    assert shown.exit_code in (0, 2), shown.output
+    drift = json.loads(shown.stdout)["drift"]
+    vip = unmanaged(drift, "ACME VIP")
+    assert vip["action"] == "protected" and f"in commit {protected_at}" in vip["protected_by"], vip
+    assert not [b for b in drift["blocked"] if b.get("live_name") == "ACME VIP"]  # neither deleted nor refused

@@ -21,6 +21,7 @@ import tempfile
 from typing import Any, Mapping
 
 from tatango_iac.config.changed_files import diff_files
+from tatango_iac.config.moved import base_paths, moved_note
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.loader import load
 from tatango_iac.errors import TatangoIacError
@@ -108,10 +109,11 @@ def _check_ref(ref: str, top: str) -> None:
     ) from None
 
 
-def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str], set[str] | None]:
+def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str], set[str] | None, str | None]:
     """Write what the comparison needs of the configuration at ref into ``into``: its PATHs there, and the
     repository paths of the files that changed (None: every file was written, as a change to ``account:`` or
-    ``templates:`` may concern every list)."""
+    ``templates:`` may concern every list); and, when the configuration moved since the ref, the sentence
+    that says where it was compared."""
     top = _toplevel(desired)
     _check_ref(ref, top)
     relatives = []
@@ -120,15 +122,17 @@ def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str
         if relative.startswith(".."):
             raise ChangedSinceError(f"{path} is outside the git repository, so --changed-since cannot compare it")
         relatives.append(relative)
-    diff, at_ref = diff_files(_git, ref, relatives, desired.files, top, lambda name: _show(ref, name, top))
-    names = sorted(at_ref) if diff.shared_changed else diff.base_files(at_ref)
+    based = base_paths(_git, ref, relatives, top)
+    diff, at_ref = diff_files(_git, ref, based, desired.files, top, lambda name: _show(ref, name, top))
+    everything = diff.shared_changed or based != relatives  # moved: no file keeps its path, compare them all
+    names = sorted(at_ref) if everything else diff.base_files(at_ref)
     for name in names:
         target = os.path.join(into, name)  # laid out as in the repository
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as handle:
             handle.write(_show(ref, name, top))
-    moved = [os.path.join(into, relative) for relative in relatives]
-    return moved, None if diff.shared_changed else diff.changed
+    moved = [os.path.join(into, relative) for relative in based]
+    return moved, None if everything else diff.changed, moved_note(ref, relatives, based)
 
 
 def _unchanged_lists(desired: DesiredAccount, changed: set[str]) -> list[DesiredList]:
@@ -149,7 +153,7 @@ def _account(desired: DesiredAccount) -> Any:
 
 def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str]) -> Scope:
     with tempfile.TemporaryDirectory(prefix="tatango-ref-") as scratch:
-        materialised, changed = _materialise(ref, desired, scratch)
+        materialised, changed, note = _materialise(ref, desired, scratch)
         old_paths = [p for p in materialised if os.path.exists(p)]
         old, diagnostics = load(old_paths, env, missing_env="warning") if old_paths else (None, [])
         # FILE:LINE:COL as in the repository (the scratch copy is laid out like it), not the scratch path.
@@ -161,7 +165,7 @@ def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str
     if changed is not None:  # only the changed files were loaded at the ref: the others are as they are now
         unchanged = _unchanged_lists(desired, changed)
         old = dataclasses.replace(old or desired, lists=[*(old.lists if old else []), *unchanged])
-    base = {**_protected_at(old), "base_fields": _fields_at(old)}
+    base = {**_protected_at(old), "base_fields": _fields_at(old), "moved": note}
     if old is not None and _account(old) != _account(desired):
         return Scope(ref=ref, **base)  # prune, short code or lint changed: every list is concerned
     before = {lst.key: _definition(lst) for lst in old.lists} if old else {}

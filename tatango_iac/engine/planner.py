@@ -202,15 +202,16 @@ def _scope_warnings(scope: Scope, desired: DesiredAccount) -> list[str]:
         return [scope.fallback]
     if scope.kind == "target":
         return ["--target given: unmanaged lists are not reported and prune is off"]
+    moved = [scope.moved] if scope.moved else []
     if scope.kind == "changed_since":
         skipped = sorted(display(d.name) for d in desired.lists if not scope.selects(d))
         if skipped:
-            return [
+            return moved + [
                 f"--changed-since {scope.ref}: {len(skipped)} list(s) unchanged since then were not refreshed "
                 f"(their webhooks and custom fields were not read, no action is planned for them): "
                 f"{', '.join(skipped[:20])}{' ...' if len(skipped) > 20 else ''}"
             ]
-    return []
+    return moved
 
 
 def managed_fields(selected: list[DesiredList]) -> set[str]:
