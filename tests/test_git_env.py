@@ -60,7 +60,7 @@ def test_an_inherited_git_dir_does_not_choose_the_history(api_env, repo, sandbox
 
 
 def test_git_env_removes_every_repository_variable_and_keeps_the_rest():
-    environ = {name: "/elsewhere" for name in REPOSITORY_VARIABLES} | {"PATH": "/bin", "GIT_CONFIG_COUNT": "1"}
+    environ = dict.fromkeys(REPOSITORY_VARIABLES, "/elsewhere") | {"PATH": "/bin", "GIT_CONFIG_COUNT": "1"}
     assert git_env(environ) == {"PATH": "/bin", "GIT_CONFIG_COUNT": "1"}
     assert {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR"} <= REPOSITORY_VARIABLES
 

@@ -21,9 +21,9 @@ import tempfile
 from typing import Any, Mapping
 
 from tatango_iac.config.changed_files import diff_files
-from tatango_iac.config.moved import base_paths, moved_note
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.loader import load
+from tatango_iac.config.moved import base_paths, moved_note
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.gitenv import dubious_ownership, git_env
 from tatango_iac.identity.scope import Scope

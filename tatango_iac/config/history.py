@@ -27,20 +27,28 @@ why and what to do. ``--no-history-check`` skips all of this, on the user's word
 
 from __future__ import annotations
 
-import fnmatch
 import io
 import os
 import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 from tatango_iac.config.changed_files import walked
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.discover import SKIP_MARKER, YAML_SUFFIXES
+from tatango_iac.config.history_view import (
+    Candidate,
+    FileView,
+    file_view,
+    parse_raw,
+    pattern_for,
+    renamed_from,
+    renamed_roots,
+    under,
+)
 from tatango_iac.config.loader import load
-from tatango_iac.config.yamlsafe import MAX_FILE_BYTES, YamlProblem, load_text
 from tatango_iac.errors import TatangoIacError
 from tatango_iac.gitenv import dubious_ownership, git_env
 from tatango_iac.identity.scope import Memory, Remembered
@@ -52,15 +60,6 @@ NO_BLOB = "0" * 40
 WORKING_TREE = "the working tree (not committed yet)"
 LIFT = "to delete it, restore the entry with protect: false, commit and apply that, then remove it"
 UNKNOWN_FIX = "or pass --no-history-check to delete without that check (you then vouch that it was never protected)"
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A list the plan would delete: its live id and the names it may have been configured under."""
-
-    list_id: int
-    name: str
-    names: frozenset[str]
 
 
 class GitFailed(TatangoIacError):
@@ -85,78 +84,12 @@ def _git(top: str, *args: str) -> str:
     return _run(top, *args).decode("utf-8", "surrogateescape")
 
 
-# ------------------------------------------------------------------ the raw view of one file
-
-
-@dataclass
-class FileView:
-    """What one YAML file says of list identity (raw: no template or default sets these) and protect patterns."""
-
-    ids: set[int] = field(default_factory=set)  # pinned entries that do not delete their list
-    names: set[str] = field(default_factory=set)  # unpinned entries' names and renamed_from, likewise
-    patterns: list[str] = field(default_factory=list)
-    protected: set[int | str] = field(default_factory=set)  # ids and names of entries with protect: true
-
-    def protects(self, candidate: Candidate) -> bool:
-        """Protected in so many words (the entry's own protect: true, or a pattern): no template can undo it."""
-        return bool(self.protected & ({candidate.list_id} | candidate.names)) or (
-            _pattern_for(self.patterns, candidate) is not None
-        )
-
-    def holds(self, candidate: Candidate) -> bool:
-        return (
-            candidate.list_id in self.ids
-            or bool(self.names & candidate.names)
-            or _pattern_for(self.patterns, candidate) is not None
-        )
-
-
-def _view(text: str, name: str) -> FileView:
-    view = FileView()
-    if len(text) > MAX_FILE_BYTES:  # refused by the loader then as now: that state was never applied
-        return view
-    try:
-        documents = load_text(text, name)
-    except YamlProblem:
-        return view  # a broken state (never applied either): the newest readable one decides
-    for document in documents:
-        data = document.data if isinstance(document.data, dict) else {}
-        account = data.get("account")
-        if isinstance(account, dict) and isinstance(account.get("protect"), list):
-            view.patterns += [str(p) for p in account["protect"]]
-        lists = data.get("lists")
-        for entry in lists if isinstance(lists, list) else []:
-            if not isinstance(entry, dict) or entry.get("delete") is True:
-                continue
-            pinned = entry.get("id")
-            keys: set[int | str]
-            if isinstance(pinned, int) and not isinstance(pinned, bool):
-                view.ids.add(pinned)
-                keys = {pinned}
-            else:
-                names = {str(entry.get("name"))} | _renamed_from(entry)
-                view.names |= names
-                keys = set(names)
-            if entry.get("protect") is True:
-                view.protected |= keys
-    return view
-
-
-def _renamed_from(entry: Mapping[str, Any]) -> set[str]:
-    value = entry.get("renamed_from")
-    values = value if isinstance(value, list) else [value]
-    return {str(v) for v in values if v is not None}
-
-
 def _entry_is(lst: DesiredList, candidate: Candidate) -> bool:
     """Whether a configured entry stood for the candidate: by pin, else by name (a pin to another id is not)."""
     if lst.id is not None:
         return lst.id == candidate.list_id
-    return str(lst.name) in candidate.names or bool(_renamed_from({"renamed_from": lst.renamed_from}) & candidate.names)
+    return str(lst.name) in candidate.names or bool(renamed_from({"renamed_from": lst.renamed_from}) & candidate.names)
 
-
-def _pattern_for(patterns: Iterable[str], candidate: Candidate) -> Optional[str]:
-    return next((p for p in patterns if any(fnmatch.fnmatchcase(n, p) for n in candidate.names)), None)
 
 
 # ------------------------------------------------------------------ the walk
@@ -179,7 +112,7 @@ class Walk:
 
     def view(self, blob: str, name: str) -> FileView:
         if blob not in self.views:
-            self.views[blob] = _view(_git(self.top, "cat-file", "blob", blob), name)
+            self.views[blob] = file_view(_git(self.top, "cat-file", "blob", blob), name)
         return self.views[blob]
 
 
@@ -227,45 +160,13 @@ def _tree(top: str, relatives: list[str], commit: str = "HEAD") -> dict[str, str
     return out
 
 
-def _parse_raw(raw: str) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
-    """``git log --raw -z --format=%x01%H`` -> newest first: (commit, [(status, path, source, blob before)]).
-
-    ``source`` is the path a rename or copy came from (else ``path``)."""
-    commits: list[tuple[str, list[tuple[str, str, str, str]]]] = []
-    for chunk in raw.split("\x01")[1:]:
-        fields = [f.strip("\n") for f in chunk.split("\0")]
-        sha, rest, changes = fields[0].split("\n", 1)[0].strip(), fields[1:], []
-        i = 0
-        while i < len(rest):
-            meta = rest[i]
-            if not meta.startswith(":"):
-                i += 1
-                continue
-            status = meta.split()[4][:1]
-            if status in "RC" and i + 2 < len(rest):
-                changes.append((status, rest[i + 2], rest[i + 1], meta.split()[2]))
-                i += 3
-            elif i + 1 < len(rest):
-                changes.append((status, rest[i + 1], rest[i + 1], meta.split()[2]))
-                i += 2
-            else:
-                break
-        commits.append((sha, changes))
-    return commits
-
-
 def _log(top: str, start: str, relatives: list[str], count: int) -> list[tuple[str, list[tuple[str, str]]]]:
     """Newest first from ``start``: (commit, [(path, blob before the commit)]), at most ``count`` commits."""
     raw = _git(
         top, "log", "--first-parent", "--no-renames", "--raw", "--no-abbrev", "-z", "--format=%x01%H",
         f"-n{count}", start, "--", *relatives,
     )  # fmt: skip
-    return [(sha, [(path, before) for _, path, _, before in changes]) for sha, changes in _parse_raw(raw)]
-
-
-def _under(path: str, roots: Iterable[str]) -> Optional[str]:
-    """The tracked root the path is under (or is), else None."""
-    return next((r for r in roots if r in (".", "") or path == r or path.startswith(r.rstrip("/") + "/")), None)
+    return [(sha, [(path, before) for _, path, _, before in changes]) for sha, changes in parse_raw(raw)]
 
 
 def _moves(top: str, shas: list[str]) -> dict[str, list[tuple[str, str]]]:
@@ -279,23 +180,8 @@ def _moves(top: str, shas: list[str]) -> dict[str, list[tuple[str, str]]]:
     )  # fmt: skip
     return {
         sha: [(source, path) for status, path, source, _ in changes if status == "R"]
-        for sha, changes in _parse_raw(raw)
+        for sha, changes in parse_raw(raw)
     }
-
-
-def _renamed_roots(moves: list[tuple[str, str]], added: list[str], roots: list[str]) -> list[str]:
-    """The paths the configuration had before a commit that moved files into it: a moved directory maps to its
-    old directory, a moved file to its old path. Like ``git log --follow``, for a set of paths."""
-    wanted, out = set(added), list[str]()
-    for source, path in moves:
-        if path not in wanted or _under(source, roots) is not None:
-            continue
-        root = _under(path, roots) or path
-        rest = path if root in (".", "") else path[len(root.rstrip("/")) + 1 :]
-        old = source[: -len(rest) - 1] if rest and source.endswith("/" + rest) else source
-        if old and old not in out and _under(old, roots + out) is None:
-            out.append(old)
-    return out
 
 
 @dataclass
@@ -325,7 +211,7 @@ def _commits(top: str, relatives: list[str]) -> History:
         restart = None
         for sha, changes in batch:
             added = [path for path, before in changes if before == NO_BLOB]
-            old = _renamed_roots(moves[sha], added, roots) if sha in moves else []
+            old = renamed_roots(moves[sha], added, roots) if sha in moves else []
             if old:
                 restart = (sha, old)
                 break
@@ -355,7 +241,7 @@ def _walk_back(walk: Walk, candidates: list[Candidate]) -> tuple[dict[int, Found
             files = holding.files[candidate.list_id]
             if candidate.list_id not in found and files:
                 explicit = any(holding.view(name).protects(candidate) for name in files)
-                roots = tuple(r for r in history.roots if any(_under(p, [r]) for p in holding.state))
+                roots = tuple(r for r in history.roots if any(under(p, [r]) for p in holding.state))
                 found[candidate.list_id] = Found(sha, removed_in, min(files), explicit, roots)
         if len(found) == len(candidates):
             break
@@ -398,7 +284,7 @@ def _decide(
             f"the configuration at commit {at}, the last to configure it ({found.file}), does not load ({account})",
         )
     entry = _entry_then(account, candidate)
-    pattern = _pattern_for(account.account.protect, candidate)
+    pattern = pattern_for(account.account.protect, candidate)
     if entry is None and pattern is None:  # the raw view and the loader disagree: do not guess
         return _unknown(
             candidate, f"{found.file} at commit {at} seems to configure it, but that commit's configuration does not"
@@ -465,7 +351,7 @@ def _outermost(relatives: list[str]) -> list[str]:
     its directory: a file removed beside the given ones is still part of what the configuration was."""
     out: list[str] = []
     for relative in sorted(set(relatives), key=lambda r: (r.count("/"), r)):
-        if _under(relative, out) is None:
+        if under(relative, out) is None:
             out.append(relative)
     return out
 
