@@ -127,3 +127,28 @@ def test_the_budgeted_drift_run_shows_a_history_protected_list_as_a_plan_would(a
     vip = unmanaged(drift, "ACME VIP")
     assert vip["action"] == "protected" and f"in commit {protected_at}" in vip["protected_by"], vip
     assert not [b for b in drift["blocked"] if b.get("live_name") == "ACME VIP"]  # neither deleted nor refused
+
+
+def test_past_the_moves_it_follows_the_history_cannot_tell_and_the_delete_is_refused(
+    api_env,
+    repo,  # noqa: F811
+    sandbox,
+    monkeypatch,
+):
+    from tatango_iac.config import history
+
+    protect_vip_and_prune(repo, api_env)
+    repo.git("rm", "-q", "tatango/lists/vip.yaml")
+    repo.git("mv", "tatango", "config")
+    repo.git("commit", "-qm", "drop VIP; reorganise")
+    monkeypatch.setattr(history, "MAX_MOVES", 0)
+    doc = plan_doc(api_env, "config/")
+    assert unmanaged(doc, "ACME VIP")["action"] == "refused"
+    assert any(
+        "cannot tell whether list 'ACME VIP' was protected earlier" in b["message"]
+        and "the configuration was moved in more than 0 commits" in b["message"]
+        for b in doc["blocked"]
+    ), doc["blocked"]
+    sandbox.requests.clear()
+    refused = run_cli(["apply", "--auto-approve", "--allow-destroy", "--allow-bulk", "config/"], env=api_env)
+    assert refused.exit_code == 1 and deletes(sandbox) == []

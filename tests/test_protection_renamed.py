@@ -90,3 +90,19 @@ def test_an_unprotected_list_renamed_in_the_web_ui_is_pruned_with_a_prominent_wa
     assert any(n.startswith("probably a web-UI rename") for n in delete["notes"])
     text = run_cli(["plan", "tatango/"], env=api_env)
     assert "probably that list renamed in the web UI" in text.stdout
+
+
+def test_prune_never_frees_a_keyword_for_a_protected_entry_whose_list_exists(api_env, repo, client, sandbox):  # noqa: F811
+    prune_and_rename(repo, api_env, client, protect=True)
+    client.update_list(next(x["id"] for x in client.list_lists() if x["name"] == "ACME VIP Club"), {"name": "ACME VIP"})
+    old = client.create_list({"name": "Old Club"}, ["CLUB"])["id"]  # made in the web UI, no file manages it
+    edit(repo / "tatango" / "lists" / "vip.yaml", "keyword_names: [VIP, GOLD]", "keyword_names: [VIP, GOLD, CLUB]")
+    doc = json.loads(run_cli(["plan", "--format", "json", "tatango/"], env=api_env).stdout)
+    assert next(u for u in doc["unmanaged_lists"] if u["id"] == old)["action"] == "refused"
+    assert not [a for a in doc["actions"] if a["action"] == "delete"]
+    assert any(
+        f'list "Old Club" (id {old}) holds keyword CLUB that the protected entry "ACME VIP" '
+        "(tatango/lists/vip.yaml:5:11) would take from it" in b["message"]
+        and "prune never deletes a list to free a protected entry's keyword" in b["message"]
+        for b in doc["blocked"]
+    ), doc["blocked"]

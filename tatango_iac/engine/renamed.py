@@ -18,7 +18,7 @@ Pure: works on the planner's steps, before keyword holders are checked.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Optional
 
 from tatango_iac.engine.protection import REFUSED, Guard, _people
 from tatango_iac.engine.steps import Context, Step
@@ -58,7 +58,7 @@ def guard_renamed(ctx: Context, unmanaged: list[dict[str, Any]]) -> list[str]:
         protected = [(entry, kws) for entry, kws in claims if guard.protected(live, entry)]
         if protected:
             entry, kws = protected[0]
-            ctx.blocked.append(_refused(step, live, entry, kws))
+            ctx.blocked.append(_refused(step, live, entry, kws, ctx.match.matched.get(entry.key)))
             pruned[live.id]["action"] = REFUSED
             doomed.add(step.id)
         elif claims:
@@ -82,14 +82,22 @@ def _what(live: LiveList, entry: DesiredList, keywords: list[str]) -> str:
     )
 
 
-def _refused(step: Step, live: LiveList, entry: DesiredList, keywords: list[str]) -> dict[str, Any]:
+def _refused(
+    step: Step, live: LiveList, entry: DesiredList, keywords: list[str], holder: Optional[LiveList]
+) -> dict[str, Any]:
     shown = ", ".join(display(k) for k in keywords)
-    message = (
-        f"refused to delete the list {json.dumps(live.name, ensure_ascii=False)} (id {live.id}, "
-        f"{_people(live.subscribers)}) by prune: list {json.dumps(live.name, ensure_ascii=False)} (id {live.id}) "
-        f"holds keyword {shown} that the protected entry {json.dumps(display(entry.name), ensure_ascii=False)} "
-        f"({entry.source}) claims: it is probably that list renamed in the web UI; {_pin_advice(live)}."
-    )
+    name = json.dumps(live.name, ensure_ascii=False)
+    head = f"refused to delete the list {name} (id {live.id}, {_people(live.subscribers)}) by prune: list {name} "
+    protected = f"the protected entry {json.dumps(display(entry.name), ensure_ascii=False)} ({entry.source})"
+    if holder is None:  # the entry is missing from the account: the unmanaged list is most likely it, renamed
+        why = f"claims: it is probably that list renamed in the web UI; {_pin_advice(live)}."
+    else:  # the entry's list exists: not a rename, but prune must not be how a protected list gets its keyword
+        why = (
+            f"would take from it (list id {holder.id}): prune never deletes a list to free a protected entry's "
+            f"keyword; move the keyword in the web UI, or add list {name} to the configuration (with "
+            "delete: true to delete it on purpose)."
+        )
+    message = f"{head}(id {live.id}) holds keyword {shown} that {protected} {why}"
     return {
         "list": step.action.list_name,
         "address": f"list[{json.dumps(live.name, ensure_ascii=False)}, id={live.id}]",
