@@ -102,7 +102,8 @@ def test_prune_never_frees_a_keyword_for_a_protected_entry_whose_list_exists(api
     assert not [a for a in doc["actions"] if a["action"] == "delete"]
     assert any(
         f'list "Old Club" (id {old}) holds keyword CLUB that the protected entry "ACME VIP" '
-        "(tatango/lists/vip.yaml:5:11) would take from it" in b["message"]
+        "(tatango/lists/vip.yaml:5:11) would take from it"
+        in b["message"]
         and "prune never deletes a list to free a protected entry's keyword" in b["message"]
         for b in doc["blocked"]
     ), doc["blocked"]
