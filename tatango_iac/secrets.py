@@ -14,15 +14,19 @@ Every text the tool prints that may carry text from the API or from ``${...}``
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import threading
 from typing import Any, Iterable
-from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus
 
-MASK = "****"
-_SECRET_PARAM = re.compile(r"(token|key|secret|password|passwd|pwd|sig|signature|auth)", re.IGNORECASE)
-_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
+from tatango_iac.secret_urls import MASK as MASK
+from tatango_iac.secret_urls import is_secret_param as is_secret_param
+from tatango_iac.secret_urls import looks_like_token as looks_like_token
+from tatango_iac.secret_urls import mask_url as _mask_url
+from tatango_iac.secret_urls import secret_parts as secret_url_parts
+
 MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words; they rely on display() instead
 
 
@@ -50,62 +54,21 @@ class Templated(str):
         return Templated(str.strip(self, chars), self.template)
 
 
-def is_secret_param(name: str) -> bool:
-    return bool(_SECRET_PARAM.search(name))
-
-
-def looks_like_token(segment: str) -> bool:
-    """A long path segment mixing letters and digits (Slack-style hook URLs) is treated as a secret."""
-    return (
-        len(segment) >= 16
-        and not segment.startswith("${")
-        and any(c.isdigit() for c in segment)
-        and any(c.isalpha() for c in segment)
-    )
-
-
-def _query_secret(segment: str) -> str | None:
-    """The secret value of one ``key=value`` query segment, if the key names a secret."""
-    key, eq, value = segment.partition("=")
-    if not eq or not value or _REFERENCE.match(value) or not is_secret_param(unquote_plus(key)):
-        return None  # a ${NAME} template names the secret without revealing it
-    return value
-
-
 def secret_parts(url: str) -> list[str]:
-    """The secret substrings of a URL, as written in it: query values, token-like path segments, a password."""
+    """The secret substrings of a URL, as written in it and decoded (``secret_urls`` says which parts)."""
     try:
-        parts = urlsplit(url)
+        found = [part.value for part in secret_url_parts(url)]
     except ValueError:
         return [url]
-    found: list[str] = []
-    userinfo = parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else ""
-    if ":" in userinfo:
-        found.append(userinfo.split(":", 1)[1])
-    found += [seg for seg in parts.path.split("/") if looks_like_token(seg)]
-    found += [v for v in (_query_secret(s) for s in parts.query.split("&")) if v]
-    return [f for f in found if f]
+    return found + [unquote_plus(value) for value in found]
 
 
 def mask_url(url: str) -> str:
-    """Mask secret-looking query parameters, token-like path segments and a userinfo password."""
+    """The URL with its secret parts masked; text that is not a URL shows only its shape (``url_problem``)."""
     try:
-        parts = urlsplit(url)
+        return _mask_url(url)
     except ValueError:
         return MASK
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
-    path = "/".join(MASK if looks_like_token(seg) else seg for seg in parts.path.split("/"))
-    # Edit the raw query text: decoding and re-encoding would show a URL that differs from the real one.
-    query = (
-        "&".join(f"{s.partition('=')[0]}={MASK}" if _query_secret(s) else s for s in parts.query.split("&"))
-        if parts.query
-        else ""
-    )
-    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
 def display(value: Any, url: bool = False) -> Any:
@@ -145,8 +108,12 @@ _BASIC_AUTH = re.compile(r"(Basic\s+)[A-Za-z0-9+/=]{8,}", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9_-]+")
 
 
+TRUNCATED_LENGTH = 8  # a word this long that is a secret missing at most TRUNCATED_DROP characters...
+TRUNCATED_DROP = 3  # ...at its start or end is masked: an API that cuts the value it echoes still leaks it
+
+
 def encodings(text: str) -> set[str]:
-    """The forms a secret takes once sent or echoed: as is, percent-, form- and JSON-escaped."""
+    """The forms a secret takes once sent or echoed: as is, percent-, form-, JSON- and HTML-escaped."""
     forms = {
         text,
         quote(text, safe=""),
@@ -154,16 +121,43 @@ def encodings(text: str) -> set[str]:
         quote_plus(text),
         json.dumps(text)[1:-1],
         json.dumps(text, ensure_ascii=False)[1:-1],
+        html.escape(text),
+        html.escape(text, quote=False),
     }
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def embedded_forms(text: str) -> set[str]:
+    """Forms found inside a longer run: hex, and base64 at each of the three byte alignments.
+
+    Base64 of a text that contains the secret at byte offset k (mod 3) holds a fixed run of
+    characters that depend on the secret's bytes alone; that run, for k = 0, 1, 2 and in both
+    alphabets (standard and URL-safe), is what is searched for. Hex holds the secret's hex at an
+    even offset.
+    """
+    raw = text.encode()
+    forms = {raw.hex()}
+    for k in range(3):
+        encoded = base64.b64encode(b"\0" * k + raw + b"\0\0").decode()
+        core = encoded[-(-8 * k // 6) : (8 * (k + len(raw))) // 6]
+        forms |= {core, core.replace("+", "-").replace("/", "_")}
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def truncations(word: str) -> set[str]:
+    """A secret word cut by at most TRUNCATED_DROP characters at either end, keeping TRUNCATED_LENGTH or more."""
+    cuts = range(1, min(TRUNCATED_DROP, len(word) - TRUNCATED_LENGTH) + 1)
+    return {word[:-cut] for cut in cuts} | {word[cut:] for cut in cuts}
 
 
 class Redactor:
     """Masks registered secrets and every URL in free text, in time linear in the text.
 
     Secrets made of word characters (API keys, tokens) are found by one pass over the
-    words of the text and a set lookup; the few others by substring replacement. Both
-    ignore letter case: a token the API echoes or stores upper-cased is still the token.
+    words of the text and a set lookup, together with their truncations (``truncations``);
+    the few others, and the hex and base64 forms (``embedded_forms``), by substring
+    replacement, one linear pass each. Both ignore letter case: a token the API echoes or
+    stores upper-cased is still the token.
     """
 
     def __init__(self) -> None:
@@ -177,12 +171,15 @@ class Redactor:
                 text = str(value) if value is not None else ""
                 if len(text) < MIN_SECRET_LENGTH:
                     continue
-                # An API error may echo the value as it was sent: percent-, form- or JSON-escaped.
+                # An API error may echo the value as it was sent: percent-, form-, JSON- or HTML-escaped,
+                # cut short, or inside a hex or base64 blob (a debug dump of the request).
                 for form in encodings(text):
                     if _WORD.fullmatch(form):
                         self._words.add(form.casefold())
+                        self._words.update(cut.casefold() for cut in truncations(form))
                     else:
                         self._others.add(form)
+                self._others.update(embedded_forms(text))
 
     def clear(self) -> None:
         """Forget every registered secret (a CLI run is one process; the test suite runs many in one)."""

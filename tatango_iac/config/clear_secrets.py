@@ -1,8 +1,9 @@
 """A secret written in clear in a callback URL: a warning that names the part, never its value.
 
-The parts are those the tool masks in output (``secrets``): a query value under a
-secret-looking name (token, key, sig...), a long random-looking path segment
-(Slack-style hooks), a password in the user info. Written through ``${VAR}`` they come
+The parts are those the tool masks in output (``secret_urls``): a query value under a
+secret-looking name (token, key, sig, hmac, code...) or that looks like a token, a token-like
+fragment, a long random-looking path segment or where a known provider (Slack, Discord,
+Teams, Zapier) keeps its hook token, a password in the user info. Written through ``${VAR}`` they come
 from the environment (a CI secret) and never enter git; written literally they are in
 the repository for anyone who can read it. The warning suggests a variable name in the
 form ``export`` uses.
@@ -12,37 +13,26 @@ from __future__ import annotations
 
 import re
 from typing import Any, Iterator
-from urllib.parse import unquote_plus, urlsplit
 
 from tatango_iac.model import DesiredList
-from tatango_iac.secrets import is_secret_param, looks_like_token
+from tatango_iac.secret_urls import secret_parts
 
 RULE = "webhook-secret-in-clear"
-_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}")
-
-
-def _literal(text: str) -> bool:
-    """A part holds literal text when it is not (only) a ${VAR} reference."""
-    return bool(text) and not _REFERENCE.fullmatch(text)
 
 
 def clear_parts(template: str) -> Iterator[tuple[str, str]]:
-    """(what the part is, a suffix for the variable name) for each secret written literally."""
+    """(what the part is, a suffix for the variable name) for each secret written literally.
+
+    The parts are exactly those output masks (``secret_urls.secret_parts``); a part that holds a
+    ${VAR} reference comes from the environment and is left out.
+    """
     try:
-        parts = urlsplit(template)
+        parts = secret_parts(template)
     except ValueError:
-        return
-    userinfo = parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else ""
-    if ":" in userinfo and _literal(userinfo.split(":", 1)[1]):
-        yield "the password in its user info", "PASSWORD"
-    for index, segment in enumerate(parts.path.split("/")):
-        if looks_like_token(segment) and "${" not in segment:
-            yield f"path segment {index} (a token-like value)", f"PATH_{index}"
-    for segment in parts.query.split("&") if parts.query else []:
-        key, eq, value = segment.partition("=")
-        name = unquote_plus(key)
-        if eq and _literal(value) and is_secret_param(name):
-            yield f"query parameter '{name[:40]}'", name
+        return  # not a URL: the schema reports it
+    for part in parts:
+        if "${" not in part.value:
+            yield part.label, part.suffix
 
 
 def variable(list_name: str, part: str) -> str:

@@ -26,7 +26,7 @@ from tatango_iac.model import (
     Via,
     normalize_keyword,
 )
-from tatango_iac.secrets import display
+from tatango_iac.secrets import REDACTOR, display
 
 __all__ = ["LoadedFile", "config_digest", "load", "load_or_raise"]
 
@@ -139,6 +139,9 @@ def _build_list(located: Located, index: int, assembled: Assembled) -> DesiredLi
             for j, f in enumerate(data["custom_fields"])
         ]
     if "webhooks" in data:
+        for w in data["webhooks"]:
+            # Before any request: an API error that echoes a secret written literally in a URL masks it too.
+            REDACTOR.register_url(str(w["callback_url"]))
         lst.webhooks = [
             DesiredWebhook(
                 callback_url=w["callback_url"],
