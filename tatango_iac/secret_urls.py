@@ -162,7 +162,9 @@ def _query_parts(query: str) -> list[SecretPart | None]:
 
 
 def secret_parts(url: str) -> list[SecretPart]:
-    """Every secret part of a URL, in the order written. Raises ValueError for text urlsplit refuses."""
+    """Every secret part of a URL, in the order written. Raises ValueError for text that is not a URL."""
+    if problem := url_problem(url):
+        raise ValueError(problem)
     parts = urlsplit(url)
     host = parts.hostname or ""
     found = [_password(parts.netloc), *_path_parts(host, parts.path), *_query_parts(parts.query)]
@@ -172,6 +174,8 @@ def secret_parts(url: str) -> list[SecretPart]:
 
 def mask_url(url: str) -> str:
     """The URL with every secret part replaced by ``****`` (the rest exactly as written)."""
+    if url_problem(url):
+        return url_shape(url)  # not a URL: which part is secret is unknowable, so only the scheme shows
     parts = urlsplit(url)
     netloc = parts.netloc
     if _password(netloc):
@@ -196,3 +200,37 @@ def _masked(part: SecretPart | None, segment: str) -> str:
 
 def _masked_params(found: list[SecretPart | None], text: str) -> str:
     return "&".join(_masked(p, s) for p, s in zip(found, text.split("&"), strict=True))
+
+
+def url_problem(url: str) -> str | None:
+    """Why text cannot be parsed as a URL, naming only its non-secret shape (None: it parses).
+
+    The text is never quoted: a malformed URL may hold its secret anywhere (``https://user:pa55word``
+    without ``@`` reads as a host with port ``pa55word``), and Python's own messages quote the port.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here, not in urlsplit
+    except ValueError:
+        return _unparsable(url)
+    return None
+
+
+def _unparsable(url: str) -> str:
+    authority = url.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = authority.rsplit("@", 1)[-1]
+    if "[" in host and "]" not in host:
+        return "unclosed '[' in the host"
+    if "]" in host and "[" not in host:
+        return "a ']' without its '[' in the host"
+    if "[" in host:
+        return "the host in [...] is not an IPv6 address"
+    return (
+        "the port (after ':' in the host part) is not a number from 0 to 65535; a password goes as user:password@host"
+    )
+
+
+def url_shape(url: str) -> str:
+    """What may be shown of text that is not a URL: its scheme, the rest elided."""
+    scheme, sep, _rest = url.partition("://")
+    return f"{scheme[:20]}://…" if sep and scheme.isascii() and scheme.isalnum() else "…"

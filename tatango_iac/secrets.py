@@ -26,6 +26,7 @@ from tatango_iac.secret_urls import is_secret_param as is_secret_param
 from tatango_iac.secret_urls import looks_like_token as looks_like_token
 from tatango_iac.secret_urls import mask_url as _mask_url
 from tatango_iac.secret_urls import secret_parts as secret_url_parts
+from tatango_iac.secret_urls import url_shape
 
 MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words; they rely on display() instead
 
@@ -68,7 +69,7 @@ def mask_url(url: str) -> str:
     try:
         return _mask_url(url)
     except ValueError:
-        return MASK
+        return url_shape(url)  # not a URL: the scheme at most, as a secret may be anywhere in it
 
 
 def display(value: Any, url: bool = False) -> Any:

@@ -194,6 +194,31 @@ def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo, api_env, tm
     assert sandbox.api_requests() == []
 
 
+def test_a_ref_beyond_the_history_says_how_many_ancestors_there_are(repo, api_env, tmp_path, sandbox):
+    """Tester L6: HEAD~99 is a valid ref; in a short history git only says "unknown", which misleads."""
+    edit(repo / "tatango" / "lists" / "vip.yaml", "follow_up_hour: 2", "follow_up_hour: 3")
+    repo.git("commit", "-q", "-am", "second")
+    sandbox.requests.clear()
+    full = run_cli(["plan", "--changed-since", "HEAD~99", "tatango/"], env=api_env)
+    assert full.exit_code == 1 and "Traceback" not in full.output
+    assert (
+        f"--changed-since HEAD~99: HEAD has fewer than 99 ancestors in this clone of {os.path.realpath(repo.path)} "
+        "(it has 1); the history has no commit that far back: name a nearer base. Nothing was read or changed"
+    ) in full.stderr, full.stderr
+    assert "no branch, tag or commit" not in full.stderr
+    stepped = run_cli(["plan", "--changed-since", "main~1^", "tatango/"], env=api_env)
+    assert "main has fewer than 2 ancestors" in stepped.stderr, stepped.stderr
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)], check=True)
+    shallow = run_cli(["plan", "--changed-since", "HEAD~1", str(clone / "tatango")], env=api_env)
+    assert (
+        f"--changed-since HEAD~1: HEAD has fewer than 1 ancestors in this clone of {os.path.realpath(clone)} (it has "
+        "0); fetch more history (`git fetch --unshallow`, or actions/checkout with fetch-depth: 0)" in shallow.stderr
+    ), shallow.stderr
+    assert sandbox.api_requests() == []
+    assert plan_json(api_env, "--changed-since", "HEAD~1", "tatango/")["scope"]["lists"] == ["ACME VIP"]  # in reach
+
+
 def test_a_broken_base_falls_back_to_a_full_plan_and_says_so(repo, api_env):
     deals = repo / "tatango" / "lists" / "vip.yaml"
     good = deals.read_text()

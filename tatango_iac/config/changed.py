@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import tempfile
 from typing import Any, Mapping
@@ -85,6 +86,38 @@ def _toplevel(desired: DesiredAccount) -> str:
         ) from None
 
 
+_FIRST_PARENT_STEPS = re.compile(r"~\d*|\^1?")
+_STEPPED_REF = re.compile(r"(?P<base>.+?)(?P<steps>(?:~\d*|\^1?)+)")
+
+
+def _beyond_history(ref: str, top: str, shallow: bool) -> str | None:
+    """For BASE~N (or BASE^, BASE~2^...) that resolves but whose history here is shorter: say so, with the count.
+
+    git's own answer for it is the same as for a misspelt name; the fix differs: fetch more history.
+    """
+    match = _STEPPED_REF.fullmatch(ref)
+    if match is None or len(match["steps"]) > 32:
+        return None
+    base = match["base"]
+    wanted = sum(int(step[1:] or 1) for step in _FIRST_PARENT_STEPS.findall(match["steps"]))
+    try:
+        _git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", cwd=top)
+        have = int(_git("rev-list", "--first-parent", "--count", base, cwd=top).strip()) - 1
+    except (ChangedSinceError, ValueError):
+        return None  # the base itself is unknown: the message for an unknown name fits
+    if have >= wanted:
+        return None
+    fix = (
+        "fetch more history (`git fetch --unshallow`, or actions/checkout with fetch-depth: 0)"
+        if shallow
+        else "the history has no commit that far back: name a nearer base"
+    )
+    return (
+        f"--changed-since {ref}: {base} has fewer than {wanted} ancestors in this clone of {top} (it has {have}); "
+        f"{fix}. Nothing was read or changed"
+    )
+
+
 def _check_ref(ref: str, top: str) -> None:
     """An unknown ref, and a base missing from a shallow clone (CI's default checkout), each say what to do."""
     try:
@@ -96,6 +129,8 @@ def _check_ref(ref: str, top: str) -> None:
         shallow = _git("rev-parse", "--is-shallow-repository", cwd=top).strip() == "true"
     except ChangedSinceError:
         shallow = False
+    if beyond := _beyond_history(ref, top, shallow):
+        raise ChangedSinceError(beyond) from None
     if shallow:
         raise ChangedSinceError(
             f"--changed-since {ref}: the base is not in this shallow clone of {top}; fetch it first "

@@ -249,6 +249,11 @@ def _assemble_lists(loaded: list[LoadedFile], assembler: Assembler) -> list[Desi
     return lists
 
 
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted, each said once: two checks (or one check run twice) may find the same thing at one place."""
+    return sorted(set(diagnostics))
+
+
 def load(
     paths: Iterable[str],
     env: Mapping[str, str] | None = None,
@@ -295,7 +300,7 @@ def load(
     lists = _assemble_lists(loaded, assembler)
     diagnostics.extend(assembler.finish())
     if not files or (errors(diagnostics) and not loaded):
-        return None, sorted(diagnostics)
+        return None, _unique(diagnostics)
     _label_lists(lists)
     account = DesiredAccount(
         lists=lists,
@@ -308,8 +313,8 @@ def load(
     rule_diagnostics, account.new_value_rules = check_account(account)
     diagnostics.extend(rule_diagnostics)
     if errors(diagnostics):
-        return None, sorted(diagnostics)
-    return account, sorted(diagnostics)
+        return None, _unique(diagnostics)
+    return account, _unique(diagnostics)
 
 
 def load_or_raise(

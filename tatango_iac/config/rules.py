@@ -28,6 +28,7 @@ from tatango_iac.model import (
     Via,
     normalize_keyword,
 )
+from tatango_iac.secret_urls import url_problem
 from tatango_iac.secrets import display
 from tatango_iac.terminal import BIDI_CONTROLS, first_unsafe
 
@@ -319,12 +320,9 @@ def _check_webhooks(c: Checker, lst: DesiredList) -> None:
     seen: dict[str, Source] = {}
     for hook in lst.webhooks or []:
         shown = display(hook.callback_url, url=True)
-        try:
-            parts = urlsplit(hook.callback_url)
-            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        except ValueError:
-            valid = False
-        if not valid:
+        if problem := url_problem(hook.callback_url):  # say what is wrong, as masking hides the text
+            c.error(hook.source, f"callback_url '{shown}' is not a valid URL: {problem}", "webhook-url")
+        elif urlsplit(hook.callback_url).scheme not in ("http", "https") or not urlsplit(hook.callback_url).hostname:
             c.error(hook.source, f"callback_url '{shown}' is not an http(s) URL with a host", "webhook-url")
         if hook.callback_url in seen:
             c.error(

@@ -156,7 +156,9 @@ def schema_diagnostics(located: Located, data: Any) -> list[Diagnostic]:
                 out.append(_diag(located.file, where, f"{dotted(path)}: missing required key '{key}'", "schema"))
         else:
             out.append(_diag(located.file, where, _message(error, path, located), "schema"))
-    return out
+    # jsonschema reports a "required" error per missing key, each naming the whole required list: with
+    # two keys missing, each was said twice. One diagnostic per location and message, in order.
+    return list({(d.file, d.line, d.col, d.message, d.rule): d for d in out}.values())
 
 
 def invalid_parts(data: Any) -> Optional[tuple[frozenset[int], bool]]:
