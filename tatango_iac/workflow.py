@@ -106,7 +106,7 @@ def _plan_and_live(
     before = client.calls
     live = read_account(client, desired, scope, progress)
     result = compute_plan(desired, live, scope, key=client.digest_key(), record=record)
-    remembered = _history_of_deletes(desired, live, result, scope)
+    remembered = history_of_deletes(desired, live, result, scope)
     if remembered:  # planned again, pure, with what the git history says of those deletes
         result = compute_plan(desired, live, remembered, key=client.digest_key(), record=record)
     result.forecast = forecast(
@@ -121,7 +121,7 @@ def _plan_and_live(
     return result, live
 
 
-def _history_of_deletes(desired: DesiredAccount, live: LiveAccount, result: Plan, scope: Scope) -> Optional[Scope]:
+def history_of_deletes(desired: DesiredAccount, live: LiveAccount, result: Plan, scope: Scope) -> Optional[Scope]:
     """A list delete the configuration no longer protects may have been protected when it was last configured
     (config.history): a new scope when the history protects, or cannot vouch for, one of them."""
     if not scope.history_check:

@@ -24,7 +24,9 @@ from typing import Any, Mapping
 from tatango_iac.config.changed_files import diff_files
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.loader import load
+from tatango_iac.config.moved import base_paths, moved_note
 from tatango_iac.errors import TatangoIacError
+from tatango_iac.gitenv import dubious_ownership, git_env
 from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, DesiredList
 
@@ -43,7 +45,14 @@ class BaseDoesNotLoad(ChangedSinceError):
 def _git(*args: str, cwd: str | None = None, input: str | None = None) -> str:
     try:
         done = subprocess.run(
-            ["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False, cwd=cwd, input=input
+            ["git", *args],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+            cwd=cwd,
+            input=input,
+            env=git_env(),
         )
     except FileNotFoundError:
         raise ChangedSinceError("--changed-since needs git, which is not installed") from None
@@ -56,7 +65,7 @@ def _git(*args: str, cwd: str | None = None, input: str | None = None) -> str:
 
 def _show(ref: str, name: str, top: str) -> bytes:
     return subprocess.run(
-        ["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top
+        ["git", "show", f"{ref}:{name}"], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top, env=git_env()
     ).stdout
 
 
@@ -66,7 +75,10 @@ def _toplevel(desired: DesiredAccount) -> str:
     where = first if os.path.isdir(first) else os.path.dirname(first)
     try:
         return os.path.realpath(_git("rev-parse", "--show-toplevel", cwd=where).strip())
-    except ChangedSinceError:
+    except ChangedSinceError as failed:
+        refused = dubious_ownership(str(failed))
+        if refused:
+            raise ChangedSinceError(refused) from None
         raise ChangedSinceError(
             f"{desired.paths[0] if desired.paths else where} is not in a git repository, so --changed-since has "
             "nothing to compare it with; run the plan in a clone of the repository, or without --changed-since "
@@ -132,10 +144,11 @@ def _check_ref(ref: str, top: str) -> None:
     ) from None
 
 
-def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str], set[str] | None]:
+def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str], set[str] | None, str | None]:
     """Write what the comparison needs of the configuration at ref into ``into``: its PATHs there, and the
     repository paths of the files that changed (None: every file was written, as a change to ``account:`` or
-    ``templates:`` may concern every list)."""
+    ``templates:`` may concern every list); and, when the configuration moved since the ref, the sentence
+    that says where it was compared."""
     top = _toplevel(desired)
     _check_ref(ref, top)
     relatives = []
@@ -144,15 +157,17 @@ def _materialise(ref: str, desired: DesiredAccount, into: str) -> tuple[list[str
         if relative.startswith(".."):
             raise ChangedSinceError(f"{path} is outside the git repository, so --changed-since cannot compare it")
         relatives.append(relative)
-    diff, at_ref = diff_files(_git, ref, relatives, desired.files, top, lambda name: _show(ref, name, top))
-    names = sorted(at_ref) if diff.shared_changed else diff.base_files(at_ref)
+    based = base_paths(_git, ref, relatives, top)
+    diff, at_ref = diff_files(_git, ref, based, desired.files, top, lambda name: _show(ref, name, top))
+    everything = diff.shared_changed or based != relatives  # moved: no file keeps its path, compare them all
+    names = sorted(at_ref) if everything else diff.base_files(at_ref)
     for name in names:
         target = os.path.join(into, name)  # laid out as in the repository
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as handle:
             handle.write(_show(ref, name, top))
-    moved = [os.path.join(into, relative) for relative in relatives]
-    return moved, None if diff.shared_changed else diff.changed
+    moved = [os.path.join(into, relative) for relative in based]
+    return moved, None if everything else diff.changed, moved_note(ref, relatives, based)
 
 
 def _unchanged_lists(desired: DesiredAccount, changed: set[str]) -> list[DesiredList]:
@@ -173,7 +188,7 @@ def _account(desired: DesiredAccount) -> Any:
 
 def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str]) -> Scope:
     with tempfile.TemporaryDirectory(prefix="tatango-ref-") as scratch:
-        materialised, changed = _materialise(ref, desired, scratch)
+        materialised, changed, note = _materialise(ref, desired, scratch)
         old_paths = [p for p in materialised if os.path.exists(p)]
         old, diagnostics = load(old_paths, env, missing_env="warning") if old_paths else (None, [])
         # FILE:LINE:COL as in the repository (the scratch copy is laid out like it), not the scratch path.
@@ -185,7 +200,7 @@ def scope_changed_since(ref: str, desired: DesiredAccount, env: Mapping[str, str
     if changed is not None:  # only the changed files were loaded at the ref: the others are as they are now
         unchanged = _unchanged_lists(desired, changed)
         old = dataclasses.replace(old or desired, lists=[*(old.lists if old else []), *unchanged])
-    base = {**_protected_at(old), "base_fields": _fields_at(old)}
+    base = {**_protected_at(old), "base_fields": _fields_at(old), "moved": note}
     if old is not None and _account(old) != _account(desired):
         return Scope(ref=ref, **base)  # prune, short code or lint changed: every list is concerned
     before = {lst.key: _definition(lst) for lst in old.lists} if old else {}

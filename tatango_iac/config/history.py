@@ -27,21 +27,30 @@ why and what to do. ``--no-history-check`` skips all of this, on the user's word
 
 from __future__ import annotations
 
-import fnmatch
 import io
 import os
 import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 from tatango_iac.config.changed_files import walked
 from tatango_iac.config.diagnostics import ERROR
 from tatango_iac.config.discover import SKIP_MARKER, YAML_SUFFIXES
+from tatango_iac.config.history_view import (
+    Candidate,
+    FileView,
+    file_view,
+    parse_raw,
+    pattern_for,
+    renamed_from,
+    renamed_roots,
+    under,
+)
 from tatango_iac.config.loader import load
-from tatango_iac.config.yamlsafe import MAX_FILE_BYTES, YamlProblem, load_text
 from tatango_iac.errors import TatangoIacError
+from tatango_iac.gitenv import dubious_ownership, git_env
 from tatango_iac.identity.scope import Memory, Remembered
 from tatango_iac.model import DesiredAccount, DesiredList
 
@@ -53,22 +62,15 @@ LIFT = "to delete it, restore the entry with protect: false, commit and apply th
 UNKNOWN_FIX = "or pass --no-history-check to delete without that check (you then vouch that it was never protected)"
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A list the plan would delete: its live id and the names it may have been configured under."""
-
-    list_id: int
-    name: str
-    names: frozenset[str]
-
-
 class GitFailed(TatangoIacError):
     """Never reaches the user: remember() turns it into an UNKNOWN verdict that names it."""
 
 
 def _run(top: str, *args: str) -> bytes:
     try:
-        done = subprocess.run(["git", *args], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top)
+        done = subprocess.run(
+            ["git", *args], capture_output=True, timeout=GIT_TIMEOUT, check=False, cwd=top, env=git_env()
+        )
     except (FileNotFoundError, NotADirectoryError):
         raise GitFailed("git is not installed") from None
     except subprocess.TimeoutExpired:
@@ -82,78 +84,12 @@ def _git(top: str, *args: str) -> str:
     return _run(top, *args).decode("utf-8", "surrogateescape")
 
 
-# ------------------------------------------------------------------ the raw view of one file
-
-
-@dataclass
-class FileView:
-    """What one YAML file says of list identity (raw: no template or default sets these) and protect patterns."""
-
-    ids: set[int] = field(default_factory=set)  # pinned entries that do not delete their list
-    names: set[str] = field(default_factory=set)  # unpinned entries' names and renamed_from, likewise
-    patterns: list[str] = field(default_factory=list)
-    protected: set[int | str] = field(default_factory=set)  # ids and names of entries with protect: true
-
-    def protects(self, candidate: Candidate) -> bool:
-        """Protected in so many words (the entry's own protect: true, or a pattern): no template can undo it."""
-        return bool(self.protected & ({candidate.list_id} | candidate.names)) or (
-            _pattern_for(self.patterns, candidate) is not None
-        )
-
-    def holds(self, candidate: Candidate) -> bool:
-        return (
-            candidate.list_id in self.ids
-            or bool(self.names & candidate.names)
-            or _pattern_for(self.patterns, candidate) is not None
-        )
-
-
-def _view(text: str, name: str) -> FileView:
-    view = FileView()
-    if len(text) > MAX_FILE_BYTES:  # refused by the loader then as now: that state was never applied
-        return view
-    try:
-        documents = load_text(text, name)
-    except YamlProblem:
-        return view  # a broken state (never applied either): the newest readable one decides
-    for document in documents:
-        data = document.data if isinstance(document.data, dict) else {}
-        account = data.get("account")
-        if isinstance(account, dict) and isinstance(account.get("protect"), list):
-            view.patterns += [str(p) for p in account["protect"]]
-        lists = data.get("lists")
-        for entry in lists if isinstance(lists, list) else []:
-            if not isinstance(entry, dict) or entry.get("delete") is True:
-                continue
-            pinned = entry.get("id")
-            keys: set[int | str]
-            if isinstance(pinned, int) and not isinstance(pinned, bool):
-                view.ids.add(pinned)
-                keys = {pinned}
-            else:
-                names = {str(entry.get("name"))} | _renamed_from(entry)
-                view.names |= names
-                keys = set(names)
-            if entry.get("protect") is True:
-                view.protected |= keys
-    return view
-
-
-def _renamed_from(entry: Mapping[str, Any]) -> set[str]:
-    value = entry.get("renamed_from")
-    values = value if isinstance(value, list) else [value]
-    return {str(v) for v in values if v is not None}
-
-
 def _entry_is(lst: DesiredList, candidate: Candidate) -> bool:
     """Whether a configured entry stood for the candidate: by pin, else by name (a pin to another id is not)."""
     if lst.id is not None:
         return lst.id == candidate.list_id
-    return str(lst.name) in candidate.names or bool(_renamed_from({"renamed_from": lst.renamed_from}) & candidate.names)
+    return str(lst.name) in candidate.names or bool(renamed_from({"renamed_from": lst.renamed_from}) & candidate.names)
 
-
-def _pattern_for(patterns: Iterable[str], candidate: Candidate) -> Optional[str]:
-    return next((p for p in patterns if any(fnmatch.fnmatchcase(n, p) for n in candidate.names)), None)
 
 
 # ------------------------------------------------------------------ the walk
@@ -165,6 +101,7 @@ class Found:
     removed_in: str  # the next newer commit (or the working tree): where the list left the configuration
     file: str
     explicit: bool  # a file of that state protects it in so many words (used when that state does not load)
+    roots: tuple[str, ...] = ()  # the configuration paths that had files then (they move with `git mv`)
 
 
 @dataclass
@@ -175,7 +112,7 @@ class Walk:
 
     def view(self, blob: str, name: str) -> FileView:
         if blob not in self.views:
-            self.views[blob] = _view(_git(self.top, "cat-file", "blob", blob), name)
+            self.views[blob] = file_view(_git(self.top, "cat-file", "blob", blob), name)
         return self.views[blob]
 
 
@@ -214,52 +151,103 @@ class Holding:
         self.rescan(list(set(self.state) | {p for p, _ in changes}) if markers else [p for p, _ in changes])
 
 
-def _tree(top: str, relatives: list[str]) -> dict[str, str]:
+def _tree(top: str, relatives: list[str], commit: str = "HEAD") -> dict[str, str]:
     out: dict[str, str] = {}
-    for entry in _git(top, "ls-tree", "-r", "-z", "--full-name", "HEAD", "--", *relatives).split("\0"):
+    for entry in _git(top, "ls-tree", "-r", "-z", "--full-name", commit, "--", *relatives).split("\0"):
         if "\t" in entry:
             meta, name = entry.split("\t", 1)
             out[name] = meta.split()[2]
     return out
 
 
-def _commits(top: str, relatives: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Newest first: (commit, [(path, blob before the commit)]) for up to MAX_COMMITS + 1 commits."""
+def _log(top: str, start: str, relatives: list[str], count: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Newest first from ``start``: (commit, [(path, blob before the commit)]), at most ``count`` commits."""
     raw = _git(
         top, "log", "--first-parent", "--no-renames", "--raw", "--no-abbrev", "-z", "--format=%x01%H",
-        f"-n{MAX_COMMITS + 1}", "HEAD", "--", *relatives,
+        f"-n{count}", start, "--", *relatives,
     )  # fmt: skip
+    return [(sha, [(path, before) for _, path, _, before in changes]) for sha, changes in parse_raw(raw)]
+
+
+def _moves(top: str, shas: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """For each commit, the renames git's rename detection sees against its first parent: [(old, new)].
+    One ``git log`` for all of them."""
+    if not shas:
+        return {}
+    raw = _git(
+        top, "log", "--no-walk=unsorted", "--diff-merges=first-parent", "-M", "--raw", "--no-abbrev", "-z",
+        "--format=%x01%H", *shas,
+    )  # fmt: skip
+    return {
+        sha: [(source, path) for status, path, source, _ in changes if status == "R"]
+        for sha, changes in parse_raw(raw)
+    }
+
+
+@dataclass
+class History:
+    """The first-parent commits that touched the configuration, newest first, following renames; and where
+    the walk had to stop (``stopped``: a sentence, or None when the history was walked to its start)."""
+
+    commits: list[tuple[str, list[tuple[str, str]]]]
+    stopped: Optional[str]
+    roots: list[str] = field(default_factory=list)  # the paths followed: the configuration's, then older ones
+
+
+MAX_MOVES = 20  # rename commits followed; past that the history cannot tell (fail safe)
+
+
+def _commits(top: str, relatives: list[str]) -> History:
+    """The walk's commits. A commit that adds tracked files is asked whether it moved them from elsewhere; if
+    so, the old paths join the tracked set and the log is read again from that commit with them, so the
+    state before the move holds the files at their old paths (a removal before the move is then seen)."""
+    roots, start, moved = list(relatives), "HEAD", 0
     commits: list[tuple[str, list[tuple[str, str]]]] = []
-    for chunk in raw.split("\x01")[1:]:
-        fields = chunk.split("\0")
-        sha, rest = fields[0].split("\n", 1)[0].strip(), [f.strip("\n") for f in fields[1:]]
-        changes = []
-        for meta, path in zip(rest[0::2], rest[1::2], strict=False):
-            if meta.startswith(":"):
-                changes.append((path, meta.split()[2]))
-        commits.append((sha, changes))
-    return commits
+    kept: dict[str, list[tuple[str, str]]] = {}  # at a move: the old paths' files as the move left them
+    while True:
+        batch = _log(top, start, roots, MAX_COMMITS + 1 - len(commits))
+        adding = [sha for sha, changes in batch if sha not in kept and any(b == NO_BLOB for _, b in changes)]
+        moves = _moves(top, adding)  # one question to git's rename detection for the whole batch
+        restart = None
+        for sha, changes in batch:
+            added = [path for path, before in changes if before == NO_BLOB]
+            old = renamed_roots(moves[sha], added, roots) if sha in moves else []
+            if old:
+                restart = (sha, old)
+                break
+            commits.append((sha, kept.get(sha, []) + changes))
+        if restart is None:
+            break
+        sha, old = restart
+        moved += 1
+        if moved > MAX_MOVES:
+            return History(commits, f"the configuration was moved in more than {MAX_MOVES} commits", roots)
+        roots += old
+        kept[sha] = list(_tree(top, old, sha).items())  # files the move left at the old paths stay configured
+        start = sha
+    if len(commits) > MAX_COMMITS:
+        return History(commits[:MAX_COMMITS], f"walked back to {commits[MAX_COMMITS - 1][0][:7]}", roots)
+    return History(commits, None, roots)
 
 
 def _walk_back(walk: Walk, candidates: list[Candidate]) -> tuple[dict[int, Found], Optional[str]]:
-    """The newest state holding each candidate; and, when the cap stopped the walk, the oldest commit walked."""
+    """The newest state holding each candidate; and, when the walk had to stop early, why."""
     holding = Holding(walk, _tree(walk.top, walk.relatives), candidates)
-    commits = _commits(walk.top, walk.relatives)
-    capped = len(commits) > MAX_COMMITS
-    commits = commits[:MAX_COMMITS]
+    history = _commits(walk.top, walk.relatives)
     found: dict[int, Found] = {}
     removed_in = WORKING_TREE
-    for sha, changes in commits:
+    for sha, changes in history.commits:
         for candidate in candidates:
             files = holding.files[candidate.list_id]
             if candidate.list_id not in found and files:
                 explicit = any(holding.view(name).protects(candidate) for name in files)
-                found[candidate.list_id] = Found(sha, removed_in, min(files), explicit)
+                roots = tuple(r for r in history.roots if any(under(p, [r]) for p in holding.state))
+                found[candidate.list_id] = Found(sha, removed_in, min(files), explicit, roots)
         if len(found) == len(candidates):
             break
         holding.step_back(changes)
         removed_in = sha
-    return found, (commits[-1][0] if capped and commits else None)
+    return found, history.stopped
 
 
 # ------------------------------------------------------------------ deciding at one commit
@@ -296,7 +284,7 @@ def _decide(
             f"the configuration at commit {at}, the last to configure it ({found.file}), does not load ({account})",
         )
     entry = _entry_then(account, candidate)
-    pattern = _pattern_for(account.account.protect, candidate)
+    pattern = pattern_for(account.account.protect, candidate)
     if entry is None and pattern is None:  # the raw view and the loader disagree: do not guess
         return _unknown(
             candidate, f"{found.file} at commit {at} seems to configure it, but that commit's configuration does not"
@@ -335,7 +323,10 @@ def _repository(desired: DesiredAccount) -> tuple[str, list[str]] | str:
     where = first if os.path.isdir(first) else os.path.dirname(first)
     try:
         top = os.path.realpath(_git(where, "rev-parse", "--show-toplevel").strip())
-    except GitFailed:
+    except GitFailed as failed:
+        refused = dubious_ownership(str(failed))
+        if refused:
+            return refused
         return (
             f"{desired.paths[0] if desired.paths else where} is not in a git repository, whose history is what "
             "remembers protection; run in a clone of the configuration's repository"
@@ -351,8 +342,18 @@ def _repository(desired: DesiredAccount) -> tuple[str, list[str]] | str:
         relative = os.path.relpath(os.path.realpath(path), top)
         if relative.startswith(".."):
             return f"{path} is outside the git repository at {top}"
-        relatives.append(relative)
-    return top, relatives
+        relatives.append(relative if os.path.isdir(path) else os.path.dirname(relative) or ".")
+    return top, _outermost(relatives)
+
+
+def _outermost(relatives: list[str]) -> list[str]:
+    """The directories to walk, none inside another. A file named on the command line (a shell glob) stands for
+    its directory: a file removed beside the given ones is still part of what the configuration was."""
+    out: list[str] = []
+    for relative in sorted(set(relatives), key=lambda r: (r.count("/"), r)):
+        if under(relative, out) is None:
+            out.append(relative)
+    return out
 
 
 def remember(desired: DesiredAccount, candidates: list[Candidate], env: Mapping[str, str]) -> tuple[Remembered, ...]:
@@ -364,22 +365,25 @@ def remember(desired: DesiredAccount, candidates: list[Candidate], env: Mapping[
         if isinstance(repository, str):
             return tuple(_unknown(c, repository) for c in candidates)
         top, relatives = repository
-        found, capped_at = _walk_back(Walk(top, relatives), candidates)
-        short = {sha: sha[:7] for sha in {f.commit for f in found.values()} | {f.removed_in for f in found.values()}}
-        loaded = {sha: _load_at(top, sha, relatives, env) for sha in {f.commit for f in found.values()}}
+        found, stopped = _walk_back(Walk(top, relatives), candidates)
+        shas = {f.commit for f in found.values()} | {f.removed_in for f in found.values()}
+        short = {sha: sha[:7] for sha in shas - {WORKING_TREE}}  # "the working tree" is not a hash to shorten
+        at = {(f.commit, f.roots or tuple(relatives)) for f in found.values()}
+        loaded = {key: _load_at(top, key[0], list(key[1]), env) for key in at}
     except GitFailed as failed:
         return tuple(_unknown(c, f"git failed: {failed}") for c in candidates)
     out = []
     for candidate in candidates:
         if candidate.list_id in found:
-            decided = _decide(candidate, found[candidate.list_id], loaded[found[candidate.list_id].commit], short)
+            state = found[candidate.list_id]
+            decided = _decide(candidate, state, loaded[(state.commit, state.roots or tuple(relatives))], short)
             out += [decided] if decided else []
-        elif capped_at is not None:
+        elif stopped is not None:
             out.append(
                 _unknown(
                     candidate,
                     f"it is not configured in the newest {MAX_COMMITS} commits that touched the configuration "
-                    f"(walked back to {capped_at[:7]}; older history was not walked); to delete it, add an entry "
+                    f"({stopped}; older history was not walked); to delete it, add an entry "
                     "for it with protect: false, commit and apply that, then remove it",
                 )
             )

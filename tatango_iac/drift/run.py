@@ -28,6 +28,7 @@ from tatango_iac.errors import TatangoIacError
 from tatango_iac.identity.matching import match_lists
 from tatango_iac.identity.scope import Scope
 from tatango_iac.model import DesiredAccount, LiveList, Reads
+from tatango_iac.workflow import history_of_deletes
 
 
 class DriftBudgetError(TatangoIacError):
@@ -86,13 +87,11 @@ def budgeted_drift(
 
     live = read_live(client, tonight_reads, progress)
     selection = chosen[0]
-    result = compute_plan(
-        without_children(desired, {c.key for c in selection.skipped}),
-        live,
-        scope,
-        key=client.digest_key(),
-        record=record,
-    )
+    tonight = without_children(desired, {c.key for c in selection.skipped})
+    result = compute_plan(tonight, live, scope, key=client.digest_key(), record=record)
+    remembered = history_of_deletes(desired, live, result, scope)
+    if remembered:  # the report shows what a plan would: never a prune delete the history refuses
+        result = compute_plan(tonight, live, remembered, key=client.digest_key(), record=record)
     result.account = account_identity(desired.account.name, client.base_url)
     warnings = [f"drift state {p}" for p in state.problems] + coverage_warnings(selection)
     result.coverage = {**selection.to_json(state.checked), "warnings": warnings}

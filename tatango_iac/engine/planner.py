@@ -28,6 +28,7 @@ from tatango_iac.engine.protection import guard_steps, removed_while_protected
 from tatango_iac.engine.provenance import annotate
 from tatango_iac.engine.recheck import readback_info
 from tatango_iac.engine.records import FormsRecord, RecordedForms, record_notes, recorded_forms
+from tatango_iac.engine.renamed import guard_renamed
 from tatango_iac.engine.safety import annotate_reach, verdict
 from tatango_iac.engine.steps import (
     PHASE_FIRST,
@@ -76,6 +77,7 @@ def plan(
     recorded = _drop_recorded(ctx, record, key)
     unmanaged = _unmanaged(ctx)
     guard_steps(ctx, unmanaged)  # protected lists and pinned deletes: refused before anything is ordered
+    renames = guard_renamed(ctx, unmanaged)  # a pruned list a protected entry claims a keyword of: refused
     _deletes_that_free_keywords_go_first(ctx)
     check_holders(ctx)
     problems += ctx.problems + new_value_problems(desired.new_value_rules, [s.action for s in ctx.steps], ctx)
@@ -100,7 +102,7 @@ def plan(
         fingerprints=fingerprints(desired, live, match, scope, key),
         targets=sorted(scope.lists) if scope.kind == "target" else [],
         scope=scope.to_json(),
-        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged) + unmatched_patterns(ctx),
+        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged) + renames + unmatched_patterns(ctx),
     )
     result.ignored = ignored_summary(ctx)
     annotate_reach(result.actions, live)
@@ -200,15 +202,16 @@ def _scope_warnings(scope: Scope, desired: DesiredAccount) -> list[str]:
         return [scope.fallback]
     if scope.kind == "target":
         return ["--target given: unmanaged lists are not reported and prune is off"]
+    moved = [scope.moved] if scope.moved else []
     if scope.kind == "changed_since":
         skipped = sorted(display(d.name) for d in desired.lists if not scope.selects(d))
         if skipped:
-            return [
+            return moved + [
                 f"--changed-since {scope.ref}: {len(skipped)} list(s) unchanged since then were not refreshed "
                 f"(their webhooks and custom fields were not read, no action is planned for them): "
                 f"{', '.join(skipped[:20])}{' ...' if len(skipped) > 20 else ''}"
             ]
-    return []
+    return moved
 
 
 def managed_fields(selected: list[DesiredList]) -> set[str]:

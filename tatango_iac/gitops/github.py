@@ -13,6 +13,7 @@ import re
 import subprocess
 from typing import Any, Iterator, Optional, Sequence
 
+from tatango_iac.gitenv import git_env
 from tatango_iac.gitops.pending import LOOKBACK, Merge, PendingError, Record
 
 TIMEOUT = 60
@@ -23,7 +24,9 @@ CONTEXT = re.compile(r"^[\w./:-]{1,100}$")
 
 def _run(command: Sequence[str], cwd: Optional[str] = None) -> str:
     try:
-        done = subprocess.run(list(command), capture_output=True, text=True, timeout=TIMEOUT, check=False, cwd=cwd)
+        done = subprocess.run(
+            list(command), capture_output=True, text=True, timeout=TIMEOUT, check=False, cwd=cwd, env=git_env()
+        )
     except FileNotFoundError:
         raise PendingError(f"{command[0]} is not installed on this runner") from None
     except subprocess.TimeoutExpired:

@@ -57,6 +57,9 @@ class Scope:
     # this plan would delete. history_check False: --no-history-check, the deletes go unchecked.
     history: tuple[Remembered, ...] = ()
     history_check: bool = True
+    # changed_since: the configuration moved since the ref (config.moved) and was compared at its old
+    # location; the plan's warnings say so.
+    moved: Optional[str] = field(default=None, compare=False)
 
     def remembered(self, list_id: Any) -> Optional[Remembered]:
         return next((r for r in self.history if r.list_id == list_id), None)
