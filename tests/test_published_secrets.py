@@ -341,6 +341,10 @@ def plain_forms(secret: str) -> set[str]:
         part = data[shift:]
         core = part[: len(part) // 3 * 3]
         forms |= {base64.b64encode(core).decode(), base64.urlsafe_b64encode(core).decode()}
+    forms |= {data.hex(), data.hex().upper()}  # the tester's finding: a hex dump of the request
+    # ...and the secret cut short by up to 3 characters at either end, 8 or more kept (README: redaction).
+    forms |= {secret[:-cut] for cut in (1, 2, 3) if len(secret) - cut >= 8}
+    forms |= {secret[cut:] for cut in (1, 2, 3) if len(secret) - cut >= 8}
     return {form for form in forms if len(form) >= 6}
 
 
@@ -404,9 +408,19 @@ def test_the_attack_finds_a_leak_when_there_is_one():
         "json": json.dumps({"text": f"say {PROMO}"}),
         "base64": base64.b64encode(f"Basic {SANDBOX_EMAIL}:{SANDBOX_API_KEY}".encode()).decode(),
         "base64 shifted": base64.b64encode(f"xy{LITERAL}z".encode()).decode(),
+        "hex": f"body {PROMO.encode().hex()}",
+        "cut short": f"key {SANDBOX_API_KEY[:-1]} refused",
     }
     assert sorted(shown_in_plain(plain)) == sorted(
-        [(PROMO, "percent"), (PROMO, "html"), (PROMO, "json"), (SANDBOX_API_KEY, "base64"), (LITERAL, "base64 shifted")]
+        [
+            (PROMO, "percent"),
+            (PROMO, "html"),
+            (PROMO, "json"),
+            (SANDBOX_API_KEY, "base64"),
+            (LITERAL, "base64 shifted"),
+            (PROMO, "hex"),
+            (SANDBOX_API_KEY, "cut short"),
+        ]
     )
 
 
