@@ -41,9 +41,7 @@ class Account:
 
     def history(self, head: int) -> list[Merge]:
         """Main's merges at ``head``, newest first, with their records (what gh and git answer)."""
-        return [
-            Merge(f"{i:040x}", self.main[i], self.records.get(i, Record.NONE)) for i in range(head - 1, -1, -1)
-        ]
+        return [Merge(f"{i:040x}", self.main[i], self.records.get(i, Record.NONE)) for i in range(head - 1, -1, -1)]
 
     def run(self, run: Run, by_hand: bool) -> None:
         """The apply run, to its end; a person cancelling it stops it after its first merge."""

@@ -138,10 +138,7 @@ def test_the_shipped_matrix_plans_and_applies_each_account_in_its_own_queue():
             account = yaml.safe_load((ACCOUNTS / entry["dir"] / "account.yaml").read_text())["account"]
             assert entry["name"] == account["name"].upper()
         assert job["strategy"]["fail-fast"] is False
-        assert (
-            "secrets[format('TATANGO_{0}_API_KEY', matrix.name)]"
-            in job["steps"][1]["env"]["API_KEY"]
-        )
+        assert "secrets[format('TATANGO_{0}_API_KEY', matrix.name)]" in job["steps"][1]["env"]["API_KEY"]
         assert job["steps"][0]["with"]["fetch-depth"] == 0
     # One queue for an account's plans, another for its applies: a plan never cancels a pending apply.
     assert plan["concurrency"] == {"group": "tatango-account-${{ matrix.dir }}", "cancel-in-progress": False}

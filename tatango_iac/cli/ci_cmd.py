@@ -49,8 +49,12 @@ def _describe(queue: Queue) -> str:
     default=None,
     help="Start at this merged pull request (a run started by hand): earlier merges are left as they are.",
 )
-@click.option("--lookback", type=click.IntRange(1, 1000), default=LOOKBACK, show_default=True, help="Merges to walk back.")
-def pending_merges(paths: tuple[str, ...], repository: str, context: str, start_pr: Optional[int], lookback: int) -> None:
+@click.option(
+    "--lookback", type=click.IntRange(1, 1000), default=LOOKBACK, show_default=True, help="Merges to walk back."
+)
+def pending_merges(
+    paths: tuple[str, ...], repository: str, context: str, start_pr: Optional[int], lookback: int
+) -> None:
     """Print the merges not yet applied, oldest first: SHA, pull request, record (tab-separated)."""
     queue = decide(github.history(repository, paths, context, lookback), start_pr, lookback)
     for note in queue.notes:

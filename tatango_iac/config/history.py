@@ -91,7 +91,6 @@ def _entry_is(lst: DesiredList, candidate: Candidate) -> bool:
     return str(lst.name) in candidate.names or bool(renamed_from({"renamed_from": lst.renamed_from}) & candidate.names)
 
 
-
 # ------------------------------------------------------------------ the walk
 
 
@@ -179,8 +178,7 @@ def _moves(top: str, shas: list[str]) -> dict[str, list[tuple[str, str]]]:
         "--format=%x01%H", *shas,
     )  # fmt: skip
     return {
-        sha: [(source, path) for status, path, source, _ in changes if status == "R"]
-        for sha, changes in parse_raw(raw)
+        sha: [(source, path) for status, path, source, _ in changes if status == "R"] for sha, changes in parse_raw(raw)
     }
 
 

@@ -109,7 +109,10 @@ def plan(
         fingerprints=fingerprints(desired, live, match, scope, key),
         targets=sorted(scope.lists) if scope.kind == "target" else [],
         scope=scope.to_json(),
-        warnings=_scope_warnings(scope, desired) + removed_while_protected(ctx, unmanaged) + renames + unmatched_patterns(ctx),
+        warnings=_scope_warnings(scope, desired)
+        + removed_while_protected(ctx, unmanaged)
+        + renames
+        + unmatched_patterns(ctx),
     )
     result.ignored = ignored_summary(ctx)
     annotate_reach(result.actions, live)
