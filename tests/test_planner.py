@@ -461,3 +461,11 @@ def test_a_keyword_held_by_a_list_outside_the_target_fails_the_plan():
     assert len(plan(config, account).actions) == 2
     with pytest.raises(PlanError, match="outside --target"):
         plan(config, account, targets=["A"])
+
+
+def test_a_plan_with_lists_left_out_of_the_configuration_never_says_the_account_matches():
+    account = live([raw_list(1, "Kept"), raw_list(2, "Legacy"), raw_list(3, "Old Promo")])
+    result = plan(desired("version: 1\nlists:\n  - name: Kept\n"), account)
+    assert summary(result) == [] and len(result.unmanaged_lists) == 2
+    assert result.summary_line() == "No changes. 2 lists in the account not in the configuration (see above)."
+    assert "matches" not in result.summary_line()

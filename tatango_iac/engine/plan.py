@@ -208,6 +208,10 @@ class Plan:
         """A scoped plan compared only part of the account: it says which part, never that all matches."""
         kind = self.scope.get("kind", "all")
         if kind == "all":
+            # A list the configuration does not manage (protected, refused, ignored) is not "matching".
+            left = len(self.unmanaged_lists)
+            if left:
+                return f"No changes. {left} list{'' if left == 1 else 's'} in the account not in the configuration (see above)."
             return "No changes. The account matches the configuration."
         count = len(self.scope.get("lists") or [])
         lists = f"{count} list{'' if count == 1 else 's'}"
