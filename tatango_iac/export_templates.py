@@ -15,20 +15,12 @@ import json
 from collections import Counter
 from typing import Any
 
+from tatango_iac.model import LIST_FIELDS
+
 TEMPLATE = "exported"
 TEMPLATES_FILE = "templates.yaml"
 # Fields a template may share (not the identity, not keywords: they are unique per account).
-SHARED = (
-    "message_yes",
-    "message_help",
-    "message_stop",
-    "message_reply",
-    "message_already_subscribed",
-    "first_optin_message",
-    "second_optin_message",
-    "email_digest",
-    "email_subscribe",
-    "email_unsubscribe",
+SHARED = LIST_FIELDS + (
     "opt_in_type",
     "bypass_opt_in_response",
     "opt_in_requests",
